@@ -1,0 +1,428 @@
+/**
+ * The decoder (BEP 3). One pass over the input, no intermediate copies: byte strings come out
+ * as views of the input unless `copy` is set, integers are parsed in place, and nothing is
+ * allocated for a string before its declared length is checked against the input.
+ */
+import { BencodeDecodeError, type BencodeDecodeErrorCode } from './errors.js';
+import type { BencodeDictionary, BencodeList, BencodeValue, Span } from './types.js';
+import { compareBytes, encodeUtf8, readUtf8 } from './utf8.js';
+
+export interface DecodeOptions {
+  /**
+   * Reject everything that is not canonical bencode: unsorted keys, leading zeros, `-0`.
+   * Default `false`: the unsorted keys and padded numbers some real encoders write are accepted.
+   * Duplicate keys, malformed numbers and trailing bytes are rejected in both modes.
+   */
+  strict?: boolean;
+  /** Deepest nesting of lists and dictionaries accepted. Default 256, at most 4096. */
+  maxDepth?: number;
+  /**
+   * Return byte strings as fresh copies instead of views of the input. Views (the default)
+   * cost no copy but keep the whole input alive and see later writes to it.
+   */
+  copy?: boolean;
+  /** Longest integer accepted, in digits. Default 64 (a 64-bit integer needs 20). */
+  maxIntegerDigits?: number;
+}
+
+export interface DecodePrefixResult {
+  value: BencodeValue;
+  /** Offset just past the value: where the bytes that follow it begin. */
+  end: number;
+}
+
+const HARD_MAX_DEPTH = 4096;
+
+const CHAR_I = 0x69;
+const CHAR_L = 0x6c;
+const CHAR_D = 0x64;
+const CHAR_E = 0x65;
+const CHAR_COLON = 0x3a;
+const CHAR_MINUS = 0x2d;
+const CHAR_0 = 0x30;
+const CHAR_9 = 0x39;
+
+/**
+ * Decodes exactly one bencoded value spanning the whole input.
+ * @throws BencodeDecodeError with the byte offset of the first problem.
+ */
+export function decode(bytes: Uint8Array, options?: DecodeOptions): BencodeValue {
+  const decoder = new Decoder(bytes, options);
+  const value = decoder.value(0);
+  if (decoder.position !== bytes.length) {
+    throw new BencodeDecodeError(
+      'trailing-bytes',
+      decoder.position,
+      `unexpected data after the end of the value (${bytes.length - decoder.position} more bytes)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Decodes the value at the start of the input and says where it ended, for formats that put
+ * other bytes after a bencoded value (BEP 9's metadata `data` message does).
+ */
+export function decodePrefix(bytes: Uint8Array, options?: DecodeOptions): DecodePrefixResult {
+  const decoder = new Decoder(bytes, options);
+  const value = decoder.value(0);
+  return { value, end: decoder.position };
+}
+
+/**
+ * Finds the exact bytes of the value at `path` (dictionary keys and list indices from the
+ * root) without decoding or re-encoding anything: `locate(torrent, ['info'])` is the span an
+ * info-hash is computed over. `undefined` when the path does not exist.
+ * @throws BencodeDecodeError when the input is malformed on the way to the value.
+ */
+export function locate(
+  bytes: Uint8Array,
+  path: readonly (string | Uint8Array | number)[],
+  options?: Omit<DecodeOptions, 'copy'>,
+): Span | undefined {
+  const decoder = new Decoder(bytes, options);
+  return decoder.locate(path);
+}
+
+class Decoder {
+  position = 0;
+  private readonly bytes: Uint8Array;
+  private readonly length: number;
+  private readonly strict: boolean;
+  private readonly maxDepth: number;
+  private readonly copy: boolean;
+  private readonly maxIntegerDigits: number;
+
+  constructor(bytes: Uint8Array, options: DecodeOptions = {}) {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError('decode expects a Uint8Array (a Buffer is one)');
+    }
+    this.bytes = bytes;
+    this.length = bytes.length;
+    this.strict = options.strict ?? false;
+    this.maxDepth = Math.min(options.maxDepth ?? 256, HARD_MAX_DEPTH);
+    this.copy = options.copy ?? false;
+    this.maxIntegerDigits = options.maxIntegerDigits ?? 64;
+  }
+
+  value(depth: number): BencodeValue {
+    if (this.position >= this.length) {
+      throw this.error('unexpected-end', this.position, 'input ended where a value was expected');
+    }
+    const byte = this.bytes[this.position]!;
+    if (byte >= CHAR_0 && byte <= CHAR_9) return this.byteString();
+    if (byte === CHAR_I) return this.integer();
+    if (byte === CHAR_D) return this.dictionary(depth + 1);
+    if (byte === CHAR_L) return this.list(depth + 1);
+    throw this.error(
+      'unexpected-byte',
+      this.position,
+      `${describeByte(byte)} cannot start a value (expected a digit, 'i', 'l' or 'd')`,
+    );
+  }
+
+  locate(path: readonly (string | Uint8Array | number)[]): Span | undefined {
+    const bytes = this.bytes;
+    let depth = 0;
+    for (const step of path) {
+      if (this.position >= this.length) {
+        throw this.error('unexpected-end', this.position, 'input ended where a value was expected');
+      }
+      const kind = bytes[this.position];
+      depth++;
+      if (typeof step === 'number') {
+        if (kind !== CHAR_L) return undefined;
+        this.position++;
+        for (let index = 0; ; index++) {
+          if (this.position >= this.length) {
+            throw this.error('unexpected-end', this.position, "input ended inside a list (missing 'e')");
+          }
+          if (bytes[this.position] === CHAR_E) return undefined;
+          if (index === step) break;
+          this.skip(depth);
+        }
+      } else {
+        if (kind !== CHAR_D) return undefined;
+        const wanted = typeof step === 'string' ? encodeUtf8(step) : step;
+        this.position++;
+        for (;;) {
+          if (this.position >= this.length) {
+            throw this.error('unexpected-end', this.position, "input ended inside a dictionary (missing 'e')");
+          }
+          const byte = bytes[this.position]!;
+          if (byte === CHAR_E) return undefined;
+          if (byte < CHAR_0 || byte > CHAR_9) {
+            throw this.error('key-not-string', this.position, `dictionary keys must be byte strings, found ${describeByte(byte)}`);
+          }
+          const keyEnd = this.stringBounds();
+          const keyStart = keyEnd - this.lastStringLength;
+          if (compareBytes(bytes, keyStart, keyEnd, wanted, 0, wanted.length) === 0) break;
+          this.skip(depth);
+        }
+      }
+    }
+    const start = this.position;
+    this.skip(depth);
+    return { start, end: this.position };
+  }
+
+  /** Moves past one value, checking it as `value` does, building nothing. */
+  private skip(depth: number): void {
+    if (this.position >= this.length) {
+      throw this.error('unexpected-end', this.position, 'input ended where a value was expected');
+    }
+    const byte = this.bytes[this.position]!;
+    if (byte >= CHAR_0 && byte <= CHAR_9) {
+      this.stringBounds();
+      return;
+    }
+    if (byte === CHAR_I) {
+      this.integer();
+      return;
+    }
+    if (byte === CHAR_L || byte === CHAR_D) {
+      if (depth + 1 > this.maxDepth) {
+        throw this.error('depth-exceeded', this.position, `nesting deeper than ${this.maxDepth} levels`);
+      }
+      this.position++;
+      for (;;) {
+        if (this.position >= this.length) {
+          throw this.error('unexpected-end', this.position, `input ended inside a ${byte === CHAR_L ? 'list' : 'dictionary'} (missing 'e')`);
+        }
+        const next = this.bytes[this.position]!;
+        if (next === CHAR_E) {
+          this.position++;
+          return;
+        }
+        if (byte === CHAR_D) {
+          if (next < CHAR_0 || next > CHAR_9) {
+            throw this.error('key-not-string', this.position, `dictionary keys must be byte strings, found ${describeByte(next)}`);
+          }
+          this.stringBounds();
+        }
+        this.skip(depth + 1);
+      }
+    }
+    throw this.error('unexpected-byte', this.position, `${describeByte(byte)} cannot start a value (expected a digit, 'i', 'l' or 'd')`);
+  }
+
+  private list(depth: number): BencodeList {
+    if (depth > this.maxDepth) {
+      throw this.error('depth-exceeded', this.position, `nesting deeper than ${this.maxDepth} levels`);
+    }
+    this.position++;
+    const list: BencodeList = [];
+    for (;;) {
+      if (this.position >= this.length) {
+        throw this.error('unexpected-end', this.position, "input ended inside a list (missing 'e')");
+      }
+      if (this.bytes[this.position] === CHAR_E) {
+        this.position++;
+        return list;
+      }
+      list.push(this.value(depth));
+    }
+  }
+
+  private dictionary(depth: number): BencodeDictionary {
+    if (depth > this.maxDepth) {
+      throw this.error('depth-exceeded', this.position, `nesting deeper than ${this.maxDepth} levels`);
+    }
+    this.position++;
+    const bytes = this.bytes;
+    const dictionary: BencodeDictionary = new Map();
+    let previousStart = -1;
+    let previousEnd = -1;
+    let unsorted = false;
+    for (;;) {
+      if (this.position >= this.length) {
+        throw this.error(
+          'unexpected-end',
+          this.position,
+          "input ended inside a dictionary (missing 'e')",
+        );
+      }
+      const byte = bytes[this.position]!;
+      if (byte === CHAR_E) {
+        this.position++;
+        return dictionary;
+      }
+      if (byte < CHAR_0 || byte > CHAR_9) {
+        throw this.error(
+          'key-not-string',
+          this.position,
+          `dictionary keys must be byte strings, found ${describeByte(byte)}`,
+        );
+      }
+      const keyOffset = this.position;
+      const keyEnd = this.stringBounds();
+      const keyStart = keyEnd - this.lastStringLength;
+      if (previousStart >= 0) {
+        const order = compareBytes(bytes, previousStart, previousEnd, bytes, keyStart, keyEnd);
+        if (order === 0) {
+          throw this.error('duplicate-key', keyOffset, 'the same dictionary key appears twice');
+        }
+        if (order > 0) {
+          if (this.strict) {
+            throw this.error(
+              'unsorted-keys',
+              keyOffset,
+              'dictionary keys are not in sorted order (strict mode)',
+            );
+          }
+          unsorted = true;
+        }
+        // Once keys are out of order, the previous key alone cannot rule out a duplicate.
+        if (unsorted) this.checkNotDuplicate(dictionary, keyStart, keyEnd, keyOffset);
+      }
+      previousStart = keyStart;
+      previousEnd = keyEnd;
+      const key = readUtf8(bytes, keyStart, keyEnd) ?? this.view(keyStart, keyEnd);
+      dictionary.set(key, this.value(depth));
+    }
+  }
+
+  private checkNotDuplicate(
+    dictionary: BencodeDictionary,
+    start: number,
+    end: number,
+    offset: number,
+  ): void {
+    const text = readUtf8(this.bytes, start, end);
+    if (text !== undefined) {
+      if (dictionary.has(text)) {
+        throw this.error('duplicate-key', offset, 'the same dictionary key appears twice');
+      }
+      return;
+    }
+    for (const key of dictionary.keys()) {
+      if (typeof key !== 'string' && compareBytes(key, 0, key.length, this.bytes, start, end) === 0) {
+        throw this.error('duplicate-key', offset, 'the same dictionary key appears twice');
+      }
+    }
+  }
+
+  private lastStringLength = 0;
+
+  /** Reads a string header, checks the bounds, moves past the string; returns its end. */
+  private stringBounds(): number {
+    const bytes = this.bytes;
+    const start = this.position;
+    let position = start;
+    let length = 0;
+    while (position < this.length) {
+      const byte = bytes[position]!;
+      if (byte < CHAR_0 || byte > CHAR_9) break;
+      length = length * 10 + (byte - CHAR_0);
+      position++;
+      if (position - start > 15) {
+        throw this.error(
+          'string-out-of-bounds',
+          start,
+          'declared string length is longer than the input',
+        );
+      }
+    }
+    if (position >= this.length) {
+      throw this.error('unexpected-end', position, "input ended inside a string length (missing ':')");
+    }
+    if (bytes[position] !== CHAR_COLON) {
+      throw this.error(
+        'invalid-length',
+        position,
+        `${describeByte(bytes[position]!)} in a string length (expected a digit or ':')`,
+      );
+    }
+    if (this.strict && bytes[start] === CHAR_0 && position - start > 1) {
+      throw this.error('non-canonical-length', start, 'string length has a leading zero (strict mode)');
+    }
+    const dataStart = position + 1;
+    if (length > this.length - dataStart) {
+      throw this.error(
+        'string-out-of-bounds',
+        start,
+        `declared string length ${length} runs past the end of the input (${this.length - dataStart} bytes left)`,
+      );
+    }
+    this.lastStringLength = length;
+    this.position = dataStart + length;
+    return this.position;
+  }
+
+  private byteString(): Uint8Array {
+    const end = this.stringBounds();
+    return this.view(end - this.lastStringLength, end);
+  }
+
+  private view(start: number, end: number): Uint8Array {
+    if (this.copy) return this.bytes.slice(start, end);
+    const bytes = this.bytes;
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+  }
+
+  private integer(): number | bigint {
+    const bytes = this.bytes;
+    const start = this.position;
+    let position = start + 1;
+    let negative = false;
+    if (position < this.length && bytes[position] === CHAR_MINUS) {
+      negative = true;
+      position++;
+    }
+    const digitsStart = position;
+    let value = 0;
+    while (position < this.length) {
+      const byte = bytes[position]!;
+      if (byte < CHAR_0 || byte > CHAR_9) break;
+      value = value * 10 + (byte - CHAR_0);
+      position++;
+    }
+    if (position >= this.length) {
+      throw this.error('unexpected-end', position, "input ended inside an integer (missing 'e')");
+    }
+    const digits = position - digitsStart;
+    if (bytes[position] !== CHAR_E) {
+      throw this.error(
+        'invalid-integer',
+        position,
+        `${describeByte(bytes[position]!)} inside an integer (expected a digit or 'e')`,
+      );
+    }
+    if (digits === 0) {
+      throw this.error('invalid-integer', start, 'integer has no digits');
+    }
+    if (digits > this.maxIntegerDigits) {
+      throw this.error(
+        'integer-too-long',
+        digitsStart,
+        `integer has ${digits} digits; at most ${this.maxIntegerDigits} are accepted`,
+      );
+    }
+    if (this.strict) {
+      if (bytes[digitsStart] === CHAR_0 && digits > 1) {
+        throw this.error('non-canonical-integer', digitsStart, 'integer has a leading zero (strict mode)');
+      }
+      if (negative && value === 0) {
+        throw this.error('non-canonical-integer', start, 'negative zero is not canonical (strict mode)');
+      }
+    }
+    this.position = position + 1;
+    if (digits <= 15) return negative ? -value : value;
+    let text = '';
+    for (let i = digitsStart; i < position; i++) text += String.fromCharCode(bytes[i]!);
+    const big = negative ? -BigInt(text) : BigInt(text);
+    if (big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER)) {
+      return Number(big);
+    }
+    return big;
+  }
+
+  private error(code: BencodeDecodeErrorCode, offset: number, message: string): BencodeDecodeError {
+    return new BencodeDecodeError(code, offset, message);
+  }
+}
+
+function describeByte(byte: number): string {
+  if (byte >= 0x21 && byte <= 0x7e) return `'${String.fromCharCode(byte)}'`;
+  return `byte 0x${byte.toString(16).padStart(2, '0')}`;
+}

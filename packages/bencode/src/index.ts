@@ -1,0 +1,33 @@
+/**
+ * @bt/bencode: bencode (BEP 3) for every JavaScript runtime, on `Uint8Array`.
+ *
+ * - `decode` / `decodePrefix`: binary-safe values, strict or lenient, typed errors with offsets.
+ * - `encode`: always canonical (keys sorted as raw bytes).
+ * - `locate`: the exact byte span of any value, e.g. the `info` dictionary of a torrent.
+ */
+export { decode, decodePrefix, locate } from './decode.js';
+export type { DecodeOptions, DecodePrefixResult } from './decode.js';
+export { encode } from './encode.js';
+export { BencodeError, BencodeDecodeError, BencodeEncodeError } from './errors.js';
+export type { BencodeErrorCode, BencodeDecodeErrorCode, BencodeEncodeErrorCode } from './errors.js';
+export {
+  equals,
+  getBytes,
+  getDictionary,
+  getInteger,
+  getList,
+  getText,
+  isBytes,
+  isDictionary,
+  isInteger,
+  isList,
+  toText,
+} from './read.js';
+export type { ToTextOptions } from './read.js';
+export type {
+  BencodeDictionary,
+  BencodeList,
+  BencodeValue,
+  EncodableValue,
+  Span,
+} from './types.js';
