@@ -1,0 +1,10 @@
+/**
+ * Helpers for bt's tests: finding the real programs that interop tests run against (and
+ * failing loudly in CI when one is missing), free loopback ports, temporary folders, and
+ * child processes that are always cleaned up.
+ */
+export { findProgram, requireProgram, isCI } from './programs.js';
+export { freePort, freeUdpPort } from './ports.js';
+export { makeTempDir, removeTempDirs } from './temp.js';
+export { startProcess, stopAllProcesses, waitForPort, waitFor } from './processes.js';
+export type { RunningProcess, StartProcessOptions } from './processes.js';
