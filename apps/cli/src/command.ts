@@ -75,10 +75,13 @@ export function integerOption(
 ): number | undefined {
   const text = stringOption(context, name);
   if (text === undefined) return undefined;
-  if (!/^-?\d+$/.test(text)) throw new UsageError(`--${name} expects a whole number, got ${JSON.stringify(text)}`);
+  if (!/^-?\d+$/.test(text))
+    throw new UsageError(`--${name} expects a whole number, got ${JSON.stringify(text)}`);
   const value = Number(text);
-  if (bounds.min !== undefined && value < bounds.min) throw new UsageError(`--${name} must be at least ${bounds.min}`);
-  if (bounds.max !== undefined && value > bounds.max) throw new UsageError(`--${name} must be at most ${bounds.max}`);
+  if (bounds.min !== undefined && value < bounds.min)
+    throw new UsageError(`--${name} must be at least ${bounds.min}`);
+  if (bounds.max !== undefined && value > bounds.max)
+    throw new UsageError(`--${name} must be at most ${bounds.max}`);
   return value;
 }
 

@@ -25,7 +25,8 @@ const echo: Command = {
   positionals: [1, 1],
   async run(context) {
     const times = integerOption(context, 'times', { min: 1 }) ?? 1;
-    if (context.positionals[0] === 'fail') throw new Error('it failed', { cause: new Error('because') });
+    if (context.positionals[0] === 'fail')
+      throw new Error('it failed', { cause: new Error('because') });
     if (context.positionals[0] === 'usage') throw new UsageError('bad usage');
     context.stdout.write(`${context.positionals[0]!.repeat(times)}\n`);
     return ExitCode.ok;
@@ -52,10 +53,21 @@ describe('bt dispatch', () => {
     expect(result.stdout).toContain('Usage: bt echo <word>');
   });
   it('runs a command with options', async () => {
-    expect(await run(['echo', 'ab', '--times', '2'])).toEqual({ code: 0, stdout: 'abab\n', stderr: '' });
+    expect(await run(['echo', 'ab', '--times', '2'])).toEqual({
+      code: 0,
+      stdout: 'abab\n',
+      stderr: '',
+    });
   });
   it('reports usage errors with exit code 2 and a pointer to --help', async () => {
-    for (const argv of [['echo'], ['echo', 'a', 'b'], ['echo', 'a', '--bogus'], ['echo', 'a', '--times', 'x'], ['echo', 'usage'], ['nope']]) {
+    for (const argv of [
+      ['echo'],
+      ['echo', 'a', 'b'],
+      ['echo', 'a', '--bogus'],
+      ['echo', 'a', '--times', 'x'],
+      ['echo', 'usage'],
+      ['nope'],
+    ]) {
       const result = await run(argv);
       expect(result.code, argv.join(' ')).toBe(2);
       expect(result.stderr).toMatch(/--help/);

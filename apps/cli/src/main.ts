@@ -30,7 +30,7 @@ export function formatHelp(commands: Command[]): string {
     "Run 'bt <command> --help' for a command's options and examples.",
     '',
     'Exit codes: 0 success; 1 the job ran and the answer is no (incomplete data, a tracker',
-    "refused); 2 wrong command line; 3 the job could not run (bad input, I/O, network);",
+    'refused); 2 wrong command line; 3 the job could not run (bad input, I/O, network);',
     '130 interrupted.',
   ];
   return `${lines.join('\n')}\n`;
@@ -45,7 +45,8 @@ export async function main(options: MainOptions): Promise<number> {
   const { stdout, stderr } = options;
   const [name, ...rest] = options.argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? commands.find((command) => command.name === rest[0]) : undefined;
+    const topic =
+      name === 'help' ? commands.find((command) => command.name === rest[0]) : undefined;
     stdout.write(topic ? commandHelp(topic) : formatHelp(commands));
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
@@ -78,7 +79,7 @@ export async function main(options: MainOptions): Promise<number> {
       throw new UsageError(`unexpected argument '${parsed.positionals[max]}'`);
     }
     context = {
-      values: parsed.values as CommandContext['values'],
+      values: parsed.values,
       positionals: parsed.positionals,
       stdout,
       stderr,
@@ -94,7 +95,9 @@ export async function main(options: MainOptions): Promise<number> {
     return await command.run(context);
   } catch (error) {
     if (error instanceof UsageError) {
-      stderr.write(`bt ${command.name}: ${error.message}\nRun 'bt ${command.name} --help' for usage.\n`);
+      stderr.write(
+        `bt ${command.name}: ${error.message}\nRun 'bt ${command.name} --help' for usage.\n`,
+      );
       return ExitCode.usage;
     }
     if (context.signal.aborted) {
@@ -102,7 +105,8 @@ export async function main(options: MainOptions): Promise<number> {
       return ExitCode.interrupted;
     }
     stderr.write(`bt ${command.name}: ${describeError(error)}\n`);
-    if (process.env.BT_DEBUG && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+    if (process.env.BT_DEBUG && error instanceof Error && error.stack)
+      stderr.write(`${error.stack}\n`);
     return ExitCode.error;
   }
 }
@@ -112,6 +116,7 @@ export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   let message = error.message.split('\n')[0] ?? error.name;
   const cause = error.cause;
-  if (cause instanceof Error && !message.includes(cause.message)) message += `: ${cause.message.split('\n')[0]}`;
+  if (cause instanceof Error && !message.includes(cause.message))
+    message += `: ${cause.message.split('\n')[0]}`;
   return message;
 }

@@ -19,7 +19,10 @@ function capture(): { stream: Writable & { isTTY?: boolean }; text: () => string
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-export async function runCli(argv: string[], options: { cwd?: string; signal?: AbortSignal } = {}): Promise<CliResult> {
+export async function runCli(
+  argv: string[],
+  options: { cwd?: string; signal?: AbortSignal } = {},
+): Promise<CliResult> {
   const out = capture();
   const err = capture();
   const code = await main({ argv, stdout: out.stream, stderr: err.stream, ...options });

@@ -14,7 +14,7 @@ export interface DecodeOptions {
    * Duplicate keys, malformed numbers and trailing bytes are rejected in both modes.
    */
   strict?: boolean;
-  /** Deepest nesting of lists and dictionaries accepted. Default 256, at most 4096. */
+  /** Deepest nesting of lists and dictionaries accepted. Default 256. */
   maxDepth?: number;
   /**
    * Return byte strings as fresh copies instead of views of the input. Views (the default)
@@ -31,8 +31,6 @@ export interface DecodePrefixResult {
   end: number;
 }
 
-const HARD_MAX_DEPTH = 4096;
-
 const CHAR_I = 0x69;
 const CHAR_L = 0x6c;
 const CHAR_D = 0x64;
@@ -48,7 +46,7 @@ const CHAR_9 = 0x39;
  */
 export function decode(bytes: Uint8Array, options?: DecodeOptions): BencodeValue {
   const decoder = new Decoder(bytes, options);
-  const value = decoder.value(0);
+  const value = decoder.value();
   if (decoder.position !== bytes.length) {
     throw new BencodeDecodeError(
       'trailing-bytes',
@@ -65,7 +63,7 @@ export function decode(bytes: Uint8Array, options?: DecodeOptions): BencodeValue
  */
 export function decodePrefix(bytes: Uint8Array, options?: DecodeOptions): DecodePrefixResult {
   const decoder = new Decoder(bytes, options);
-  const value = decoder.value(0);
+  const value = decoder.value();
   return { value, end: decoder.position };
 }
 
@@ -84,6 +82,15 @@ export function locate(
   return decoder.locate(path);
 }
 
+interface Frame {
+  list: BencodeList | undefined;
+  dictionary: BencodeDictionary | undefined;
+  key: string | Uint8Array | undefined;
+  previousStart: number;
+  previousEnd: number;
+  unsorted: boolean;
+}
+
 class Decoder {
   position = 0;
   private readonly bytes: Uint8Array;
@@ -100,25 +107,149 @@ class Decoder {
     this.bytes = bytes;
     this.length = bytes.length;
     this.strict = options.strict ?? false;
-    this.maxDepth = Math.min(options.maxDepth ?? 256, HARD_MAX_DEPTH);
+    this.maxDepth = options.maxDepth ?? 256;
     this.copy = options.copy ?? false;
     this.maxIntegerDigits = options.maxIntegerDigits ?? 64;
   }
 
-  value(depth: number): BencodeValue {
-    if (this.position >= this.length) {
-      throw this.error('unexpected-end', this.position, 'input ended where a value was expected');
+  /** Decodes one value. Iterative, so nesting depth costs heap, never call stack. */
+  value(): BencodeValue {
+    const bytes = this.bytes;
+    const length = this.length;
+    const frames = this.frames;
+    let depth = 0;
+    for (;;) {
+      let value: BencodeValue;
+      if (depth > 0) {
+        const frame = frames[depth - 1]!;
+        if (this.position >= length) {
+          throw this.error(
+            'unexpected-end',
+            this.position,
+            frame.dictionary
+              ? "input ended inside a dictionary (missing 'e')"
+              : "input ended inside a list (missing 'e')",
+          );
+        }
+        const byte = bytes[this.position]!;
+        if (byte === CHAR_E) {
+          this.position++;
+          depth--;
+          value = frame.dictionary ?? frame.list!;
+          frame.dictionary = undefined;
+          frame.list = undefined;
+          if (depth === 0) return value;
+          this.attach(frames[depth - 1]!, value);
+          continue;
+        }
+        if (frame.dictionary && frame.key === undefined) {
+          this.key(frame, byte);
+          continue;
+        }
+      }
+      if (this.position >= length) {
+        throw this.error('unexpected-end', this.position, 'input ended where a value was expected');
+      }
+      const byte = bytes[this.position]!;
+      if (byte >= CHAR_0 && byte <= CHAR_9) {
+        value = this.byteString();
+      } else if (byte === CHAR_I) {
+        value = this.integer();
+      } else if (byte === CHAR_L || byte === CHAR_D) {
+        if (depth >= this.maxDepth) {
+          throw this.error(
+            'depth-exceeded',
+            this.position,
+            `nesting deeper than ${this.maxDepth} levels`,
+          );
+        }
+        this.position++;
+        let frame = frames[depth];
+        if (frame === undefined) {
+          frame = {
+            list: undefined,
+            dictionary: undefined,
+            key: undefined,
+            previousStart: -1,
+            previousEnd: -1,
+            unsorted: false,
+          };
+          frames.push(frame);
+        }
+        if (byte === CHAR_L) frame.list = [];
+        else {
+          frame.dictionary = new Map();
+          frame.key = undefined;
+          frame.previousStart = -1;
+          frame.previousEnd = -1;
+          frame.unsorted = false;
+        }
+        depth++;
+        continue;
+      } else {
+        throw this.error(
+          'unexpected-byte',
+          this.position,
+          `${describeByte(byte)} cannot start a value (expected a digit, 'i', 'l' or 'd')`,
+        );
+      }
+      if (depth === 0) return value;
+      this.attach(frames[depth - 1]!, value);
     }
-    const byte = this.bytes[this.position]!;
-    if (byte >= CHAR_0 && byte <= CHAR_9) return this.byteString();
-    if (byte === CHAR_I) return this.integer();
-    if (byte === CHAR_D) return this.dictionary(depth + 1);
-    if (byte === CHAR_L) return this.list(depth + 1);
-    throw this.error(
-      'unexpected-byte',
-      this.position,
-      `${describeByte(byte)} cannot start a value (expected a digit, 'i', 'l' or 'd')`,
-    );
+  }
+
+  private readonly frames: Frame[] = [];
+
+  private attach(frame: Frame, value: BencodeValue): void {
+    if (frame.dictionary) {
+      frame.dictionary.set(frame.key!, value);
+      frame.key = undefined;
+    } else {
+      frame.list!.push(value);
+    }
+  }
+
+  /** Reads a dictionary key into `frame`, enforcing order (strict) and uniqueness. */
+  private key(frame: Frame, byte: number): void {
+    const bytes = this.bytes;
+    if (byte < CHAR_0 || byte > CHAR_9) {
+      throw this.error(
+        'key-not-string',
+        this.position,
+        `dictionary keys must be byte strings, found ${describeByte(byte)}`,
+      );
+    }
+    const keyOffset = this.position;
+    const keyEnd = this.stringBounds();
+    const keyStart = keyEnd - this.lastStringLength;
+    if (frame.previousStart >= 0) {
+      const order = compareBytes(
+        bytes,
+        frame.previousStart,
+        frame.previousEnd,
+        bytes,
+        keyStart,
+        keyEnd,
+      );
+      if (order === 0) {
+        throw this.error('duplicate-key', keyOffset, 'the same dictionary key appears twice');
+      }
+      if (order > 0) {
+        if (this.strict) {
+          throw this.error(
+            'unsorted-keys',
+            keyOffset,
+            'dictionary keys are not in sorted order (strict mode)',
+          );
+        }
+        frame.unsorted = true;
+      }
+      // Once keys are out of order, the previous key alone cannot rule out a duplicate.
+      if (frame.unsorted) this.checkNotDuplicate(frame.dictionary!, keyStart, keyEnd, keyOffset);
+    }
+    frame.previousStart = keyStart;
+    frame.previousEnd = keyEnd;
+    frame.key = readUtf8(bytes, keyStart, keyEnd) ?? this.view(keyStart, keyEnd);
   }
 
   locate(path: readonly (string | Uint8Array | number)[]): Span | undefined {
@@ -135,7 +266,11 @@ class Decoder {
         this.position++;
         for (let index = 0; ; index++) {
           if (this.position >= this.length) {
-            throw this.error('unexpected-end', this.position, "input ended inside a list (missing 'e')");
+            throw this.error(
+              'unexpected-end',
+              this.position,
+              "input ended inside a list (missing 'e')",
+            );
           }
           if (bytes[this.position] === CHAR_E) return undefined;
           if (index === step) break;
@@ -147,12 +282,20 @@ class Decoder {
         this.position++;
         for (;;) {
           if (this.position >= this.length) {
-            throw this.error('unexpected-end', this.position, "input ended inside a dictionary (missing 'e')");
+            throw this.error(
+              'unexpected-end',
+              this.position,
+              "input ended inside a dictionary (missing 'e')",
+            );
           }
           const byte = bytes[this.position]!;
           if (byte === CHAR_E) return undefined;
           if (byte < CHAR_0 || byte > CHAR_9) {
-            throw this.error('key-not-string', this.position, `dictionary keys must be byte strings, found ${describeByte(byte)}`);
+            throw this.error(
+              'key-not-string',
+              this.position,
+              `dictionary keys must be byte strings, found ${describeByte(byte)}`,
+            );
           }
           const keyEnd = this.stringBounds();
           const keyStart = keyEnd - this.lastStringLength;
@@ -166,119 +309,70 @@ class Decoder {
     return { start, end: this.position };
   }
 
-  /** Moves past one value, checking it as `value` does, building nothing. */
-  private skip(depth: number): void {
-    if (this.position >= this.length) {
-      throw this.error('unexpected-end', this.position, 'input ended where a value was expected');
-    }
-    const byte = this.bytes[this.position]!;
-    if (byte >= CHAR_0 && byte <= CHAR_9) {
-      this.stringBounds();
-      return;
-    }
-    if (byte === CHAR_I) {
-      this.integer();
-      return;
-    }
-    if (byte === CHAR_L || byte === CHAR_D) {
-      if (depth + 1 > this.maxDepth) {
-        throw this.error('depth-exceeded', this.position, `nesting deeper than ${this.maxDepth} levels`);
-      }
-      this.position++;
-      for (;;) {
-        if (this.position >= this.length) {
-          throw this.error('unexpected-end', this.position, `input ended inside a ${byte === CHAR_L ? 'list' : 'dictionary'} (missing 'e')`);
-        }
-        const next = this.bytes[this.position]!;
-        if (next === CHAR_E) {
-          this.position++;
-          return;
-        }
-        if (byte === CHAR_D) {
-          if (next < CHAR_0 || next > CHAR_9) {
-            throw this.error('key-not-string', this.position, `dictionary keys must be byte strings, found ${describeByte(next)}`);
-          }
-          this.stringBounds();
-        }
-        this.skip(depth + 1);
-      }
-    }
-    throw this.error('unexpected-byte', this.position, `${describeByte(byte)} cannot start a value (expected a digit, 'i', 'l' or 'd')`);
-  }
-
-  private list(depth: number): BencodeList {
-    if (depth > this.maxDepth) {
-      throw this.error('depth-exceeded', this.position, `nesting deeper than ${this.maxDepth} levels`);
-    }
-    this.position++;
-    const list: BencodeList = [];
-    for (;;) {
-      if (this.position >= this.length) {
-        throw this.error('unexpected-end', this.position, "input ended inside a list (missing 'e')");
-      }
-      if (this.bytes[this.position] === CHAR_E) {
-        this.position++;
-        return list;
-      }
-      list.push(this.value(depth));
-    }
-  }
-
-  private dictionary(depth: number): BencodeDictionary {
-    if (depth > this.maxDepth) {
-      throw this.error('depth-exceeded', this.position, `nesting deeper than ${this.maxDepth} levels`);
-    }
-    this.position++;
+  /** Moves past one value, checking it as `value` does, building nothing. Iterative. */
+  private skip(baseDepth: number): void {
     const bytes = this.bytes;
-    const dictionary: BencodeDictionary = new Map();
-    let previousStart = -1;
-    let previousEnd = -1;
-    let unsorted = false;
+    const kinds: number[] = [];
+    let expectKey = false;
     for (;;) {
-      if (this.position >= this.length) {
-        throw this.error(
-          'unexpected-end',
-          this.position,
-          "input ended inside a dictionary (missing 'e')",
-        );
-      }
-      const byte = bytes[this.position]!;
-      if (byte === CHAR_E) {
-        this.position++;
-        return dictionary;
-      }
-      if (byte < CHAR_0 || byte > CHAR_9) {
-        throw this.error(
-          'key-not-string',
-          this.position,
-          `dictionary keys must be byte strings, found ${describeByte(byte)}`,
-        );
-      }
-      const keyOffset = this.position;
-      const keyEnd = this.stringBounds();
-      const keyStart = keyEnd - this.lastStringLength;
-      if (previousStart >= 0) {
-        const order = compareBytes(bytes, previousStart, previousEnd, bytes, keyStart, keyEnd);
-        if (order === 0) {
-          throw this.error('duplicate-key', keyOffset, 'the same dictionary key appears twice');
+      if (kinds.length > 0) {
+        if (this.position >= this.length) {
+          throw this.error(
+            'unexpected-end',
+            this.position,
+            "input ended inside a list or dictionary (missing 'e')",
+          );
         }
-        if (order > 0) {
-          if (this.strict) {
+        const byte = bytes[this.position]!;
+        if (byte === CHAR_E) {
+          this.position++;
+          kinds.pop();
+          if (kinds.length === 0) return;
+          expectKey = kinds[kinds.length - 1] === CHAR_D;
+          continue;
+        }
+        if (expectKey) {
+          if (byte < CHAR_0 || byte > CHAR_9) {
             throw this.error(
-              'unsorted-keys',
-              keyOffset,
-              'dictionary keys are not in sorted order (strict mode)',
+              'key-not-string',
+              this.position,
+              `dictionary keys must be byte strings, found ${describeByte(byte)}`,
             );
           }
-          unsorted = true;
+          this.stringBounds();
+          expectKey = false;
+          continue;
         }
-        // Once keys are out of order, the previous key alone cannot rule out a duplicate.
-        if (unsorted) this.checkNotDuplicate(dictionary, keyStart, keyEnd, keyOffset);
       }
-      previousStart = keyStart;
-      previousEnd = keyEnd;
-      const key = readUtf8(bytes, keyStart, keyEnd) ?? this.view(keyStart, keyEnd);
-      dictionary.set(key, this.value(depth));
+      if (this.position >= this.length) {
+        throw this.error('unexpected-end', this.position, 'input ended where a value was expected');
+      }
+      const byte = bytes[this.position]!;
+      if (byte >= CHAR_0 && byte <= CHAR_9) {
+        this.stringBounds();
+      } else if (byte === CHAR_I) {
+        this.integer();
+      } else if (byte === CHAR_L || byte === CHAR_D) {
+        if (baseDepth + kinds.length >= this.maxDepth) {
+          throw this.error(
+            'depth-exceeded',
+            this.position,
+            `nesting deeper than ${this.maxDepth} levels`,
+          );
+        }
+        this.position++;
+        kinds.push(byte);
+        expectKey = byte === CHAR_D;
+        continue;
+      } else {
+        throw this.error(
+          'unexpected-byte',
+          this.position,
+          `${describeByte(byte)} cannot start a value (expected a digit, 'i', 'l' or 'd')`,
+        );
+      }
+      if (kinds.length === 0) return;
+      expectKey = kinds[kinds.length - 1] === CHAR_D;
     }
   }
 
@@ -296,7 +390,10 @@ class Decoder {
       return;
     }
     for (const key of dictionary.keys()) {
-      if (typeof key !== 'string' && compareBytes(key, 0, key.length, this.bytes, start, end) === 0) {
+      if (
+        typeof key !== 'string' &&
+        compareBytes(key, 0, key.length, this.bytes, start, end) === 0
+      ) {
         throw this.error('duplicate-key', offset, 'the same dictionary key appears twice');
       }
     }
@@ -324,7 +421,11 @@ class Decoder {
       }
     }
     if (position >= this.length) {
-      throw this.error('unexpected-end', position, "input ended inside a string length (missing ':')");
+      throw this.error(
+        'unexpected-end',
+        position,
+        "input ended inside a string length (missing ':')",
+      );
     }
     if (bytes[position] !== CHAR_COLON) {
       throw this.error(
@@ -334,7 +435,11 @@ class Decoder {
       );
     }
     if (this.strict && bytes[start] === CHAR_0 && position - start > 1) {
-      throw this.error('non-canonical-length', start, 'string length has a leading zero (strict mode)');
+      throw this.error(
+        'non-canonical-length',
+        start,
+        'string length has a leading zero (strict mode)',
+      );
     }
     const dataStart = position + 1;
     if (length > this.length - dataStart) {
@@ -400,10 +505,18 @@ class Decoder {
     }
     if (this.strict) {
       if (bytes[digitsStart] === CHAR_0 && digits > 1) {
-        throw this.error('non-canonical-integer', digitsStart, 'integer has a leading zero (strict mode)');
+        throw this.error(
+          'non-canonical-integer',
+          digitsStart,
+          'integer has a leading zero (strict mode)',
+        );
       }
       if (negative && value === 0) {
-        throw this.error('non-canonical-integer', start, 'negative zero is not canonical (strict mode)');
+        throw this.error(
+          'non-canonical-integer',
+          start,
+          'negative zero is not canonical (strict mode)',
+        );
       }
     }
     this.position = position + 1;

@@ -6,7 +6,7 @@ import { BencodeEncodeError, type BencodeEncodeErrorCode } from './errors.js';
 import type { EncodableValue } from './types.js';
 import { compareBytes, encodeUtf8, writeUtf8 } from './utf8.js';
 
-const MAX_DEPTH = 4096;
+const MAX_DEPTH = 1000;
 const CHAR_I = 0x69;
 const CHAR_L = 0x6c;
 const CHAR_D = 0x64;
@@ -16,7 +16,7 @@ const CHAR_COLON = 0x3a;
 /**
  * Encodes a value as canonical bencode.
  * @throws BencodeEncodeError for values with no bencode form (non-integer numbers, symbols,
- * functions, `null` outside a dictionary, duplicate keys, nesting deeper than 4096).
+ * functions, `null` outside a dictionary, duplicate keys, nesting deeper than 1000).
  */
 export function encode(value: EncodableValue): Uint8Array {
   const encoder = new Encoder();
@@ -32,12 +32,14 @@ export function encode(value: EncodableValue): Uint8Array {
 }
 
 /** Internal: gathers the path on the way up, so the hot path keeps no path stack. */
-class EncodeFailure {
+class EncodeFailure extends Error {
   readonly path: (string | number)[] = [];
   constructor(
     readonly code: BencodeEncodeErrorCode,
-    readonly message: string,
-  ) {}
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 interface KeyEntry {
@@ -50,9 +52,7 @@ class Encoder {
   private position = 0;
 
   result(): Uint8Array {
-    return this.position === this.buffer.length
-      ? this.buffer
-      : this.buffer.slice(0, this.position);
+    return this.position === this.buffer.length ? this.buffer : this.buffer.slice(0, this.position);
   }
 
   private reserve(size: number): void {
@@ -264,9 +264,19 @@ class Encoder {
         const previous = i > 0 ? entries[i - 1]! : undefined;
         if (
           previous &&
-          compareBytes(previous.bytes, 0, previous.bytes.length, current.bytes, 0, current.bytes.length) === 0
+          compareBytes(
+            previous.bytes,
+            0,
+            previous.bytes.length,
+            current.bytes,
+            0,
+            current.bytes.length,
+          ) === 0
         ) {
-          throw new EncodeFailure('duplicate-key', 'two keys of the dictionary have the same bytes');
+          throw new EncodeFailure(
+            'duplicate-key',
+            'two keys of the dictionary have the same bytes',
+          );
         }
         const value = lookup(current.name);
         if (value === undefined || value === null) continue;

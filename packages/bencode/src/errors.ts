@@ -25,10 +25,7 @@ export type BencodeDecodeErrorCode =
 
 /** Why an encode failed. */
 export type BencodeEncodeErrorCode =
-  | 'unencodable-value'
-  | 'not-an-integer'
-  | 'duplicate-key'
-  | 'depth-exceeded';
+  'unencodable-value' | 'not-an-integer' | 'duplicate-key' | 'depth-exceeded';
 
 export type BencodeErrorCode = BencodeDecodeErrorCode | BencodeEncodeErrorCode;
 

@@ -47,7 +47,10 @@ export function getBytes(dictionary: BencodeDictionary, key: string): Uint8Array
 }
 
 /** `dictionary[key]` when it is an integer, else `undefined`. */
-export function getInteger(dictionary: BencodeDictionary, key: string): number | bigint | undefined {
+export function getInteger(
+  dictionary: BencodeDictionary,
+  key: string,
+): number | bigint | undefined {
   const value = dictionary.get(key);
   return typeof value === 'number' || typeof value === 'bigint' ? value : undefined;
 }

@@ -22,7 +22,10 @@ export function parsePeerAddress(text: string): PeerAddress {
   const plain = /^([^:\s]+):(\d{1,5})$/.exec(text);
   const match = bracketed ?? plain;
   if (!match) {
-    throw new PrimitivesError('invalid-address', `expected HOST:PORT or [IPv6]:PORT, got ${JSON.stringify(text)}`);
+    throw new PrimitivesError(
+      'invalid-address',
+      `expected HOST:PORT or [IPv6]:PORT, got ${JSON.stringify(text)}`,
+    );
   }
   const host = match[1]!;
   const port = Number(match[2]);
@@ -33,23 +36,31 @@ export function parsePeerAddress(text: string): PeerAddress {
   if (isIPv4(host)) return { host, port, family: 4 };
   // A host name: resolved by the transport, carried as IPv4-family by convention.
   if (/^[A-Za-z0-9.-]+$/.test(host)) return { host, port, family: 4 };
-  throw new PrimitivesError('invalid-address', `not a host name or IP address: ${JSON.stringify(host)}`);
+  throw new PrimitivesError(
+    'invalid-address',
+    `not a host name or IP address: ${JSON.stringify(host)}`,
+  );
 }
 
 export function formatPeerAddress(address: PeerAddress): string {
-  return address.family === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return address.family === 6
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
 }
 
 export function isIPv4(text: string): boolean {
   const parts = text.split('.');
   return (
     parts.length === 4 &&
-    parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255 && (part === '0' || part[0] !== '0'))
+    parts.every(
+      (part) => /^\d{1,3}$/.test(part) && Number(part) <= 255 && (part === '0' || part[0] !== '0'),
+    )
   );
 }
 
 export function parseIPv4(text: string): Uint8Array {
-  if (!isIPv4(text)) throw new PrimitivesError('invalid-address', `not an IPv4 address: ${JSON.stringify(text)}`);
+  if (!isIPv4(text))
+    throw new PrimitivesError('invalid-address', `not an IPv4 address: ${JSON.stringify(text)}`);
   return Uint8Array.from(text.split('.').map(Number));
 }
 
@@ -72,7 +83,11 @@ export function parseIPv6(text: string): Uint8Array {
   const halves = head.split('::');
   if (halves.length > 2) fail();
   const parseGroups = (part: string): number[] =>
-    part === '' ? [] : part.split(':').map((group) => (/^[0-9a-fA-F]{1,4}$/.test(group) ? Number.parseInt(group, 16) : fail()));
+    part === ''
+      ? []
+      : part
+          .split(':')
+          .map((group) => (/^[0-9a-fA-F]{1,4}$/.test(group) ? Number.parseInt(group, 16) : fail()));
   const left = parseGroups(halves[0]!);
   const right = halves.length === 2 ? parseGroups(halves[1]!) : [];
   const total = left.length + right.length + tail.length;
@@ -98,7 +113,7 @@ export function formatIPv6(bytes: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -142,9 +157,16 @@ export function decodeCompactPeer(bytes: Uint8Array): PeerAddress {
     };
   }
   if (bytes.length === COMPACT_IPV6_LENGTH) {
-    return { host: formatIPv6(bytes.subarray(0, 16)), port: (bytes[16]! << 8) | bytes[17]!, family: 6 };
+    return {
+      host: formatIPv6(bytes.subarray(0, 16)),
+      port: (bytes[16]! << 8) | bytes[17]!,
+      family: 6,
+    };
   }
-  throw new PrimitivesError('invalid-compact-length', `a compact peer is 6 or 18 bytes; got ${bytes.length}`);
+  throw new PrimitivesError(
+    'invalid-compact-length',
+    `a compact peer is 6 or 18 bytes; got ${bytes.length}`,
+  );
 }
 
 /** Encodes one peer as 6 or 18 bytes; the host must be an IP literal of its family. */
@@ -161,12 +183,18 @@ export function encodeCompactPeer(address: PeerAddress): Uint8Array {
 }
 
 /** Encodes peers of one family into one compact string. */
-export function encodeCompactPeers(addresses: readonly PeerAddress[], family: AddressFamily): Uint8Array {
+export function encodeCompactPeers(
+  addresses: readonly PeerAddress[],
+  family: AddressFamily,
+): Uint8Array {
   const size = family === 4 ? COMPACT_IPV4_LENGTH : COMPACT_IPV6_LENGTH;
   const bytes = new Uint8Array(addresses.length * size);
   addresses.forEach((address, index) => {
     if (address.family !== family) {
-      throw new PrimitivesError('invalid-address', `${address.host} is not an IPv${family} address`);
+      throw new PrimitivesError(
+        'invalid-address',
+        `${address.host} is not an IPv${family} address`,
+      );
     }
     bytes.set(encodeCompactPeer(address), index * size);
   });

@@ -14,10 +14,14 @@ export function toHex(bytes: Uint8Array): string {
 
 export function fromHex(text: string): Uint8Array {
   if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) {
-    throw new PrimitivesError('invalid-hex', `not a hex string: ${JSON.stringify(text.slice(0, 80))}`);
+    throw new PrimitivesError(
+      'invalid-hex',
+      `not a hex string: ${JSON.stringify(text.slice(0, 80))}`,
+    );
   }
   const bytes = new Uint8Array(text.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(text.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < bytes.length; i++)
+    bytes[i] = Number.parseInt(text.slice(i * 2, i * 2 + 2), 16);
   return bytes;
 }
 
@@ -49,7 +53,10 @@ export function fromBase32(text: string): Uint8Array {
   for (const char of clean) {
     const value = BASE32.indexOf(char);
     if (value < 0) {
-      throw new PrimitivesError('invalid-base32', `not a base32 string: ${JSON.stringify(text.slice(0, 80))}`);
+      throw new PrimitivesError(
+        'invalid-base32',
+        `not a base32 string: ${JSON.stringify(text.slice(0, 80))}`,
+      );
     }
     buffer = ((buffer << 5) | value) & 0xffff;
     bits += 5;

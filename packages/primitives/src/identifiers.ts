@@ -42,7 +42,10 @@ export const DEFAULT_PEER_ID_PREFIX = '-BT0001-';
  */
 export function generatePeerId(prefix: string = DEFAULT_PEER_ID_PREFIX): PeerId {
   if (!/^[\x20-\x7e]{0,19}$/.test(prefix)) {
-    throw new PrimitivesError('invalid-peer-id', 'a peer id prefix is at most 19 printable ASCII characters');
+    throw new PrimitivesError(
+      'invalid-peer-id',
+      'a peer id prefix is at most 19 printable ASCII characters',
+    );
   }
   const id = new Uint8Array(PEER_ID_LENGTH);
   globalThis.crypto.getRandomValues(id);

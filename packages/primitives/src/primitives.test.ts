@@ -69,7 +69,11 @@ describe('compact peers', () => {
         (v4, v6) => {
           const peers4 = v4.map(([host, port]) => ({ host, port, family: 4 as const }));
           expect(decodeCompactPeers(encodeCompactPeers(peers4, 4), 4)).toEqual(peers4);
-          const peers6 = v6.map(([host, port]) => ({ host: formatIPv6(parseIPv6(host)), port, family: 6 as const }));
+          const peers6 = v6.map(([host, port]) => ({
+            host: formatIPv6(parseIPv6(host)),
+            port,
+            family: 6 as const,
+          }));
           expect(decodeCompactPeers(encodeCompactPeers(peers6, 6), 6)).toEqual(peers6);
         },
       ),
@@ -93,7 +97,11 @@ describe('IPv6 text', () => {
 
 describe('peer addresses', () => {
   it('parses host:port and [v6]:port', () => {
-    expect(parsePeerAddress('127.0.0.1:6881')).toEqual({ host: '127.0.0.1', port: 6881, family: 4 });
+    expect(parsePeerAddress('127.0.0.1:6881')).toEqual({
+      host: '127.0.0.1',
+      port: 6881,
+      family: 4,
+    });
     expect(parsePeerAddress('[::1]:51413')).toEqual({ host: '::1', port: 51413, family: 6 });
     expect(parsePeerAddress('localhost:80').host).toBe('localhost');
     expect(() => parsePeerAddress('127.0.0.1')).toThrow(/HOST:PORT/);

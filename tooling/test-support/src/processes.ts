@@ -23,7 +23,11 @@ export interface RunningProcess {
 
 const running = new Set<RunningProcess>();
 
-export function startProcess(command: string, args: string[], options: StartProcessOptions = {}): RunningProcess {
+export function startProcess(
+  command: string,
+  args: string[],
+  options: StartProcessOptions = {},
+): RunningProcess {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -93,14 +97,19 @@ export async function waitFor<T>(
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}`);
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${options.what ?? 'a condition'}`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }
 }
 
 /** Resolves once something accepts TCP connections on host:port. */
-export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 15_000): Promise<void> {
+export async function waitForPort(
+  port: number,
+  host = '127.0.0.1',
+  timeoutMs = 15_000,
+): Promise<void> {
   await waitFor(
     () =>
       new Promise<boolean>((resolve) => {

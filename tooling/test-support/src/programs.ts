@@ -8,7 +8,12 @@ export function isCI(): boolean {
 
 /** The absolute path of `name` on PATH (or in /usr/sbin, /usr/bin), or undefined. */
 export function findProgram(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(delimiter),
+    '/usr/bin',
+    '/usr/sbin',
+    '/usr/local/bin',
+  ];
   for (const dir of dirs) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -31,7 +36,8 @@ export function requireProgram(name: string, debianPackage = name): string | und
   const path = findProgram(name);
   if (path) return path;
   const message = `real-peer program '${name}' is missing (Debian package '${debianPackage}'; run 'bash scripts/install-peers')`;
-  if (isCI()) throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
+  if (isCI())
+    throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
   process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);
   return undefined;
 }
