@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { Bitfield } from './bitfield.js';
+import { PiecePicker } from './piece-picker.js';
+
+const block = 16_384;
+
+function picker(pieces = 4, pieceLength = block * 4, extra = 0, sequential = false): PiecePicker {
+  let seed = 1;
+  const random = (): number => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  return new PiecePicker({
+    pieceCount: pieces,
+    pieceLength,
+    totalLength: (pieces - 1) * pieceLength + (extra || pieceLength),
+    sequential,
+    random,
+  });
+}
+
+function field(length: number, pieces: number[]): Bitfield {
+  const result = new Bitfield(length);
+  for (const piece of pieces) result.set(piece);
+  return result;
+}
+
+describe('PiecePicker', () => {
+  it('sizes the last piece and its short last block', () => {
+    const p = picker(3, block * 2, block + 100);
+    expect(p.pieceSize(2)).toBe(block + 100);
+    expect(p.blockCount(2)).toBe(2);
+    expect(p.blockLength(2, 1)).toBe(100);
+    const all = p.pick({ has: Bitfield.full(3), choked: false }, 100);
+    expect(all).toHaveLength(6);
+    expect(all.reduce((sum, r) => sum + r.length, 0)).toBe(p.totalLength);
+  });
+
+  it('picks the rarest piece first', () => {
+    const p = picker(4);
+    p.peerBitfield(field(4, [0, 1, 2, 3]));
+    p.peerBitfield(field(4, [0, 1, 3]));
+    p.peerBitfield(field(4, [0, 3]));
+    const requests = p.pick({ has: Bitfield.full(4), choked: false }, 1);
+    expect(requests).toEqual([{ piece: 2, offset: 0, length: block }]);
+  });
+
+  it('breaks availability ties at random', () => {
+    const seen = new Set<number>();
+    for (let round = 0; round < 40; round++) {
+      const p = new PiecePicker({ pieceCount: 8, pieceLength: block, totalLength: 8 * block });
+      seen.add(p.pick({ has: Bitfield.full(8), choked: false }, 1)[0]!.piece);
+    }
+    expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it('finishes a partial piece before starting another', () => {
+    const p = picker(4);
+    const peer = { has: Bitfield.full(4), choked: false };
+    const first = p.pick(peer, 2);
+    expect(new Set(first.map((r) => r.piece)).size).toBe(1);
+    const next = p.pick(peer, 2);
+    expect(next.every((r) => r.piece === first[0]!.piece)).toBe(true);
+    expect(next.map((r) => r.offset)).toEqual([2 * block, 3 * block]);
+  });
+
+  it('only asks for pieces the peer has, and nothing while choked without allowed-fast', () => {
+    const p = picker(4);
+    const requests = p.pick({ has: field(4, [1]), choked: false }, 100);
+    expect(new Set(requests.map((r) => r.piece))).toEqual(new Set([1]));
+    expect(p.pick({ has: Bitfield.full(4), choked: true }, 10)).toEqual([]);
+    const fast = p.pick({ has: Bitfield.full(4), choked: true, allowedFast: new Set([3]) }, 10);
+    expect(new Set(fast.map((r) => r.piece))).toEqual(new Set([3]));
+  });
+
+  it('honours suggestions before rarest-first', () => {
+    const p = picker(4);
+    p.peerBitfield(field(4, [0, 1, 3]));
+    const requests = p.pick({ has: Bitfield.full(4), choked: false, suggested: [1] }, 1);
+    expect(requests[0]!.piece).toBe(1);
+  });
+
+  it('picks in order in sequential mode', () => {
+    const p = picker(4, block, 0, true);
+    const requests = p.pick({ has: Bitfield.full(4), choked: false }, 3);
+    expect(requests.map((r) => r.piece)).toEqual([0, 1, 2]);
+  });
+
+  it('completes, verifies and refetches a failed piece', () => {
+    const p = picker(2, block * 2);
+    const peer = { has: Bitfield.full(2), choked: false };
+    const requests = p.pick(peer, 2);
+    const piece = requests[0]!.piece;
+    expect(p.blockReceived(piece, 0)).toEqual({ accepted: true, pieceComplete: false });
+    expect(p.blockReceived(piece, 0)).toEqual({ accepted: false, pieceComplete: false });
+    expect(p.blockReceived(piece, block)).toEqual({ accepted: true, pieceComplete: true });
+    p.pieceFailed(piece);
+    expect(p.have.has(piece)).toBe(false);
+    const again = p.pick(peer, 4);
+    expect(again.filter((r) => r.piece === piece)).toHaveLength(2);
+    p.blockReceived(piece, 0);
+    p.blockReceived(piece, block);
+    p.pieceVerified(piece);
+    expect(p.have.has(piece)).toBe(true);
+    expect(p.verifiedBytes).toBe(2 * block);
+  });
+
+  it('returns dropped requests to the pool', () => {
+    const p = picker(1, block * 2);
+    const peer = { has: Bitfield.full(1), choked: false };
+    const [a] = p.pick(peer, 1);
+    p.requestDropped(a!.piece, a!.offset);
+    const again = p.pick(peer, 1);
+    expect(again).toEqual([a]);
+  });
+
+  it('enters endgame and asks a second peer for outstanding blocks, once', () => {
+    const p = picker(1, block * 2);
+    const first = p.pick({ has: Bitfield.full(1), choked: false }, 10);
+    expect(first).toHaveLength(2);
+    expect(p.endgame).toBe(true);
+    const mine = new Set<string>();
+    const second = {
+      has: Bitfield.full(1),
+      choked: false,
+      isRequested: (piece: number, offset: number) => mine.has(`${piece}:${offset}`),
+    };
+    const duplicate = p.pick(second, 10);
+    expect(duplicate).toHaveLength(2);
+    for (const r of duplicate) mine.add(`${r.piece}:${r.offset}`);
+    expect(p.pick(second, 10)).toEqual([]);
+    expect(p.requestersOf(0, 0)).toBe(2);
+    // one copy arrives: the other requester is to be cancelled
+    expect(p.blockReceived(0, 0).accepted).toBe(true);
+    expect(p.blockReceived(0, 0).accepted).toBe(false);
+  });
+
+  it('tracks availability with seeds counted once and interest', () => {
+    const p = picker(4);
+    p.peerBitfield(Bitfield.full(4));
+    p.peerHas(2);
+    expect(p.availabilityOf(2)).toBe(2);
+    expect(p.availabilityOf(1)).toBe(1);
+    expect(p.distributedCopies()).toBeCloseTo(1.25);
+    p.peerGone(Bitfield.full(4));
+    expect(p.availabilityOf(1)).toBe(0);
+    p.setHave(field(4, [0, 1]));
+    expect(p.isInteresting(field(4, [0, 1]))).toBe(false);
+    expect(p.isInteresting(field(4, [2]))).toBe(true);
+    expect(p.leftBytes).toBe(2 * 4 * block);
+  });
+
+  it('respects wanted pieces', () => {
+    const p = picker(4, block);
+    p.setWanted(0, false);
+    p.setWanted(1, false);
+    const requests = p.pick({ has: Bitfield.full(4), choked: false }, 10);
+    expect(new Set(requests.map((r) => r.piece))).toEqual(new Set([2, 3]));
+    p.setHave(field(4, [2, 3]));
+    expect(p.complete).toBe(true);
+  });
+});

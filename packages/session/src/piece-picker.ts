@@ -1,0 +1,360 @@
+/**
+ * Which blocks to ask which peer for (BEP 3 leaves the policy to the client; this is the
+ * usual one). Rarest first with a random tie-break, a partially downloaded piece finished
+ * before a new one is started, endgame (the last blocks asked of several peers, the losers
+ * cancelled) once nothing is left unrequested, a sequential mode, and the BEP 6 `allowed fast`
+ * and `suggest` hints. Pure: the torrent feeds it events and asks it for requests.
+ */
+import { Bitfield } from './bitfield.js';
+import type { RandomSource } from './clock.js';
+
+export const BLOCK_SIZE = 16_384;
+
+export interface BlockRequest {
+  piece: number;
+  offset: number;
+  length: number;
+}
+
+export interface PiecePickerOptions {
+  pieceCount: number;
+  pieceLength: number;
+  /** Total bytes of the torrent; sizes the last piece. */
+  totalLength: number;
+  blockSize?: number;
+  sequential?: boolean;
+  random?: RandomSource;
+}
+
+/** What the picker needs to know about the peer it picks for. */
+export interface PickerPeer {
+  /** Pieces the peer has. */
+  has: Bitfield;
+  /** The peer chokes us: only its allowed-fast pieces may be requested (BEP 6). */
+  choked: boolean;
+  allowedFast?: ReadonlySet<number>;
+  /** Pieces the peer suggested (BEP 6), tried before rarest-first. */
+  suggested?: readonly number[];
+  /** True when this peer has the block asked already (endgame must not ask twice). */
+  isRequested?(piece: number, offset: number): boolean;
+}
+
+const NONE = 0;
+const REQUESTED = 1;
+const RECEIVED = 2;
+
+interface PartialPiece {
+  /** Per block: NONE, REQUESTED or RECEIVED. */
+  state: Uint8Array;
+  /** Per block: how many peers have it asked (more than one in endgame). */
+  requesters: Uint8Array;
+  unrequested: number;
+  received: number;
+}
+
+export interface BlockResult {
+  /** False for a block we did not ask for or already have (an endgame duplicate). */
+  accepted: boolean;
+  /** Every block of the piece is in: verify it. */
+  pieceComplete: boolean;
+}
+
+export class PiecePicker {
+  readonly pieceCount: number;
+  readonly pieceLength: number;
+  readonly totalLength: number;
+  readonly blockSize: number;
+  sequential: boolean;
+  readonly have: Bitfield;
+  private readonly availability: Uint32Array;
+  /** Peers that have every piece, counted once rather than per piece. */
+  private seeds = 0;
+  private readonly partials = new Map<number, PartialPiece>();
+  /** Pieces with every block in, waiting for their hash check. */
+  private readonly verifying = new Set<number>();
+  private readonly wanted: Bitfield;
+  private readonly random: RandomSource;
+
+  constructor(options: PiecePickerOptions) {
+    this.pieceCount = options.pieceCount;
+    this.pieceLength = options.pieceLength;
+    this.totalLength = options.totalLength;
+    this.blockSize = options.blockSize ?? BLOCK_SIZE;
+    this.sequential = options.sequential ?? false;
+    this.random = options.random ?? Math.random;
+    this.have = new Bitfield(this.pieceCount);
+    this.availability = new Uint32Array(this.pieceCount);
+    this.wanted = Bitfield.full(this.pieceCount);
+  }
+
+  pieceSize(piece: number): number {
+    if (piece === this.pieceCount - 1) return this.totalLength - piece * this.pieceLength;
+    return this.pieceLength;
+  }
+
+  blockCount(piece: number): number {
+    return Math.ceil(this.pieceSize(piece) / this.blockSize);
+  }
+
+  blockLength(piece: number, block: number): number {
+    return Math.min(this.blockSize, this.pieceSize(piece) - block * this.blockSize);
+  }
+
+  /** Marks pieces found on disk (after a recheck). */
+  setHave(pieces: Bitfield): void {
+    for (const piece of pieces.indices()) {
+      this.have.set(piece);
+      this.partials.delete(piece);
+    }
+  }
+
+  /** Limits downloading to some pieces (file selection); all are wanted by default. */
+  setWanted(piece: number, wanted: boolean): void {
+    if (wanted) this.wanted.set(piece);
+    else this.wanted.clear(piece);
+  }
+
+  /** True once every wanted piece is verified. */
+  get complete(): boolean {
+    if (this.have.complete) return true;
+    for (const piece of this.wanted.indices()) if (!this.have.has(piece)) return false;
+    return true;
+  }
+
+  /** Bytes of verified pieces. */
+  get verifiedBytes(): number {
+    let bytes = this.have.count * this.pieceLength;
+    if (this.have.has(this.pieceCount - 1)) bytes -= this.pieceLength - this.pieceSize(this.pieceCount - 1);
+    return bytes;
+  }
+
+  /** Bytes still to download (BEP 3 `left`). */
+  get leftBytes(): number {
+    return this.totalLength - this.verifiedBytes;
+  }
+
+  // Availability ----------------------------------------------------------------------------
+
+  availabilityOf(piece: number): number {
+    return this.seeds + (this.availability[piece] ?? 0);
+  }
+
+  peerHas(piece: number): void {
+    if (piece >= 0 && piece < this.pieceCount) this.availability[piece]!++;
+  }
+
+  peerBitfield(pieces: Bitfield): void {
+    if (pieces.complete) {
+      this.seeds++;
+      return;
+    }
+    for (const piece of pieces.indices()) this.availability[piece]!++;
+  }
+
+  /** A peer left, or its bitfield is replaced: its pieces count no more. */
+  peerGone(pieces: Bitfield): void {
+    if (pieces.complete) {
+      this.seeds = Math.max(0, this.seeds - 1);
+      return;
+    }
+    for (const piece of pieces.indices()) {
+      if (this.availability[piece]! > 0) this.availability[piece]!--;
+    }
+  }
+
+  /** Copies per piece: the minimum over missing pieces plus the share above it (like mainstream clients). */
+  distributedCopies(): number {
+    let minimum = Number.POSITIVE_INFINITY;
+    for (let piece = 0; piece < this.pieceCount; piece++) minimum = Math.min(minimum, this.availabilityOf(piece));
+    if (!Number.isFinite(minimum)) return 0;
+    let above = 0;
+    for (let piece = 0; piece < this.pieceCount; piece++) if (this.availabilityOf(piece) > minimum) above++;
+    return minimum + (this.pieceCount > 0 ? above / this.pieceCount : 0);
+  }
+
+  /** True when the peer has a wanted piece we lack. */
+  isInteresting(pieces: Bitfield): boolean {
+    if (this.complete) return false;
+    if (pieces.complete) return true;
+    for (const piece of pieces.indices()) if (this.isWantedMissing(piece)) return true;
+    return false;
+  }
+
+  private isWantedMissing(piece: number): boolean {
+    return this.wanted.has(piece) && !this.have.has(piece);
+  }
+
+  // Picking ---------------------------------------------------------------------------------
+
+  /** Endgame: every missing block is already asked of someone. */
+  get endgame(): boolean {
+    for (let piece = 0; piece < this.pieceCount; piece++) {
+      if (!this.isWantedMissing(piece) || this.verifying.has(piece)) continue;
+      const partial = this.partials.get(piece);
+      if (!partial || partial.unrequested > 0) return false;
+    }
+    return true;
+  }
+
+  /** Up to `max` block requests for this peer, marked as requested. */
+  pick(peer: PickerPeer, max: number): BlockRequest[] {
+    const requests: BlockRequest[] = [];
+    if (max <= 0 || this.complete) return requests;
+    const allowed = (piece: number): boolean =>
+      peer.has.has(piece) && (!peer.choked || (peer.allowedFast?.has(piece) ?? false));
+    if (peer.choked && !peer.allowedFast?.size) return requests;
+
+    // 1. finish what is started
+    for (const [piece, partial] of this.partials) {
+      if (requests.length >= max) return requests;
+      if (partial.unrequested === 0 || !allowed(piece)) continue;
+      this.takeBlocks(piece, partial, requests, max);
+    }
+    // 2. suggested pieces, 3. new pieces
+    if (requests.length < max && peer.suggested) {
+      for (const piece of peer.suggested) {
+        if (requests.length >= max) return requests;
+        if (this.isFresh(piece) && allowed(piece)) this.takeBlocks(piece, this.start(piece), requests, max);
+      }
+    }
+    if (requests.length < max) {
+      const needed = Math.ceil((max - requests.length) / Math.ceil(this.pieceLength / this.blockSize));
+      for (const piece of this.freshPieces(allowed, needed)) {
+        this.takeBlocks(piece, this.start(piece), requests, max);
+        if (requests.length >= max) return requests;
+      }
+    }
+    // 4. endgame: ask again for blocks others have outstanding
+    if (requests.length === 0 && this.endgame) {
+      for (const [piece, partial] of this.partials) {
+        if (!allowed(piece)) continue;
+        for (let block = 0; block < partial.state.length; block++) {
+          if (requests.length >= max) return requests;
+          if (partial.state[block] !== REQUESTED) continue;
+          const offset = block * this.blockSize;
+          if (peer.isRequested?.(piece, offset)) continue;
+          partial.requesters[block]!++;
+          requests.push({ piece, offset, length: this.blockLength(piece, block) });
+        }
+      }
+    }
+    return requests;
+  }
+
+  private isFresh(piece: number): boolean {
+    return this.isWantedMissing(piece) && !this.partials.has(piece) && !this.verifying.has(piece);
+  }
+
+  /** Untouched pieces the peer may serve: in order (sequential) or rarest first, ties shuffled. */
+  private freshPieces(allowed: (piece: number) => boolean, needed: number): number[] {
+    if (needed === 1 && !this.sequential) {
+      // the common refill: one scan, the rarest piece with reservoir-sampled ties
+      let best = -1;
+      let bestAvailability = Number.POSITIVE_INFINITY;
+      let ties = 0;
+      for (let piece = 0; piece < this.pieceCount; piece++) {
+        if (!this.isFresh(piece) || !allowed(piece)) continue;
+        const availability = this.availabilityOf(piece);
+        if (availability < bestAvailability) {
+          best = piece;
+          bestAvailability = availability;
+          ties = 1;
+        } else if (availability === bestAvailability && this.random() * ++ties < 1) {
+          best = piece;
+        }
+      }
+      return best < 0 ? [] : [best];
+    }
+    const candidates: number[] = [];
+    for (let piece = 0; piece < this.pieceCount; piece++) {
+      if (this.isFresh(piece) && allowed(piece)) {
+        candidates.push(piece);
+        if (this.sequential && candidates.length > needed) break;
+      }
+    }
+    if (this.sequential) return candidates;
+    const keys = new Float64Array(this.pieceCount);
+    for (const piece of candidates) keys[piece] = this.availabilityOf(piece) + this.random() * 0.5;
+    candidates.sort((a, b) => keys[a]! - keys[b]!);
+    return candidates;
+  }
+
+  private start(piece: number): PartialPiece {
+    const blocks = this.blockCount(piece);
+    const partial: PartialPiece = {
+      state: new Uint8Array(blocks),
+      requesters: new Uint8Array(blocks),
+      unrequested: blocks,
+      received: 0,
+    };
+    this.partials.set(piece, partial);
+    return partial;
+  }
+
+  private takeBlocks(piece: number, partial: PartialPiece, requests: BlockRequest[], max: number): void {
+    for (let block = 0; block < partial.state.length && requests.length < max; block++) {
+      if (partial.state[block] !== NONE) continue;
+      partial.state[block] = REQUESTED;
+      partial.requesters[block] = 1;
+      partial.unrequested--;
+      requests.push({ piece, offset: block * this.blockSize, length: this.blockLength(piece, block) });
+    }
+  }
+
+  // Events ----------------------------------------------------------------------------------
+
+  /** A block arrived. */
+  blockReceived(piece: number, offset: number): BlockResult {
+    const partial = this.partials.get(piece);
+    const block = offset / this.blockSize;
+    if (!partial || !Number.isInteger(block) || block >= partial.state.length) {
+      return { accepted: false, pieceComplete: false };
+    }
+    const state = partial.state[block]!;
+    if (state === RECEIVED) return { accepted: false, pieceComplete: false };
+    if (state === NONE) partial.unrequested--;
+    partial.state[block] = RECEIVED;
+    partial.requesters[block] = 0;
+    partial.received++;
+    if (partial.received === partial.state.length) {
+      this.partials.delete(piece);
+      this.verifying.add(piece);
+      return { accepted: true, pieceComplete: true };
+    }
+    return { accepted: true, pieceComplete: false };
+  }
+
+  /** A request will not be answered (cancelled, rejected, choked, timed out, peer gone). */
+  requestDropped(piece: number, offset: number): void {
+    const partial = this.partials.get(piece);
+    const block = offset / this.blockSize;
+    if (!partial || !Number.isInteger(block) || partial.state[block] !== REQUESTED) return;
+    if (partial.requesters[block]! > 0) partial.requesters[block]!--;
+    if (partial.requesters[block] === 0) {
+      partial.state[block] = NONE;
+      partial.unrequested++;
+    }
+  }
+
+  /** How many peers have a block asked. */
+  requestersOf(piece: number, offset: number): number {
+    return this.partials.get(piece)?.requesters[offset / this.blockSize] ?? 0;
+  }
+
+  pieceVerified(piece: number): void {
+    this.verifying.delete(piece);
+    this.partials.delete(piece);
+    this.have.set(piece);
+  }
+
+  /** The piece failed its hash: every block of it is fetched again. */
+  pieceFailed(piece: number): void {
+    this.verifying.delete(piece);
+    this.partials.delete(piece);
+  }
+
+  /** Pieces started but not complete, with blocks received. */
+  get partialCount(): number {
+    return this.partials.size;
+  }
+}
