@@ -1,0 +1,229 @@
+/**
+ * `HttpTrackerServer`: the HTTP endpoint of a tracker (BEP 3 announce, BEP 48 scrape, BEP 23
+ * compact and BEP 7 IPv6 peers) over a `TrackerRegistry`, on `node:http`. Every request that
+ * is not a good announce or scrape gets a bencoded `failure reason`; nothing a client sends
+ * can make it throw or grow memory without bound (query length, scrape size and the
+ * registry's caps are all limited).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AnnounceEvent } from '@bt/primitives';
+import {
+  encodeAnnounceResponse,
+  encodeFailure,
+  encodeScrapeResponse,
+  parseAnnounceQuery,
+  parseScrapeQuery,
+  TrackerRequestError,
+} from './server-codec.js';
+import { MemorySwarmRegistry, type TrackerRegistry } from './swarm-registry.js';
+
+export interface HttpTrackerServerOptions {
+  /** Where swarms live; share one with a UDP server. Default: a new `MemorySwarmRegistry`. */
+  registry?: TrackerRegistry;
+  /** Seconds between announces asked of clients. Default: the registry's `interval`, else 1800. */
+  interval?: number;
+  /** `min interval` sent to clients, in seconds. Default: half the interval. */
+  minInterval?: number;
+  /** Peers returned when a client does not say. Default 50. */
+  defaultNumwant?: number;
+  /** Most peers returned to one announce. Default 200. */
+  maxNumwant?: number;
+  /** Info-hashes served; any other gets `failure reason`. Default: all. */
+  allowInfoHash?: (infoHash: Uint8Array) => boolean;
+  /** Record the `ip` parameter instead of the connection's address. Default `false`. */
+  trustIpParameter?: boolean;
+  /** Most info-hashes in one scrape. Default 256. */
+  maxScrapeInfoHashes?: number;
+  /** The announce path. Default `/announce`; the scrape path is its BEP 48 sibling. */
+  announcePath?: string;
+}
+
+export interface HttpTrackerListenOptions {
+  port?: number;
+  /** Default `127.0.0.1`; `::` for every interface and both families. */
+  host?: string;
+  signal?: AbortSignal;
+}
+
+/** Counters for a status line. */
+export interface HttpTrackerServerStats {
+  announces: number;
+  scrapes: number;
+  failures: number;
+}
+
+const MAX_URL_LENGTH = 8192;
+const BENCODE_HEADERS = { 'content-type': 'text/plain' };
+
+export class HttpTrackerServer {
+  readonly registry: TrackerRegistry;
+  readonly stats: HttpTrackerServerStats = { announces: 0, scrapes: 0, failures: 0 };
+  readonly #server: Server;
+  readonly #interval: number;
+  readonly #minInterval: number;
+  readonly #defaultNumwant: number;
+  readonly #maxNumwant: number;
+  readonly #allow: ((infoHash: Uint8Array) => boolean) | undefined;
+  readonly #trustIp: boolean;
+  readonly #maxScrape: number;
+  readonly #announcePath: string;
+  readonly #scrapePath: string;
+  #pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: HttpTrackerServerOptions = {}) {
+    this.registry =
+      options.registry ??
+      new MemorySwarmRegistry(options.interval === undefined ? {} : { interval: options.interval });
+    const registryInterval = (this.registry as { interval?: unknown }).interval;
+    this.#interval =
+      options.interval ?? (typeof registryInterval === 'number' ? registryInterval : 1800);
+    this.#minInterval = options.minInterval ?? Math.max(1, Math.floor(this.#interval / 2));
+    this.#defaultNumwant = options.defaultNumwant ?? 50;
+    this.#maxNumwant = options.maxNumwant ?? 200;
+    this.#allow = options.allowInfoHash;
+    this.#trustIp = options.trustIpParameter ?? false;
+    this.#maxScrape = options.maxScrapeInfoHashes ?? 256;
+    this.#announcePath = options.announcePath ?? '/announce';
+    const slash = this.#announcePath.lastIndexOf('/');
+    this.#scrapePath = `${this.#announcePath.slice(0, slash + 1)}scrape${this.#announcePath.slice(slash + 1).replace(/^announce/, '')}`;
+    this.#server = createServer(
+      {
+        keepAlive: true,
+        keepAliveTimeout: 30_000,
+        requestTimeout: 30_000,
+        headersTimeout: 20_000,
+        maxHeaderSize: 16_384,
+      },
+      (request, response) => this.#handle(request, response),
+    );
+    this.#server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free one). */
+  async listen(options: HttpTrackerListenOptions = {}): Promise<AddressInfo> {
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.#server.once('error', onError);
+      this.#server.listen(
+        { port: options.port ?? 0, host, ...(options.signal ? { signal: options.signal } : {}) },
+        () => {
+          this.#server.off('error', onError);
+          resolve();
+        },
+      );
+    });
+    if (this.registry.prune && this.#pruneTimer === undefined) {
+      const prune = this.registry.prune.bind(this.registry);
+      this.#pruneTimer = setInterval(prune, Math.min(this.#interval, 600) * 500);
+      this.#pruneTimer.unref();
+    }
+    return this.address()!;
+  }
+
+  /** The bound address, once listening. */
+  address(): AddressInfo | undefined {
+    const address = this.#server.address();
+    return typeof address === 'object' && address !== null ? address : undefined;
+  }
+
+  /** Stops accepting, closes idle and open connections, resolves when closed. */
+  async close(): Promise<void> {
+    clearInterval(this.#pruneTimer);
+    this.#pruneTimer = undefined;
+    if (!this.#server.listening) return;
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  #handle(request: IncomingMessage, response: ServerResponse): void {
+    try {
+      const url = request.url ?? '/';
+      if (url.length > MAX_URL_LENGTH)
+        throw new TrackerRequestError('malformed-query', 'request URL too long');
+      const mark = url.indexOf('?');
+      const path = mark < 0 ? url : url.slice(0, mark);
+      const query = mark < 0 ? '' : url.slice(mark + 1);
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        this.#fail(response, 405, 'only GET is served');
+      } else if (path === this.#announcePath) {
+        this.#send(response, 200, this.#announce(request, query));
+        this.stats.announces++;
+      } else if (path === this.#scrapePath) {
+        this.#send(response, 200, this.#scrape(query));
+        this.stats.scrapes++;
+      } else {
+        this.#fail(response, 404, `no such path; announce at ${this.#announcePath}`);
+      }
+    } catch (error) {
+      if (TrackerRequestError.isInstance(error)) this.#fail(response, 200, error.message);
+      else this.#fail(response, 500, 'internal tracker error');
+    }
+  }
+
+  #announce(request: IncomingMessage, queryString: string): Uint8Array {
+    const query = parseAnnounceQuery(queryString);
+    if (this.#allow && !this.#allow(query.infoHash)) {
+      throw new TrackerRequestError('not-allowed', 'torrent not allowed on this tracker');
+    }
+    let host = request.socket.remoteAddress ?? '';
+    if (this.#trustIp && query.ip !== undefined) host = query.ip;
+    if (host.startsWith('::ffff:') && host.includes('.')) host = host.slice(7);
+    const family: 4 | 6 = host.includes(':') ? 6 : 4;
+    const event: AnnounceEvent = query.event;
+    const result = this.registry.announce({
+      infoHash: query.infoHash,
+      peerId: query.peerId,
+      host,
+      port: query.port,
+      family,
+      event,
+      left: query.left,
+      uploaded: query.uploaded,
+      downloaded: query.downloaded,
+      numwant:
+        event === 'stopped' ? 0 : Math.min(query.numwant ?? this.#defaultNumwant, this.#maxNumwant),
+      ...(query.key === undefined ? {} : { key: query.key }),
+    });
+    return encodeAnnounceResponse({
+      interval: this.#interval,
+      minInterval: this.#minInterval,
+      complete: result.complete,
+      incomplete: result.incomplete,
+      peers: result.peers,
+      compact: query.compact,
+      noPeerId: query.noPeerId,
+    });
+  }
+
+  #scrape(queryString: string): Uint8Array {
+    const hashes = parseScrapeQuery(queryString, this.#maxScrape);
+    if (hashes.length === 0)
+      throw new TrackerRequestError('missing-parameter', 'scrape needs at least one info_hash');
+    const unique = new Map<string, Uint8Array>();
+    for (const hash of hashes) {
+      if (this.#allow && !this.#allow(hash)) continue;
+      unique.set(
+        Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1'),
+        hash,
+      );
+    }
+    return encodeScrapeResponse(this.registry.scrape([...unique.values()]));
+  }
+
+  #fail(response: ServerResponse, status: number, reason: string): void {
+    this.stats.failures++;
+    this.#send(response, status, encodeFailure(reason));
+  }
+
+  #send(response: ServerResponse, status: number, body: Uint8Array): void {
+    response.writeHead(status, { ...BENCODE_HEADERS, 'content-length': body.length });
+    response.end(body);
+  }
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { MemorySwarmRegistry, type SwarmAnnounce } from './swarm-registry.js';
+
+const torrent = new Uint8Array(20).fill(7);
+
+function id(n: number): Uint8Array {
+  const bytes = new Uint8Array(20);
+  new DataView(bytes.buffer).setUint32(16, n);
+  return bytes;
+}
+
+function announce(n: number, overrides: Partial<SwarmAnnounce> = {}): SwarmAnnounce {
+  return {
+    infoHash: torrent,
+    peerId: id(n),
+    host: `10.0.${n >> 8}.${n & 255}`,
+    port: 1000 + n,
+    family: 4,
+    event: 'started',
+    left: 100,
+    uploaded: 0,
+    downloaded: 0,
+    numwant: 50,
+    ...overrides,
+  };
+}
+
+describe('MemorySwarmRegistry', () => {
+  it('counts seeders and leechers, lists the others, and forgets stopped peers', () => {
+    const registry = new MemorySwarmRegistry();
+    registry.announce(announce(1, { left: 0 }));
+    registry.announce(announce(2));
+    const third = registry.announce(announce(3));
+    expect(third).toMatchObject({ complete: 1, incomplete: 2 });
+    expect(third.peers.map((peer) => peer.port).sort()).toEqual([1001, 1002]);
+    const completed = registry.announce(announce(2, { event: 'completed', left: 0 }));
+    expect(completed).toMatchObject({ complete: 2, incomplete: 1 });
+    // A seeder is not sent other seeders.
+    expect(completed.peers.map((peer) => peer.port)).toEqual([1003]);
+    registry.announce(announce(3, { event: 'stopped', numwant: 0 }));
+    expect(registry.scrape([torrent])).toEqual([
+      { infoHash: torrent, complete: 2, incomplete: 0, downloaded: 1 },
+    ]);
+  });
+
+  it('honours numwant and moves a peer that changes address', () => {
+    const registry = new MemorySwarmRegistry();
+    for (let n = 0; n < 30; n++) registry.announce(announce(n));
+    expect(registry.announce(announce(99, { numwant: 10 })).peers).toHaveLength(10);
+    registry.announce(announce(5, { host: '10.9.9.9', port: 9 }));
+    const all = registry.announce(announce(98, { numwant: 100 })).peers;
+    expect(all.filter((peer) => peer.port === 9)).toEqual([
+      { host: '10.9.9.9', port: 9, family: 4, peerId: id(5) },
+    ]);
+    expect(registry.size.peers).toBe(32);
+  });
+
+  it('expires peers after twice the interval', () => {
+    let now = 0;
+    const registry = new MemorySwarmRegistry({ interval: 10, now: () => now });
+    registry.announce(announce(1));
+    now = 19_999;
+    registry.announce(announce(2));
+    expect(registry.scrape([torrent])[0]!.incomplete).toBe(2);
+    now = 20_000;
+    expect(registry.scrape([torrent])[0]!.incomplete).toBe(1);
+    now = 40_000;
+    registry.prune();
+    expect(registry.size).toEqual({ torrents: 0, peers: 0 });
+  });
+
+  it('stores no more than its caps however many identities announce', () => {
+    const registry = new MemorySwarmRegistry({
+      maxPeersPerTorrent: 100,
+      maxPeers: 150,
+      maxTorrents: 3,
+    });
+    for (let n = 0; n < 1000; n++) registry.announce(announce(n));
+    expect(registry.size).toEqual({ torrents: 1, peers: 100 });
+    for (let t = 0; t < 10; t++) {
+      for (let n = 0; n < 100; n++)
+        registry.announce(announce(n, { infoHash: new Uint8Array(20).fill(t + 100) }));
+    }
+    expect(registry.size.torrents).toBeLessThanOrEqual(3);
+    expect(registry.size.peers).toBe(150);
+    // Answers still flow for a swarm that is full.
+    expect(registry.announce(announce(5000, { numwant: 5 })).peers).toHaveLength(5);
+  });
+});
