@@ -1,0 +1,27 @@
+/**
+ * @bt/metainfo: `.torrent` files and magnet links as typed, trustworthy values.
+ *
+ * - `parseTorrent` / `parseInfo`: validated v1 metainfo (BEP 3) with the info-hash over the raw
+ *   `info` bytes, BEP 12 tiers, BEP 17/19 web seeds, BEP 27 private, BEP 47 attributes.
+ * - The path policy (`sanitizePathSegment`, `isSafePathSegment`): nothing from a torrent can
+ *   point outside the download folder.
+ * - Piece arithmetic: `pieceHash`, `pieceSize`, `filesInPiece`, `piecesOfFile`, `filePathSegments`.
+ */
+export {
+  CreateTorrentError,
+  InvalidMagnetError,
+  InvalidTorrentError,
+  MetainfoError,
+} from './errors.js';
+export type {
+  CreateTorrentErrorCode,
+  InvalidMagnetErrorCode,
+  InvalidTorrentErrorCode,
+  MetainfoErrorCode,
+} from './errors.js';
+export { parseInfo, parseTorrent } from './parse-torrent.js';
+export type { ParseTorrentOptions, TorrentExtras } from './parse-torrent.js';
+export { isSafePathSegment, sanitizePathSegment } from './path-policy.js';
+export { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from './pieces.js';
+export type { PieceFileRange } from './pieces.js';
+export type { Metainfo, TorrentFile } from './types.js';

@@ -1,0 +1,400 @@
+/**
+ * Reading `.torrent` files (BEP 3) into a validated `Metainfo`: the v1 info-hash over the raw
+ * `info` bytes, the file layout of both modes, BEP 12 tiers, BEP 17/19 web seeds, BEP 27
+ * private flag, BEP 47 file attributes, and the path policy (`path-policy.ts`) applied to
+ * every name. Pure: no I/O.
+ */
+import {
+  BencodeDecodeError,
+  type BencodeDictionary,
+  type BencodeValue,
+  decodePrefix,
+  locate,
+} from '@bt/bencode';
+import { toHex } from '@bt/primitives';
+import { InvalidTorrentError } from './errors.js';
+import { resolveCollisions, sanitizePathSegment } from './path-policy.js';
+import { sha1 } from './sha1.js';
+import { readText } from './text.js';
+import type { Metainfo, TorrentFile } from './types.js';
+
+export interface ParseTorrentOptions {
+  /**
+   * Copy the input first (default `true`), so the returned byte fields (`infoBytes`, `pieces`,
+   * decoded values) are views of a private copy. With `false` they are views of `bytes`, which
+   * the caller then must not change.
+   */
+  copy?: boolean;
+}
+
+/** What the top level of a torrent adds to an info dictionary, for `parseInfo`. */
+export interface TorrentExtras {
+  announce?: string[][];
+  urlList?: string[];
+  httpSeeds?: string[];
+  /** Other top-level keys to keep (comment, created by...), as decoded values. */
+  extra?: BencodeDictionary;
+}
+
+/**
+ * Parses and validates a `.torrent` file.
+ * @throws InvalidTorrentError naming the field at fault.
+ */
+export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {}): Metainfo {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('parseTorrent expects a Uint8Array');
+  const own = options.copy === false ? bytes : bytes.slice();
+  const { value: root, end } = decodeOrThrow(own, '');
+  if (!(root instanceof Map)) {
+    throw new InvalidTorrentError('not-a-dictionary', '', 'a torrent is a bencoded dictionary');
+  }
+  const info = root.get('info');
+  if (info === undefined) throw missing('info');
+  if (!(info instanceof Map)) throw wrongType('info', 'a dictionary');
+  const span = locate(own.subarray(0, end), ['info'])!;
+  const extra: BencodeDictionary = new Map(root);
+  extra.delete('info');
+  return buildMetainfo(info, own.subarray(span.start, span.end), extra, readExtras(extra));
+}
+
+/**
+ * Parses a bare info dictionary, as BEP 9 delivers it from peers, with whatever the magnet
+ * link or caller knows of the rest (trackers, web seeds).
+ * @throws InvalidTorrentError naming the field at fault.
+ */
+export function parseInfo(infoBytes: Uint8Array, extras: TorrentExtras = {}): Metainfo {
+  if (!(infoBytes instanceof Uint8Array)) throw new TypeError('parseInfo expects a Uint8Array');
+  const own = infoBytes.slice();
+  const { value, end } = decodeOrThrow(own, 'info');
+  if (end !== own.length) {
+    throw new InvalidTorrentError(
+      'not-bencode',
+      'info',
+      'unexpected bytes after the info dictionary',
+    );
+  }
+  if (!(value instanceof Map)) throw wrongType('info', 'a dictionary');
+  const extra = extras.extra ?? new Map<string | Uint8Array, BencodeValue>();
+  const fromExtra = readExtras(extra);
+  return buildMetainfo(value, own, extra, {
+    ...fromExtra,
+    announce: extras.announce ?? fromExtra.announce,
+    urlList: extras.urlList ?? fromExtra.urlList,
+    httpSeeds: extras.httpSeeds ?? fromExtra.httpSeeds,
+  });
+}
+
+function decodeOrThrow(bytes: Uint8Array, field: string): { value: BencodeValue; end: number } {
+  try {
+    return decodePrefix(bytes);
+  } catch (error) {
+    if (BencodeDecodeError.isInstance(error)) {
+      throw new InvalidTorrentError('not-bencode', field, `not valid bencode: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+interface Extras {
+  announce: string[][];
+  urlList: string[];
+  httpSeeds: string[];
+  creationDate?: number;
+  comment?: string;
+  createdBy?: string;
+  encoding?: string;
+}
+
+/** Top-level fields outside `info`. Optional and not hashed: wrong types are ignored, not fatal. */
+function readExtras(top: BencodeDictionary): Extras {
+  const encodingValue = top.get('encoding');
+  const encoding = encodingValue instanceof Uint8Array ? readText(encodingValue) : undefined;
+  const extras: Extras = {
+    announce: readAnnounce(top, encoding),
+    urlList: readUrlList(top.get('url-list'), encoding),
+    httpSeeds: readUrlList(top.get('httpseeds'), encoding),
+  };
+  const date = top.get('creation date');
+  if (typeof date === 'number' && Number.isSafeInteger(date)) extras.creationDate = date;
+  const comment = textField(top, 'comment', encoding);
+  if (comment !== undefined) extras.comment = comment;
+  const createdBy = textField(top, 'created by', encoding);
+  if (createdBy !== undefined) extras.createdBy = createdBy;
+  if (encoding !== undefined) extras.encoding = encoding;
+  return extras;
+}
+
+/** `key.utf-8` when present, else `key`, as text. */
+function textField(
+  dictionary: BencodeDictionary,
+  key: string,
+  encoding: string | undefined,
+): string | undefined {
+  const preferred = dictionary.get(`${key}.utf-8`);
+  if (preferred instanceof Uint8Array) return readText(preferred);
+  const value = dictionary.get(key);
+  return value instanceof Uint8Array ? readText(value, encoding) : undefined;
+}
+
+/**
+ * BEP 12: when `announce-list` is present (and holds any URL) it replaces `announce`. Tiers
+ * keep their order; duplicate URLs and empty tiers are dropped.
+ */
+function readAnnounce(top: BencodeDictionary, encoding: string | undefined): string[][] {
+  const tiers: string[][] = [];
+  const seen = new Set<string>();
+  const add = (tier: string[], value: BencodeValue): void => {
+    if (!(value instanceof Uint8Array)) return;
+    const url = readText(value, encoding).trim();
+    if (url === '' || seen.has(url)) return;
+    seen.add(url);
+    tier.push(url);
+  };
+  const list = top.get('announce-list');
+  if (Array.isArray(list)) {
+    for (const entry of list) {
+      const tier: string[] = [];
+      // Some creators write a flat list of URLs: each one its own tier.
+      if (Array.isArray(entry)) for (const url of entry) add(tier, url);
+      else add(tier, entry);
+      if (tier.length > 0) tiers.push(tier);
+    }
+  }
+  if (tiers.length === 0) {
+    const tier: string[] = [];
+    add(tier, top.get('announce') ?? 0);
+    if (tier.length > 0) tiers.push(tier);
+  }
+  return tiers;
+}
+
+/** BEP 19 `url-list` and BEP 17 `httpseeds`: one URL or a list of them. */
+function readUrlList(value: BencodeValue | undefined, encoding: string | undefined): string[] {
+  const urls: string[] = [];
+  const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  for (const item of items) {
+    if (!(item instanceof Uint8Array)) continue;
+    const url = readText(item, encoding).trim();
+    if (url !== '' && !urls.includes(url)) urls.push(url);
+  }
+  return urls;
+}
+
+function missing(field: string): InvalidTorrentError {
+  return new InvalidTorrentError('missing-field', field, 'required field is missing');
+}
+
+function wrongType(field: string, expected: string): InvalidTorrentError {
+  return new InvalidTorrentError('wrong-type', field, `expected ${expected}`);
+}
+
+/** A byte count: a non-negative integer JavaScript can count exactly. */
+function readLength(value: BencodeValue | undefined, field: string): number {
+  if (value === undefined) throw missing(field);
+  if (typeof value === 'bigint') {
+    throw new InvalidTorrentError('invalid-length', field, `length ${value} is too large`);
+  }
+  if (typeof value !== 'number') throw wrongType(field, 'an integer');
+  if (value < 0) {
+    throw new InvalidTorrentError('invalid-length', field, `length ${value} is negative`);
+  }
+  return value;
+}
+
+function readName(
+  dictionary: BencodeDictionary,
+  key: string,
+  field: string,
+  encoding: string | undefined,
+): string {
+  const preferred = dictionary.get(`${key}.utf-8`);
+  if (preferred instanceof Uint8Array && preferred.length > 0) return readText(preferred);
+  const value = dictionary.get(key);
+  if (value === undefined) throw missing(field);
+  if (!(value instanceof Uint8Array)) throw wrongType(field, 'a byte string');
+  return readText(value, encoding);
+}
+
+function readPath(entry: BencodeDictionary, field: string, encoding: string | undefined): string[] {
+  const preferred = entry.get('path.utf-8');
+  if (Array.isArray(preferred) && preferred.length > 0) {
+    if (preferred.every((segment) => segment instanceof Uint8Array)) {
+      return (preferred as Uint8Array[]).map((segment) => readText(segment));
+    }
+  }
+  const value = entry.get('path');
+  if (value === undefined) throw missing(`${field}.path`);
+  if (!Array.isArray(value)) throw wrongType(`${field}.path`, 'a list of byte strings');
+  if (value.length === 0) {
+    throw new InvalidTorrentError('invalid-path', `${field}.path`, 'a file path has no segments');
+  }
+  const path: string[] = new Array<string>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const segment = value[i];
+    if (!(segment instanceof Uint8Array)) throw wrongType(`${field}.path[${i}]`, 'a byte string');
+    path[i] = readText(segment, encoding);
+  }
+  return path;
+}
+
+function sanitizePath(path: string[]): string[] {
+  let changed = false;
+  const safe = new Array<string>(path.length);
+  for (let i = 0; i < path.length; i++) {
+    const segment = sanitizePathSegment(path[i]!);
+    if (segment !== path[i]) changed = true;
+    safe[i] = segment;
+  }
+  return changed ? safe : path;
+}
+
+function buildMetainfo(
+  info: BencodeDictionary,
+  infoBytes: Uint8Array,
+  extra: BencodeDictionary,
+  extras: Extras,
+): Metainfo {
+  const encoding = extras.encoding;
+  const hybrid = info.get('meta version') === 2 && info.has('file tree');
+  if (!info.has('pieces') && info.has('file tree')) {
+    throw new InvalidTorrentError(
+      'v2-only',
+      'info',
+      'this is a BitTorrent v2-only torrent (BEP 52); only v1 and hybrid torrents are supported',
+    );
+  }
+
+  const rawName = readName(info, 'name', 'info.name', encoding);
+  if (rawName === '') throw new InvalidTorrentError('empty-name', 'info.name', 'the name is empty');
+  const name = sanitizePathSegment(rawName);
+
+  const pieceLength = info.get('piece length');
+  if (pieceLength === undefined) throw missing('info.piece length');
+  if (typeof pieceLength !== 'number' && typeof pieceLength !== 'bigint') {
+    throw wrongType('info.piece length', 'an integer');
+  }
+  if (typeof pieceLength !== 'number' || pieceLength <= 0 || pieceLength > 0x7fffffff) {
+    throw new InvalidTorrentError(
+      'invalid-piece-length',
+      'info.piece length',
+      `piece length ${pieceLength} is not between 1 and 2^31-1`,
+    );
+  }
+
+  const pieces = info.get('pieces');
+  if (pieces === undefined) throw missing('info.pieces');
+  if (!(pieces instanceof Uint8Array)) throw wrongType('info.pieces', 'a byte string');
+  if (pieces.length % 20 !== 0) {
+    throw new InvalidTorrentError(
+      'invalid-pieces',
+      'info.pieces',
+      `${pieces.length} bytes is not a whole number of 20-byte SHA-1 hashes`,
+    );
+  }
+
+  const files: TorrentFile[] = [];
+  const list = info.get('files');
+  const multiFile = list !== undefined;
+  let length = 0;
+  if (multiFile) {
+    if (!Array.isArray(list)) throw wrongType('info.files', 'a list of dictionaries');
+    if (list.length === 0) {
+      throw new InvalidTorrentError('empty-file-list', 'info.files', 'the file list is empty');
+    }
+    for (let index = 0; index < list.length; index++) {
+      const field = `info.files[${index}]`;
+      const entry = list[index];
+      if (!(entry instanceof Map)) throw wrongType(field, 'a dictionary');
+      const fileLength = readLength(entry.get('length'), `${field}.length`);
+      const rawPath = readPath(entry, field, encoding);
+      const file: TorrentFile = {
+        path: sanitizePath(rawPath),
+        length: fileLength,
+        offset: length,
+        padding: false,
+      };
+      if (file.path !== rawPath) file.originalPath = rawPath;
+      readFileExtras(entry, file, encoding);
+      files.push(file);
+      length += fileLength;
+      if (!Number.isSafeInteger(length)) {
+        throw new InvalidTorrentError(
+          'invalid-length',
+          `${field}.length`,
+          'total length is too large',
+        );
+      }
+    }
+    const paths = files.map((file) => file.path);
+    const renamed = resolveCollisions(paths, (index) => files[index]!.padding);
+    for (const index of renamed) {
+      const file = files[index]!;
+      file.originalPath ??= file.path;
+      file.path = paths[index]!;
+    }
+  } else {
+    length = readLength(info.get('length'), 'info.length');
+    const file: TorrentFile = { path: [name], length, offset: 0, padding: false };
+    if (name !== rawName) file.originalPath = [rawName];
+    readFileExtras(info, file, encoding);
+    file.padding = false;
+    files.push(file);
+  }
+
+  const pieceCount = pieces.length / 20;
+  const expected = length === 0 ? 0 : Math.ceil(length / pieceLength);
+  if (pieceCount !== expected) {
+    throw new InvalidTorrentError(
+      'piece-count-mismatch',
+      'info.pieces',
+      `${pieceCount} piece hashes for ${length} bytes in pieces of ${pieceLength} (expected ${expected})`,
+    );
+  }
+
+  const infoHash = sha1(infoBytes);
+  const metainfo: Metainfo = {
+    infoHash,
+    infoHashHex: toHex(infoHash),
+    name,
+    pieceLength,
+    pieceCount,
+    pieces,
+    length,
+    files,
+    multiFile,
+    private: info.get('private') === 1,
+    announce: extras.announce,
+    urlList: extras.urlList,
+    httpSeeds: extras.httpSeeds,
+    infoBytes,
+    hybrid,
+    info,
+    extra,
+  };
+  if (name !== rawName) metainfo.originalName = rawName;
+  if (extras.creationDate !== undefined) metainfo.creationDate = extras.creationDate;
+  if (extras.comment !== undefined) metainfo.comment = extras.comment;
+  if (extras.createdBy !== undefined) metainfo.createdBy = extras.createdBy;
+  if (extras.encoding !== undefined) metainfo.encoding = extras.encoding;
+  const source = textField(info, 'source', encoding);
+  if (source !== undefined) metainfo.source = source;
+  return metainfo;
+}
+
+/** BEP 47 attributes and symlink target, and the optional md5sum. */
+function readFileExtras(entry: BencodeDictionary, file: TorrentFile, encoding?: string): void {
+  const attributes = entry.get('attr');
+  if (attributes instanceof Uint8Array) {
+    file.attributes = readText(attributes);
+    file.padding = file.attributes.includes('p');
+  }
+  const md5sum = entry.get('md5sum');
+  if (md5sum instanceof Uint8Array) file.md5sum = readText(md5sum);
+  const symlink = entry.get('symlink path');
+  if (Array.isArray(symlink) && symlink.every((segment) => segment instanceof Uint8Array)) {
+    file.symlinkPath = (symlink as Uint8Array[]).map((segment) =>
+      sanitizePathSegment(readText(segment, encoding)),
+    );
+  }
+}
