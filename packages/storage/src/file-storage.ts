@@ -1,0 +1,300 @@
+/**
+ * The default storage: the torrent's files in a download folder (the parent of the torrent's
+ * name, BEP 3). Folders are created on demand, zero-length files at start, BEP 47 padding files
+ * never; every path is checked to stay inside the folder, and a symbolic link pointing outside
+ * it is never followed for writing (folders are walked one level at a time, files are opened
+ * with O_NOFOLLOW). Open descriptors are bounded by an LRU cache; recheck reads and hashes in
+ * the worker pool.
+ *
+ * Durability policy: a verified piece is written with `pwrite` before it is reported complete,
+ * so it survives the process being killed; every `flush()` (automatic checkpoint every
+ * `checkpointInterval` ms, and `close()`) fsyncs the files written since, so it also survives
+ * a power cut from then on. A file deleted while open is noticed at the next checkpoint (link
+ * count 0): its pieces stop counting as complete and a `file-missing` error is raised.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { StorageError, toStorageError } from './errors.js';
+import { type CachedFile, FileHandles, type OpenMode } from './file-handles.js';
+import { createHashPool, type HashPool, type HashPoolOptions, type PieceCheck, type PieceCheckResult } from './hash-pool.js';
+import { fileSegments, pieceHash, pieceSize, SpanMap, type TorrentLayout, validateLayout } from './layout.js';
+import { ensureFolders, isInside } from './path-safety.js';
+import { PieceStorage } from './piece-storage.js';
+import type { StorageBackend } from './storage.js';
+
+export interface FileStorageOptions {
+  layout: TorrentLayout;
+  /** The download folder: the torrent's name is created inside it. */
+  directory: string;
+  /** A shared hash pool; by default the storage starts (and closes) its own. */
+  hashPool?: HashPool;
+  /** Options of the pool the storage starts when `hashPool` is not given. */
+  hashPoolOptions?: HashPoolOptions;
+  /** Never create or write anything (for `bt verify`). Default false. */
+  readOnly?: boolean;
+  /** Most files open at once. Default 128. */
+  maxOpenFiles?: number;
+  /** Bytes of memory for partial pieces. Default 64 MiB. */
+  cacheSize?: number;
+  /** Milliseconds between automatic checkpoints. Default 10 000; 0 disables them. */
+  checkpointInterval?: number;
+  /** Bytes of piece data per recheck job sent to a worker. Default 4 MiB. */
+  recheckBatchSize?: number;
+}
+
+class FileBackend implements StorageBackend {
+  private readonly layout: TorrentLayout;
+  private readonly root: string;
+  private readonly pool: HashPool;
+  private readonly spans: SpanMap;
+  private readonly handles: FileHandles;
+  private readonly readOnly: boolean;
+  private readonly batchSize: number;
+  private readonly folders = new Map<string, Promise<string>>();
+
+  constructor(layout: TorrentLayout, root: string, pool: HashPool, options: FileStorageOptions) {
+    this.layout = layout;
+    this.root = root;
+    this.pool = pool;
+    this.spans = new SpanMap(layout);
+    this.readOnly = options.readOnly ?? false;
+    this.batchSize = options.recheckBatchSize ?? 4 * 1024 * 1024;
+    this.handles = new FileHandles(options.maxOpenFiles ?? 128, (fileIndex, mode) => this.openFile(fileIndex, mode));
+  }
+
+  /** Path of a file relative to the download folder, for messages. */
+  shownPath(fileIndex: number): string {
+    return fileSegments(this.layout, fileIndex).join('/');
+  }
+
+  absolutePath(fileIndex: number): string {
+    return join(this.root, ...fileSegments(this.layout, fileIndex));
+  }
+
+  /** Creates the zero-length files (and their folders). */
+  async createEmptyFiles(): Promise<void> {
+    for (let fileIndex = 0; fileIndex < this.layout.files.length; fileIndex++) {
+      const file = this.layout.files[fileIndex];
+      if (file === undefined || file.length !== 0 || file.padding === true) continue;
+      const handle = await this.openFile(fileIndex, 'write');
+      await handle.close();
+    }
+  }
+
+  private async openFile(fileIndex: number, mode: OpenMode): Promise<FileHandle> {
+    const shown = this.shownPath(fileIndex);
+    if (mode === 'read') {
+      try {
+        return await open(this.absolutePath(fileIndex), constants.O_RDONLY);
+      } catch (error) {
+        throw toStorageError(error, { path: shown, action: 'open' });
+      }
+    }
+    if (this.readOnly) throw new StorageError('permission-denied', `read-only storage: cannot write ${shown}`, { path: shown });
+    const segments = fileSegments(this.layout, fileIndex);
+    const folderKey = segments.slice(0, -1).join('/');
+    let folder = this.folders.get(folderKey);
+    if (folder === undefined) {
+      folder = ensureFolders(this.root, segments.slice(0, -1));
+      this.folders.set(folderKey, folder);
+      folder.catch(() => this.folders.delete(folderKey));
+    }
+    const parent = await folder;
+    const target = join(parent, segments[segments.length - 1] as string);
+    if (!isInside(this.root, target)) {
+      throw new StorageError('unsafe-path', `${shown} leads outside the download folder`, { path: shown });
+    }
+    try {
+      return await open(target, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ELOOP') {
+        throw new StorageError('unsafe-path', `${shown} is a symbolic link: not followed for writing`, {
+          path: shown,
+          cause: error,
+        });
+      }
+      throw toStorageError(error, { path: shown, action: 'open' });
+    }
+  }
+
+  async write(pieceIndex: number, pieceOffset: number, bytes: Uint8Array): Promise<void> {
+    const spans = this.spans.spans(pieceIndex, pieceOffset, bytes.length);
+    await Promise.all(
+      spans.map(async (span) => {
+        if (this.layout.files[span.fileIndex]?.padding === true) return;
+        const entry = await this.acquire(span.fileIndex, 'write', pieceIndex);
+        try {
+          let done = 0;
+          const start = span.pieceOffset - pieceOffset;
+          while (done < span.length) {
+            const { bytesWritten } = await entry.handle.write(bytes, start + done, span.length - done, span.fileOffset + done);
+            if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+            done += bytesWritten;
+          }
+          entry.dirty = true;
+        } catch (error) {
+          throw toStorageError(error, { path: this.shownPath(span.fileIndex), pieceIndex, action: 'write' });
+        } finally {
+          await this.handles.release(entry);
+        }
+      }),
+    );
+  }
+
+  async read(pieceIndex: number, pieceOffset: number, length: number): Promise<Uint8Array> {
+    const result = new Uint8Array(length);
+    const spans = this.spans.spans(pieceIndex, pieceOffset, length);
+    await Promise.all(
+      spans.map(async (span) => {
+        if (this.layout.files[span.fileIndex]?.padding === true) return;
+        const entry = await this.acquire(span.fileIndex, 'read', pieceIndex);
+        const shown = this.shownPath(span.fileIndex);
+        try {
+          let done = 0;
+          const start = span.pieceOffset - pieceOffset;
+          while (done < span.length) {
+            const { bytesRead } = await entry.handle.read(result, start + done, span.length - done, span.fileOffset + done);
+            if (bytesRead === 0) {
+              throw new StorageError('file-missing', `${shown} is shorter than the torrent says`, { path: shown, pieceIndex });
+            }
+            done += bytesRead;
+          }
+        } catch (error) {
+          throw toStorageError(error, { path: shown, pieceIndex, action: 'read' });
+        } finally {
+          await this.handles.release(entry);
+        }
+      }),
+    );
+    return result;
+  }
+
+  private async acquire(fileIndex: number, mode: OpenMode, pieceIndex: number): Promise<CachedFile> {
+    try {
+      return await this.handles.acquire(fileIndex, mode);
+    } catch (error) {
+      throw toStorageError(error, { path: this.shownPath(fileIndex), pieceIndex, action: 'open' });
+    }
+  }
+
+  async check(
+    indices: number[],
+    options: { signal?: AbortSignal; onResults?: (results: PieceCheckResult[]) => void },
+  ): Promise<PieceCheckResult[]> {
+    const batches: PieceCheck[][] = [];
+    let batch: PieceCheck[] = [];
+    let batchBytes = 0;
+    for (const index of indices) {
+      const parts: PieceCheck['parts'] = this.spans.spans(index).map((span) => [
+        this.layout.files[span.fileIndex]?.padding === true ? null : this.absolutePath(span.fileIndex),
+        span.fileOffset,
+        span.length,
+      ]);
+      batch.push({ index, expected: pieceHash(this.layout, index), parts });
+      batchBytes += pieceSize(this.layout, index);
+      if (batchBytes >= this.batchSize) {
+        batches.push(batch);
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    if (batch.length > 0) batches.push(batch);
+    const controller = new AbortController();
+    const signal = options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal]);
+    try {
+      const all = await Promise.all(
+        batches.map(async (pieces) => {
+          const results = await this.pool.checkPieces(pieces, { signal });
+          if (results.some((result) => result.status === 'error')) {
+            const failed = results.find((result) => result.status === 'error') as PieceCheckResult;
+            throw new StorageError(
+              failed.errorCode === 'EACCES' || failed.errorCode === 'EPERM' ? 'permission-denied' : 'io-failed',
+              `cannot read piece ${failed.index} from ${failed.errorPath ?? 'a file'}: ${failed.errorCode ?? 'error'}`,
+              { pieceIndex: failed.index, systemCode: failed.errorCode, path: failed.errorPath },
+            );
+          }
+          options.onResults?.(results);
+          return results;
+        }),
+      );
+      return all.flat();
+    } catch (error) {
+      controller.abort(error);
+      throw error;
+    }
+  }
+
+  async flush(): Promise<number[]> {
+    const lost: number[] = [];
+    for (const entry of this.handles.writable()) {
+      entry.users++;
+      let deleted = false;
+      try {
+        const stats = await entry.handle.stat();
+        if (stats.nlink === 0) {
+          deleted = true;
+          entry.dirty = false;
+          const range = this.spans.piecesOfFile(entry.fileIndex);
+          if (range !== undefined) for (let index = range.first; index <= range.last; index++) lost.push(index);
+        } else if (entry.dirty) {
+          entry.dirty = false;
+          await entry.handle.sync();
+        }
+      } catch (error) {
+        throw toStorageError(error, { path: this.shownPath(entry.fileIndex), action: 'flush' });
+      } finally {
+        if (deleted) {
+          entry.users--;
+          await this.handles.drop(entry);
+        } else {
+          await this.handles.release(entry);
+        }
+      }
+    }
+    return lost;
+  }
+
+  async close(): Promise<void> {
+    await this.handles.closeAll();
+  }
+}
+
+/** Opens (creating it unless `readOnly`) the download folder and returns a file-system `Storage`. */
+export async function createFileStorage(options: FileStorageOptions): Promise<PieceStorage> {
+  const layout = options.layout;
+  validateLayout(layout);
+  const directory = resolve(options.directory);
+  if (options.readOnly !== true) {
+    try {
+      await mkdir(directory, { recursive: true });
+    } catch (error) {
+      throw toStorageError(error, { path: directory, action: 'create folder' });
+    }
+  }
+  let root: string;
+  try {
+    root = await realpath(directory);
+  } catch (error) {
+    throw toStorageError(error, { path: directory, action: 'open folder' });
+  }
+  const ownsPool = options.hashPool === undefined;
+  const pool = options.hashPool ?? createHashPool(options.hashPoolOptions);
+  const backend = new FileBackend(layout, root, pool, options);
+  try {
+    if (options.readOnly !== true) await backend.createEmptyFiles();
+  } catch (error) {
+    await backend.close();
+    if (ownsPool) await pool.close();
+    throw error;
+  }
+  return new PieceStorage({
+    layout,
+    backend,
+    pool,
+    ownsPool,
+    cacheSize: options.cacheSize,
+    checkpointInterval: options.checkpointInterval,
+  });
+}
+

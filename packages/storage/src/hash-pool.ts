@@ -1,0 +1,196 @@
+/**
+ * A pool of worker threads that compute SHA-1 (BEP 3 piece hashes), one per core by default,
+ * so the engine never hashes on its main thread. Shared memory is hashed in place (zero copy);
+ * a plain buffer is transferred when the caller gives it up, copied otherwise. Pieces on disk
+ * are read and hashed inside the workers (`checkPieces`), which is how a recheck runs.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { StorageError } from './errors.js';
+import { HASH_WORKER_SOURCE } from './hash-worker-source.js';
+
+export interface HashPoolOptions {
+  /** Number of worker threads. Default: one per core (`os.availableParallelism()`). */
+  size?: number;
+  /** Bytes read and hashed at a time by `checkPieces`. Default 256 KiB (stays in the CPU cache). */
+  chunkSize?: number;
+}
+
+/** A piece to read from disk and check: its expected digest and where its bytes are. */
+export interface PieceCheck {
+  index: number;
+  expected: Uint8Array;
+  /** Ranges in order: absolute file path (`null` for BEP 47 padding: zeros), position, length. */
+  parts: [path: string | null, position: number, length: number][];
+}
+
+/** Outcome of a `PieceCheck`. */
+export interface PieceCheckResult {
+  index: number;
+  /** `ok`: the digest matches; `mismatch`: it does not; `missing`: a file is absent or short; `error`: I/O failed. */
+  status: 'ok' | 'mismatch' | 'missing' | 'error';
+  /** For `error`: the system error code and the file. */
+  errorCode?: string;
+  errorPath?: string;
+}
+
+interface Job {
+  message: Record<string, unknown>;
+  transfer: ArrayBuffer[];
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal | undefined;
+}
+
+interface Slot {
+  worker: Worker;
+  running: Map<number, Job>;
+}
+
+const STATUS = ['ok', 'mismatch', 'missing', 'error'] as const;
+const JOBS_PER_WORKER = 2;
+
+export class HashPool {
+  /** Number of worker threads. */
+  readonly size: number;
+  private readonly chunkSize: number;
+  private slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: HashPoolOptions = {}) {
+    this.size = Math.max(1, Math.floor(options.size ?? availableParallelism()));
+    this.chunkSize = options.chunkSize ?? 256 * 1024;
+  }
+
+  /**
+   * SHA-1 of `bytes`. A view of a SharedArrayBuffer is hashed in place; with `transfer: true`
+   * the caller hands over the ArrayBuffer (it becomes unusable); otherwise the bytes are copied.
+   */
+  async digest(bytes: Uint8Array, options: { transfer?: boolean; signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    let buffer: ArrayBufferLike = bytes.buffer;
+    let offset = bytes.byteOffset;
+    const transfer: ArrayBuffer[] = [];
+    if (!(buffer instanceof SharedArrayBuffer)) {
+      if (options.transfer === true && buffer instanceof ArrayBuffer) {
+        transfer.push(buffer);
+      } else {
+        buffer = bytes.slice().buffer;
+        offset = 0;
+        transfer.push(buffer as ArrayBuffer);
+      }
+    }
+    const reply = (await this.submit(
+      { type: 'digest', buffer, offset, length: bytes.length },
+      transfer,
+      options.signal,
+    )) as { digest: Uint8Array };
+    return reply.digest;
+  }
+
+  /** Reads and hashes pieces from files inside a worker; one result per piece, in order. */
+  async checkPieces(pieces: PieceCheck[], options: { signal?: AbortSignal } = {}): Promise<PieceCheckResult[]> {
+    const reply = (await this.submit({ type: 'check', pieces }, [], options.signal)) as {
+      results: { index: number; status: number; errorCode?: string; errorPath?: string }[];
+    };
+    return reply.results.map((result) => ({
+      index: result.index,
+      status: STATUS[result.status] ?? 'error',
+      ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
+      ...(result.errorPath === undefined ? {} : { errorPath: result.errorPath }),
+    }));
+  }
+
+  /** Stops the workers; pending and queued jobs fail with a `closed` error. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new StorageError('closed', 'the hash pool is closed');
+    for (const job of this.queue.splice(0)) job.reject(error);
+    const slots = this.slots;
+    this.slots = [];
+    await Promise.all(
+      slots.map(async (slot) => {
+        for (const job of slot.running.values()) job.reject(error);
+        slot.running.clear();
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private submit(message: Record<string, unknown>, transfer: ArrayBuffer[], signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.closed) return Promise.reject(new StorageError('closed', 'the hash pool is closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ message, transfer, resolve, reject, signal });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.freeSlot();
+      if (slot === undefined) return;
+      const job = this.queue.shift() as Job;
+      if (job.signal?.aborted) {
+        job.reject(job.signal.reason);
+        continue;
+      }
+      const id = this.nextId++;
+      slot.running.set(id, job);
+      slot.worker.ref();
+      slot.worker.postMessage({ ...job.message, id }, job.transfer);
+    }
+  }
+
+  private freeSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (slot.running.size < JOBS_PER_WORKER && (best === undefined || slot.running.size < best.running.size)) best = slot;
+    }
+    if (best !== undefined && best.running.size === 0) return best;
+    if (this.slots.length < this.size) return this.spawn();
+    return best;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(HASH_WORKER_SOURCE, {
+      eval: true,
+      workerData: { chunkSize: this.chunkSize },
+      name: 'bt-storage-hash',
+    });
+    const slot: Slot = { worker, running: new Map() };
+    worker.on('message', (reply: { id: number; error?: string; errorCode?: string }) => {
+      const job = slot.running.get(reply.id);
+      if (job === undefined) return;
+      slot.running.delete(reply.id);
+      if (slot.running.size === 0) worker.unref();
+      if (reply.error !== undefined) {
+        job.reject(new StorageError('hash-failed', `hashing failed: ${reply.error}`, { systemCode: reply.errorCode }));
+      } else {
+        job.resolve(reply);
+      }
+      this.dispatch();
+    });
+    const fail = (cause: unknown): void => {
+      this.slots = this.slots.filter((other) => other !== slot);
+      const error = new StorageError('hash-failed', 'a hashing worker stopped', { cause });
+      for (const job of slot.running.values()) job.reject(error);
+      slot.running.clear();
+      if (!this.closed) this.dispatch();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (this.slots.includes(slot)) fail(new Error(`worker exited with code ${code}`));
+    });
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+}
+
+/** Creates a hash pool; share one between torrents, close it when done. */
+export function createHashPool(options: HashPoolOptions = {}): HashPool {
+  return new HashPool(options);
+}

@@ -1,0 +1,115 @@
+/**
+ * The code each hashing worker runs, as a string evaluated by `new Worker(source, { eval: true })`
+ * so it works the same from `src` (tests) and from the bundled `dist` (no worker file to locate).
+ * Plain CommonJS JavaScript on purpose: it is not compiled.
+ *
+ * Two jobs:
+ * - `digest`: SHA-1 of a region of a (Shared)ArrayBuffer. Shared memory is hashed in place.
+ * - `check`: read pieces from files in chunks that stay in the CPU cache, hash them, compare with
+ *   the expected digest. Reading in the worker keeps the main thread free and costs one copy
+ *   (page cache to a reused scratch buffer).
+ */
+export const HASH_WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+
+const chunkSize = (workerData && workerData.chunkSize) || 262144;
+let scratch = Buffer.allocUnsafeSlow(chunkSize);
+const zeros = Buffer.alloc(chunkSize);
+
+function sameDigest(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// status: 0 ok, 1 hash mismatch, 2 data missing or short, 3 I/O error
+function checkPieces(pieces) {
+  const descriptors = new Map();
+  const open = (path) => {
+    let fd = descriptors.get(path);
+    if (fd === undefined) {
+      fd = fs.openSync(path, 'r');
+      descriptors.set(path, fd);
+    }
+    return fd;
+  };
+  const results = [];
+  try {
+    for (const piece of pieces) {
+      const hash = createHash('sha1');
+      let status = 0;
+      let errorCode;
+      let errorPath;
+      outer: for (const part of piece.parts) {
+        const path = part[0];
+        let position = part[1];
+        let remaining = part[2];
+        if (path === null) {
+          while (remaining > 0) {
+            const take = Math.min(remaining, chunkSize);
+            hash.update(zeros.subarray(0, take));
+            remaining -= take;
+          }
+          continue;
+        }
+        let fd;
+        try {
+          fd = open(path);
+        } catch (error) {
+          status = error && error.code === 'ENOENT' ? 2 : 3;
+          errorCode = error && error.code;
+          errorPath = path;
+          break;
+        }
+        while (remaining > 0) {
+          const take = Math.min(remaining, chunkSize);
+          let read;
+          try {
+            read = fs.readSync(fd, scratch, 0, take, position);
+          } catch (error) {
+            status = 3;
+            errorCode = error && error.code;
+            errorPath = path;
+            break outer;
+          }
+          if (read === 0) {
+            status = 2;
+            break outer;
+          }
+          hash.update(read === chunkSize ? scratch : scratch.subarray(0, read));
+          position += read;
+          remaining -= read;
+        }
+      }
+      if (status === 0 && !sameDigest(hash.digest(), piece.expected)) status = 1;
+      results.push(status === 3 ? { index: piece.index, status, errorCode, errorPath } : { index: piece.index, status });
+    }
+  } finally {
+    for (const fd of descriptors.values()) {
+      try {
+        fs.closeSync(fd);
+      } catch {}
+    }
+  }
+  return results;
+}
+
+parentPort.on('message', (job) => {
+  try {
+    if (job.type === 'digest') {
+      const digest = createHash('sha1').update(new Uint8Array(job.buffer, job.offset, job.length)).digest();
+      const out = new Uint8Array(digest);
+      parentPort.postMessage({ id: job.id, digest: out }, [out.buffer]);
+    } else if (job.type === 'check') {
+      parentPort.postMessage({ id: job.id, results: checkPieces(job.pieces) });
+    } else {
+      parentPort.postMessage({ id: job.id, error: 'unknown job ' + job.type });
+    }
+  } catch (error) {
+    parentPort.postMessage({ id: job.id, error: String((error && error.message) || error), errorCode: error && error.code });
+  }
+});
+`;

@@ -1,0 +1,115 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { blocksOf, makeTorrent } from '../test/make-layout.js';
+import { createHashPool, createMemoryStorage, StorageError } from './index.js';
+
+const pool = createHashPool({ size: 2 });
+afterAll(() => pool.close());
+
+describe('memory storage', () => {
+  it('verifies a piece when its last block arrives, in any order, and serves it back', async () => {
+    const torrent = makeTorrent({ pieceLength: 64, length: 200 });
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
+    expect(storage.pieceCount).toBe(4);
+    const blocks = blocksOf(torrent, 1, 16).reverse();
+    for (const block of blocks.slice(0, -1)) {
+      expect(await storage.writeBlock(1, block.offset, block.bytes, { peer: 'a' })).toBeUndefined();
+    }
+    const last = blocks[blocks.length - 1]!;
+    expect(await storage.writeBlock(1, last.offset, last.bytes, { peer: 'b' })).toEqual({ index: 1, ok: true, peers: ['a', 'b'] });
+    expect(storage.hasPiece(1)).toBe(true);
+    expect(storage.completePieces().indices()).toEqual([1]);
+    expect(await storage.readBlock(1, 10, 20)).toEqual(torrent.data.slice(64 + 10, 64 + 30));
+    // The last piece is 8 bytes.
+    const verdict = await storage.writeBlock(3, 0, torrent.data.slice(192, 200));
+    expect(verdict?.ok).toBe(true);
+    await storage.close();
+  });
+
+  it('discards a corrupt piece and names the peers that supplied it', async () => {
+    const torrent = makeTorrent({ pieceLength: 32, length: 64 });
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
+    const bad = torrent.data.slice(0, 16);
+    bad[3] = (bad[3] as number) ^ 1;
+    await storage.writeBlock(0, 0, bad, { peer: 'liar' });
+    const verdict = await storage.writeBlock(0, 16, torrent.data.slice(16, 32), { peer: 'honest' });
+    expect(verdict).toEqual({ index: 0, ok: false, peers: ['liar', 'honest'] });
+    expect(storage.hasPiece(0)).toBe(false);
+    // Downloaded again, it verifies; the old blocks were forgotten.
+    expect(await storage.writeBlock(0, 16, torrent.data.slice(16, 32), { peer: 'c' })).toBeUndefined();
+    expect(await storage.writeBlock(0, 0, torrent.data.slice(0, 16), { peer: 'c' })).toEqual({ index: 0, ok: true, peers: ['c'] });
+    await expect(storage.readBlock(1, 0, 4)).rejects.toMatchObject({ code: 'piece-not-complete' });
+    await storage.close();
+  });
+
+  it('rejects blocks outside the piece with a typed error', async () => {
+    const torrent = makeTorrent({ pieceLength: 32, length: 40 });
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
+    for (const [index, offset, length] of [
+      [2, 0, 1],
+      [-1, 0, 1],
+      [0, 30, 4],
+      [1, 0, 9],
+      [0.5, 0, 1],
+    ] as const) {
+      const error = await storage.writeBlock(index, offset, new Uint8Array(length)).catch((caught: unknown) => caught);
+      expect(StorageError.isInstance(error) && error.code).toBe('invalid-block');
+    }
+    await storage.close();
+    await expect(storage.writeBlock(0, 0, new Uint8Array(1))).rejects.toMatchObject({ code: 'closed' });
+  });
+
+  it('ignores blocks of a complete piece and overlapping blocks', async () => {
+    const torrent = makeTorrent({ pieceLength: 32, length: 32 });
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
+    await storage.writeBlock(0, 0, torrent.data.slice(0, 20));
+    await storage.writeBlock(0, 10, torrent.data.slice(10, 20));
+    expect((await storage.writeBlock(0, 12, torrent.data.slice(12, 32)))?.ok).toBe(true);
+    expect(await storage.writeBlock(0, 0, new Uint8Array(32))).toBeUndefined();
+    expect(await storage.readBlock(0, 0, 32)).toEqual(torrent.data);
+    await storage.close();
+  });
+
+  it('spills partial pieces when the cache is full and still verifies them', async () => {
+    const torrent = makeTorrent({ pieceLength: 64, length: 64 * 10 });
+    // Room for two pieces: ten interleaved pieces force spills.
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool, cacheSize: 128 });
+    const verdicts = [];
+    for (let round = 0; round < 4; round++) {
+      for (let index = 0; index < 10; index++) {
+        const block = blocksOf(torrent, index, 16)[round]!;
+        const verdict = await storage.writeBlock(index, block.offset, block.bytes);
+        if (verdict) verdicts.push(verdict);
+        expect(storage.cachedSize()).toBeLessThanOrEqual(128);
+      }
+    }
+    expect(verdicts.map((verdict) => verdict.ok)).toEqual(Array(10).fill(true));
+    expect(storage.completePieces().isFull()).toBe(true);
+    await storage.close();
+  });
+
+  it('handles concurrent writes of the same piece while memory is found', async () => {
+    const torrent = makeTorrent({ pieceLength: 64, length: 64 * 6 });
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool, cacheSize: 64 });
+    const writes = [];
+    for (let index = 0; index < 6; index++) {
+      for (const block of blocksOf(torrent, index, 8)) writes.push(storage.writeBlock(index, block.offset, block.bytes));
+    }
+    const verdicts = (await Promise.all(writes)).filter((verdict) => verdict !== undefined);
+    expect(verdicts.map((verdict) => verdict.index).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(verdicts.every((verdict) => verdict.ok)).toBe(true);
+    await storage.close();
+  });
+
+  it('rechecks what is stored and reports progress', async () => {
+    const torrent = makeTorrent({ pieceLength: 16, length: 100 });
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
+    for (const index of [0, 2, 6]) {
+      await storage.writeBlock(index, 0, torrent.data.slice(index * 16, Math.min(100, index * 16 + 16)));
+    }
+    const progress: number[] = [];
+    const complete = await storage.recheck({ onProgress: (update) => progress.push(update.checkedPieces) });
+    expect(complete.indices()).toEqual([0, 2, 6]);
+    expect(Math.max(...progress)).toBe(7);
+    await storage.close();
+  });
+});

@@ -1,0 +1,403 @@
+/**
+ * The engine-facing half of every storage: partial pieces held in a bounded cache of shared
+ * memory, verification on the hash pool when a piece's last block arrives, verified pieces
+ * handed to a `StorageBackend`, the set of complete pieces, recheck and checkpoints.
+ *
+ * Cache policy: partial pieces live in memory up to `cacheSize` bytes (64 MiB by default).
+ * When a new piece needs room and the cache is full, the least recently touched partial piece
+ * is spilled: its received blocks are written to the back-end unverified (never counted
+ * complete) and its further blocks go straight to the back-end; when its last block arrives
+ * it is read back and hashed there. Memory stays bounded whatever the peers do.
+ *
+ * Durability: a piece is reported complete only after its bytes were handed to the back-end
+ * (for files: written to the OS, so they survive the process being killed). `flush()` makes
+ * them durable (fsync); it runs every `checkpointInterval` ms and on `close()`.
+ */
+import { Bitfield } from './bitfield.js';
+import { StorageError } from './errors.js';
+import type { HashPool, PieceCheckResult } from './hash-pool.js';
+import { pieceCount, pieceHash, pieceSize, type TorrentLayout } from './layout.js';
+import { RangeSet } from './ranges.js';
+import type {
+  PieceVerdict,
+  RecheckOptions,
+  Storage,
+  StorageBackend,
+  WriteBlockOptions,
+} from './storage.js';
+
+export interface PieceStorageOptions {
+  layout: TorrentLayout;
+  backend: StorageBackend;
+  pool: HashPool;
+  /** Close the pool with the storage (when the storage created it). */
+  ownsPool?: boolean;
+  /** Bytes of memory for partial pieces. Default 64 MiB. */
+  cacheSize?: number;
+  /** Milliseconds between automatic checkpoints (`flush`). Default 10 000; 0 disables. */
+  checkpointInterval?: number;
+}
+
+interface PartialPiece {
+  index: number;
+  size: number;
+  received: RangeSet;
+  peers: Set<string>;
+  /** Shared memory holding the piece while it is cached; undefined once spilled. */
+  buffer: Uint8Array | undefined;
+  /** Set while the cached blocks are being written out. */
+  spilling: Promise<void> | undefined;
+  spillError: unknown;
+  /** Set while memory is being found for the piece. */
+  allocating: Promise<void> | undefined;
+  pendingWrites: number;
+  verifying: boolean;
+  touched: number;
+}
+
+export const DEFAULT_CACHE_SIZE = 64 * 1024 * 1024;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
+export class PieceStorage implements Storage {
+  readonly pieceCount: number;
+  private readonly layout: TorrentLayout;
+  private readonly backend: StorageBackend;
+  private readonly pool: HashPool;
+  private readonly ownsPool: boolean;
+  private readonly cacheSize: number;
+  private readonly complete: Bitfield;
+  private readonly partials = new Map<number, PartialPiece>();
+  /** Reusable shared buffers of `pieceLength` bytes. */
+  private readonly freeBuffers: Uint8Array[] = [];
+  private cachedBytes = 0;
+  private clock = 0;
+  private closed = false;
+  private checkpointTimer: ReturnType<typeof setInterval> | undefined;
+  private checkpointFailure: unknown;
+  private flushing: Promise<void> | undefined;
+
+  constructor(options: PieceStorageOptions) {
+    this.layout = options.layout;
+    this.backend = options.backend;
+    this.pool = options.pool;
+    this.ownsPool = options.ownsPool ?? false;
+    this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+    this.pieceCount = pieceCount(options.layout);
+    this.complete = new Bitfield(this.pieceCount);
+    const interval = options.checkpointInterval ?? 10_000;
+    if (interval > 0) {
+      this.checkpointTimer = setInterval(() => {
+        this.flush().catch((error: unknown) => {
+          this.checkpointFailure = error;
+        });
+      }, interval);
+      this.checkpointTimer.unref();
+    }
+  }
+
+  hasPiece(pieceIndex: number): boolean {
+    return this.complete.has(pieceIndex);
+  }
+
+  completePieces(): Bitfield {
+    return this.complete.clone();
+  }
+
+  /** Bytes of partial pieces currently held in memory. */
+  cachedSize(): number {
+    return this.cachedBytes;
+  }
+
+  async writeBlock(
+    pieceIndex: number,
+    offset: number,
+    bytes: Uint8Array,
+    options: WriteBlockOptions = {},
+  ): Promise<PieceVerdict | undefined> {
+    this.assertOpen();
+    this.throwCheckpointFailure();
+    options.signal?.throwIfAborted();
+    const size = this.checkBlock(pieceIndex, offset, bytes.length);
+    if (this.complete.has(pieceIndex)) return undefined;
+    let partial = this.partials.get(pieceIndex);
+    if (partial === undefined) {
+      partial = {
+        index: pieceIndex,
+        size,
+        received: new RangeSet(),
+        peers: new Set(),
+        buffer: undefined,
+        spilling: undefined,
+        spillError: undefined,
+        allocating: undefined,
+        pendingWrites: 0,
+        verifying: false,
+        touched: ++this.clock,
+      };
+      this.partials.set(pieceIndex, partial);
+      const created = partial;
+      created.allocating = this.allocate(size).then(
+        (buffer) => {
+          created.allocating = undefined;
+          if (this.partials.get(pieceIndex) === created && !this.closed) created.buffer = buffer;
+          else if (buffer !== undefined) this.release(buffer);
+        },
+        (error: unknown) => {
+          created.allocating = undefined;
+          created.spillError = error;
+        },
+      );
+    }
+    if (partial.allocating !== undefined) await partial.allocating;
+    if (partial.verifying || this.partials.get(pieceIndex) !== partial) return undefined;
+    partial.touched = ++this.clock;
+    if (options.peer !== undefined) partial.peers.add(options.peer);
+    if (partial.spilling !== undefined) await partial.spilling;
+    if (this.partials.get(pieceIndex) !== partial) return undefined;
+    if (partial.spillError !== undefined) {
+      const error = partial.spillError;
+      this.discard(partial);
+      throw error;
+    }
+    if (partial.buffer !== undefined) {
+      partial.buffer.set(bytes, offset);
+    } else {
+      partial.pendingWrites++;
+      try {
+        await this.backend.write(pieceIndex, offset, bytes);
+      } catch (error) {
+        this.discard(partial);
+        throw error;
+      } finally {
+        partial.pendingWrites--;
+      }
+      if (this.partials.get(pieceIndex) !== partial) return undefined;
+    }
+    partial.received.add(offset, offset + bytes.length);
+    if (partial.verifying || partial.pendingWrites > 0 || !partial.received.covers(size)) return undefined;
+    partial.verifying = true;
+    return this.verifyPartial(partial, options.signal);
+  }
+
+  async readBlock(pieceIndex: number, offset: number, length: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    this.assertOpen();
+    options.signal?.throwIfAborted();
+    this.checkBlock(pieceIndex, offset, length);
+    if (!this.complete.has(pieceIndex)) {
+      throw new StorageError('piece-not-complete', `piece ${pieceIndex} is not complete`, { pieceIndex });
+    }
+    try {
+      return await this.backend.read(pieceIndex, offset, length);
+    } catch (error) {
+      if (StorageError.isInstance(error) && error.code === 'file-missing') this.complete.set(pieceIndex, false);
+      throw error;
+    }
+  }
+
+  async verifyPiece(pieceIndex: number, options: { signal?: AbortSignal } = {}): Promise<PieceVerdict> {
+    this.assertOpen();
+    this.checkBlock(pieceIndex, 0, 0);
+    const [result] = await this.backend.check([pieceIndex], { signal: options.signal });
+    const ok = this.applyResult(result as PieceCheckResult);
+    const partial = this.partials.get(pieceIndex);
+    const peers = partial === undefined ? [] : [...partial.peers];
+    if (ok && partial !== undefined && !partial.verifying) this.discard(partial);
+    return { index: pieceIndex, ok, peers };
+  }
+
+  async recheck(options: RecheckOptions = {}): Promise<Bitfield> {
+    this.assertOpen();
+    const indices: number[] = [];
+    for (let index = 0; index < this.pieceCount; index++) {
+      if (!this.partials.get(index)?.verifying) indices.push(index);
+    }
+    const totalBytes = this.layout.length;
+    let checkedPieces = 0;
+    let checkedBytes = 0;
+    let validPieces = 0;
+    await this.backend.check(indices, {
+      signal: options.signal,
+      onResults: (results) => {
+        for (const result of results) {
+          checkedPieces++;
+          checkedBytes += pieceSize(this.layout, result.index);
+          if (this.applyResult(result)) validPieces++;
+        }
+        options.onProgress?.({
+          checkedPieces,
+          totalPieces: indices.length,
+          validPieces,
+          checkedBytes,
+          totalBytes,
+        });
+      },
+    });
+    return this.complete.clone();
+  }
+
+  async flush(): Promise<void> {
+    this.assertOpen();
+    this.throwCheckpointFailure();
+    if (this.flushing !== undefined) return this.flushing;
+    this.flushing = (async () => {
+      try {
+        const lost = await this.backend.flush();
+        if (lost.length > 0) {
+          for (const index of lost) this.complete.set(index, false);
+          throw new StorageError('file-missing', `${lost.length} complete pieces were lost: a file was deleted`, {
+            pieceIndex: lost[0],
+          });
+        }
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
+    let failure: unknown;
+    try {
+      await this.flush();
+    } catch (error) {
+      failure = error;
+    }
+    this.closed = true;
+    this.partials.clear();
+    this.freeBuffers.length = 0;
+    this.cachedBytes = 0;
+    await this.backend.close();
+    if (this.ownsPool) await this.pool.close();
+    if (failure !== undefined) throw failure;
+  }
+
+  private applyResult(result: PieceCheckResult): boolean {
+    if (result.status === 'error') {
+      const path = result.errorPath;
+      throw new StorageError(
+        result.errorCode === 'EACCES' || result.errorCode === 'EPERM' ? 'permission-denied' : 'io-failed',
+        `cannot read piece ${result.index}${path === undefined ? '' : ` from ${path}`}: ${result.errorCode ?? 'error'}`,
+        { pieceIndex: result.index, systemCode: result.errorCode, path },
+      );
+    }
+    const ok = result.status === 'ok';
+    this.complete.set(result.index, ok);
+    return ok;
+  }
+
+  private async verifyPartial(partial: PartialPiece, signal: AbortSignal | undefined): Promise<PieceVerdict> {
+    const index = partial.index;
+    const peers = [...partial.peers];
+    try {
+      let ok: boolean;
+      if (partial.buffer !== undefined) {
+        const digest = await this.pool.digest(partial.buffer, { signal });
+        ok = sameBytes(digest, pieceHash(this.layout, index));
+        if (ok) await this.backend.write(index, 0, partial.buffer);
+      } else {
+        const [result] = await this.backend.check([index], { signal });
+        ok = (result as PieceCheckResult).status === 'ok';
+        if ((result as PieceCheckResult).status === 'error') this.applyResult(result as PieceCheckResult);
+      }
+      if (this.closed) throw new StorageError('closed', 'the storage is closed');
+      if (ok) this.complete.set(index, true);
+      return { index, ok, peers };
+    } finally {
+      this.discard(partial);
+    }
+  }
+
+  /** Forgets a partial piece and gives its memory back. */
+  private discard(partial: PartialPiece): void {
+    if (this.partials.get(partial.index) === partial) this.partials.delete(partial.index);
+    const buffer = partial.buffer;
+    partial.buffer = undefined;
+    if (buffer !== undefined) this.release(buffer);
+  }
+
+  private release(buffer: Uint8Array): void {
+    if (buffer.length === this.layout.pieceLength && !this.closed) {
+      this.freeBuffers.push(buffer);
+    } else {
+      this.cachedBytes -= buffer.buffer.byteLength;
+    }
+  }
+
+  /** Finds room for a piece in the cache, spilling older partial pieces; undefined when it cannot. */
+  private async allocate(size: number): Promise<Uint8Array | undefined> {
+    const full = this.layout.pieceLength;
+    const reused = size === full ? this.freeBuffers.pop() : undefined;
+    if (reused !== undefined) return reused;
+    const needed = size;
+    while (this.cachedBytes + needed > this.cacheSize) {
+      const spare = this.freeBuffers.pop();
+      if (spare !== undefined) {
+        this.cachedBytes -= spare.buffer.byteLength;
+        continue;
+      }
+      const victim = this.leastRecentlyTouched();
+      if (victim === undefined) return undefined;
+      await this.spill(victim);
+    }
+    this.cachedBytes += needed;
+    return new Uint8Array(new SharedArrayBuffer(needed));
+  }
+
+  private leastRecentlyTouched(): PartialPiece | undefined {
+    let victim: PartialPiece | undefined;
+    for (const partial of this.partials.values()) {
+      if (partial.buffer === undefined || partial.verifying || partial.spilling !== undefined) continue;
+      if (victim === undefined || partial.touched < victim.touched) victim = partial;
+    }
+    return victim;
+  }
+
+  private spill(partial: PartialPiece): Promise<void> {
+    const buffer = partial.buffer as Uint8Array;
+    partial.buffer = undefined;
+    partial.spilling = (async () => {
+      try {
+        for (const [start, end] of partial.received.ranges()) {
+          await this.backend.write(partial.index, start, buffer.subarray(start, end));
+        }
+      } catch (error) {
+        partial.spillError = error;
+      } finally {
+        partial.spilling = undefined;
+        this.cachedBytes -= buffer.buffer.byteLength;
+      }
+    })();
+    return partial.spilling;
+  }
+
+  private checkBlock(pieceIndex: number, offset: number, length: number): number {
+    if (!Number.isInteger(pieceIndex) || pieceIndex < 0 || pieceIndex >= this.pieceCount) {
+      throw new StorageError('invalid-block', `piece ${pieceIndex} out of range (0..${this.pieceCount - 1})`, { pieceIndex });
+    }
+    const size = pieceSize(this.layout, pieceIndex);
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+      throw new StorageError('invalid-block', `block ${offset}+${length} outside piece ${pieceIndex} of ${size} bytes`, {
+        pieceIndex,
+      });
+    }
+    return size;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageError('closed', 'the storage is closed');
+  }
+
+  private throwCheckpointFailure(): void {
+    if (this.checkpointFailure === undefined) return;
+    const error = this.checkpointFailure;
+    this.checkpointFailure = undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The `Storage` interface the session engine writes downloaded blocks to and reads uploads
+ * from, and the `StorageBackend` a new place to keep data (memory, files, an object store)
+ * implements to get verification, bounded piece caching and recheck for free.
+ */
+import type { Bitfield } from './bitfield.js';
+import type { PieceCheckResult } from './hash-pool.js';
+
+/** The outcome of verifying a piece (BEP 3: its SHA-1 against the torrent's). */
+export interface PieceVerdict {
+  index: number;
+  /** True when the digest matched: the piece is complete and written. */
+  ok: boolean;
+  /** The peers that supplied blocks of this piece (as given to `writeBlock`), for banning liars. */
+  peers: string[];
+}
+
+export interface WriteBlockOptions {
+  /** Who sent the block (any stable string, e.g. `127.0.0.1:6881`), reported with the verdict. */
+  peer?: string;
+  signal?: AbortSignal;
+}
+
+export interface RecheckProgress {
+  checkedPieces: number;
+  totalPieces: number;
+  /** Pieces found complete so far. */
+  validPieces: number;
+  checkedBytes: number;
+  totalBytes: number;
+}
+
+export interface RecheckOptions {
+  /** Called as batches of pieces are checked. */
+  onProgress?: (progress: RecheckProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface Storage {
+  readonly pieceCount: number;
+  /**
+   * Stores a block of a piece. Resolves `undefined` while the piece still misses blocks (or when
+   * the piece is already complete or being verified: the block is ignored), and with the
+   * piece's verdict when this block completed it: hashed on the worker pool and, when it
+   * matches, written to the back-end before the promise resolves. A failed piece is discarded.
+   * Rejects with a `StorageError` when the back-end failed (no space, permission...).
+   */
+  writeBlock(pieceIndex: number, offset: number, bytes: Uint8Array, options?: WriteBlockOptions): Promise<PieceVerdict | undefined>;
+  /** Reads `length` bytes of a complete piece (for uploading). The caller owns the result. */
+  readBlock(pieceIndex: number, offset: number, length: number, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /** Hashes the piece as stored now and records the result. */
+  verifyPiece(pieceIndex: number, options?: { signal?: AbortSignal }): Promise<PieceVerdict>;
+  hasPiece(pieceIndex: number): boolean;
+  /** A copy of the set of complete pieces. */
+  completePieces(): Bitfield;
+  /** Hashes every piece as stored (the resume path) and returns exactly the pieces that verify. */
+  recheck(options?: RecheckOptions): Promise<Bitfield>;
+  /** Checkpoint: everything reported complete so far is made durable (fsync for files). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Where piece data lives. Offsets are within a piece; a back-end maps them to its own
+ * places. It never needs to hash on the main thread: `check` runs on the hash pool it is given.
+ */
+export interface StorageBackend {
+  /** Writes bytes at `pieceOffset` of piece `pieceIndex`; resolves once the data is with the OS (or store). */
+  write(pieceIndex: number, pieceOffset: number, bytes: Uint8Array): Promise<void>;
+  read(pieceIndex: number, pieceOffset: number, length: number): Promise<Uint8Array>;
+  /** Hashes the stored pieces and compares them with the torrent's digests. */
+  check(
+    indices: number[],
+    options: { signal?: AbortSignal; onResults?: (results: PieceCheckResult[]) => void },
+  ): Promise<PieceCheckResult[]>;
+  /** Makes written data durable; returns pieces found lost since (e.g. their file was deleted). */
+  flush(): Promise<number[]>;
+  close(): Promise<void>;
+}
