@@ -151,9 +151,9 @@ export class PiecePicker {
     for (const piece of pieces.indices()) this.availability[piece]!++;
   }
 
-  /** A peer left, or its bitfield is replaced: its pieces count no more. */
-  peerGone(pieces: Bitfield): void {
-    if (pieces.complete) {
+  /** A peer left: its pieces count no more (`countedAsSeed`: it was counted by `peerBitfield` as a seed). */
+  peerGone(pieces: Bitfield, countedAsSeed = pieces.complete): void {
+    if (countedAsSeed) {
       this.seeds = Math.max(0, this.seeds - 1);
       return;
     }

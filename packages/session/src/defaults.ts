@@ -1,0 +1,36 @@
+/**
+ * The layers plugged in when a front-end names none: the tracker client chosen by URL scheme
+ * (the one place that happens), and file-system storage with one hash pool for the session.
+ */
+import { createFileStorage, type HashPool } from '@bt/storage';
+import { HttpTrackerClient } from '@bt/tracker-http';
+import { UdpTrackerClient } from '@bt/tracker-udp';
+import type { StorageFactory, TrackerClient, TrackerClientResolver } from './interfaces.js';
+
+/** HTTP(S) and UDP tracker clients, made on first use, with `close` for the session's end. */
+export function createDefaultTrackerResolver(): TrackerClientResolver & { close(): Promise<void> } {
+  let http: HttpTrackerClient | undefined;
+  let udp: UdpTrackerClient | undefined;
+  const resolve = (url: string): TrackerClient | undefined => {
+    const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+    switch (scheme) {
+      case 'http':
+      case 'https':
+        return (http ??= new HttpTrackerClient());
+      case 'udp':
+        return (udp ??= new UdpTrackerClient({ retransmitBase: 3, maxRetransmits: 2 }));
+      default:
+        return undefined;
+    }
+  };
+  return Object.assign(resolve, {
+    async close(): Promise<void> {
+      await Promise.allSettled([http?.close(), udp?.close()]);
+    },
+  });
+}
+
+/** Files under `directory/<name>`, hashed on the given pool. */
+export function fileStorageFactory(hashPool?: HashPool): StorageFactory {
+  return (torrent, directory) => createFileStorage({ layout: torrent, directory, hashPool });
+}

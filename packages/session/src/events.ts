@@ -1,0 +1,68 @@
+/**
+ * The typed events a torrent (and the session, for all its torrents) reports to front-ends,
+ * and the small hub that delivers them. Names are `<noun>-<action>`.
+ */
+import type { TorrentState } from './torrent.js';
+
+export interface TorrentEventMap {
+  'state-changed': { state: TorrentState; previous: TorrentState };
+  'check-progress': { checkedPieces: number; totalPieces: number };
+  'check-finished': { piecesHave: number; pieceCount: number };
+  'piece-verified': { piece: number; piecesHave: number; pieceCount: number };
+  'piece-failed': { piece: number; peers: string[] };
+  'peer-connected': { address: string; incoming: boolean };
+  'peer-disconnected': { address: string; reason?: string };
+  'peer-failed': { address: string; error: string };
+  'peer-dropped': { address: string; reason: 'self' | 'duplicate' };
+  'peer-banned': { address: string; reason: string };
+  'peer-snubbed': { address: string };
+  'tracker-announced': { url: string; event: string; peers: number; seeds?: number; leechers?: number };
+  'tracker-failed': { url: string; event: string; error: string };
+  'torrent-completed': { totalBytes: number };
+  'torrent-error': { error: Error };
+}
+
+export type TorrentEventType = keyof TorrentEventMap;
+
+/** Any event, tagged with its type. */
+export type TorrentEvent = { [K in TorrentEventType]: { type: K } & TorrentEventMap[K] }[TorrentEventType];
+
+type Listener<T> = (event: T) => void;
+
+/** Synchronous, typed delivery; a listener that throws does not stop the others. */
+export class EventHub<Map extends object> {
+  private readonly listeners = new globalThis.Map<keyof Map, Set<Listener<never>>>();
+  private readonly any = new Set<Listener<{ type: keyof Map } & Map[keyof Map]>>();
+
+  on<K extends keyof Map>(type: K, listener: Listener<Map[K]>): () => void {
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  onAny(listener: (event: never) => void): () => void {
+    const wrapped = listener as Listener<{ type: keyof Map } & Map[keyof Map]>;
+    this.any.add(wrapped);
+    return () => this.any.delete(wrapped);
+  }
+
+  emit<K extends keyof Map>(type: K, event: Map[K]): void {
+    for (const listener of this.listeners.get(type) ?? []) {
+      try {
+        (listener as Listener<Map[K]>)(event);
+      } catch {
+        // a front-end's bug must not break the engine
+      }
+    }
+    if (this.any.size === 0) return;
+    const tagged = { type, ...event } as { type: keyof Map } & Map[keyof Map];
+    for (const listener of this.any) {
+      try {
+        listener(tagged);
+      } catch {
+        // as above
+      }
+    }
+  }
+}

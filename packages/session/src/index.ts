@@ -1,0 +1,49 @@
+/**
+ * @bt/session: the bt engine. One listening port, many torrents, each a state machine from
+ * checking to downloading to seeding, composed from the protocol layers: discovery by BEP 12
+ * tracker tiers over HTTP and UDP (BEP 3, BEP 15), the peer wire (BEP 3, BEP 6 fast, BEP 10),
+ * rarest-first picking with endgame, the standard choker, token-bucket limits, typed events and
+ * stats. Every layer it consumes is an interface here (`TrackerClient`, `TorrentStorage`,
+ * `PeerTransport`) with defaults plugged in by `createSession`.
+ *
+ * The pure parts (`PiecePicker`, `Choker`, `TrackerTiers`, `PeerRegistry`, `TokenBucket`,
+ * `RateMeter`, `pipelineDepth`) take time from an injected clock and are usable on their own.
+ */
+export { Bitfield } from './bitfield.js';
+export { Choker } from './choker.js';
+export type { ChokeCandidate, ChokerOptions } from './choker.js';
+export { ManualClock, systemClock } from './clock.js';
+export type { Clock, RandomSource } from './clock.js';
+export { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
+export { SessionError } from './errors.js';
+export type { SessionErrorCode } from './errors.js';
+export { EventHub } from './events.js';
+export type { TorrentEvent, TorrentEventMap, TorrentEventType } from './events.js';
+export type {
+  DialOptions,
+  IncomingPeer,
+  PeerCapabilities,
+  PeerTransport,
+  PeerWire,
+  PeerWireHandlers,
+  PieceVerdict,
+  StorageFactory,
+  TorrentDescription,
+  TorrentStorage,
+  TrackerClient,
+  TrackerClientResolver,
+} from './interfaces.js';
+export { PeerIdSet, PeerRegistry } from './peer-registry.js';
+export type { PeerRegistryOptions, PeerSource } from './peer-registry.js';
+export { BLOCK_SIZE, PiecePicker } from './piece-picker.js';
+export type { BlockRequest, BlockResult, PickerPeer, PiecePickerOptions } from './piece-picker.js';
+export { RateMeter, TokenBucket, pipelineDepth, takeAll } from './rate.js';
+export type { PipelineOptions } from './rate.js';
+export { createSession, Session } from './session.js';
+export type { AddTorrentOptions, SessionEvent, SessionOptions, SessionStats } from './session.js';
+export { TcpTransport } from './tcp-transport.js';
+export type { TcpTransportOptions } from './tcp-transport.js';
+export { Torrent } from './torrent.js';
+export type { PeerStats, SourceStatus, TorrentOptions, TorrentState, TorrentStats } from './torrent.js';
+export { TrackerTiers } from './tracker-tiers.js';
+export type { DueAnnounce, TrackerState, TrackerStatus, TrackerTiersOptions } from './tracker-tiers.js';

@@ -1,0 +1,127 @@
+/**
+ * What the engine consumes, defined here so a front-end can swap any layer: a tracker client,
+ * a storage per torrent, and a peer transport (dial out, accept in). The defaults
+ * (`@bt/tracker-http`, `@bt/tracker-udp`, `@bt/storage`, TCP over `@bt/wire`) are plugged in
+ * by `createSession`'s options; these shapes are deliberately small.
+ */
+import type { AnnounceRequest, AnnounceResult, PeerAddress } from '@bt/primitives';
+import type { BlockRequest as WireBlockRequest, ExtendedHandshake, Message } from '@bt/wire';
+
+/** Announces to one tracker URL. */
+export interface TrackerClient {
+  announce(url: string, request: AnnounceRequest, options?: { signal?: AbortSignal }): Promise<AnnounceResult>;
+  close?(): Promise<void>;
+}
+
+/** Picks the client for a tracker URL by its scheme; `undefined` for schemes nobody speaks. */
+export type TrackerClientResolver = (url: string) => TrackerClient | undefined;
+
+/** The verdict on a piece whose last block was written. */
+export interface PieceVerdict {
+  index: number;
+  ok: boolean;
+  /** Who sent its blocks (the `peer` strings given to `writeBlock`). */
+  peers: string[];
+}
+
+/** The storage of one torrent (the `Storage` of `@bt/storage` is one). */
+export interface TorrentStorage {
+  /**
+   * Stores a block; resolves with the verdict once the block completes its piece (hashed off the
+   * main thread), `undefined` before. The storage may keep the view until the promise settles.
+   */
+  writeBlock(
+    pieceIndex: number,
+    offset: number,
+    bytes: Uint8Array,
+    options?: { peer?: string; signal?: AbortSignal },
+  ): Promise<PieceVerdict | undefined>;
+  readBlock(pieceIndex: number, offset: number, length: number, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /** Hashes what is on disk; resolves with the pieces that verify. */
+  recheck(options?: {
+    signal?: AbortSignal;
+    onProgress?: (progress: { checkedPieces: number; totalPieces: number }) => void;
+  }): Promise<{ has(index: number): boolean }>;
+  flush(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** What a storage needs to know of a torrent: the `Metainfo` of `@bt/metainfo` is one. */
+export interface TorrentDescription {
+  infoHash: Uint8Array;
+  infoHashHex: string;
+  name: string;
+  pieceLength: number;
+  pieceCount: number;
+  length: number;
+  pieces: Uint8Array;
+  files: readonly { path: readonly string[]; length: number; offset: number; padding?: boolean }[];
+  multiFile: boolean;
+  private?: boolean;
+  announce: readonly (readonly string[])[];
+}
+
+/** Makes the storage of a torrent whose content goes in `directory/<name>`. */
+export type StorageFactory = (torrent: TorrentDescription, directory: string) => TorrentStorage | Promise<TorrentStorage>;
+
+/** Which optional protocols both sides announced in the handshake. */
+export interface PeerCapabilities {
+  /** BEP 6 fast extension. */
+  fast: boolean;
+  /** BEP 10 extension protocol. */
+  extended: boolean;
+}
+
+/** Callbacks a peer wire delivers to; set once, before any message can arrive. */
+export interface PeerWireHandlers {
+  onMessage(message: Message): void;
+  /** The connection ended (`error` when it ended badly). */
+  onClose(error?: Error): void;
+  /** Outgoing buffers drained below the high-water mark. */
+  onDrain?(): void;
+}
+
+/** One handshaken peer connection, as the engine drives it. */
+export interface PeerWire {
+  readonly address: PeerAddress;
+  readonly peerId: Uint8Array;
+  readonly capabilities: PeerCapabilities;
+  readonly incoming: boolean;
+  /** Starts delivering messages (those that arrived with the handshake first). */
+  start(handlers: PeerWireHandlers): void;
+  send(message: Message): void;
+  /** Many requests in one write. */
+  sendRequests(requests: readonly WireBlockRequest[]): void;
+  /** A piece message; the block is written without being copied. */
+  sendPiece(index: number, begin: number, block: Uint8Array): void;
+  /** Bytes queued for sending, for backpressure. */
+  readonly bufferedBytes: number;
+  close(error?: Error): void;
+}
+
+export interface DialOptions {
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  /** The torrent's piece count, so the wire checks bitfields and indices. */
+  pieceCount?: number;
+  signal?: AbortSignal;
+}
+
+/** An incoming connection whose handshake named a torrent; accept it to get its wire. */
+export interface IncomingPeer {
+  readonly infoHash: Uint8Array;
+  readonly address: PeerAddress;
+  /** Sends our handshake back and yields the wire. */
+  accept(peerId: Uint8Array, pieceCount?: number): Promise<PeerWire>;
+  reject(): void;
+}
+
+/** Dials peers and accepts them on one port. */
+export interface PeerTransport {
+  dial(address: PeerAddress, options: DialOptions): Promise<PeerWire>;
+  /** Starts accepting; resolves with the bound port. */
+  listen(port: number, onPeer: (peer: IncomingPeer) => void, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type { ExtendedHandshake, Message };

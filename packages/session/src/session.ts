@@ -1,0 +1,263 @@
+/**
+ * The session: one listening port, many torrents. Incoming connections are routed to their
+ * torrent by the info-hash of their handshake; connection and rate budgets are shared; the
+ * front-end gets typed events from every torrent (tagged with its info-hash) and a stats
+ * snapshot. Every layer is swappable through the options; the defaults are TCP over
+ * `@bt/wire`, HTTP and UDP trackers, and files through `@bt/storage`.
+ */
+import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
+import { createHashPool, type HashPool } from '@bt/storage';
+import { systemClock, type Clock } from './clock.js';
+import { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
+import { SessionError } from './errors.js';
+import { EventHub, type TorrentEvent } from './events.js';
+import type { IncomingPeer, PeerTransport, StorageFactory, TorrentDescription, TrackerClientResolver } from './interfaces.js';
+import { PeerIdSet } from './peer-registry.js';
+import { TokenBucket } from './rate.js';
+import { TcpTransport } from './tcp-transport.js';
+import { Torrent, type TorrentStats } from './torrent.js';
+
+export interface SessionOptions {
+  /** TCP port to accept peers on; 0 picks a free one. Default 6881. */
+  port?: number;
+  /** Address to listen on. Default: all. */
+  host?: string;
+  /** Do not accept incoming connections at all. */
+  noListen?: boolean;
+  peerId?: Uint8Array;
+  /** Open connections across all torrents. Default 200. */
+  maxConnections?: number;
+  /** Per torrent, unless the torrent says otherwise. Default 50. */
+  maxPeersPerTorrent?: number;
+  /** Global limits in bytes per second; 0 = unlimited. */
+  downloadLimit?: number;
+  uploadLimit?: number;
+  transport?: PeerTransport;
+  trackers?: TrackerClientResolver;
+  storage?: StorageFactory;
+  clock?: Clock;
+  /** Snub timeout for peers (ms). Default 30 s. */
+  snubTimeoutMs?: number;
+}
+
+export interface AddTorrentOptions {
+  /** The folder the torrent's content (`<name>`) goes in. */
+  directory: string;
+  peers?: PeerAddress[];
+  sequential?: boolean;
+  /** Keep seeding once complete. Default true. */
+  seed?: boolean;
+  maxPeers?: number;
+  downloadLimit?: number;
+  uploadLimit?: number;
+  /** Do not hash existing data first (only for a folder known to be empty). */
+  skipCheck?: boolean;
+  /** Add without starting. */
+  paused?: boolean;
+}
+
+/** A torrent's event with the torrent's info-hash (hex). */
+export type SessionEvent = TorrentEvent & { infoHash: string };
+
+export interface SessionStats {
+  port: number;
+  peerId: string;
+  downloadRate: number;
+  uploadRate: number;
+  connections: number;
+  torrents: TorrentStats[];
+}
+
+interface SessionEventMap {
+  event: SessionEvent;
+}
+
+/** Starts a session: listens (unless told not to) and returns once the port is bound. */
+export async function createSession(options: SessionOptions = {}): Promise<Session> {
+  const session = new Session(options);
+  await session.listen();
+  return session;
+}
+
+export class Session {
+  readonly peerId: Uint8Array;
+  private readonly options: SessionOptions;
+  private readonly clock: Clock;
+  private readonly transport: PeerTransport;
+  private readonly trackers: TrackerClientResolver;
+  private readonly ownTrackers: (TrackerClientResolver & { close(): Promise<void> }) | undefined;
+  private readonly storageFactory: StorageFactory;
+  private hashPool: HashPool | undefined;
+  private readonly torrents = new Map<string, Torrent>();
+  private readonly peerIds: PeerIdSet;
+  private readonly downloadBucket: TokenBucket;
+  private readonly uploadBucket: TokenBucket;
+  private readonly hub = new EventHub<SessionEventMap>();
+  private portValue = 0;
+  private closed = false;
+
+  constructor(options: SessionOptions = {}) {
+    this.options = options;
+    this.peerId = options.peerId ?? generatePeerId();
+    this.clock = options.clock ?? systemClock;
+    this.transport = options.transport ?? new TcpTransport();
+    if (options.trackers) {
+      this.trackers = options.trackers;
+    } else {
+      this.ownTrackers = createDefaultTrackerResolver();
+      this.trackers = this.ownTrackers;
+    }
+    if (options.storage) {
+      this.storageFactory = options.storage;
+    } else {
+      this.storageFactory = (torrent, directory) => {
+        this.hashPool ??= createHashPool();
+        return fileStorageFactory(this.hashPool)(torrent, directory);
+      };
+    }
+    this.peerIds = new PeerIdSet(this.peerId);
+    this.downloadBucket = new TokenBucket(this.clock, options.downloadLimit ?? 0);
+    this.uploadBucket = new TokenBucket(this.clock, options.uploadLimit ?? 0);
+  }
+
+  /** The port peers reach us on (0 before `listen` or with `noListen`). */
+  get port(): number {
+    return this.portValue;
+  }
+
+  /** Binds the listening port (done by `createSession`). */
+  async listen(): Promise<number> {
+    if (this.options.noListen) return 0;
+    this.portValue = await this.transport.listen(
+      this.options.port ?? 6881,
+      (peer) => this.route(peer),
+      this.options.host,
+    );
+    return this.portValue;
+  }
+
+  private route(peer: IncomingPeer): void {
+    const torrent = this.torrents.get(toHex(peer.infoHash));
+    if (!torrent || this.closed || this.connectionCount() >= (this.options.maxConnections ?? 200)) {
+      peer.reject();
+      return;
+    }
+    peer.accept(this.peerId, torrent.picker.pieceCount).then(
+      (wire) => torrent.acceptWire(wire),
+      () => undefined,
+    );
+  }
+
+  private connectionCount(): number {
+    let count = 0;
+    for (const torrent of this.torrents.values()) count += torrent.peerCount;
+    return count;
+  }
+
+  /** Adds a torrent and starts it (check, then download or seed) unless `paused`. */
+  async addTorrent(description: TorrentDescription, options: AddTorrentOptions): Promise<Torrent> {
+    if (this.closed) throw new SessionError('session-closed', 'the session is closed');
+    if (this.torrents.has(description.infoHashHex)) {
+      throw new SessionError('torrent-exists', `torrent ${description.infoHashHex} is already in the session`);
+    }
+    let storage;
+    try {
+      storage = await this.storageFactory(description, options.directory);
+    } catch (error) {
+      throw new SessionError('storage-failed', `cannot open storage: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+    const torrent = new Torrent({
+      torrent: description,
+      storage,
+      peerId: this.peerId,
+      port: () => this.portValue,
+      transport: this.transport,
+      trackers: this.trackers,
+      clock: this.clock,
+      peers: options.peers,
+      maxPeers: options.maxPeers ?? this.options.maxPeersPerTorrent ?? 50,
+      canConnect: () => this.connectionCount() < (this.options.maxConnections ?? 200),
+      peerIds: this.peerIds,
+      sequential: options.sequential,
+      downloadLimit: options.downloadLimit,
+      uploadLimit: options.uploadLimit,
+      globalDownload: this.downloadBucket,
+      globalUpload: this.uploadBucket,
+      seed: options.seed,
+      snubTimeoutMs: this.options.snubTimeoutMs,
+      skipCheck: options.skipCheck,
+    });
+    this.torrents.set(description.infoHashHex, torrent);
+    torrent.onAny((event) => this.hub.emit('event', { ...event, infoHash: description.infoHashHex }));
+    if (!options.paused) void torrent.start();
+    return torrent;
+  }
+
+  get(infoHash: string | Uint8Array): Torrent | undefined {
+    return this.torrents.get(typeof infoHash === 'string' ? infoHash.toLowerCase() : toHex(infoHash));
+  }
+
+  list(): Torrent[] {
+    return [...this.torrents.values()];
+  }
+
+  /** Stops a torrent gracefully and forgets it (its data stays on disk). */
+  async removeTorrent(infoHash: string | Uint8Array): Promise<void> {
+    const torrent = this.get(infoHash);
+    if (!torrent) throw new SessionError('torrent-not-found', 'no such torrent in the session');
+    this.torrents.delete(torrent.infoHashHex);
+    await torrent.stop();
+  }
+
+  /** Every torrent's events, tagged with its info-hash. */
+  onEvent(listener: (event: SessionEvent) => void): () => void {
+    return this.hub.on('event', listener);
+  }
+
+  /** Events as an async iterable, until the signal aborts or the session closes. */
+  async *events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<SessionEvent> {
+    const queue: SessionEvent[] = [];
+    let wake: (() => void) | undefined;
+    const off = this.onEvent((event) => {
+      if (queue.length < 10_000) queue.push(event);
+      wake?.();
+    });
+    const onAbort = (): void => wake?.();
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      while (!options.signal?.aborted && !this.closed) {
+        if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        while (queue.length > 0) yield queue.shift()!;
+      }
+    } finally {
+      off();
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  stats(): SessionStats {
+    const torrents = this.list().map((torrent) => torrent.stats());
+    return {
+      port: this.portValue,
+      peerId: toHex(this.peerId),
+      downloadRate: torrents.reduce((sum, t) => sum + t.downloadRate, 0),
+      uploadRate: torrents.reduce((sum, t) => sum + t.uploadRate, 0),
+      connections: torrents.reduce((sum, t) => sum + t.peers, 0),
+      torrents,
+    };
+  }
+
+  /** Graceful stop: every torrent stopped (announces `stopped`, data flushed), port closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled(this.list().map((torrent) => torrent.stop()));
+    this.torrents.clear();
+    await this.transport.close();
+    await this.ownTrackers?.close();
+    await this.hashPool?.close();
+  }
+}

@@ -1,0 +1,90 @@
+/** Shared pieces of the loopback tests: payloads, torrents made by mktorrent, real seeders. */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { parseTorrent, type Metainfo } from '@bt/metainfo';
+import { freePort, startProcess, waitForPort, type RunningProcess } from '@bt/test-support';
+
+/** A folder `dir/name` (multi-file) or a file `dir/name` with random content. */
+export async function makePayload(
+  dir: string,
+  name: string,
+  files: { path: string; size: number }[] | number,
+): Promise<string> {
+  if (typeof files === 'number') {
+    await writeFile(join(dir, name), randomBytes(files));
+    return join(dir, name);
+  }
+  for (const file of files) {
+    const path = join(dir, name, file.path);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, randomBytes(file.size));
+  }
+  return join(dir, name);
+}
+
+/** A .torrent made by mktorrent (a program nobody here wrote), parsed. */
+export async function makeTorrent(
+  target: string,
+  output: string,
+  options: { announce?: string[]; pieceLengthLog2?: number } = {},
+): Promise<{ metainfo: Metainfo; file: string; bytes: Uint8Array }> {
+  const args = ['-l', String(options.pieceLengthLog2 ?? 16), '-o', output];
+  for (const url of options.announce ?? ['http://127.0.0.1:9/announce']) args.push('-a', url);
+  execFileSync('mktorrent', [...args, target], { stdio: 'ignore' });
+  const bytes = new Uint8Array(await readFile(output));
+  return { metainfo: parseTorrent(bytes), file: output, bytes };
+}
+
+export async function sha1File(path: string): Promise<string> {
+  return createHash('sha1')
+    .update(await readFile(path))
+    .digest('hex');
+}
+
+/** aria2c seeding `torrent` from `dir` (which holds the content) on a free port. */
+export async function startAria2Seeder(torrent: string, dir: string): Promise<{ process: RunningProcess; port: number }> {
+  const port = await freePort();
+  const process = startProcess('aria2c', [
+    '--seed-ratio=0.0',
+    '--check-integrity=true',
+    '--bt-seed-unverified=false',
+    `--dir=${dir}`,
+    `--listen-port=${port}`,
+    '--enable-dht=false',
+    '--enable-dht6=false',
+    '--bt-enable-lpd=false',
+    '--enable-peer-exchange=false',
+    '--bt-tracker-connect-timeout=1',
+    '--bt-tracker-timeout=1',
+    '--console-log-level=warn',
+    '--summary-interval=0',
+    '--file-allocation=none',
+    '--disable-ipv6=true',
+    '--bt-max-peers=0',
+    torrent,
+  ]);
+  await waitForPort(port, '127.0.0.1', 30_000);
+  return { process, port };
+}
+
+/** aria2c downloading `torrent` into `dir` from the given peer (and any trackers). */
+export function startAria2Leecher(torrent: string, dir: string, peer?: string): RunningProcess {
+  return startProcess('aria2c', [
+    '--seed-time=0',
+    `--dir=${dir}`,
+    '--enable-dht=false',
+    '--enable-dht6=false',
+    '--bt-enable-lpd=false',
+    '--enable-peer-exchange=false',
+    '--console-log-level=warn',
+    '--summary-interval=0',
+    '--file-allocation=none',
+    '--disable-ipv6=true',
+    '--bt-tracker-connect-timeout=2',
+    '--bt-tracker-timeout=2',
+    ...(peer ? [`--bt-external-ip=127.0.0.1`] : []),
+    torrent,
+  ]);
+}
