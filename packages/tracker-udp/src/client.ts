@@ -208,11 +208,11 @@ export class UdpTrackerClient {
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    for (const shared of this.#connecting.values()) shared.controller.abort();
     for (const pending of [...this.#pending.values()]) {
       pending.reject(new UdpTrackerError('closed', 'the client was closed', { url: pending.endpoint.url }));
     }
     this.#pending.clear();
+    for (const shared of this.#connecting.values()) shared.controller.abort();
     const sockets = [...this.#sockets.values()];
     this.#sockets.clear();
     await Promise.all(
