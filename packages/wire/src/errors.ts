@@ -1,0 +1,108 @@
+/**
+ * Typed errors of the wire. Two kinds, kept apart so callers can act on them without matching
+ * messages:
+ * - `WireProtocolError`: the remote peer broke the protocol (a frame too long, a bitfield of the
+ *   wrong size, an unknown message id...). Drop that peer and carry on.
+ * - `WireConnectionError`: a connection or one of its requests ended without a protocol fault of
+ *   the peer (closed, timed out, aborted, rejected, choked, socket I/O failure).
+ * Both are `WireError`s; `WireError.isInstance` works across duplicate installs.
+ */
+
+import type { BlockRequest } from './messages.js';
+
+const marker = Symbol.for('@bt/wire.error');
+
+/** The remote peer sent bytes that break the peer wire protocol. */
+export type WireProtocolErrorCode =
+  | 'invalid-handshake'
+  | 'info-hash-mismatch'
+  | 'message-too-long'
+  | 'invalid-message-length'
+  | 'unknown-message'
+  | 'invalid-bitfield'
+  | 'invalid-piece-index'
+  | 'block-too-long'
+  | 'invalid-extended-handshake'
+  | 'invalid-metadata-message'
+  | 'invalid-pex-message'
+  | 'extension-not-negotiated'
+  | 'duplicate-bitfield'
+  | 'too-many-requests';
+
+/** A connection, or a request on it, ended for a reason other than a protocol fault. */
+export type WireConnectionErrorCode =
+  | 'connection-closed'
+  | 'connection-failed'
+  | 'handshake-timeout'
+  | 'idle-timeout'
+  | 'request-timeout'
+  | 'request-rejected'
+  | 'request-cancelled'
+  | 'choked'
+  | 'aborted'
+  | 'not-ready'
+  | 'write-buffer-full';
+
+export type WireErrorCode = WireProtocolErrorCode | WireConnectionErrorCode;
+
+/** Base class of every error this package throws. */
+export class WireError extends Error {
+  override name = 'WireError';
+  readonly code: WireErrorCode;
+  readonly [marker] = true;
+
+  constructor(code: WireErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** True for errors of this package, even from another copy of it in `node_modules`. */
+  static isInstance(error: unknown): error is WireError {
+    return typeof error === 'object' && error !== null && marker in error;
+  }
+}
+
+/** The remote peer broke the protocol: drop it. */
+export class WireProtocolError extends WireError {
+  override name = 'WireProtocolError';
+  declare readonly code: WireProtocolErrorCode;
+  /** The message id of the offending frame, when one was read. */
+  readonly messageId: number | undefined;
+  /** Bytes of the stream consumed before the fault (counted from the start of the stream). */
+  readonly offset: number | undefined;
+
+  constructor(
+    code: WireProtocolErrorCode,
+    message: string,
+    details: { messageId?: number; offset?: number; cause?: unknown } = {},
+  ) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.messageId = details.messageId;
+    this.offset = details.offset;
+  }
+
+  static override isInstance(error: unknown): error is WireProtocolError {
+    return WireError.isInstance(error) && 'messageId' in error;
+  }
+}
+
+/** A connection or one of its requests ended without a protocol fault of the peer. */
+export class WireConnectionError extends WireError {
+  override name = 'WireConnectionError';
+  declare readonly code: WireConnectionErrorCode;
+  /** The block request this error settles, when it settles one. */
+  readonly request: BlockRequest | undefined;
+
+  constructor(
+    code: WireConnectionErrorCode,
+    message: string,
+    details: { request?: BlockRequest; cause?: unknown } = {},
+  ) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.request = details.request;
+  }
+
+  static override isInstance(error: unknown): error is WireConnectionError {
+    return WireError.isInstance(error) && 'request' in error;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * @bt/wire: the BitTorrent peer wire protocol.
+ *
+ * - A pure codec (no sockets, no timers; any runtime, any transport): the BEP 3 handshake and
+ *   messages, the BEP 6 fast extension, the BEP 10 extension protocol and its handshake, and the
+ *   payloads of BEP 9 `ut_metadata` and BEP 11 `ut_pex`. `WireDecoder` is incremental, zero-copy
+ *   for piece blocks and bounded against hostile peers.
+ * - `PeerConnection`: one peer over a Node `Duplex` (a TCP socket by default): handshakes, choke
+ *   and interest state, requests with timeouts, keep-alive, idle limit, write backpressure,
+ *   byte counters and rates, async-iterable messages, `AbortSignal`s and `close()`.
+ */
+export { decodeMessages, DEFAULT_MAX_MESSAGE_LENGTH, WireDecoder } from './decoder.js';
+export type { WireDecoderOptions } from './decoder.js';
+export {
+  encodedLength,
+  encodeExtended,
+  encodeMessage,
+  encodeMessageInto,
+  encodePieceHeader,
+  encodeRequests,
+} from './encode.js';
+export { WireConnectionError, WireError, WireProtocolError } from './errors.js';
+export type { WireConnectionErrorCode, WireErrorCode, WireProtocolErrorCode } from './errors.js';
+export { decodeExtendedHandshake, encodeExtendedHandshake } from './extended-handshake.js';
+export type { ExtendedHandshake, ExtendedHandshakeInit } from './extended-handshake.js';
+export {
+  decodeHandshake,
+  decodeReserved,
+  encodeHandshake,
+  encodeReserved,
+  HANDSHAKE_LENGTH,
+  PROTOCOL_NAME,
+} from './handshake.js';
+export type { HandshakeInit } from './handshake.js';
+export {
+  bitfieldLength,
+  DEFAULT_BLOCK_LENGTH,
+  MessageId,
+  PIECE_HEADER_LENGTH,
+} from './messages.js';
+export { RateMeter } from './rate.js';
+export type {
+  AllowedFastMessage,
+  BitfieldMessage,
+  BlockRequest,
+  CancelMessage,
+  ChokeMessage,
+  ExtendedHandshakeMessage,
+  ExtendedMessage,
+  HandshakeExtensions,
+  HandshakeMessage,
+  HaveAllMessage,
+  HaveMessage,
+  HaveNoneMessage,
+  InterestedMessage,
+  KeepAliveMessage,
+  Message,
+  MessageType,
+  NotInterestedMessage,
+  PieceMessage,
+  PortMessage,
+  RejectMessage,
+  RequestMessage,
+  SuggestMessage,
+  UnchokeMessage,
+  UnknownMessage,
+  WireItem,
+} from './messages.js';
+export {
+  decodeMetadataMessage,
+  encodeMetadataMessage,
+  METADATA_PIECE_LENGTH,
+  metadataPieceCount,
+} from './metadata.js';
+export type {
+  MetadataData,
+  MetadataMessage,
+  MetadataReject,
+  MetadataRequest,
+  MetadataUnknown,
+} from './metadata.js';
+export { PeerConnection } from './peer-connection.js';
+export type {
+  ConnectOptions,
+  HandshakeOptions,
+  PeerConnectionEvents,
+  PeerConnectionOptions,
+  PeerConnectionStats,
+  RequestOptions,
+  WaitOptions,
+} from './peer-connection.js';
+export { decodePexMessage, encodePexMessage, PexFlags } from './pex.js';
+export type { PexMessage, PexMessageInit, PexPeer } from './pex.js';
