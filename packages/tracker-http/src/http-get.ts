@@ -132,10 +132,11 @@ function getOnce(url: string, options: HttpGetOptions, signal: AbortSignal): Pro
     );
   }
   return new Promise<OnceResponse>((resolve, reject) => {
+    let settled = false;
+    let cleanup: (() => void) | undefined;
     const request = (secure ? httpsRequest : httpRequest)(target, {
       method: 'GET',
       headers: { 'accept-encoding': 'gzip, deflate', ...options.headers },
-      signal,
       ...(secure
         ? options.httpsAgent
           ? { agent: options.httpsAgent }
@@ -144,8 +145,22 @@ function getOnce(url: string, options: HttpGetOptions, signal: AbortSignal): Pro
           ? { agent: options.httpAgent }
           : {}),
     });
+    /** Settles once, then tears the exchange down (errors after that have nobody to tell). */
+    const finish = (error: Error | undefined, value?: OnceResponse): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (error) {
+        reject(error);
+        request.destroy();
+        cleanup?.();
+      } else resolve(value!);
+    };
+    const onAbort = (): void =>
+      finish(new HttpTrackerError('aborted', 'the request was aborted', { url }));
+    signal.addEventListener('abort', onAbort, { once: true });
     request.on('error', (error) => {
-      reject(
+      finish(
         HttpTrackerError.isInstance(error)
           ? error
           : new HttpTrackerError('network', `cannot reach the tracker: ${error.message}`, {
@@ -157,14 +172,26 @@ function getOnce(url: string, options: HttpGetOptions, signal: AbortSignal): Pro
     request.on('response', (response: IncomingMessage) => {
       const status = response.statusCode ?? 0;
       const location = response.headers.location;
+      response.on('error', (error: Error) => {
+        finish(
+          new HttpTrackerError(
+            'network',
+            `the tracker closed the connection mid-answer: ${error.message}`,
+            {
+              url,
+              cause: error,
+            },
+          ),
+        );
+      });
       if (REDIRECTS.has(status) && typeof location === 'string') {
         response.resume();
-        resolve({ status, location, body: new Uint8Array(0) });
+        finish(undefined, { status, location, body: new Uint8Array(0) });
         return;
       }
       const declared = Number(response.headers['content-length']);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
-        request.destroy(tooLarge(url, options.maxBytes));
+        finish(tooLarge(url, options.maxBytes));
         return;
       }
       const encoding = String(response.headers['content-encoding'] ?? 'identity')
@@ -173,47 +200,47 @@ function getOnce(url: string, options: HttpGetOptions, signal: AbortSignal): Pro
       let stream: IncomingMessage | Transform = response;
       if (encoding === 'gzip' || encoding === 'x-gzip') stream = response.pipe(createGunzip());
       else if (encoding === 'deflate') stream = response.pipe(createInflate());
+      if (stream !== response) {
+        const decoder = stream;
+        decoder.on('error', (error: Error) => {
+          finish(
+            new HttpTrackerError(
+              'malformed-response',
+              `cannot decode the response (${encoding}): ${error.message}`,
+              {
+                url,
+                cause: error,
+              },
+            ),
+          );
+        });
+        cleanup = () => decoder.destroy();
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
+        if (settled) return;
         size += chunk.length;
         if (size > options.maxBytes) {
-          request.destroy(tooLarge(url, options.maxBytes));
-          if (stream !== response) stream.destroy();
+          finish(tooLarge(url, options.maxBytes));
           return;
         }
         chunks.push(chunk);
       });
-      stream.on('error', (error: Error) => {
-        reject(
-          HttpTrackerError.isInstance(error)
-            ? error
-            : new HttpTrackerError(
-                'malformed-response',
-                `cannot decode the response (${encoding}): ${error.message}`,
-                {
-                  url,
-                  cause: error,
-                },
-              ),
-        );
-      });
       stream.on('end', () => {
-        if (size > options.maxBytes) return;
+        if (!response.complete) {
+          finish(
+            new HttpTrackerError('network', 'the tracker closed the connection mid-answer', {
+              url,
+            }),
+          );
+          return;
+        }
         const buffer = Buffer.concat(chunks, size);
-        resolve({
+        finish(undefined, {
           status,
           body: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
         });
-      });
-      response.on('error', (error: Error) => {
-        reject(
-          new HttpTrackerError(
-            'network',
-            `the tracker closed the connection mid-answer: ${error.message}`,
-            { url, cause: error },
-          ),
-        );
       });
     });
     request.end();

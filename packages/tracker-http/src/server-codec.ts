@@ -230,7 +230,10 @@ function compactOf(peers: readonly TrackerPeer[], family: 4 | 6): Uint8Array {
   let length = 0;
   for (const peer of peers) {
     if (peer.family !== family) continue;
-    if (family === 4) {
+    const stored = (peer as { compact?: Uint8Array }).compact;
+    if (stored !== undefined && stored.length === size) {
+      out.set(stored, length);
+    } else if (family === 4) {
       if (!fastIPv4(peer.host, out, length)) continue;
       out[length + 4] = peer.port >> 8;
       out[length + 5] = peer.port & 0xff;

@@ -6,8 +6,8 @@
  * registry's caps are all limited).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { AnnounceEvent } from '@bt/primitives';
+import { type AddressInfo, isIP } from 'node:net';
+import { type AnnounceEvent, isIPv4 } from '@bt/primitives';
 import {
   encodeAnnounceResponse,
   encodeFailure,
@@ -16,7 +16,11 @@ import {
   parseScrapeQuery,
   TrackerRequestError,
 } from './server-codec.js';
-import { MemorySwarmRegistry, type TrackerRegistry } from './swarm-registry.js';
+import {
+  MemorySwarmRegistry,
+  type SwarmAnnounceResult,
+  type TrackerRegistry,
+} from './swarm-registry.js';
 
 export interface HttpTrackerServerOptions {
   /** Where swarms live; share one with a UDP server. Default: a new `MemorySwarmRegistry`. */
@@ -169,28 +173,28 @@ export class HttpTrackerServer {
 
   #announce(request: IncomingMessage, queryString: string): Uint8Array {
     const query = parseAnnounceQuery(queryString);
-    if (this.#allow && !this.#allow(query.infoHash)) {
-      throw new TrackerRequestError('not-allowed', 'torrent not allowed on this tracker');
-    }
+    this.#checkAllowed(query.infoHash);
     let host = request.socket.remoteAddress ?? '';
-    if (this.#trustIp && query.ip !== undefined) host = query.ip;
-    if (host.startsWith('::ffff:') && host.includes('.')) host = host.slice(7);
+    if (this.#trustIp && query.ip !== undefined && (isIPv4(query.ip) || isIP(query.ip) === 6))
+      host = query.ip;
+    if (host.startsWith('::ffff:') && isIPv4(host.slice(7))) host = host.slice(7);
     const family: 4 | 6 = host.includes(':') ? 6 : 4;
     const event: AnnounceEvent = query.event;
-    const result = this.registry.announce({
-      infoHash: query.infoHash,
-      peerId: query.peerId,
-      host,
-      port: query.port,
-      family,
-      event,
-      left: query.left,
-      uploaded: query.uploaded,
-      downloaded: query.downloaded,
-      numwant:
-        event === 'stopped' ? 0 : Math.min(query.numwant ?? this.#defaultNumwant, this.#maxNumwant),
-      ...(query.key === undefined ? {} : { key: query.key }),
-    });
+    let result: SwarmAnnounceResult;
+    try {
+      result = this.registry.announce({
+        infoHash: query.infoHash,
+        peer: { host, port: query.port, family, peerId: query.peerId },
+        event,
+        left: query.left,
+        numwant:
+          event === 'stopped'
+            ? 0
+            : Math.min(query.numwant ?? this.#defaultNumwant, this.#maxNumwant),
+      });
+    } catch (error) {
+      throw registryRefusal(error);
+    }
     return encodeAnnounceResponse({
       interval: this.#interval,
       minInterval: this.#minInterval,
@@ -202,13 +206,26 @@ export class HttpTrackerServer {
     });
   }
 
+  #checkAllowed(infoHash: Uint8Array): void {
+    if (
+      (this.#allow && !this.#allow(infoHash)) ||
+      (this.registry.isAllowed && !this.registry.isAllowed(infoHash))
+    ) {
+      throw new TrackerRequestError('not-allowed', 'torrent not allowed on this tracker');
+    }
+  }
+
   #scrape(queryString: string): Uint8Array {
     const hashes = parseScrapeQuery(queryString, this.#maxScrape);
     if (hashes.length === 0)
       throw new TrackerRequestError('missing-parameter', 'scrape needs at least one info_hash');
     const unique = new Map<string, Uint8Array>();
     for (const hash of hashes) {
-      if (this.#allow && !this.#allow(hash)) continue;
+      if (
+        (this.#allow && !this.#allow(hash)) ||
+        (this.registry.isAllowed && !this.registry.isAllowed(hash))
+      )
+        continue;
       unique.set(
         Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1'),
         hash,
@@ -226,4 +243,12 @@ export class HttpTrackerServer {
     response.writeHead(status, { ...BENCODE_HEADERS, 'content-length': body.length });
     response.end(body);
   }
+}
+
+/** A registry refuses with an error carrying a string `code`; anything else is our bug. */
+function registryRefusal(error: unknown): unknown {
+  if (error instanceof Error && typeof (error as { code?: unknown }).code === 'string') {
+    return new TrackerRequestError('not-allowed', error.message);
+  }
+  return error;
 }

@@ -9,19 +9,23 @@ function id(n: number): Uint8Array {
   return bytes;
 }
 
-function announce(n: number, overrides: Partial<SwarmAnnounce> = {}): SwarmAnnounce {
+function announce(
+  n: number,
+  overrides: Partial<SwarmAnnounce> & { host?: string; port?: number } = {},
+): SwarmAnnounce {
+  const { host, port, ...rest } = overrides;
   return {
     infoHash: torrent,
-    peerId: id(n),
-    host: `10.0.${n >> 8}.${n & 255}`,
-    port: 1000 + n,
-    family: 4,
+    peer: {
+      host: host ?? `10.0.${n >> 8}.${n & 255}`,
+      port: port ?? 1000 + n,
+      family: 4,
+      peerId: id(n),
+    },
     event: 'started',
     left: 100,
-    uploaded: 0,
-    downloaded: 0,
     numwant: 50,
-    ...overrides,
+    ...rest,
   };
 }
 
@@ -50,9 +54,34 @@ describe('MemorySwarmRegistry', () => {
     registry.announce(announce(5, { host: '10.9.9.9', port: 9 }));
     const all = registry.announce(announce(98, { numwant: 100 })).peers;
     expect(all.filter((peer) => peer.port === 9)).toEqual([
-      { host: '10.9.9.9', port: 9, family: 4, peerId: id(5) },
+      {
+        host: '10.9.9.9',
+        port: 9,
+        family: 4,
+        peerId: id(5),
+        compact: Uint8Array.of(10, 9, 9, 9, 0, 9),
+      },
     ]);
     expect(registry.size.peers).toBe(32);
+  });
+
+  it('caps numwant, filters by family, and lists peers without ids by address', () => {
+    const registry = new MemorySwarmRegistry({ numwantCap: 3 });
+    for (let n = 0; n < 5; n++) registry.announce(announce(n));
+    registry.announce({
+      infoHash: torrent,
+      peer: { host: '2001:db8::1', port: 1, family: 6 },
+      left: 5,
+    });
+    registry.announce({
+      infoHash: torrent,
+      peer: { host: '2001:db8::1', port: 1, family: 6 },
+      left: 0,
+    });
+    expect(registry.announce(announce(9, { numwant: 100 })).peers).toHaveLength(3);
+    const v6 = registry.announce(announce(10, { family: 6 }));
+    expect(v6.peers.map((peer) => peer.host)).toEqual(['2001:db8::1']);
+    expect(v6).toMatchObject({ complete: 1, incomplete: 7 });
   });
 
   it('expires peers after twice the interval', () => {

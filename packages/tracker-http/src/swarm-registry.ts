@@ -8,42 +8,60 @@
  * announce interval, and caps on torrents, peers per torrent and peers in total turn a flood
  * of new identities into answers that store nothing.
  */
-import type { AnnounceEvent, ScrapeFile, TrackerPeer } from '@bt/primitives';
+import {
+  type AnnounceEvent,
+  encodeCompactPeer,
+  type ScrapeFile,
+  type TrackerPeer,
+} from '@bt/primitives';
 
-/** One announce as a server hands it to the registry, the peer's address already decided. */
+/**
+ * One announce as a server hands it to the registry, the peer's address already decided
+ * (the connection's source address, or one the server chose to trust).
+ */
 export interface SwarmAnnounce {
   infoHash: Uint8Array;
-  peerId: Uint8Array;
-  host: string;
-  port: number;
-  family: 4 | 6;
-  event: AnnounceEvent;
+  /** Where other peers reach this one, with its peer id. */
+  peer: TrackerPeer;
+  /** `none` or absent for a regular announce. */
+  event?: AnnounceEvent;
+  /** Bytes still needed; 0 makes the peer a seeder. */
   left: number;
-  uploaded: number;
-  downloaded: number;
-  /** Peers wanted, already capped by the server. */
-  numwant: number;
-  key?: number;
+  /** Peers wanted; absent means the registry's default. Registries cap it. */
+  numwant?: number;
+  /** List only peers of this family. Default: both. */
+  family?: 4 | 6;
+}
+
+/** A listed peer, with its compact form (6 or 18 bytes) where the registry keeps one. */
+export interface SwarmPeer extends TrackerPeer {
+  readonly compact?: Uint8Array;
 }
 
 export interface SwarmAnnounceResult {
+  /** Other peers of the swarm; the registry's own objects, to read only. */
+  peers: SwarmPeer[];
   /** Seeders, after this announce. */
   complete: number;
   /** Leechers, after this announce. */
   incomplete: number;
-  /** Up to `numwant` other peers of the swarm. */
-  peers: TrackerPeer[];
 }
 
 /**
- * What a server needs of a registry. The registry of `@bt/tracker-udp` has this shape; any
- * object that does can be passed.
+ * What a server needs of a registry: `SwarmRegistry` of `@bt/tracker-udp` has this shape,
+ * and any object that does can be passed. A registry refuses a torrent by throwing an error
+ * with a string `code` (the server turns its message into a `failure reason`), or says so
+ * beforehand through `isAllowed`.
  */
 export interface TrackerRegistry {
   announce(announce: SwarmAnnounce): SwarmAnnounceResult;
   scrape(infoHashes: readonly Uint8Array[]): ScrapeFile[];
-  /** Drops expired peers; servers call it now and then when the registry has it. */
-  prune?(): void;
+  /** Whether a torrent is served at all (an allow-list). */
+  isAllowed?(infoHash: Uint8Array): boolean;
+  /** Drops expired entries; servers call it now and then when the registry has it. */
+  prune?(): unknown;
+  /** Seconds between announces the registry expects; servers tell clients. */
+  readonly interval?: number;
 }
 
 export interface MemorySwarmRegistryOptions {
@@ -53,6 +71,10 @@ export interface MemorySwarmRegistryOptions {
   maxTorrents?: number;
   /** Most peers stored per torrent. Default 5 000. */
   maxPeersPerTorrent?: number;
+  /** Peers listed when an announce does not say. Default 50. */
+  defaultNumwant?: number;
+  /** Most peers listed in one answer. Default 200. */
+  numwantCap?: number;
   /** Most peers stored over all torrents. Default 1 000 000. */
   maxPeers?: number;
   /** The clock, in milliseconds; tests pass their own. Default `Date.now`. */
@@ -61,7 +83,7 @@ export interface MemorySwarmRegistryOptions {
 
 interface PeerRecord {
   key: string;
-  peer: TrackerPeer;
+  peer: SwarmPeer;
   seeder: boolean;
   expires: number;
 }
@@ -85,6 +107,8 @@ export class MemorySwarmRegistry implements TrackerRegistry {
   readonly #maxTorrents: number;
   readonly #maxPeersPerTorrent: number;
   readonly #maxPeers: number;
+  readonly #defaultNumwant: number;
+  readonly #numwantCap: number;
   readonly #now: () => number;
   readonly #swarms = new Map<string, Swarm>();
   #peerCount = 0;
@@ -94,6 +118,8 @@ export class MemorySwarmRegistry implements TrackerRegistry {
     this.#maxTorrents = options.maxTorrents ?? 100_000;
     this.#maxPeersPerTorrent = options.maxPeersPerTorrent ?? 5_000;
     this.#maxPeers = options.maxPeers ?? 1_000_000;
+    this.#defaultNumwant = options.defaultNumwant ?? 50;
+    this.#numwantCap = options.numwantCap ?? 200;
     this.#now = options.now ?? Date.now;
   }
 
@@ -104,11 +130,13 @@ export class MemorySwarmRegistry implements TrackerRegistry {
 
   announce(announce: SwarmAnnounce): SwarmAnnounceResult {
     const now = this.#now();
+    const event = announce.event ?? 'none';
     const torrentKey = byteKey(announce.infoHash);
     let swarm = this.#swarms.get(torrentKey);
-    const peerKey = byteKey(announce.peerId);
+    const self = announce.peer;
+    const peerKey = self.peerId ? byteKey(self.peerId) : `${self.host}:${self.port}`;
     if (swarm === undefined) {
-      if (announce.event === 'stopped' || this.#swarms.size >= this.#maxTorrents) {
+      if (event === 'stopped' || this.#swarms.size >= this.#maxTorrents) {
         return { complete: 0, incomplete: 0, peers: [] };
       }
       swarm = {
@@ -122,36 +150,24 @@ export class MemorySwarmRegistry implements TrackerRegistry {
     }
     const position = swarm.index.get(peerKey);
     const existing = position === undefined ? undefined : swarm.peers[position];
-    if (announce.event === 'stopped') {
+    const seeder = announce.left === 0;
+    if (event === 'stopped') {
       if (existing) this.#remove(swarm, existing);
     } else {
-      const seeder = announce.left === 0;
-      if (announce.event === 'completed' && (!existing || !existing.seeder)) swarm.downloaded++;
+      if (event === 'completed' && (!existing || !existing.seeder)) swarm.downloaded++;
       if (existing) {
         if (existing.seeder !== seeder) swarm.seeders += seeder ? 1 : -1;
         existing.seeder = seeder;
         existing.expires = now + this.interval * 2000;
         const peer = existing.peer;
-        if (peer.host !== announce.host || peer.port !== announce.port) {
-          existing.peer = {
-            host: announce.host,
-            port: announce.port,
-            family: announce.family,
-            peerId: peer.peerId!,
-          };
-        }
+        if (peer.host !== self.host || peer.port !== self.port) existing.peer = storedPeer(self);
       } else if (
         swarm.peers.length < this.#maxPeersPerTorrent &&
         this.#peerCount < this.#maxPeers
       ) {
         const record: PeerRecord = {
           key: peerKey,
-          peer: {
-            host: announce.host,
-            port: announce.port,
-            family: announce.family,
-            peerId: announce.peerId.slice(),
-          },
+          peer: storedPeer(self),
           seeder,
           expires: now + this.interval * 2000,
         };
@@ -161,7 +177,11 @@ export class MemorySwarmRegistry implements TrackerRegistry {
         this.#peerCount++;
       }
     }
-    const peers = this.#pick(swarm, peerKey, announce.numwant, now, announce.left === 0);
+    const numwant =
+      event === 'stopped'
+        ? 0
+        : Math.min(announce.numwant ?? this.#defaultNumwant, this.#numwantCap);
+    const peers = this.#pick(swarm, peerKey, numwant, now, seeder, announce.family);
     const result = {
       complete: swarm.seeders,
       incomplete: swarm.peers.length - swarm.seeders,
@@ -199,8 +219,15 @@ export class MemorySwarmRegistry implements TrackerRegistry {
   }
 
   /** Up to `count` other live peers from a random place in the swarm; seeders get no seeders. */
-  #pick(swarm: Swarm, self: string, count: number, now: number, forSeeder: boolean): TrackerPeer[] {
-    const peers: TrackerPeer[] = [];
+  #pick(
+    swarm: Swarm,
+    self: string,
+    count: number,
+    now: number,
+    forSeeder: boolean,
+    family: 4 | 6 | undefined,
+  ): SwarmPeer[] {
+    const peers: SwarmPeer[] = [];
     const total = swarm.peers.length;
     if (count <= 0 || total === 0) return peers;
     const start = Math.floor(Math.random() * total);
@@ -208,7 +235,13 @@ export class MemorySwarmRegistry implements TrackerRegistry {
     for (let i = 0; i < total && peers.length < count; i++) {
       const record = swarm.peers[(start + i) % total]!;
       if (record.expires <= now) (expired ??= []).push(record);
-      else if (record.key !== self && !(forSeeder && record.seeder)) peers.push(record.peer);
+      else if (
+        record.key !== self &&
+        !(forSeeder && record.seeder) &&
+        (family === undefined || record.peer.family === family)
+      ) {
+        peers.push(record.peer);
+      }
     }
     if (expired) for (const record of expired) this.#remove(swarm, record);
     return peers;
@@ -226,4 +259,21 @@ export class MemorySwarmRegistry implements TrackerRegistry {
     if (record.seeder) swarm.seeders--;
     this.#peerCount--;
   }
+}
+
+/** A copy the registry owns, with the compact form computed once (absent for a host name). */
+function storedPeer(peer: TrackerPeer): SwarmPeer {
+  let compact: Uint8Array | undefined;
+  try {
+    compact = encodeCompactPeer(peer);
+  } catch {
+    compact = undefined;
+  }
+  return {
+    host: peer.host,
+    port: peer.port,
+    family: peer.family,
+    ...(peer.peerId ? { peerId: peer.peerId.slice() } : {}),
+    ...(compact ? { compact } : {}),
+  };
 }
