@@ -25,3 +25,15 @@ export { isSafePathSegment, sanitizePathSegment } from './path-policy.js';
 export { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from './pieces.js';
 export type { PieceFileRange } from './pieces.js';
 export type { Metainfo, TorrentFile } from './types.js';
+export { createTorrent } from './create-torrent.js';
+export type {
+  CreatedTorrent,
+  CreateTorrentFile,
+  CreateTorrentFiles,
+  CreateTorrentOptions,
+  CreateTorrentProgress,
+} from './create-torrent.js';
+export { encodeTorrent } from './encode-torrent.js';
+export { formatMagnet, isFileSelected, magnetFromMetainfo, parseMagnet } from './magnet.js';
+export type { FileIndexRange, Magnet, MagnetInput, MagnetPeer } from './magnet.js';
+export { choosePieceLength } from './piece-length.js';

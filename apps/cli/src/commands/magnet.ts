@@ -1,0 +1,26 @@
+/** `bt magnet`: the magnet link of a .torrent file. Building it is @bt/metainfo's job. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { magnetFromMetainfo, parseTorrent } from '@bt/metainfo';
+import { type Command, ExitCode } from '../command.js';
+
+export const magnetCommand: Command = {
+  name: 'magnet',
+  summary: 'print the magnet link of a .torrent file',
+  usage: 'bt magnet <file.torrent>',
+  help: `Prints one line: a magnet link with the info-hash (hex), the name (dn), the total
+length (xl), every tracker (tr) and the web seeds (ws) of the torrent.
+
+Examples:
+  bt magnet ubuntu.iso.torrent
+  bt info "$(bt magnet ubuntu.iso.torrent)"`,
+  options: {},
+  positionals: [1, 1],
+  async run(context) {
+    const metainfo = parseTorrent(await readFile(resolve(context.cwd, context.positionals[0]!)), {
+      copy: false,
+    });
+    context.stdout.write(`${magnetFromMetainfo(metainfo)}\n`);
+    return ExitCode.ok;
+  },
+};
