@@ -116,7 +116,12 @@ interface OnceResponse {
   body: Uint8Array;
 }
 
-function getOnce(url: string, options: HttpGetOptions, signal: AbortSignal): Promise<OnceResponse> {
+function getOnce(
+  url: string,
+  options: HttpGetOptions,
+  signal: AbortSignal,
+  retried = false,
+): Promise<OnceResponse> {
   let target: URL;
   try {
     target = new URL(url);
@@ -159,7 +164,20 @@ function getOnce(url: string, options: HttpGetOptions, signal: AbortSignal): Pro
     const onAbort = (): void =>
       finish(new HttpTrackerError('aborted', 'the request was aborted', { url }));
     signal.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => {
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the tracker already closed (opentracker closes after each answer):
+      // nothing was sent to it, so one fresh attempt is safe.
+      if (
+        !settled &&
+        request.reusedSocket &&
+        !retried &&
+        (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+      ) {
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        getOnce(url, options, signal, true).then(resolve, reject);
+        return;
+      }
       finish(
         HttpTrackerError.isInstance(error)
           ? error
