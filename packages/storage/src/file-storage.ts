@@ -227,24 +227,31 @@ class FileBackend implements StorageBackend {
 
   async flush(): Promise<number[]> {
     const lost: number[] = [];
-    for (const entry of this.handles.writable()) {
-      entry.users++;
-      let deleted = false;
-      try {
-        const stats = await entry.handle.stat();
-        if (stats.nlink === 0) {
-          deleted = true;
-          entry.dirty = false;
-          const range = this.spans.piecesOfFile(entry.fileIndex);
-          if (range !== undefined) for (let index = range.first; index <= range.last; index++) lost.push(index);
-        } else if (entry.dirty) {
-          entry.dirty = false;
-          await entry.handle.sync();
+    // Pin every handle first so none is evicted (closed) while we go through them.
+    const entries = this.handles.writable();
+    for (const entry of entries) entry.users++;
+    const deleted = new Set<CachedFile>();
+    try {
+      for (const entry of entries) {
+        try {
+          const stats = await entry.handle.stat();
+          if (stats.nlink === 0) {
+            deleted.add(entry);
+            entry.dirty = false;
+            const range = this.spans.piecesOfFile(entry.fileIndex);
+            if (range !== undefined) for (let index = range.first; index <= range.last; index++) lost.push(index);
+          } else if (entry.dirty) {
+            entry.dirty = false;
+            await entry.handle.sync();
+          }
+        } catch (error) {
+          entry.dirty = true;
+          throw toStorageError(error, { path: this.shownPath(entry.fileIndex), action: 'flush' });
         }
-      } catch (error) {
-        throw toStorageError(error, { path: this.shownPath(entry.fileIndex), action: 'flush' });
-      } finally {
-        if (deleted) {
+      }
+    } finally {
+      for (const entry of entries) {
+        if (deleted.has(entry)) {
           entry.users--;
           await this.handles.drop(entry);
         } else {
