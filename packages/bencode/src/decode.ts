@@ -249,8 +249,38 @@ class Decoder {
     }
     frame.previousStart = keyStart;
     frame.previousEnd = keyEnd;
-    frame.key = readUtf8(bytes, keyStart, keyEnd) ?? this.view(keyStart, keyEnd);
+    frame.key = this.keyText(keyStart, keyEnd);
   }
+
+  /**
+   * Key text. The keys of BitTorrent's formats come from a fixed table, and in large inputs
+   * repeated keys from a per-decode cache, so most keys allocate nothing.
+   */
+  private keyText(start: number, end: number): string | Uint8Array {
+    const bytes = this.bytes;
+    const length = end - start;
+    if (length > 32) return readUtf8(bytes, start, end) ?? this.view(start, end);
+    const hash = hashKey(bytes, start, end);
+    const known = KNOWN_KEYS.get(hash);
+    if (known !== undefined && sameAscii(known, bytes, start, end)) return known;
+    let cache = this.keyCache;
+    if (cache !== undefined) {
+      const cached = cache.get(hash);
+      if (
+        cached !== undefined &&
+        compareBytes(bytes, cached.start, cached.end, bytes, start, end) === 0
+      ) {
+        return cached.key;
+      }
+    }
+    const key = readUtf8(bytes, start, end);
+    if (key === undefined) return this.view(start, end);
+    if (cache === undefined && this.length >= 4096) cache = this.keyCache = new Map();
+    if (cache !== undefined && cache.size < 1024) cache.set(hash, { start, end, key });
+    return key;
+  }
+
+  private keyCache: Map<number, { start: number; end: number; key: string }> | undefined;
 
   locate(path: readonly (string | Uint8Array | number)[]): Span | undefined {
     const bytes = this.bytes;
@@ -534,6 +564,109 @@ class Decoder {
     return new BencodeDecodeError(code, offset, message);
   }
 }
+
+function hashKey(bytes: Uint8Array, start: number, end: number): number {
+  let hash = end - start;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 16777619);
+  return hash;
+}
+
+function sameAscii(text: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
+}
+
+/** Keys of metainfo, tracker, KRPC and extension-protocol dictionaries. Read-only. */
+const KNOWN_KEYS: ReadonlyMap<number, string> = (() => {
+  const keys = [
+    'announce',
+    'announce-list',
+    'comment',
+    'created by',
+    'creation date',
+    'encoding',
+    'info',
+    'files',
+    'length',
+    'path',
+    'name',
+    'piece length',
+    'pieces',
+    'private',
+    'md5sum',
+    'attr',
+    'source',
+    'url-list',
+    'httpseeds',
+    'name.utf-8',
+    'path.utf-8',
+    'nodes',
+    'nodes6',
+    'values',
+    'token',
+    'target',
+    'id',
+    'info_hash',
+    'implied_port',
+    'port',
+    'ip',
+    't',
+    'y',
+    'q',
+    'a',
+    'r',
+    'e',
+    'v',
+    'ro',
+    'ping',
+    'find_node',
+    'get_peers',
+    'announce_peer',
+    'peers',
+    'peers6',
+    'interval',
+    'min interval',
+    'complete',
+    'incomplete',
+    'downloaded',
+    'failure reason',
+    'warning message',
+    'tracker id',
+    'peer id',
+    'm',
+    'p',
+    'reqq',
+    'yourip',
+    'ipv4',
+    'ipv6',
+    'metadata_size',
+    'msg_type',
+    'piece',
+    'total_size',
+    'added',
+    'added.f',
+    'added6',
+    'added6.f',
+    'dropped',
+    'dropped6',
+    'ut_metadata',
+    'ut_pex',
+    'lt_donthave',
+    'upload_only',
+    'complete_ago',
+    'file tree',
+    'meta version',
+    'piece layers',
+    'pieces root',
+  ];
+  const table = new Map<number, string>();
+  for (const key of keys) {
+    const bytes = Uint8Array.from(key, (char) => char.charCodeAt(0));
+    table.set(hashKey(bytes, 0, bytes.length), key);
+  }
+  return table;
+})();
 
 function describeByte(byte: number): string {
   if (byte >= 0x21 && byte <= 0x7e) return `'${String.fromCharCode(byte)}'`;

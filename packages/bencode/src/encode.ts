@@ -19,7 +19,8 @@ const CHAR_COLON = 0x3a;
  * functions, `null` outside a dictionary, duplicate keys, nesting deeper than 1000).
  */
 export function encode(value: EncodableValue): Uint8Array {
-  const encoder = new Encoder();
+  // Measuring first lets the output be allocated once, at its exact size.
+  const encoder = new Encoder(measure(value, 0));
   try {
     encoder.write(value, 0);
   } catch (error) {
@@ -48,8 +49,12 @@ interface KeyEntry {
 }
 
 class Encoder {
-  private buffer = new Uint8Array(256);
+  private buffer: Uint8Array;
   private position = 0;
+
+  constructor(size: number) {
+    this.buffer = new Uint8Array(size);
+  }
 
   result(): Uint8Array {
     return this.position === this.buffer.length ? this.buffer : this.buffer.slice(0, this.position);
@@ -84,12 +89,12 @@ class Encoder {
       default:
         throw new EncodeFailure('unencodable-value', `a ${typeof value} has no bencode form`);
     }
-    if (value === null) {
-      throw new EncodeFailure('unencodable-value', 'null has no bencode form outside a dictionary');
-    }
     if (value instanceof Uint8Array) {
       this.writeBytes(value);
       return;
+    }
+    if (value === null) {
+      throw new EncodeFailure('unencodable-value', 'null has no bencode form outside a dictionary');
     }
     if (depth >= MAX_DEPTH) {
       throw new EncodeFailure(
@@ -101,14 +106,6 @@ class Encoder {
       this.writeList(value as readonly EncodableValue[], depth + 1);
       return;
     }
-    if (value instanceof ArrayBuffer) {
-      this.writeBytes(new Uint8Array(value));
-      return;
-    }
-    if (ArrayBuffer.isView(value)) {
-      this.writeBytes(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-      return;
-    }
     if (value instanceof Map) {
       this.writeMap(value as ReadonlyMap<string | Uint8Array, EncodableValue>, depth + 1);
       return;
@@ -116,6 +113,14 @@ class Encoder {
     const prototype = Object.getPrototypeOf(value) as unknown;
     if (prototype === Object.prototype || prototype === null) {
       this.writeObject(value as { readonly [key: string]: EncodableValue }, depth + 1);
+      return;
+    }
+    if (value instanceof ArrayBuffer) {
+      this.writeBytes(new Uint8Array(value));
+      return;
+    }
+    if (ArrayBuffer.isView(value)) {
+      this.writeBytes(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
       return;
     }
     throw new EncodeFailure(
@@ -197,30 +202,10 @@ class Encoder {
 
   private writeObject(object: { readonly [key: string]: EncodableValue }, depth: number): void {
     const keys = Object.keys(object);
-    let ascii = true;
-    for (const key of keys) {
-      if (!isAscii(key)) {
-        ascii = false;
-        break;
-      }
-    }
     this.reserve(1);
     this.buffer[this.position++] = CHAR_D;
-    if (ascii) {
-      // For ASCII, UTF-16 code unit order is byte order.
-      keys.sort();
-      let key = '';
-      try {
-        for (key of keys) {
-          const value = object[key];
-          if (value === undefined || value === null) continue;
-          this.writeText(key);
-          this.write(value, depth);
-        }
-      } catch (error) {
-        if (error instanceof EncodeFailure) error.path.push(key);
-        throw error;
-      }
+    if (allAscii(keys)) {
+      this.writeAsciiKeyed(keys, (key) => object[key], depth);
     } else {
       this.writeEntries(
         keys.map((key) => ({ bytes: encodeUtf8(key), name: key })),
@@ -233,22 +218,67 @@ class Encoder {
   }
 
   private writeMap(map: ReadonlyMap<string | Uint8Array, EncodableValue>, depth: number): void {
-    const entries: KeyEntry[] = [];
-    for (const key of map.keys()) {
-      if (typeof key === 'string') entries.push({ bytes: encodeUtf8(key), name: key });
-      else if (key instanceof Uint8Array) entries.push({ bytes: key, name: key });
-      else {
-        throw new EncodeFailure(
-          'unencodable-value',
-          `a dictionary key must be a string or a Uint8Array, not a ${typeof key}`,
-        );
-      }
-    }
     this.reserve(1);
     this.buffer[this.position++] = CHAR_D;
-    this.writeEntries(entries, (name) => map.get(name), depth);
+    const keys: string[] = [];
+    let simple = true;
+    for (const key of map.keys()) {
+      if (typeof key !== 'string' || !isAscii(key)) {
+        simple = false;
+        break;
+      }
+      keys.push(key);
+    }
+    if (simple) {
+      this.writeAsciiKeyed(keys, (key) => map.get(key), depth);
+    } else {
+      const entries: KeyEntry[] = [];
+      for (const key of map.keys()) {
+        if (typeof key === 'string') entries.push({ bytes: encodeUtf8(key), name: key });
+        else if (key instanceof Uint8Array) entries.push({ bytes: key, name: key });
+        else {
+          throw new EncodeFailure(
+            'unencodable-value',
+            `a dictionary key must be a string or a Uint8Array, not a ${typeof key}`,
+          );
+        }
+      }
+      this.writeEntries(entries, (name) => map.get(name), depth);
+    }
     this.reserve(1);
     this.buffer[this.position++] = CHAR_E;
+  }
+
+  /** ASCII keys: UTF-16 order is byte order, and keys are written without a UTF-8 pass. */
+  private writeAsciiKeyed(
+    keys: string[],
+    lookup: (key: string) => EncodableValue | null | undefined,
+    depth: number,
+  ): void {
+    if (!isSorted(keys)) keys.sort();
+    let key = '';
+    try {
+      for (let i = 0; i < keys.length; i++) {
+        key = keys[i]!;
+        const value = lookup(key);
+        if (value === undefined || value === null) continue;
+        this.writeAsciiKey(key);
+        this.write(value, depth);
+      }
+    } catch (error) {
+      if (error instanceof EncodeFailure) error.path.push(key);
+      throw error;
+    }
+  }
+
+  private writeAsciiKey(key: string): void {
+    const length = key.length;
+    this.reserve(length + 17);
+    this.writeLength(length);
+    const buffer = this.buffer;
+    let position = this.position;
+    for (let i = 0; i < length; i++) buffer[position++] = key.charCodeAt(i);
+    this.position = position;
   }
 
   private writeEntries(
@@ -290,6 +320,76 @@ class Encoder {
       throw error;
     }
   }
+}
+
+/**
+ * The encoded size of a value; what it cannot size (errors, cycles) it counts as 0 and the
+ * writer then reports with a path.
+ */
+function measure(value: EncodableValue | null | undefined, depth: number): number {
+  switch (typeof value) {
+    case 'string': {
+      const length = utf8Length(value);
+      return decimalLength(length) + 1 + length;
+    }
+    case 'number':
+      if (!Number.isInteger(value)) return 0;
+      return (Number.isSafeInteger(value) ? String(value) : BigInt(value).toString()).length + 2;
+    case 'bigint':
+      return value.toString().length + 2;
+    case 'boolean':
+      return 3;
+    case 'object':
+      break;
+    default:
+      return 0;
+  }
+  if (value === null || depth >= MAX_DEPTH) return 0;
+  if (value instanceof Uint8Array) return decimalLength(value.length) + 1 + value.length;
+  if (Array.isArray(value)) {
+    let size = 2;
+    for (let i = 0; i < value.length; i++) size += measure(value[i] as EncodableValue, depth + 1);
+    return size;
+  }
+  if (value instanceof Map) {
+    let size = 2;
+    for (const [key, item] of value as ReadonlyMap<unknown, EncodableValue | null | undefined>) {
+      if (item === undefined || item === null) continue;
+      if (typeof key === 'string' || key instanceof Uint8Array) size += measure(key, depth + 1);
+      size += measure(item, depth + 1);
+    }
+    return size;
+  }
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+    return decimalLength(value.byteLength) + 1 + value.byteLength;
+  }
+  let size = 2;
+  const object = value as { readonly [key: string]: EncodableValue | null | undefined };
+  for (const key in object) {
+    if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
+    const item = object[key];
+    if (item === undefined || item === null) continue;
+    size += measure(key, depth + 1) + measure(item, depth + 1);
+  }
+  return size;
+}
+
+function decimalLength(value: number): number {
+  if (value < 10) return 1;
+  if (value < 100) return 2;
+  if (value < 1000) return 3;
+  if (value < 10000) return 4;
+  return String(value).length;
+}
+
+function allAscii(keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (!isAscii(keys[i]!)) return false;
+  return true;
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
 }
 
 function isAscii(text: string): boolean {

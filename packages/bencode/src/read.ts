@@ -34,15 +34,21 @@ export function toText(bytes: Uint8Array, options: ToTextOptions = {}): string {
   return text;
 }
 
-/** The text of `dictionary[key]` when it is a byte string, else `undefined`. */
-export function getText(dictionary: BencodeDictionary, key: string): string | undefined {
-  const value = dictionary.get(key);
+/**
+ * The text of `dictionary[key]` when it is a byte string, else `undefined` (also when
+ * `dictionary` is not a dictionary, so lookups chain: `getText(getDictionary(torrent, 'info'), 'name')`).
+ */
+export function getText(dictionary: BencodeValue | undefined, key: string): string | undefined {
+  const value = dictionary instanceof Map ? dictionary.get(key) : undefined;
   return value instanceof Uint8Array ? readUtf8Lossy(value) : undefined;
 }
 
 /** `dictionary[key]` when it is a byte string, else `undefined`. */
-export function getBytes(dictionary: BencodeDictionary, key: string): Uint8Array | undefined {
-  const value = dictionary.get(key);
+export function getBytes(
+  dictionary: BencodeValue | undefined,
+  key: string,
+): Uint8Array | undefined {
+  const value = dictionary instanceof Map ? dictionary.get(key) : undefined;
   return value instanceof Uint8Array ? value : undefined;
 }
 
@@ -51,22 +57,25 @@ export function getInteger(
   dictionary: BencodeDictionary,
   key: string,
 ): number | bigint | undefined {
-  const value = dictionary.get(key);
+  const value = dictionary instanceof Map ? dictionary.get(key) : undefined;
   return typeof value === 'number' || typeof value === 'bigint' ? value : undefined;
 }
 
 /** `dictionary[key]` when it is a list, else `undefined`. */
-export function getList(dictionary: BencodeDictionary, key: string): BencodeList | undefined {
-  const value = dictionary.get(key);
+export function getList(
+  dictionary: BencodeValue | undefined,
+  key: string,
+): BencodeList | undefined {
+  const value = dictionary instanceof Map ? dictionary.get(key) : undefined;
   return Array.isArray(value) ? value : undefined;
 }
 
 /** `dictionary[key]` when it is a dictionary, else `undefined`. */
 export function getDictionary(
-  dictionary: BencodeDictionary,
+  dictionary: BencodeValue | undefined,
   key: string,
 ): BencodeDictionary | undefined {
-  const value = dictionary.get(key);
+  const value = dictionary instanceof Map ? dictionary.get(key) : undefined;
   return value instanceof Map ? value : undefined;
 }
 
