@@ -46,6 +46,31 @@ function hexValue(code: number): number {
  * other characters are taken as their UTF-8 bytes.
  */
 export function percentDecodeBytes(text: string): Uint8Array | undefined {
+  // Escapes only shrink, so ASCII text fits in `text.length` bytes; other characters take the slow path.
+  const out = new Uint8Array(text.length);
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x25) {
+      const high = hexValue(text.charCodeAt(i + 1));
+      const low = hexValue(text.charCodeAt(i + 2));
+      if (high < 0 || low < 0) return undefined;
+      out[length++] = (high << 4) | low;
+      i += 2;
+    } else if (code === 0x2b) {
+      out[length++] = 0x20;
+    } else if (code < 0x80) {
+      out[length++] = code;
+    } else {
+      return percentDecodeWide(text);
+    }
+  }
+  return out.subarray(0, length);
+}
+
+/** The general case: characters beyond ASCII count as their UTF-8 bytes. */
+function percentDecodeWide(text: string): Uint8Array | undefined {
+  const encoder = new TextEncoder();
   const out = new Uint8Array(text.length * 3);
   let length = 0;
   for (let i = 0; i < text.length; i++) {
@@ -61,12 +86,11 @@ export function percentDecodeBytes(text: string): Uint8Array | undefined {
     } else if (code < 0x80) {
       out[length++] = code;
     } else {
-      const encoded = new TextEncoder().encode(
-        text.slice(i, i + (code >= 0xd800 && code < 0xdc00 ? 2 : 1)),
-      );
+      const pair = code >= 0xd800 && code < 0xdc00 && i + 1 < text.length;
+      const encoded = encoder.encode(text.slice(i, i + (pair ? 2 : 1)));
       out.set(encoded, length);
       length += encoded.length;
-      if (encoded.length === 4) i++;
+      if (pair) i++;
     }
   }
   return out.subarray(0, length);
@@ -85,10 +109,14 @@ export function parseQuery(query: string): Map<string, Uint8Array[]> | undefined
     const equals = part.indexOf('=');
     const rawName = equals < 0 ? part : part.slice(0, equals);
     const rawValue = equals < 0 ? '' : part.slice(equals + 1);
-    const nameBytes = percentDecodeBytes(rawName);
+    let name = rawName;
+    if (/[%+]/.test(rawName)) {
+      const nameBytes = percentDecodeBytes(rawName);
+      if (nameBytes === undefined) return undefined;
+      name = new TextDecoder().decode(nameBytes);
+    }
     const value = percentDecodeBytes(rawValue);
-    if (nameBytes === undefined || value === undefined) return undefined;
-    const name = new TextDecoder().decode(nameBytes);
+    if (value === undefined) return undefined;
     const list = params.get(name);
     if (list) list.push(value);
     else params.set(name, [value]);

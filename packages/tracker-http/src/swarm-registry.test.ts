@@ -53,15 +53,10 @@ describe('MemorySwarmRegistry', () => {
     expect(registry.announce(announce(99, { numwant: 10 })).peers).toHaveLength(10);
     registry.announce(announce(5, { host: '10.9.9.9', port: 9 }));
     const all = registry.announce(announce(98, { numwant: 100 })).peers;
-    expect(all.filter((peer) => peer.port === 9)).toEqual([
-      {
-        host: '10.9.9.9',
-        port: 9,
-        family: 4,
-        peerId: id(5),
-        compact: Uint8Array.of(10, 9, 9, 9, 0, 9),
-      },
-    ]);
+    const moved = all.filter((peer) => peer.port === 9);
+    expect(moved.map(({ host, port, family, peerId }) => ({ host, port, family, peerId }))).toEqual(
+      [{ host: '10.9.9.9', port: 9, family: 4, peerId: id(5) }],
+    );
     expect(registry.size.peers).toBe(32);
   });
 

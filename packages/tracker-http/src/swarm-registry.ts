@@ -81,24 +81,28 @@ export interface MemorySwarmRegistryOptions {
   now?: () => number;
 }
 
-interface PeerRecord {
-  key: string;
-  peer: SwarmPeer;
+/** A stored peer: what a server reads (a `TrackerPeer`) plus the registry's bookkeeping. */
+interface PeerRecord extends TrackerPeer {
+  readonly key: string;
   seeder: boolean;
   expires: number;
+  /** Position in its swarm's `seeders` or `leechers` list. */
+  slot: number;
 }
 
 interface Swarm {
-  infoHash: Uint8Array;
-  peers: PeerRecord[];
-  index: Map<string, number>;
-  seeders: number;
+  /** Two lists so a seeder is sent leechers in O(numwant), whatever the swarm's size. */
+  leechers: PeerRecord[];
+  seeders: PeerRecord[];
+  index: Map<string, PeerRecord>;
   downloaded: number;
 }
 
-/** 20 bytes as a compact string key (one UTF-16 unit per byte). */
+const LATIN1 = new TextDecoder('latin1');
+
+/** Bytes as a string key, one character per byte (windows-1252 maps bytes one to one). */
 function byteKey(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  return LATIN1.decode(bytes);
 }
 
 /** The registry the servers of this package use when given none. */
@@ -139,55 +143,54 @@ export class MemorySwarmRegistry implements TrackerRegistry {
       if (event === 'stopped' || this.#swarms.size >= this.#maxTorrents) {
         return { complete: 0, incomplete: 0, peers: [] };
       }
-      swarm = {
-        infoHash: announce.infoHash.slice(),
-        peers: [],
-        index: new Map(),
-        seeders: 0,
-        downloaded: 0,
-      };
+      swarm = { leechers: [], seeders: [], index: new Map(), downloaded: 0 };
       this.#swarms.set(torrentKey, swarm);
     }
-    const position = swarm.index.get(peerKey);
-    const existing = position === undefined ? undefined : swarm.peers[position];
+    const existing = swarm.index.get(peerKey);
     const seeder = announce.left === 0;
+    const expires = now + this.interval * 2000;
     if (event === 'stopped') {
       if (existing) this.#remove(swarm, existing);
     } else {
       if (event === 'completed' && (!existing || !existing.seeder)) swarm.downloaded++;
-      if (existing) {
-        if (existing.seeder !== seeder) swarm.seeders += seeder ? 1 : -1;
-        existing.seeder = seeder;
-        existing.expires = now + this.interval * 2000;
-        const peer = existing.peer;
-        if (peer.host !== self.host || peer.port !== self.port) existing.peer = storedPeer(self);
-      } else if (
-        swarm.peers.length < this.#maxPeersPerTorrent &&
-        this.#peerCount < this.#maxPeers
-      ) {
-        const record: PeerRecord = {
-          key: peerKey,
-          peer: storedPeer(self),
-          seeder,
-          expires: now + this.interval * 2000,
-        };
-        swarm.index.set(peerKey, swarm.peers.length);
-        swarm.peers.push(record);
-        if (seeder) swarm.seeders++;
-        this.#peerCount++;
+      if (existing && existing.host === self.host && existing.port === self.port) {
+        existing.expires = expires;
+        if (existing.seeder !== seeder) {
+          this.#unlist(swarm, existing);
+          existing.seeder = seeder;
+          this.#list(swarm, existing);
+        }
+      } else {
+        // New, or moved to another address: (re)stored as a fresh record.
+        if (existing) this.#remove(swarm, existing);
+        if (swarm.index.size < this.#maxPeersPerTorrent && this.#peerCount < this.#maxPeers) {
+          const record: PeerRecord = {
+            host: self.host,
+            port: self.port,
+            family: self.family,
+            ...(self.peerId ? { peerId: self.peerId.slice() } : {}),
+            key: peerKey,
+            seeder,
+            expires,
+            slot: 0,
+          };
+          swarm.index.set(peerKey, record);
+          this.#list(swarm, record);
+          this.#peerCount++;
+        }
       }
     }
     const numwant =
       event === 'stopped'
         ? 0
         : Math.min(announce.numwant ?? this.#defaultNumwant, this.#numwantCap);
-    const peers = this.#pick(swarm, peerKey, numwant, now, seeder, announce.family);
-    const result = {
-      complete: swarm.seeders,
-      incomplete: swarm.peers.length - swarm.seeders,
-      peers,
-    };
-    if (swarm.peers.length === 0 && swarm.downloaded === 0) this.#swarms.delete(torrentKey);
+    const peers: SwarmPeer[] = [];
+    if (numwant > 0) {
+      this.#pick(swarm, swarm.leechers, peerKey, numwant, now, announce.family, peers);
+      if (!seeder) this.#pick(swarm, swarm.seeders, peerKey, numwant, now, announce.family, peers);
+    }
+    const result = { complete: swarm.seeders.length, incomplete: swarm.leechers.length, peers };
+    if (swarm.index.size === 0 && swarm.downloaded === 0) this.#swarms.delete(torrentKey);
     return result;
   }
 
@@ -198,8 +201,8 @@ export class MemorySwarmRegistry implements TrackerRegistry {
       return swarm
         ? {
             infoHash,
-            complete: swarm.seeders,
-            incomplete: swarm.peers.length - swarm.seeders,
+            complete: swarm.seeders.length,
+            incomplete: swarm.leechers.length,
             downloaded: swarm.downloaded,
           }
         : { infoHash, complete: 0, incomplete: 0, downloaded: 0 };
@@ -210,70 +213,55 @@ export class MemorySwarmRegistry implements TrackerRegistry {
   prune(): void {
     const now = this.#now();
     for (const [key, swarm] of this.#swarms) {
-      for (let i = swarm.peers.length - 1; i >= 0; i--) {
-        const record = swarm.peers[i]!;
+      for (const record of swarm.index.values())
         if (record.expires <= now) this.#remove(swarm, record);
-      }
-      if (swarm.peers.length === 0 && swarm.downloaded === 0) this.#swarms.delete(key);
+      if (swarm.index.size === 0 && swarm.downloaded === 0) this.#swarms.delete(key);
     }
   }
 
-  /** Up to `count` other live peers from a random place in the swarm; seeders get no seeders. */
+  /** Adds up to `count` live peers of `list` (not `self`) to `out`, from a random place. */
   #pick(
     swarm: Swarm,
+    list: PeerRecord[],
     self: string,
     count: number,
     now: number,
-    forSeeder: boolean,
     family: 4 | 6 | undefined,
-  ): SwarmPeer[] {
-    const peers: SwarmPeer[] = [];
-    const total = swarm.peers.length;
-    if (count <= 0 || total === 0) return peers;
+    out: SwarmPeer[],
+  ): void {
+    const total = list.length;
+    if (total === 0 || out.length >= count) return;
     const start = Math.floor(Math.random() * total);
     let expired: PeerRecord[] | undefined;
-    for (let i = 0; i < total && peers.length < count; i++) {
-      const record = swarm.peers[(start + i) % total]!;
+    for (let i = 0; i < total && out.length < count; i++) {
+      const record = list[(start + i) % total]!;
       if (record.expires <= now) (expired ??= []).push(record);
-      else if (
-        record.key !== self &&
-        !(forSeeder && record.seeder) &&
-        (family === undefined || record.peer.family === family)
-      ) {
-        peers.push(record.peer);
-      }
+      else if (record.key !== self && (family === undefined || record.family === family))
+        out.push(record);
     }
     if (expired) for (const record of expired) this.#remove(swarm, record);
-    return peers;
+  }
+
+  #list(swarm: Swarm, record: PeerRecord): void {
+    const list = record.seeder ? swarm.seeders : swarm.leechers;
+    record.slot = list.length;
+    list.push(record);
+  }
+
+  /** Swap-remove from its list, O(1). */
+  #unlist(swarm: Swarm, record: PeerRecord): void {
+    const list = record.seeder ? swarm.seeders : swarm.leechers;
+    const last = list.pop()!;
+    if (last !== record) {
+      list[record.slot] = last;
+      last.slot = record.slot;
+    }
   }
 
   #remove(swarm: Swarm, record: PeerRecord): void {
-    const position = swarm.index.get(record.key);
-    if (position === undefined) return;
-    const last = swarm.peers.pop()!;
-    if (last !== record) {
-      swarm.peers[position] = last;
-      swarm.index.set(last.key, position);
-    }
+    if (swarm.index.get(record.key) !== record) return;
     swarm.index.delete(record.key);
-    if (record.seeder) swarm.seeders--;
+    this.#unlist(swarm, record);
     this.#peerCount--;
   }
-}
-
-/** A copy the registry owns, with the compact form computed once (absent for a host name). */
-function storedPeer(peer: TrackerPeer): SwarmPeer {
-  let compact: Uint8Array | undefined;
-  try {
-    compact = encodeCompactPeer(peer);
-  } catch {
-    compact = undefined;
-  }
-  return {
-    host: peer.host,
-    port: peer.port,
-    family: peer.family,
-    ...(peer.peerId ? { peerId: peer.peerId.slice() } : {}),
-    ...(compact ? { compact } : {}),
-  };
 }
