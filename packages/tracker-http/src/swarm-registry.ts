@@ -8,12 +8,7 @@
  * announce interval, and caps on torrents, peers per torrent and peers in total turn a flood
  * of new identities into answers that store nothing.
  */
-import {
-  type AnnounceEvent,
-  encodeCompactPeer,
-  type ScrapeFile,
-  type TrackerPeer,
-} from '@bt/primitives';
+import type { AnnounceEvent, ScrapeFile, TrackerPeer } from '@bt/primitives';
 
 /**
  * One announce as a server hands it to the registry, the peer's address already decided
