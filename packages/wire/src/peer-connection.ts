@@ -908,7 +908,8 @@ export class PeerConnection {
     this.#bytesReceived += chunk.length;
     this.#downloadRate.add(chunk.length, now);
     try {
-      this.#decoder.push(chunk);
+      // A plain Uint8Array view (not a Buffer): blocks handed out are plain views, and cheaper to slice.
+      this.#decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       for (let item = this.#decoder.next(); item !== undefined; item = this.#decoder.next()) {
         this.#handle(item);
         if (this.#closed) return;
