@@ -211,25 +211,40 @@ export function encodeAnnounceRequest(packet: Omit<AnnounceRequestPacket, 'actio
 }
 
 /**
- * Peers of `family` only (BEP 15: the response lists peers of the request's family); peers of
- * the other family are left out.
+ * An announce reply. `peers` are objects (only those of `family` are listed: BEP 15 answers in
+ * the request's family) or already-compact bytes of that family (6 or 18 per peer). With
+ * `target`, the reply is written into it when it fits and a view of it is returned (a server
+ * reuses one buffer for every reply); otherwise a new array is returned.
  */
 export function encodeAnnounceResponse(
-  packet: Omit<AnnounceResponsePacket, 'action' | 'peers'> & { peers: readonly EncodablePeer[] },
+  packet: Omit<AnnounceResponsePacket, 'action' | 'peers'> & { peers: readonly EncodablePeer[] | Uint8Array },
   family: AddressFamily,
+  target?: Uint8Array,
 ): Uint8Array {
   const size = family === 4 ? COMPACT_IPV4_LENGTH : COMPACT_IPV6_LENGTH;
-  let count = 0;
-  for (const peer of packet.peers) if (peer.family === family) count++;
-  const bytes = new Uint8Array(ANNOUNCE_RESPONSE_HEADER_LENGTH + count * size);
+  const peers = packet.peers;
+  let length: number;
+  if (peers instanceof Uint8Array) {
+    if (peers.length % size !== 0) invalid(`compact IPv${family} peers come in ${size}-byte entries`);
+    length = ANNOUNCE_RESPONSE_HEADER_LENGTH + peers.length;
+  } else {
+    let count = 0;
+    for (const peer of peers) if (peer.family === family) count++;
+    length = ANNOUNCE_RESPONSE_HEADER_LENGTH + count * size;
+  }
+  const bytes = target && target.length >= length ? target.subarray(0, length) : new Uint8Array(length);
   const data = view(bytes);
   data.setUint32(0, ACTION_ANNOUNCE);
   data.setUint32(4, checkU32(packet.transactionId, 'transactionId'));
   data.setUint32(8, checkU32(packet.interval, 'interval'));
   data.setUint32(12, checkU32(packet.leechers, 'leechers'));
   data.setUint32(16, checkU32(packet.seeders, 'seeders'));
+  if (peers instanceof Uint8Array) {
+    bytes.set(peers, ANNOUNCE_RESPONSE_HEADER_LENGTH);
+    return bytes;
+  }
   let at = ANNOUNCE_RESPONSE_HEADER_LENGTH;
-  for (const peer of packet.peers) {
+  for (const peer of peers) {
     if (peer.family !== family) continue;
     const compact = peer.compact?.length === size ? peer.compact : encodeCompactPeer(peer);
     bytes.set(compact, at);
@@ -293,8 +308,7 @@ export function peekHeader(bytes: Uint8Array): { action: number; transactionId: 
 
 /**
  * Decodes a tracker's reply. `family` is the address family the request travelled over
- * (it picks the 6- or 18-byte peer size). Peers are views-free copies: decoding never keeps
- * a reference to `bytes`. Throws `UdpTrackerError('malformed-response')` with an `offset`.
+ * (it picks the 6- or 18-byte peer size). Nothing returned refers to `bytes`. Throws `UdpTrackerError('malformed-response')` with an `offset`.
  */
 export function decodeResponse(bytes: Uint8Array, family: AddressFamily = 4): UdpTrackerResponse {
   if (bytes.length < 8) malformedResponse(`a reply is at least 8 bytes, got ${bytes.length}`, bytes.length);
@@ -356,7 +370,9 @@ export function decodeResponse(bytes: Uint8Array, family: AddressFamily = 4): Ud
 }
 
 /**
- * Decodes a client's request (what a server receives). Throws
+ * Decodes a client's request (what a server receives). Its byte fields (`connectionId`,
+ * `infoHash`, `peerId`, `ip`, `infoHashes`) are views into `bytes`, which a server owns per
+ * datagram anyway; copy them to keep them past `bytes`. Throws
  * `UdpTrackerError('malformed-request')` with an `offset`. Unknown BEP 41 options are skipped;
  * a truncated option list ends the options without failing the announce.
  */
@@ -379,15 +395,15 @@ export function decodeRequest(bytes: Uint8Array): UdpTrackerRequest {
       if (event === undefined) malformedRequest(`unknown announce event ${eventCode}`, 80);
       const packet: AnnounceRequestPacket = {
         action: 'announce',
-        connectionId: bytes.slice(0, 8),
+        connectionId: bytes.subarray(0, 8),
         transactionId,
-        infoHash: bytes.slice(16, 36),
-        peerId: bytes.slice(36, 56),
+        infoHash: bytes.subarray(16, 36),
+        peerId: bytes.subarray(36, 56),
         downloaded: getU64(data, 56),
         left: getU64(data, 64),
         uploaded: getU64(data, 72),
         event,
-        ip: bytes.slice(84, 88),
+        ip: bytes.subarray(84, 88),
         key: data.getUint32(88),
         numwant: data.getInt32(92),
         port: data.getUint16(96),
@@ -406,8 +422,8 @@ export function decodeRequest(bytes: Uint8Array): UdpTrackerRequest {
         malformedRequest(`a scrape request carries at most ${MAX_SCRAPE_INFO_HASHES} info-hashes, got ${count}`, 16);
       }
       const infoHashes: Uint8Array[] = [];
-      for (let at = 16; at < bytes.length; at += 20) infoHashes.push(bytes.slice(at, at + 20));
-      return { action: 'scrape', connectionId: bytes.slice(0, 8), transactionId, infoHashes };
+      for (let at = 16; at < bytes.length; at += 20) infoHashes.push(bytes.subarray(at, at + 20));
+      return { action: 'scrape', connectionId: bytes.subarray(0, 8), transactionId, infoHashes };
     }
     default:
       return malformedRequest(`unknown action ${action}`, 8);

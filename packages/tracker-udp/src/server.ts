@@ -37,6 +37,11 @@ export interface UdpTrackerServerOptions extends SwarmRegistryOptions {
   trustIpField?: boolean;
   /** Seconds between `registry.prune()` calls. Default: min(interval, 60). */
   pruneInterval?: number;
+  /**
+   * Bytes of socket receive buffer asked of the OS (which may cap it, e.g. Linux's
+   * `net.core.rmem_max`), so bursts of announces queue instead of being dropped. Default 4 MiB.
+   */
+  receiveBufferSize?: number;
 }
 
 export interface UdpTrackerServerStats {
@@ -69,6 +74,9 @@ export class UdpTrackerServer {
   readonly registry: SwarmRegistry;
   readonly #trustIpField: boolean;
   readonly #pruneInterval: number;
+  readonly #receiveBufferSize: number;
+  /** Replies are written here; replaced when a send had to be queued (the queue keeps it). */
+  #scratch = new Uint8Array(65_536);
   readonly #ids: ConnectionIds;
   readonly #counters = {
     received: 0,
@@ -88,13 +96,20 @@ export class UdpTrackerServer {
     this.#trustIpField = options.trustIpField ?? false;
     this.#pruneInterval = options.pruneInterval ?? Math.min(this.registry.interval, 60);
     this.#ids = new ConnectionIds(options.now);
+    this.#receiveBufferSize = options.receiveBufferSize ?? 4 * 1024 * 1024;
   }
 
   /** Binds `host:port` (port 0: any free port). `::` listens on IPv6 and IPv4 both. */
   async listen(port = 0, host = '127.0.0.1'): Promise<UdpTrackerServerAddress> {
     if (this.#socket) throw new UdpTrackerError('invalid-request', 'the server is already listening');
     const family: AddressFamily = host.includes(':') ? 6 : 4;
-    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: false });
+    const socket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      ipv6Only: false,
+      // Replies only ever go to a datagram's source, an IP literal: skip the resolver (and the
+      // tick it costs per reply).
+      lookup: literalLookup as unknown as typeof import('node:dns').lookup,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, host, () => {
@@ -102,6 +117,11 @@ export class UdpTrackerServer {
         resolve();
       });
     });
+    try {
+      socket.setRecvBufferSize(this.#receiveBufferSize);
+    } catch {
+      // The OS refused the size; its default still works.
+    }
     // Errors on an unconnected UDP socket after bind are per-datagram (e.g. a send to an
     // unroutable address); they must not take the tracker down.
     socket.on('error', () => undefined);
@@ -211,6 +231,7 @@ export class UdpTrackerServer {
       left: request.left,
       numwant: request.numwant < 0 ? undefined : request.numwant,
       family,
+      compact: true,
     });
     const reply = encodeAnnounceResponse(
       {
@@ -218,11 +239,12 @@ export class UdpTrackerServer {
         interval: Math.min(Math.round(result.interval), 0xffffffff),
         leechers: result.incomplete,
         seeders: result.complete,
-        peers: result.peers,
+        peers: result.compactPeers ?? result.peers,
       },
       family,
+      this.#scratch,
     );
-    socket.send(reply, remote.port, remote.address);
+    this.#send(socket, reply, remote);
   }
 
   #scrape(socket: Socket, request: ScrapeRequestPacket, remote: RemoteInfo): void {
@@ -240,8 +262,28 @@ export class UdpTrackerServer {
     socket.send(reply, remote.port, remote.address);
   }
 
+  /**
+   * Sends a reply written in the scratch buffer. Node sends synchronously when the socket
+   * takes the datagram at once; when it queues it instead, the queue holds the buffer, so the
+   * next replies get a fresh one.
+   */
+  #send(socket: Socket, reply: Uint8Array, remote: RemoteInfo): void {
+    socket.send(reply, remote.port, remote.address);
+    if (reply.buffer === this.#scratch.buffer && socket.getSendQueueCount() > 0) {
+      this.#scratch = new Uint8Array(this.#scratch.length);
+    }
+  }
+
   #error(socket: Socket, remote: RemoteInfo, transactionId: number, message: string): void {
     this.#counters.errors++;
     socket.send(encodeErrorResponse({ transactionId, message }), remote.port, remote.address);
   }
+}
+
+function literalLookup(
+  address: string,
+  family: number,
+  callback: (error: Error | null, address: string, family: number) => void,
+): void {
+  callback(null, address, family);
 }

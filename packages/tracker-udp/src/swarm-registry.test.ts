@@ -1,4 +1,5 @@
-import type { TrackerPeer } from '@bt/primitives';
+import { decodeCompactPeers, type TrackerPeer } from '@bt/primitives';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type SwarmAnnounce, SwarmRegistry, SwarmRegistryError, type SwarmRegistryOptions } from './swarm-registry.js';
 
@@ -187,5 +188,65 @@ describe('SwarmRegistry', () => {
     for (let round = 0; round < 50; round++) for (const p of announce(201, { numwant: 10 }).peers) seen.add(p.host);
     // 50 samples of 10 from 200, from random starting points: far more than one window.
     expect(seen.size).toBeGreaterThan(100);
+  });
+
+  it('lists peers as packed compact bytes on the fast path, in the asked family only', () => {
+    const { registry } = setup();
+    registry.announce({ infoHash: hash(1), peer: peer(1, 4), left: 1 });
+    registry.announce({ infoHash: hash(1), peer: peer(2, 6), left: 0 });
+    registry.announce({ infoHash: hash(1), peer: { host: 'peer.example', port: 7, family: 4 }, left: 1 });
+    const v4 = registry.announce({ infoHash: hash(1), peer: peer(3, 4), left: 1, family: 4, compact: true });
+    expect(v4.peers).toEqual([]);
+    expect(decodeCompactPeers(v4.compactPeers!, 4)).toEqual([{ host: '10.0.0.1', port: 6881, family: 4 }]);
+    const v6 = registry.announce({ infoHash: hash(1), peer: peer(4, 6), left: 1, family: 6, compact: true });
+    expect(decodeCompactPeers(v6.compactPeers!, 6)).toEqual([{ host: '2001:db8::2', port: 6881, family: 6 }]);
+    // Host names have no compact form, but are listed as objects.
+    const objects = registry.announce({ infoHash: hash(1), peer: peer(5, 4), left: 1, family: 4 });
+    expect(objects.peers.map((p) => p.host).sort()).toEqual(['10.0.0.1', '10.0.0.3', 'peer.example']);
+    expect(objects.peers.find((p) => p.host === '10.0.0.1')!.peerId).toEqual(id(1));
+    expect(objects.peers.find((p) => p.host === 'peer.example')!.peerId).toBeUndefined();
+    expect(registry.announce({ ...{ infoHash: hash(1), peer: peer(3, 4), left: 1 }, event: 'stopped', family: 4, compact: true }).compactPeers).toHaveLength(0);
+  });
+
+  it('samples distinct peers, never the announcer, as many as asked or available (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ seeder: fc.boolean(), v6: fc.boolean() }), { minLength: 1, maxLength: 60 }),
+        fc.nat({ max: 59 }),
+        fc.nat({ max: 80 }),
+        fc.boolean(),
+        fc.constantFrom(undefined, 4 as const, 6 as const),
+        (swarm, selfIndex, numwant, compact, family) => {
+          const registry = new SwarmRegistry({ numwantCap: 100 });
+          swarm.forEach((member, n) =>
+            registry.announce({ infoHash: hash(1), peer: peer(n + 1, member.v6 ? 6 : 4), left: member.seeder ? 0 : 1 }),
+          );
+          const self = selfIndex % swarm.length;
+          const me = swarm[self]!;
+          const askFamily = compact ? (family ?? 4) : family;
+          const result = registry.announce({
+            infoHash: hash(1),
+            peer: peer(self + 1, me.v6 ? 6 : 4),
+            left: me.seeder ? 0 : 1,
+            numwant,
+            family: askFamily,
+            compact,
+          });
+          const hosts = compact
+            ? decodeCompactPeers(result.compactPeers!, askFamily!).map((p) => p.host)
+            : result.peers.map((p) => p.host);
+          const eligible = swarm.filter(
+            (member, n) =>
+              n !== self &&
+              !(me.seeder && member.seeder) &&
+              (askFamily === undefined || (member.v6 ? 6 : 4) === askFamily),
+          ).length;
+          expect(new Set(hosts).size).toBe(hosts.length);
+          expect(hosts).not.toContain(peer(self + 1, me.v6 ? 6 : 4).host);
+          expect(hosts).toHaveLength(Math.min(numwant, eligible));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -11,7 +11,8 @@
  *   announce or scrape of its torrent) plus `prune()`, which drops whole torrents that nobody
  *   announced within that window; servers call `prune()` periodically.
  * - `numwant` defaults to `defaultNumwant` (50) and is capped at `numwantCap` (200). The
- *   announcing peer is never listed to itself; a seeder is only given leechers.
+ *   announcing peer is never listed to itself; a seeder is only given leechers. The peers
+ *   listed are a run of the swarm from a random starting point.
  * - Memory is bounded by three limits, each enforced by evicting the least recently seen:
  *   `maxPeersPerTorrent` (the torrent's least recently announced peer goes), `maxTorrents`
  *   (the least recently announced torrent goes, with its peers) and `maxPeers` across all
@@ -20,6 +21,10 @@
  * - An optional allow-list (info-hashes or a predicate) limits the torrents tracked: check
  *   `isAllowed()` first; `announce()` throws `SwarmRegistryError('torrent-not-allowed')` and
  *   `scrape()` reports zeros for a torrent that is not allowed.
+ *
+ * Layout: each torrent keeps its peers in pools by family and seeder state, each pool with
+ * its peers' compact forms packed side by side, so a compact answer (`compact: true`) is one
+ * or two copies of contiguous bytes rather than a walk over objects.
  */
 import {
   type AddressFamily,
@@ -60,7 +65,7 @@ export interface SwarmRegistryOptions {
   maxTorrents?: number;
   /** Most peers tracked per torrent. Default 10,000. */
   maxPeersPerTorrent?: number;
-  /** Most peers tracked across all torrents. Default 500,000 (roughly 150-250 MB). */
+  /** Most peers tracked across all torrents. Default 500,000 (about 250 MB of heap). */
   maxPeers?: number;
   /** Only these info-hashes are tracked (or those the predicate accepts). Default: any. */
   allowList?: readonly Uint8Array[] | ((infoHash: Uint8Array) => boolean);
@@ -84,6 +89,11 @@ export interface SwarmAnnounce {
   numwant?: number;
   /** List only peers of this address family (a UDP tracker answers in its request's family). Default: both. */
   family?: AddressFamily;
+  /**
+   * With `family`: list the peers as `compactPeers` (6-byte IPv4 or 18-byte IPv6 entries,
+   * BEP 23 / BEP 7) and leave `peers` empty. The fast path for compact answers.
+   */
+  compact?: boolean;
 }
 
 /** A listed peer: the announcing peer's address and id, and its compact form where its host is an IP literal. */
@@ -93,8 +103,10 @@ export interface SwarmPeer extends TrackerPeer {
 }
 
 export interface SwarmAnnounceResult {
-  /** The registry's own objects: read them, never change them. */
+  /** The listed peers as objects (empty when `compact` was asked); read them, never change them. */
   peers: SwarmPeer[];
+  /** With `compact` and `family`: the listed peers' compact forms, concatenated; a fresh copy. */
+  compactPeers?: Uint8Array;
   /** Seeders, after this announce. */
   complete: number;
   /** Leechers, after this announce. */
@@ -115,14 +127,57 @@ export interface SwarmRegistryStats {
   evictedTorrents: number;
 }
 
+/** Pools of a torrent: 0/1 IPv4 leechers/seeders, 2/3 IPv6 leechers/seeders, 4/5 host names (no compact form). */
+const POOLS = 6;
+const NAMED = 4;
+
 interface PeerEntry {
   key: string;
-  peer: SwarmPeer;
+  host: string;
+  port: number;
+  family: AddressFamily;
   seeder: boolean;
   lastSeen: number;
-  /** Which of the torrent's four pools holds it, and where. */
   pool: number;
+  /** Position in its pool. */
   index: number;
+  /** The object form, made the first time the peer is listed as an object. */
+  listed: StoredPeer | undefined;
+}
+
+/** Peers of one family and state, with their compact forms packed in `bytes` at `index × width`. */
+class Pool {
+  entries: PeerEntry[] = [];
+  bytes: Uint8Array;
+  readonly width: number;
+
+  constructor(width: number) {
+    this.width = width;
+    this.bytes = new Uint8Array(width * 4);
+  }
+
+  add(entry: PeerEntry, compact: Uint8Array | undefined): void {
+    entry.index = this.entries.length;
+    this.entries.push(entry);
+    if (this.width === 0 || !compact) return;
+    const end = this.entries.length * this.width;
+    if (end > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(end, this.bytes.length * 2));
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes.set(compact, entry.index * this.width);
+  }
+
+  /** Swap-remove, O(1). */
+  remove(entry: PeerEntry): void {
+    const last = this.entries.pop()!;
+    if (last === entry) return;
+    this.entries[entry.index] = last;
+    const width = this.width;
+    if (width > 0) this.bytes.copyWithin(entry.index * width, last.index * width, last.index * width + width);
+    last.index = entry.index;
+  }
 }
 
 interface Torrent {
@@ -130,22 +185,42 @@ interface Torrent {
   infoHash: Uint8Array;
   /** Least recently seen first (refreshing re-inserts), so expiry and eviction pop the front. */
   peers: Map<string, PeerEntry>;
-  /** 0: IPv4 leechers, 1: IPv4 seeders, 2: IPv6 leechers, 3: IPv6 seeders; for O(numwant) sampling. */
-  pools: [PeerEntry[], PeerEntry[], PeerEntry[], PeerEntry[]];
+  pools: Pool[];
+  seeders: number;
   downloaded: number;
   lastActivity: number;
 }
 
+/**
+ * One char per byte, built in one call: a flat string, a fraction of the memory of one grown
+ * by concatenation (which matters for the key of every stored peer).
+ */
 function binaryKey(bytes: Uint8Array): string {
-  let key = '';
-  for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]!);
-  return key;
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
+
+function fromBinaryKey(key: string): Uint8Array {
+  const bytes = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
+  return bytes;
+}
+
+/** Keys of peers without a peer id: a char above 0xff, so they never equal a 20-byte binary key. */
+const ADDRESS_KEY_PREFIX = '\u0100';
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
   return value;
+}
+
+function compactOf(peer: TrackerPeer): Uint8Array | undefined {
+  try {
+    return encodeCompactPeer(peer);
+  } catch {
+    // A host name rather than an IP literal: listed as an object, never in compact form.
+    return undefined;
+  }
 }
 
 export class SwarmRegistry {
@@ -207,7 +282,8 @@ export class SwarmRegistry {
         key: torrentKey,
         infoHash: infoHash.slice(),
         peers: new Map(),
-        pools: [[], [], [], []],
+        pools: [new Pool(6), new Pool(6), new Pool(18), new Pool(18), new Pool(0), new Pool(0)],
+        seeders: 0,
         downloaded: 0,
         lastActivity: now,
       };
@@ -215,42 +291,54 @@ export class SwarmRegistry {
     torrent.lastActivity = now;
     this.#torrents.set(torrentKey, torrent);
 
-    const peerKey = peer.peerId ? `i${binaryKey(peer.peerId)}` : `a${peer.host}:${peer.port}`;
+    const peerKey = peer.peerId ? binaryKey(peer.peerId) : `${ADDRESS_KEY_PREFIX}${peer.host}:${peer.port}`;
     let entry = torrent.peers.get(peerKey);
     const event = request.event ?? 'none';
     if (event === 'stopped') {
       if (entry) this.#removePeer(torrent, entry);
-      return this.#result(torrent, []);
+      return this.#result(torrent, [], request.compact && request.family ? new Uint8Array(0) : undefined);
     }
     if (event === 'completed' && (!entry || !entry.seeder)) torrent.downloaded++;
     const seeder = request.left === 0;
-    const pool = (peer.family === 6 ? 2 : 0) + (seeder ? 1 : 0);
     if (entry) {
       torrent.peers.delete(peerKey);
       torrent.peers.set(peerKey, entry);
       entry.lastSeen = now;
-      const stored = entry.peer;
-      if (stored.host !== peer.host || stored.port !== peer.port || stored.family !== peer.family) {
-        entry.peer = makePeer(peer);
-      }
-      entry.seeder = seeder;
-      if (entry.pool !== pool) {
+      if (entry.host !== peer.host || entry.port !== peer.port || entry.family !== peer.family || entry.seeder !== seeder) {
+        // Moved or changed state: re-file it (its compact bytes change with its address).
         this.#leavePool(torrent, entry);
-        this.#joinPool(torrent, entry, pool);
+        entry.host = peer.host;
+        entry.port = peer.port;
+        entry.family = peer.family;
+        entry.seeder = seeder;
+        entry.listed = undefined;
+        this.#joinPool(torrent, entry, compactOf(peer));
       }
     } else {
       while (torrent.peers.size >= this.maxPeersPerTorrent) this.#evictPeerOf(torrent);
       while (this.#peerCount >= this.maxPeers) this.#evictAnyPeer(torrent);
-      entry = { key: peerKey, peer: makePeer(peer), seeder, lastSeen: now, pool, index: 0 };
+      entry = {
+        key: peerKey,
+        host: peer.host,
+        port: peer.port,
+        family: peer.family,
+        seeder,
+        lastSeen: now,
+        pool: 0,
+        index: 0,
+        listed: undefined,
+      };
       torrent.peers.set(peerKey, entry);
-      this.#joinPool(torrent, entry, pool);
+      this.#joinPool(torrent, entry, compactOf(peer));
       this.#peerCount++;
     }
 
-    const wanted =
-      request.numwant === undefined || request.numwant < 0 ? this.defaultNumwant : request.numwant;
-    const numwant = Math.min(Math.floor(wanted), this.numwantCap);
-    return this.#result(torrent, this.#sample(torrent, entry, numwant, request.family));
+    const wanted = request.numwant === undefined || request.numwant < 0 ? this.defaultNumwant : request.numwant;
+    const numwant = Math.max(0, Math.min(Math.floor(wanted), this.numwantCap));
+    if (request.compact && request.family) {
+      return this.#result(torrent, [], this.#sampleCompact(torrent, entry, numwant, request.family));
+    }
+    return this.#result(torrent, this.#sample(torrent, entry, numwant, request.family), undefined);
   }
 
   /** Counts for each info-hash, in order; zeros for torrents not tracked (or not allowed). */
@@ -260,12 +348,11 @@ export class SwarmRegistry {
       const torrent = this.#torrents.get(binaryKey(infoHash));
       if (!torrent) return { infoHash, complete: 0, downloaded: 0, incomplete: 0 };
       this.#expire(torrent, now);
-      const [l4, s4, l6, s6] = torrent.pools;
       return {
         infoHash,
-        complete: s4.length + s6.length,
+        complete: torrent.seeders,
         downloaded: torrent.downloaded,
-        incomplete: l4.length + l6.length,
+        incomplete: torrent.peers.size - torrent.seeders,
       };
     });
   }
@@ -284,7 +371,7 @@ export class SwarmRegistry {
 
   stats(): SwarmRegistryStats {
     let seeders = 0;
-    for (const torrent of this.#torrents.values()) seeders += torrent.pools[1].length + torrent.pools[3].length;
+    for (const torrent of this.#torrents.values()) seeders += torrent.seeders;
     return {
       torrents: this.#torrents.size,
       peers: this.#peerCount,
@@ -295,43 +382,93 @@ export class SwarmRegistry {
     };
   }
 
-  #result(torrent: Torrent, peers: SwarmPeer[]): SwarmAnnounceResult {
-    const [l4, s4, l6, s6] = torrent.pools;
-    return {
+  #result(torrent: Torrent, peers: SwarmPeer[], compactPeers: Uint8Array | undefined): SwarmAnnounceResult {
+    const result: SwarmAnnounceResult = {
       peers,
-      complete: s4.length + s6.length,
-      incomplete: l4.length + l6.length,
+      complete: torrent.seeders,
+      incomplete: torrent.peers.size - torrent.seeders,
       downloaded: torrent.downloaded,
       interval: this.interval,
     };
+    if (compactPeers) result.compactPeers = compactPeers;
+    return result;
+  }
+
+  /** The pools an announcer may be shown: its family (or all), and leechers only for a seeder. */
+  #candidatePools(torrent: Torrent, self: PeerEntry, family: AddressFamily | undefined, compact: boolean): Pool[] {
+    const pools: Pool[] = [];
+    for (let p = 0; p < POOLS; p++) {
+      if (compact && p >= NAMED) continue;
+      const poolFamily = p >= NAMED ? 4 : p < 2 ? 4 : 6;
+      if (family !== undefined && poolFamily !== family) continue;
+      if (self.seeder && p % 2 === 1) continue;
+      const pool = torrent.pools[p]!;
+      if (pool.entries.length > 0) pools.push(pool);
+    }
+    return pools;
   }
 
   /**
-   * Up to `numwant` peers other than `self`, from a random starting point across the pools
-   * that fit (a seeder gets leechers only; `family` narrows to one family).
+   * Walks the chosen pools as one list from a random start, calling `take(pool, from, to)` for
+   * runs of entries that skip `self`, until `numwant` are taken or the list is exhausted.
    */
-  #sample(torrent: Torrent, self: PeerEntry, numwant: number, family: AddressFamily | undefined): SwarmPeer[] {
-    if (numwant <= 0) return [];
-    const pools: PeerEntry[][] = [];
-    for (let p = 0; p < 4; p++) {
-      if (family !== undefined && (p < 2 ? 4 : 6) !== family) continue;
-      if (self.seeder && p % 2 === 1) continue;
-      const pool = torrent.pools[p as 0 | 1 | 2 | 3];
-      if (pool.length > 0) pools.push(pool);
-    }
+  #walk(pools: Pool[], self: PeerEntry, numwant: number, take: (pool: Pool, from: number, to: number) => void): void {
     let total = 0;
-    for (const pool of pools) total += pool.length;
-    const peers: SwarmPeer[] = [];
-    if (total === 0) return peers;
-    let position = Math.floor(Math.random() * total);
-    for (let seen = 0; seen < total && peers.length < numwant; seen++, position = (position + 1) % total) {
-      let offset = position;
-      let pool = 0;
-      while (offset >= pools[pool]!.length) offset -= pools[pool++]!.length;
-      const entry = pools[pool]![offset]!;
-      if (entry !== self) peers.push(entry.peer);
+    for (const pool of pools) total += pool.entries.length;
+    if (total === 0 || numwant === 0) return;
+    let remaining = numwant;
+    let left = total;
+    let start = Math.floor(Math.random() * total);
+    let index = 0;
+    while (start >= pools[index]!.entries.length) start -= pools[index++]!.entries.length;
+    while (remaining > 0 && left > 0) {
+      const pool = pools[index]!;
+      const size = pool.entries.length;
+      let end = Math.min(size, start + Math.min(remaining, left));
+      const selfHere = pool.entries[self.index] === self && self.index >= start && self.index < end;
+      if (selfHere) {
+        if (self.index > start) take(pool, start, self.index);
+        const before = self.index - start;
+        remaining -= before;
+        left -= before + 1;
+        start = self.index + 1;
+        end = Math.min(size, start + Math.min(remaining, left));
+      }
+      if (end > start) {
+        take(pool, start, end);
+        remaining -= end - start;
+        left -= end - start;
+      }
+      index = (index + 1) % pools.length;
+      start = 0;
     }
+  }
+
+  #sample(torrent: Torrent, self: PeerEntry, numwant: number, family: AddressFamily | undefined): SwarmPeer[] {
+    const peers: SwarmPeer[] = [];
+    this.#walk(this.#candidatePools(torrent, self, family, false), self, numwant, (pool, from, to) => {
+      for (let i = from; i < to; i++) {
+        const entry = pool.entries[i]!;
+        entry.listed ??= new StoredPeer(entry);
+        peers.push(entry.listed);
+      }
+    });
     return peers;
+  }
+
+  #sampleCompact(torrent: Torrent, self: PeerEntry, numwant: number, family: AddressFamily): Uint8Array {
+    const pools = this.#candidatePools(torrent, self, family, true);
+    let available = 0;
+    for (const pool of pools) available += pool.entries.length;
+    if (self.pool < NAMED && pools.includes(torrent.pools[self.pool]!)) available--;
+    const width = family === 4 ? 6 : 18;
+    const out = new Uint8Array(Math.min(numwant, Math.max(available, 0)) * width);
+    let at = 0;
+    this.#walk(pools, self, numwant, (pool, from, to) => {
+      out.set(pool.bytes.subarray(from * width, to * width), at);
+      at += (to - from) * width;
+    });
+    return at === out.length ? out : out.subarray(0, at);
   }
 
   #expire(torrent: Torrent, now: number): void {
@@ -342,21 +479,16 @@ export class SwarmRegistry {
     }
   }
 
-  #joinPool(torrent: Torrent, entry: PeerEntry, pool: number): void {
-    const list = torrent.pools[pool as 0 | 1 | 2 | 3];
+  #joinPool(torrent: Torrent, entry: PeerEntry, compact: Uint8Array | undefined): void {
+    const pool = (compact ? (entry.family === 6 ? 2 : 0) : NAMED) + (entry.seeder ? 1 : 0);
     entry.pool = pool;
-    entry.index = list.length;
-    list.push(entry);
+    torrent.pools[pool]!.add(entry, compact);
+    if (entry.seeder) torrent.seeders++;
   }
 
-  /** Swap-remove from its pool, O(1). */
   #leavePool(torrent: Torrent, entry: PeerEntry): void {
-    const list = torrent.pools[entry.pool as 0 | 1 | 2 | 3];
-    const last = list.pop()!;
-    if (last !== entry) {
-      list[entry.index] = last;
-      last.index = entry.index;
-    }
+    torrent.pools[entry.pool]!.remove(entry);
+    if (entry.seeder) torrent.seeders--;
   }
 
   #removePeer(torrent: Torrent, entry: PeerEntry): void {
@@ -399,15 +531,28 @@ export class SwarmRegistry {
   }
 }
 
-function makePeer(peer: TrackerPeer): SwarmPeer {
-  let compact: Uint8Array | undefined;
-  try {
-    compact = encodeCompactPeer(peer);
-  } catch {
-    compact = undefined;
+/**
+ * A stored peer in object form, made when first listed as an object. Its peer id lives only in
+ * the map key and its compact form in its pool; both are rebuilt when read.
+ */
+class StoredPeer implements SwarmPeer {
+  readonly host: string;
+  readonly port: number;
+  readonly family: AddressFamily;
+  readonly #key: string;
+
+  constructor(entry: PeerEntry) {
+    this.host = entry.host;
+    this.port = entry.port;
+    this.family = entry.family;
+    this.#key = entry.key;
   }
-  const stored: SwarmPeer = { host: peer.host, port: peer.port, family: peer.family };
-  if (peer.peerId) (stored as { peerId?: Uint8Array }).peerId = peer.peerId.slice();
-  if (compact) (stored as { compact?: Uint8Array }).compact = compact;
-  return stored;
+
+  get peerId(): Uint8Array | undefined {
+    return this.#key.charCodeAt(0) === 0x100 ? undefined : fromBinaryKey(this.#key);
+  }
+
+  get compact(): Uint8Array | undefined {
+    return compactOf(this);
+  }
 }
