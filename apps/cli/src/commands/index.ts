@@ -3,5 +3,9 @@ import type { Command } from '../command.js';
 import { createCommand } from './create.js';
 import { infoCommand } from './info.js';
 import { magnetCommand } from './magnet.js';
+import { announceCommand } from './announce.js';
+import { scrapeCommand } from './scrape.js';
+import { trackerCommand } from './tracker.js';
+import { verifyCommand } from './verify.js';
 
-export const commands: Command[] = [infoCommand, createCommand, magnetCommand];
+export const commands: Command[] = [infoCommand, createCommand, magnetCommand, announceCommand, scrapeCommand, trackerCommand, verifyCommand];
