@@ -31,7 +31,9 @@ const loadgen = join(work, 'loadgen');
 execFileSync('gcc', ['-O2', '-o', loadgen, join(here, 'loadgen.c')], { stdio: 'inherit' });
 
 function run(port, mode, first, count, seconds = 0) {
-  const args = ['127.0.0.1', port, mode, first, count, TORRENTS, SOCKETS, WINDOW, seconds].map(String);
+  const args = ['127.0.0.1', port, mode, first, count, TORRENTS, SOCKETS, WINDOW, seconds].map(
+    String,
+  );
   return JSON.parse(execFileSync(loadgen, args, { encoding: 'utf8' }));
 }
 
@@ -86,9 +88,13 @@ async function startOpentracker() {
   writeFileSync(list, Array.from({ length: TORRENTS }, (_, t) => `${infoHashHex(t)}\n`).join(''));
   chmodSync(list, 0o644);
   const port = await freeUdpPort();
-  const child = spawn('opentracker', ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', work, '-w', 'whitelist.txt'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'opentracker',
+    ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', work, '-w', 'whitelist.txt'],
+    {
+      stdio: 'ignore',
+    },
+  );
   children.push(child);
   await waitForTracker(port);
   return { name: 'opentracker', port, pid: child.pid };
@@ -149,8 +155,12 @@ async function fill(tracker) {
     await settle(tracker);
     rss.push(rssMB(tracker.pid));
   }
-  const line = steps.map((peers, i) => `${peers.toLocaleString('en-US')}: ${rss[i].toFixed(1)} MB`).join(', ');
-  console.log(`  ${tracker.name.padEnd(12)} RSS by distinct peers: ${line}${late ? ` (${late} replies later than 10 ms)` : ''}`);
+  const line = steps
+    .map((peers, i) => `${peers.toLocaleString('en-US')}: ${rss[i].toFixed(1)} MB`)
+    .join(', ');
+  console.log(
+    `  ${tracker.name.padEnd(12)} RSS by distinct peers: ${line}${late ? ` (${late} replies later than 10 ms)` : ''}`,
+  );
   return rss;
 }
 
@@ -169,7 +179,8 @@ console.log('Memory while distinct peers grow:');
 const otRss = await fill(opentracker);
 const ourRss = await fill(ours);
 const ourStats = await ours.stats();
-if (ourStats.peers !== PEERS) console.log(`  note: our registry holds ${ourStats.peers} peers, expected ${PEERS}`);
+if (ourStats.peers !== PEERS)
+  console.log(`  note: our registry holds ${ourStats.peers} peers, expected ${PEERS}`);
 
 console.log(`Announce rate (${ROUNDS} alternating rounds of ${SECONDS} s each, median):`);
 const rates = { opentracker: [], ours: [] };
@@ -189,7 +200,9 @@ const otRate = median(rates.opentracker);
 
 // Bounded memory: a registry limited to half the peers, flooded with all of them.
 const limited = await startOurs(PEERS / 2);
-console.log(`Bounded: our server with maxPeers=${(PEERS / 2).toLocaleString('en-US')}, flooded with ${PEERS.toLocaleString('en-US')} distinct peers:`);
+console.log(
+  `Bounded: our server with maxPeers=${(PEERS / 2).toLocaleString('en-US')}, flooded with ${PEERS.toLocaleString('en-US')} distinct peers:`,
+);
 const limitedRss = await fill(limited);
 const limitedStats = await limited.stats();
 console.log(`  registry holds ${limitedStats.peers.toLocaleString('en-US')} peers after the flood`);

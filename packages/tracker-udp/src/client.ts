@@ -105,7 +105,10 @@ function randomU32(): number {
 }
 
 function abortError(signal: AbortSignal, url: string): UdpTrackerError {
-  return new UdpTrackerError('aborted', `request to ${url} was aborted`, { url, cause: signal.reason });
+  return new UdpTrackerError('aborted', `request to ${url} was aborted`, {
+    url,
+    cause: signal.reason,
+  });
 }
 
 export class UdpTrackerClient {
@@ -136,10 +139,17 @@ export class UdpTrackerClient {
   }
 
   /** BEP 15 announce. Resolves with the tracker's peers and counts; rejects with `UdpTrackerError`. */
-  async announce(url: string, request: AnnounceRequest, options: UdpTrackerRequestOptions = {}): Promise<AnnounceResult> {
+  async announce(
+    url: string,
+    request: AnnounceRequest,
+    options: UdpTrackerRequestOptions = {},
+  ): Promise<AnnounceResult> {
     const endpoint = await this.#endpoint(url, options.signal);
     const ip = request.ip && isIPv4(request.ip) ? parseIPv4(request.ip) : new Uint8Array(4);
-    const numwant = request.numwant === undefined || request.numwant < 0 ? -1 : Math.min(request.numwant, 0x7fffffff);
+    const numwant =
+      request.numwant === undefined || request.numwant < 0
+        ? -1
+        : Math.min(request.numwant, 0x7fffffff);
     // Encode once up front so bad values fail before anything is sent.
     const template = encodeAnnounceRequest({
       connectionId: new Uint8Array(8),
@@ -157,7 +167,8 @@ export class UdpTrackerClient {
       urlData: endpoint.urlData,
     });
     const response = await this.#request(endpoint, ACTION_ANNOUNCE, template, options.signal);
-    if (response.action !== 'announce') throw new Error('unreachable: reply action checked on receipt');
+    if (response.action !== 'announce')
+      throw new Error('unreachable: reply action checked on receipt');
     return {
       interval: response.interval,
       complete: response.seeders,
@@ -170,18 +181,28 @@ export class UdpTrackerClient {
    * BEP 15 scrape. More than 74 info-hashes go out as several requests at once. A tracker
    * that lists fewer torrents than asked yields fewer files (in order); more is malformed.
    */
-  async scrape(url: string, infoHashes: readonly Uint8Array[], options: UdpTrackerRequestOptions = {}): Promise<ScrapeResult> {
+  async scrape(
+    url: string,
+    infoHashes: readonly Uint8Array[],
+    options: UdpTrackerRequestOptions = {},
+  ): Promise<ScrapeResult> {
     const endpoint = await this.#endpoint(url, options.signal);
-    if (infoHashes.length === 0) throw new UdpTrackerError('invalid-request', 'scrape needs at least one info-hash', { url });
+    if (infoHashes.length === 0)
+      throw new UdpTrackerError('invalid-request', 'scrape needs at least one info-hash', { url });
     const chunks: Uint8Array[][] = [];
     for (let start = 0; start < infoHashes.length; start += MAX_SCRAPE_INFO_HASHES) {
       chunks.push(infoHashes.slice(start, start + MAX_SCRAPE_INFO_HASHES));
     }
     const results = await Promise.all(
       chunks.map(async (chunk) => {
-        const template = encodeScrapeRequest({ connectionId: new Uint8Array(8), transactionId: 0, infoHashes: chunk });
+        const template = encodeScrapeRequest({
+          connectionId: new Uint8Array(8),
+          transactionId: 0,
+          infoHashes: chunk,
+        });
         const response = await this.#request(endpoint, ACTION_SCRAPE, template, options.signal);
-        if (response.action !== 'scrape') throw new Error('unreachable: reply action checked on receipt');
+        if (response.action !== 'scrape')
+          throw new Error('unreachable: reply action checked on receipt');
         if (response.entries.length > chunk.length) {
           throw new UdpTrackerError(
             'malformed-response',
@@ -189,14 +210,12 @@ export class UdpTrackerClient {
             { url },
           );
         }
-        return response.entries.map(
-          (entry, index): ScrapeFile => ({
-            infoHash: chunk[index]!,
-            complete: entry.seeders,
-            downloaded: entry.completed,
-            incomplete: entry.leechers,
-          }),
-        );
+        return response.entries.map((entry, index): ScrapeFile => ({
+          infoHash: chunk[index]!,
+          complete: entry.seeders,
+          downloaded: entry.completed,
+          incomplete: entry.leechers,
+        }));
       }),
     );
     return { files: results.flat() };
@@ -209,7 +228,9 @@ export class UdpTrackerClient {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     for (const pending of [...this.#pending.values()]) {
-      pending.reject(new UdpTrackerError('closed', 'the client was closed', { url: pending.endpoint.url }));
+      pending.reject(
+        new UdpTrackerError('closed', 'the client was closed', { url: pending.endpoint.url }),
+      );
     }
     this.#pending.clear();
     for (const shared of this.#connecting.values()) shared.controller.abort();
@@ -242,13 +263,20 @@ export class UdpTrackerClient {
         address = found.address;
         family = found.family === 6 ? 6 : 4;
       } catch (error) {
-        throw new UdpTrackerError('dns-failed', `cannot resolve ${parsed.host}`, { url, cause: error });
+        throw new UdpTrackerError('dns-failed', `cannot resolve ${parsed.host}`, {
+          url,
+          cause: error,
+        });
       }
       if (signal?.aborted) throw abortError(signal, url);
     }
     let socketType: 'udp4' | 'udp6' = family === 6 ? 'udp6' : 'udp4';
     if (this.#socketType === 'udp4' && family === 6) {
-      throw new UdpTrackerError('invalid-request', `an IPv6 tracker cannot be reached over a udp4 socket`, { url });
+      throw new UdpTrackerError(
+        'invalid-request',
+        `an IPv6 tracker cannot be reached over a udp4 socket`,
+        { url },
+      );
     }
     if (this.#socketType === 'udp6' && family === 4) {
       address = `::ffff:${address}`;
@@ -289,7 +317,8 @@ export class UdpTrackerClient {
         connection.expiresAt,
       ).catch((error: unknown) => {
         // The tracker may have forgotten us (restart); the next request connects afresh.
-        if (UdpTrackerError.isInstance(error) && error.code === 'tracker-error') this.#forget(endpoint, connection);
+        if (UdpTrackerError.isInstance(error) && error.code === 'tracker-error')
+          this.#forget(endpoint, connection);
         throw error;
       });
       if (response !== EXPIRED) return response;
@@ -318,14 +347,16 @@ export class UdpTrackerClient {
           { n: 0 },
           controller.signal,
           Number.POSITIVE_INFINITY,
-        ).then(
-          (response) => {
-            if (response === EXPIRED || response.action !== 'connect') throw new Error('unreachable: connect reply');
-            const connection = { id: response.connectionId, expiresAt: Date.now() + this.#connectionLifetime };
-            this.#connections.set(endpoint.key, connection);
-            return connection;
-          },
-        ),
+        ).then((response) => {
+          if (response === EXPIRED || response.action !== 'connect')
+            throw new Error('unreachable: connect reply');
+          const connection = {
+            id: response.connectionId,
+            expiresAt: Date.now() + this.#connectionLifetime,
+          };
+          this.#connections.set(endpoint.key, connection);
+          return connection;
+        }),
       };
       shared = created;
       this.#connecting.set(endpoint.key, created);
@@ -405,7 +436,10 @@ export class UdpTrackerClient {
           pending.reject(
             UdpTrackerError.isInstance(error)
               ? error
-              : new UdpTrackerError('socket-error', `cannot send to ${endpoint.url}`, { url: endpoint.url, cause: error }),
+              : new UdpTrackerError('socket-error', `cannot send to ${endpoint.url}`, {
+                  url: endpoint.url,
+                  cause: error,
+                }),
           );
         });
       };
@@ -422,9 +456,13 @@ export class UdpTrackerClient {
                     `${endpoint.url} answered, but never with our transaction id`,
                     { url: endpoint.url },
                   )
-                : new UdpTrackerError('timeout', `no answer from ${endpoint.url} after ${attempts.n} retransmissions`, {
-                    url: endpoint.url,
-                  }),
+                : new UdpTrackerError(
+                    'timeout',
+                    `no answer from ${endpoint.url} after ${attempts.n} retransmissions`,
+                    {
+                      url: endpoint.url,
+                    },
+                  ),
             );
             return;
           }
@@ -448,7 +486,9 @@ export class UdpTrackerClient {
     const state = this.#socket(endpoint.socketType);
     await state.ready;
     await new Promise<void>((resolve, reject) => {
-      state.socket.send(packet, endpoint.port, endpoint.address, (error) => (error ? reject(error) : resolve()));
+      state.socket.send(packet, endpoint.port, endpoint.address, (error) =>
+        error ? reject(error) : resolve(),
+      );
     });
   }
 
@@ -472,7 +512,12 @@ export class UdpTrackerClient {
       if (this.#sockets.get(type) === state) this.#sockets.delete(type);
       for (const pending of [...this.#pending.values()]) {
         if (pending.endpoint.socketType === type) {
-          pending.reject(new UdpTrackerError('socket-error', `${type} socket failed`, { url: pending.endpoint.url, cause: error }));
+          pending.reject(
+            new UdpTrackerError('socket-error', `${type} socket failed`, {
+              url: pending.endpoint.url,
+              cause: error,
+            }),
+          );
         }
       }
       try {
@@ -501,8 +546,15 @@ export class UdpTrackerClient {
     } catch (error) {
       pending.reject(
         UdpTrackerError.isInstance(error)
-          ? new UdpTrackerError(error.code, error.message, { url: pending.endpoint.url, offset: error.offset, cause: error })
-          : new UdpTrackerError('malformed-response', 'unreadable reply', { url: pending.endpoint.url, cause: error }),
+          ? new UdpTrackerError(error.code, error.message, {
+              url: pending.endpoint.url,
+              offset: error.offset,
+              cause: error,
+            })
+          : new UdpTrackerError('malformed-response', 'unreadable reply', {
+              url: pending.endpoint.url,
+              cause: error,
+            }),
       );
       return;
     }
@@ -515,13 +567,22 @@ export class UdpTrackerClient {
       );
       return;
     }
-    const actionCode = response.action === 'connect' ? ACTION_CONNECT : response.action === 'announce' ? ACTION_ANNOUNCE : ACTION_SCRAPE;
+    const actionCode =
+      response.action === 'connect'
+        ? ACTION_CONNECT
+        : response.action === 'announce'
+          ? ACTION_ANNOUNCE
+          : ACTION_SCRAPE;
     if (actionCode !== pending.expected) {
       pending.reject(
-        new UdpTrackerError('malformed-response', `expected action ${pending.expected} in the reply, got ${actionCode}`, {
-          url: pending.endpoint.url,
-          offset: 0,
-        }),
+        new UdpTrackerError(
+          'malformed-response',
+          `expected action ${pending.expected} in the reply, got ${actionCode}`,
+          {
+            url: pending.endpoint.url,
+            offset: 0,
+          },
+        ),
       );
       return;
     }
@@ -530,24 +591,21 @@ export class UdpTrackerClient {
 }
 
 function sameAddress(endpoint: Endpoint, remote: RemoteInfo): boolean {
-  return remote.port === endpoint.port && remote.address.toLowerCase() === endpoint.address.toLowerCase();
+  return (
+    remote.port === endpoint.port && remote.address.toLowerCase() === endpoint.address.toLowerCase()
+  );
 }
 
-async function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, url: string): Promise<T> {
+async function raceSignal<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  url: string,
+): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) throw abortError(signal, url);
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(abortError(signal, url));
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
+    promise.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
   });
 }

@@ -20,7 +20,9 @@ const infoHash = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
 const peerId = new TextEncoder().encode('-BT0001-abcdefghijkl');
 const connectionId = fromHex('0102030405060708');
 
-function announceRequest(overrides: Partial<AnnounceRequestPacket> = {}): Omit<AnnounceRequestPacket, 'action'> {
+function announceRequest(
+  overrides: Partial<AnnounceRequestPacket> = {},
+): Omit<AnnounceRequestPacket, 'action'> {
   return {
     connectionId,
     transactionId: 0xdeadbeef,
@@ -51,7 +53,9 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('connect', () => {
   it('writes the BEP 15 layout: protocol id, action 0, transaction id', () => {
     const bytes = encodeConnectRequest({ transactionId: 0x01020304 });
-    expect(Array.from(bytes)).toEqual([0, 0, 4, 0x17, 0x27, 0x10, 0x19, 0x80, 0, 0, 0, 0, 1, 2, 3, 4]);
+    expect(Array.from(bytes)).toEqual([
+      0, 0, 4, 0x17, 0x27, 0x10, 0x19, 0x80, 0, 0, 0, 0, 1, 2, 3, 4,
+    ]);
     expect(decodeRequest(bytes)).toEqual({ action: 'connect', transactionId: 0x01020304 });
   });
 
@@ -87,7 +91,10 @@ describe('announce', () => {
   it('round-trips every event and field', () => {
     for (const event of ['none', 'completed', 'started', 'stopped'] as const) {
       const packet = announceRequest({ event, ip: Uint8Array.from([10, 0, 0, 1]), numwant: 30 });
-      expect(decodeRequest(encodeAnnounceRequest(packet))).toEqual({ action: 'announce', ...packet });
+      expect(decodeRequest(encodeAnnounceRequest(packet))).toEqual({
+        action: 'announce',
+        ...packet,
+      });
     }
   });
 
@@ -103,7 +110,9 @@ describe('announce', () => {
 
   it('reads BEP 41 options with NOPs, unknown types and an end marker, and survives truncation', () => {
     const base = encodeAnnounceRequest(announceRequest());
-    const options = Uint8Array.from([1, 2, 3, 0x2f, 0x61, 0x62, 9, 1, 0xff, 2, 1, 0x63, 0, 2, 1, 0x64]);
+    const options = Uint8Array.from([
+      1, 2, 3, 0x2f, 0x61, 0x62, 9, 1, 0xff, 2, 1, 0x63, 0, 2, 1, 0x64,
+    ]);
     const bytes = new Uint8Array(base.length + options.length);
     bytes.set(base);
     bytes.set(options, base.length);
@@ -118,7 +127,10 @@ describe('announce', () => {
       { host: '2001:db8::1', port: 51413, family: 6 as const },
       { host: '198.51.100.7', port: 1, family: 4 as const },
     ];
-    const v4 = encodeAnnounceResponse({ transactionId: 3, interval: 1800, leechers: 4, seeders: 5, peers }, 4);
+    const v4 = encodeAnnounceResponse(
+      { transactionId: 3, interval: 1800, leechers: 4, seeders: 5, peers },
+      4,
+    );
     expect(v4.length).toBe(20 + 12);
     expect(decodeResponse(v4, 4)).toEqual({
       action: 'announce',
@@ -128,23 +140,44 @@ describe('announce', () => {
       seeders: 5,
       peers: [peers[0], peers[2]],
     });
-    const v6 = encodeAnnounceResponse({ transactionId: 3, interval: 60, leechers: 0, seeders: 1, peers }, 6);
+    const v6 = encodeAnnounceResponse(
+      { transactionId: 3, interval: 60, leechers: 0, seeders: 1, peers },
+      6,
+    );
     expect(v6.length).toBe(20 + 18);
     expect((decodeResponse(v6, 6) as { peers: unknown }).peers).toEqual([peers[1]]);
   });
 
   it('uses precomputed compact bytes when they fit the family', () => {
-    const peer = { host: '192.0.2.1', port: 1, family: 4 as const, compact: Uint8Array.from([1, 2, 3, 4, 0, 9]) };
-    const bytes = encodeAnnounceResponse({ transactionId: 1, interval: 1, leechers: 0, seeders: 0, peers: [peer] }, 4);
+    const peer = {
+      host: '192.0.2.1',
+      port: 1,
+      family: 4 as const,
+      compact: Uint8Array.from([1, 2, 3, 4, 0, 9]),
+    };
+    const bytes = encodeAnnounceResponse(
+      { transactionId: 1, interval: 1, leechers: 0, seeders: 0, peers: [peer] },
+      4,
+    );
     expect(Array.from(bytes.subarray(20))).toEqual([1, 2, 3, 4, 0, 9]);
   });
 
   it('refuses values the wire cannot carry', () => {
-    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ infoHash: new Uint8Array(19) })))).toBe('invalid-request');
-    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ port: 70000 })))).toBe('invalid-request');
-    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ left: -1 })))).toBe('invalid-request');
-    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ numwant: -2 })))).toBe('invalid-request');
-    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ transactionId: 2 ** 32 })))).toBe('invalid-request');
+    expect(
+      codeOf(() => encodeAnnounceRequest(announceRequest({ infoHash: new Uint8Array(19) }))),
+    ).toBe('invalid-request');
+    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ port: 70000 })))).toBe(
+      'invalid-request',
+    );
+    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ left: -1 })))).toBe(
+      'invalid-request',
+    );
+    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ numwant: -2 })))).toBe(
+      'invalid-request',
+    );
+    expect(codeOf(() => encodeAnnounceRequest(announceRequest({ transactionId: 2 ** 32 })))).toBe(
+      'invalid-request',
+    );
   });
 
   it('refuses short requests, unknown events and replies whose peers do not divide', () => {
@@ -154,7 +187,13 @@ describe('announce', () => {
     badEvent[83] = 4;
     expect(codeOf(() => decodeRequest(badEvent))).toBe('malformed-request');
     const reply = encodeAnnounceResponse(
-      { transactionId: 1, interval: 1, leechers: 0, seeders: 0, peers: [{ host: '1.2.3.4', port: 5, family: 4 }] },
+      {
+        transactionId: 1,
+        interval: 1,
+        leechers: 0,
+        seeders: 0,
+        peers: [{ host: '1.2.3.4', port: 5, family: 4 }],
+      },
       4,
     );
     expect(codeOf(() => decodeResponse(reply.subarray(0, 25), 4))).toBe('malformed-response');
@@ -168,7 +207,12 @@ describe('scrape', () => {
     const hashes = [infoHash, infoHash.map((b) => b + 100)];
     const request = encodeScrapeRequest({ connectionId, transactionId: 9, infoHashes: hashes });
     expect(request.length).toBe(16 + 40);
-    expect(decodeRequest(request)).toEqual({ action: 'scrape', connectionId, transactionId: 9, infoHashes: hashes });
+    expect(decodeRequest(request)).toEqual({
+      action: 'scrape',
+      connectionId,
+      transactionId: 9,
+      infoHashes: hashes,
+    });
     const entries = [
       { seeders: 1, completed: 2, leechers: 3 },
       { seeders: 4, completed: 5, leechers: 6 },
@@ -181,16 +225,23 @@ describe('scrape', () => {
   });
 
   it('refuses empty, ragged and oversized scrapes', () => {
-    expect(codeOf(() => encodeScrapeRequest({ connectionId, transactionId: 1, infoHashes: [] }))).toBe('invalid-request');
+    expect(
+      codeOf(() => encodeScrapeRequest({ connectionId, transactionId: 1, infoHashes: [] })),
+    ).toBe('invalid-request');
     const many = Array.from({ length: 75 }, () => infoHash);
-    expect(codeOf(() => encodeScrapeRequest({ connectionId, transactionId: 1, infoHashes: many }))).toBe('invalid-request');
+    expect(
+      codeOf(() => encodeScrapeRequest({ connectionId, transactionId: 1, infoHashes: many })),
+    ).toBe('invalid-request');
     const request = encodeScrapeRequest({ connectionId, transactionId: 1, infoHashes: [infoHash] });
     expect(codeOf(() => decodeRequest(request.subarray(0, 16)))).toBe('malformed-request');
     expect(codeOf(() => decodeRequest(request.subarray(0, 30)))).toBe('malformed-request');
     const oversized = new Uint8Array(16 + 75 * 20);
     oversized.set(request.subarray(0, 16));
     expect(codeOf(() => decodeRequest(oversized))).toBe('malformed-request');
-    const reply = encodeScrapeResponse({ transactionId: 1, entries: [{ seeders: 1, completed: 1, leechers: 1 }] });
+    const reply = encodeScrapeResponse({
+      transactionId: 1,
+      entries: [{ seeders: 1, completed: 1, leechers: 1 }],
+    });
     expect(codeOf(() => decodeResponse(reply.subarray(0, 15)))).toBe('malformed-response');
   });
 });
@@ -198,7 +249,11 @@ describe('scrape', () => {
 describe('error and headers', () => {
   it('round-trips an error message, dropping a trailing NUL', () => {
     const bytes = encodeErrorResponse({ transactionId: 5, message: 'torrent not registered ✓' });
-    expect(decodeResponse(bytes)).toEqual({ action: 'error', transactionId: 5, message: 'torrent not registered ✓' });
+    expect(decodeResponse(bytes)).toEqual({
+      action: 'error',
+      transactionId: 5,
+      message: 'torrent not registered ✓',
+    });
     const withNul = new Uint8Array(bytes.length + 1);
     withNul.set(bytes);
     expect(decodeResponse(withNul)).toMatchObject({ message: 'torrent not registered ✓' });
@@ -206,7 +261,10 @@ describe('error and headers', () => {
 
   it('peeks the action and transaction id of any reply of 8 bytes or more', () => {
     expect(peekHeader(new Uint8Array(7))).toBeUndefined();
-    expect(peekHeader(encodeErrorResponse({ transactionId: 42, message: '' }))).toEqual({ action: 3, transactionId: 42 });
+    expect(peekHeader(encodeErrorResponse({ transactionId: 42, message: '' }))).toEqual({
+      action: 3,
+      transactionId: 42,
+    });
   });
 
   it('refuses unknown actions both ways', () => {
@@ -222,15 +280,19 @@ describe('error and headers', () => {
 describe('properties', () => {
   it('any bytes decode to a packet or a typed error, never anything else', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(4 as const, 6 as const), (bytes, family) => {
-        for (const decode of [() => decodeRequest(bytes), () => decodeResponse(bytes, family)]) {
-          try {
-            decode();
-          } catch (error) {
-            if (!UdpTrackerError.isInstance(error)) throw error;
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom(4 as const, 6 as const),
+        (bytes, family) => {
+          for (const decode of [() => decodeRequest(bytes), () => decodeResponse(bytes, family)]) {
+            try {
+              decode();
+            } catch (error) {
+              if (!UdpTrackerError.isInstance(error)) throw error;
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -243,7 +305,12 @@ describe('properties', () => {
           downloaded: fc.maxSafeNat(),
           left: fc.maxSafeNat(),
           uploaded: fc.maxSafeNat(),
-          event: fc.constantFrom('none' as const, 'completed' as const, 'started' as const, 'stopped' as const),
+          event: fc.constantFrom(
+            'none' as const,
+            'completed' as const,
+            'started' as const,
+            'stopped' as const,
+          ),
           key: fc.nat({ max: 0xffffffff }),
           numwant: fc.integer({ min: -1, max: 0x7fffffff }),
           port: fc.nat({ max: 65535 }),
@@ -252,7 +319,10 @@ describe('properties', () => {
         (fields) => {
           const packet = announceRequest(fields);
           if (packet.urlData === undefined) delete packet.urlData;
-          expect(decodeRequest(encodeAnnounceRequest(packet))).toEqual({ action: 'announce', ...packet });
+          expect(decodeRequest(encodeAnnounceRequest(packet))).toEqual({
+            action: 'announce',
+            ...packet,
+          });
         },
       ),
       { numRuns: 300 },

@@ -38,7 +38,12 @@ const OPTION_END = 0;
 const OPTION_NOP = 1;
 const OPTION_URL_DATA = 2;
 
-const EVENT_CODES: Record<AnnounceEvent, number> = { none: 0, completed: 1, started: 2, stopped: 3 };
+const EVENT_CODES: Record<AnnounceEvent, number> = {
+  none: 0,
+  completed: 1,
+  started: 2,
+  stopped: 3,
+};
 const EVENTS: readonly AnnounceEvent[] = ['none', 'completed', 'started', 'stopped'];
 
 export interface ConnectRequestPacket {
@@ -109,10 +114,7 @@ export interface ErrorResponsePacket {
 
 export type UdpTrackerRequest = ConnectRequestPacket | AnnounceRequestPacket | ScrapeRequestPacket;
 export type UdpTrackerResponse =
-  | ConnectResponsePacket
-  | AnnounceResponsePacket
-  | ScrapeResponsePacket
-  | ErrorResponsePacket;
+  ConnectResponsePacket | AnnounceResponsePacket | ScrapeResponsePacket | ErrorResponsePacket;
 
 /** A peer to list, with its compact bytes when the caller already has them (the registry does). */
 export type EncodablePeer = PeerAddress & { readonly compact?: Uint8Array };
@@ -129,17 +131,20 @@ function invalid(message: string): never {
 }
 
 function checkU32(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) invalid(`${name} must be a 32-bit unsigned integer`);
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    invalid(`${name} must be a 32-bit unsigned integer`);
   return value;
 }
 
 function checkLength(bytes: Uint8Array, length: number, name: string): Uint8Array {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== length) invalid(`${name} must be ${length} bytes`);
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length)
+    invalid(`${name} must be ${length} bytes`);
   return bytes;
 }
 
 function setU64(data: DataView, offset: number, value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) invalid(`${name} must be a non-negative safe integer`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    invalid(`${name} must be a non-negative safe integer`);
   data.setUint32(offset, Math.floor(value / 0x1_0000_0000));
   data.setUint32(offset + 4, value >>> 0);
 }
@@ -204,7 +209,8 @@ export function encodeAnnounceRequest(packet: Omit<AnnounceRequestPacket, 'actio
     invalid('numwant must be -1 or a non-negative 32-bit integer');
   }
   data.setInt32(92, packet.numwant);
-  if (!Number.isInteger(packet.port) || packet.port < 0 || packet.port > 65535) invalid('port must be 0-65535');
+  if (!Number.isInteger(packet.port) || packet.port < 0 || packet.port > 65535)
+    invalid('port must be 0-65535');
   data.setUint16(96, packet.port);
   if (options) bytes.set(options, ANNOUNCE_REQUEST_LENGTH);
   return bytes;
@@ -217,7 +223,9 @@ export function encodeAnnounceRequest(packet: Omit<AnnounceRequestPacket, 'actio
  * reuses one buffer for every reply); otherwise a new array is returned.
  */
 export function encodeAnnounceResponse(
-  packet: Omit<AnnounceResponsePacket, 'action' | 'peers'> & { peers: readonly EncodablePeer[] | Uint8Array },
+  packet: Omit<AnnounceResponsePacket, 'action' | 'peers'> & {
+    peers: readonly EncodablePeer[] | Uint8Array;
+  },
   family: AddressFamily,
   target?: Uint8Array,
 ): Uint8Array {
@@ -225,14 +233,16 @@ export function encodeAnnounceResponse(
   const peers = packet.peers;
   let length: number;
   if (peers instanceof Uint8Array) {
-    if (peers.length % size !== 0) invalid(`compact IPv${family} peers come in ${size}-byte entries`);
+    if (peers.length % size !== 0)
+      invalid(`compact IPv${family} peers come in ${size}-byte entries`);
     length = ANNOUNCE_RESPONSE_HEADER_LENGTH + peers.length;
   } else {
     let count = 0;
     for (const peer of peers) if (peer.family === family) count++;
     length = ANNOUNCE_RESPONSE_HEADER_LENGTH + count * size;
   }
-  const bytes = target && target.length >= length ? target.subarray(0, length) : new Uint8Array(length);
+  const bytes =
+    target && target.length >= length ? target.subarray(0, length) : new Uint8Array(length);
   const data = view(bytes);
   data.setUint32(0, ACTION_ANNOUNCE);
   data.setUint32(4, checkU32(packet.transactionId, 'transactionId'));
@@ -255,13 +265,16 @@ export function encodeAnnounceResponse(
 
 export function encodeScrapeRequest(packet: Omit<ScrapeRequestPacket, 'action'>): Uint8Array {
   const count = packet.infoHashes.length;
-  if (count === 0 || count > MAX_SCRAPE_INFO_HASHES) invalid(`a scrape carries 1-${MAX_SCRAPE_INFO_HASHES} info-hashes`);
+  if (count === 0 || count > MAX_SCRAPE_INFO_HASHES)
+    invalid(`a scrape carries 1-${MAX_SCRAPE_INFO_HASHES} info-hashes`);
   const bytes = new Uint8Array(16 + count * 20);
   const data = view(bytes);
   bytes.set(checkLength(packet.connectionId, 8, 'connectionId'), 0);
   data.setUint32(8, ACTION_SCRAPE);
   data.setUint32(12, checkU32(packet.transactionId, 'transactionId'));
-  packet.infoHashes.forEach((infoHash, index) => bytes.set(checkLength(infoHash, 20, 'infoHash'), 16 + index * 20));
+  packet.infoHashes.forEach((infoHash, index) =>
+    bytes.set(checkLength(infoHash, 20, 'infoHash'), 16 + index * 20),
+  );
   return bytes;
 }
 
@@ -300,7 +313,9 @@ function malformedRequest(message: string, offset: number): never {
  * The action and transaction id every reply starts with, or undefined for a datagram shorter
  * than 8 bytes. Lets a client match a reply to its request before decoding the rest.
  */
-export function peekHeader(bytes: Uint8Array): { action: number; transactionId: number } | undefined {
+export function peekHeader(
+  bytes: Uint8Array,
+): { action: number; transactionId: number } | undefined {
   if (bytes.length < 8) return undefined;
   const data = view(bytes);
   return { action: data.getUint32(0), transactionId: data.getUint32(4) };
@@ -311,7 +326,8 @@ export function peekHeader(bytes: Uint8Array): { action: number; transactionId: 
  * (it picks the 6- or 18-byte peer size). Nothing returned refers to `bytes`. Throws `UdpTrackerError('malformed-response')` with an `offset`.
  */
 export function decodeResponse(bytes: Uint8Array, family: AddressFamily = 4): UdpTrackerResponse {
-  if (bytes.length < 8) malformedResponse(`a reply is at least 8 bytes, got ${bytes.length}`, bytes.length);
+  if (bytes.length < 8)
+    malformedResponse(`a reply is at least 8 bytes, got ${bytes.length}`, bytes.length);
   const data = view(bytes);
   const action = data.getUint32(0);
   const transactionId = data.getUint32(4);
@@ -324,7 +340,10 @@ export function decodeResponse(bytes: Uint8Array, family: AddressFamily = 4): Ud
     }
     case ACTION_ANNOUNCE: {
       if (bytes.length < ANNOUNCE_RESPONSE_HEADER_LENGTH) {
-        malformedResponse(`an announce reply is at least 20 bytes, got ${bytes.length}`, bytes.length);
+        malformedResponse(
+          `an announce reply is at least 20 bytes, got ${bytes.length}`,
+          bytes.length,
+        );
       }
       const size = family === 4 ? COMPACT_IPV4_LENGTH : COMPACT_IPV6_LENGTH;
       const peerBytes = bytes.length - ANNOUNCE_RESPONSE_HEADER_LENGTH;
@@ -350,11 +369,18 @@ export function decodeResponse(bytes: Uint8Array, family: AddressFamily = 4): Ud
     case ACTION_SCRAPE: {
       const entryBytes = bytes.length - 8;
       if (entryBytes % 12 !== 0) {
-        malformedResponse(`scrape reply entries are 12 bytes each; got ${entryBytes} bytes`, bytes.length - (entryBytes % 12));
+        malformedResponse(
+          `scrape reply entries are 12 bytes each; got ${entryBytes} bytes`,
+          bytes.length - (entryBytes % 12),
+        );
       }
       const entries: ScrapeEntry[] = [];
       for (let at = 8; at < bytes.length; at += 12) {
-        entries.push({ seeders: data.getUint32(at), completed: data.getUint32(at + 4), leechers: data.getUint32(at + 8) });
+        entries.push({
+          seeders: data.getUint32(at),
+          completed: data.getUint32(at + 4),
+          leechers: data.getUint32(at + 8),
+        });
       }
       return { action: 'scrape', transactionId, entries };
     }
@@ -362,7 +388,11 @@ export function decodeResponse(bytes: Uint8Array, family: AddressFamily = 4): Ud
       // Some trackers end the message with a NUL; it is not part of the words.
       let end = bytes.length;
       while (end > 8 && bytes[end - 1] === 0) end--;
-      return { action: 'error', transactionId, message: textDecoder.decode(bytes.subarray(8, end)) };
+      return {
+        action: 'error',
+        transactionId,
+        message: textDecoder.decode(bytes.subarray(8, end)),
+      };
     }
     default:
       return malformedResponse(`unknown action ${action}`, 0);
@@ -377,18 +407,23 @@ export function decodeResponse(bytes: Uint8Array, family: AddressFamily = 4): Ud
  * a truncated option list ends the options without failing the announce.
  */
 export function decodeRequest(bytes: Uint8Array): UdpTrackerRequest {
-  if (bytes.length < 16) malformedRequest(`a request is at least 16 bytes, got ${bytes.length}`, bytes.length);
+  if (bytes.length < 16)
+    malformedRequest(`a request is at least 16 bytes, got ${bytes.length}`, bytes.length);
   const data = view(bytes);
   const action = data.getUint32(8);
   const transactionId = data.getUint32(12);
   switch (action) {
     case ACTION_CONNECT: {
-      if (data.getBigUint64(0) !== PROTOCOL_ID) malformedRequest('a connect request starts with the protocol id 0x41727101980', 0);
+      if (data.getBigUint64(0) !== PROTOCOL_ID)
+        malformedRequest('a connect request starts with the protocol id 0x41727101980', 0);
       return { action: 'connect', transactionId };
     }
     case ACTION_ANNOUNCE: {
       if (bytes.length < ANNOUNCE_REQUEST_LENGTH) {
-        malformedRequest(`an announce request is at least 98 bytes, got ${bytes.length}`, bytes.length);
+        malformedRequest(
+          `an announce request is at least 98 bytes, got ${bytes.length}`,
+          bytes.length,
+        );
       }
       const eventCode = data.getUint32(80);
       const event = EVENTS[eventCode];
@@ -415,11 +450,17 @@ export function decodeRequest(bytes: Uint8Array): UdpTrackerRequest {
     case ACTION_SCRAPE: {
       const hashBytes = bytes.length - 16;
       if (hashBytes === 0 || hashBytes % 20 !== 0) {
-        malformedRequest(`a scrape request carries 20-byte info-hashes; got ${hashBytes} bytes`, 16);
+        malformedRequest(
+          `a scrape request carries 20-byte info-hashes; got ${hashBytes} bytes`,
+          16,
+        );
       }
       const count = hashBytes / 20;
       if (count > MAX_SCRAPE_INFO_HASHES) {
-        malformedRequest(`a scrape request carries at most ${MAX_SCRAPE_INFO_HASHES} info-hashes, got ${count}`, 16);
+        malformedRequest(
+          `a scrape request carries at most ${MAX_SCRAPE_INFO_HASHES} info-hashes, got ${count}`,
+          16,
+        );
       }
       const infoHashes: Uint8Array[] = [];
       for (let at = 16; at < bytes.length; at += 20) infoHashes.push(bytes.subarray(at, at + 20));

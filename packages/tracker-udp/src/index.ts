@@ -44,7 +44,11 @@ export type {
 export { UdpTrackerError } from './errors.js';
 export type { UdpTrackerErrorCode, UdpTrackerErrorOptions } from './errors.js';
 export { UdpTrackerServer } from './server.js';
-export type { UdpTrackerServerAddress, UdpTrackerServerOptions, UdpTrackerServerStats } from './server.js';
+export type {
+  UdpTrackerServerAddress,
+  UdpTrackerServerOptions,
+  UdpTrackerServerStats,
+} from './server.js';
 export { SwarmRegistry, SwarmRegistryError } from './swarm-registry.js';
 export type {
   SwarmAnnounce,

@@ -101,14 +101,15 @@ export class UdpTrackerServer {
 
   /** Binds `host:port` (port 0: any free port). `::` listens on IPv6 and IPv4 both. */
   async listen(port = 0, host = '127.0.0.1'): Promise<UdpTrackerServerAddress> {
-    if (this.#socket) throw new UdpTrackerError('invalid-request', 'the server is already listening');
+    if (this.#socket)
+      throw new UdpTrackerError('invalid-request', 'the server is already listening');
     const family: AddressFamily = host.includes(':') ? 6 : 4;
     const socket = createSocket({
       type: family === 6 ? 'udp6' : 'udp4',
       ipv6Only: false,
       // Replies only ever go to a datagram's source, an IP literal: skip the resolver (and the
       // tick it costs per reply).
-      lookup: literalLookup as unknown as typeof import('node:dns').lookup,
+      lookup: literalLookup,
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -125,7 +126,9 @@ export class UdpTrackerServer {
     // Errors on an unconnected UDP socket after bind are per-datagram (e.g. a send to an
     // unroutable address); they must not take the tracker down.
     socket.on('error', () => undefined);
-    socket.on('message', (message: Buffer, remote: RemoteInfo) => this.#receive(socket, message, remote));
+    socket.on('message', (message: Buffer, remote: RemoteInfo) =>
+      this.#receive(socket, message, remote),
+    );
     this.#socket = socket;
     this.#pruneTimer = setInterval(() => this.registry.prune(), this.#pruneInterval * 1000);
     this.#pruneTimer.unref();
@@ -187,7 +190,11 @@ export class UdpTrackerServer {
         this.#counters.connects++;
         const id = new Uint8Array(8);
         this.#ids.mint(remote.address, remote.port, id, 0);
-        socket.send(encodeConnectResponse({ transactionId, connectionId: id }), remote.port, remote.address);
+        socket.send(
+          encodeConnectResponse({ transactionId, connectionId: id }),
+          remote.port,
+          remote.address,
+        );
         return;
       }
       case 'announce':
@@ -207,7 +214,12 @@ export class UdpTrackerServer {
     }
     this.#counters.announces++;
     if (request.port === 0) {
-      this.#error(socket, remote, request.transactionId, 'announce port 0 is not a port peers can reach');
+      this.#error(
+        socket,
+        remote,
+        request.transactionId,
+        'announce port 0 is not a port peers can reach',
+      );
       return;
     }
     if (!this.registry.isAllowed(request.infoHash)) {
@@ -257,7 +269,11 @@ export class UdpTrackerServer {
     const files = this.registry.scrape(request.infoHashes);
     const reply = encodeScrapeResponse({
       transactionId: request.transactionId,
-      entries: files.map((file) => ({ seeders: file.complete, completed: file.downloaded, leechers: file.incomplete })),
+      entries: files.map((file) => ({
+        seeders: file.complete,
+        completed: file.downloaded,
+        leechers: file.incomplete,
+      })),
     });
     socket.send(reply, remote.port, remote.address);
   }
@@ -280,10 +296,11 @@ export class UdpTrackerServer {
   }
 }
 
+/** dgram's resolver hook, for IP literals only: answers at once, in the caller's tick. */
 function literalLookup(
   address: string,
-  family: number,
-  callback: (error: Error | null, address: string, family: number) => void,
+  family: unknown,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
-  callback(null, address, family);
+  callback(null, address, typeof family === 'number' ? family : address.includes(':') ? 6 : 4);
 }

@@ -1,14 +1,21 @@
 import { decodeCompactPeers, type TrackerPeer } from '@bt/primitives';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type SwarmAnnounce, SwarmRegistry, SwarmRegistryError, type SwarmRegistryOptions } from './swarm-registry.js';
+import {
+  type SwarmAnnounce,
+  SwarmRegistry,
+  SwarmRegistryError,
+  type SwarmRegistryOptions,
+} from './swarm-registry.js';
 
 function hash(n: number): Uint8Array {
   return new Uint8Array(20).fill(n);
 }
 
 function id(n: number): Uint8Array {
-  return new Uint8Array(20).fill(100 + (n % 100)).map((byte, i) => (i < 4 ? (n >> (i * 8)) & 0xff : byte));
+  return new Uint8Array(20)
+    .fill(100 + (n % 100))
+    .map((byte, i) => (i < 4 ? (n >> (i * 8)) & 0xff : byte));
 }
 
 function peer(n: number, family: 4 | 6 = 4): TrackerPeer {
@@ -30,7 +37,13 @@ const ports = (peers: readonly TrackerPeer[]) => peers.map((p) => p.host).sort()
 describe('SwarmRegistry', () => {
   it('lists the other peers, never the announcer, with counts', () => {
     const { announce } = setup();
-    expect(announce(1)).toMatchObject({ peers: [], complete: 0, incomplete: 1, downloaded: 0, interval: 100 });
+    expect(announce(1)).toMatchObject({
+      peers: [],
+      complete: 0,
+      incomplete: 1,
+      downloaded: 0,
+      interval: 100,
+    });
     announce(2, { left: 0 });
     const third = announce(3);
     expect(ports(third.peers)).toEqual(['10.0.0.1', '10.0.0.2']);
@@ -48,15 +61,26 @@ describe('SwarmRegistry', () => {
   it('moves a peer between seeders and leechers and counts completed once', () => {
     const { announce } = setup();
     announce(1, { event: 'started' });
-    expect(announce(1, { left: 0, event: 'completed' })).toMatchObject({ complete: 1, incomplete: 0, downloaded: 1 });
-    expect(announce(1, { left: 0, event: 'completed' })).toMatchObject({ complete: 1, downloaded: 1 });
+    expect(announce(1, { left: 0, event: 'completed' })).toMatchObject({
+      complete: 1,
+      incomplete: 0,
+      downloaded: 1,
+    });
+    expect(announce(1, { left: 0, event: 'completed' })).toMatchObject({
+      complete: 1,
+      downloaded: 1,
+    });
   });
 
   it('removes a peer on stopped and answers it with no peers', () => {
     const { announce, registry } = setup();
     announce(1);
     announce(2);
-    expect(announce(2, { event: 'stopped' })).toMatchObject({ peers: [], complete: 0, incomplete: 1 });
+    expect(announce(2, { event: 'stopped' })).toMatchObject({
+      peers: [],
+      complete: 0,
+      incomplete: 1,
+    });
     expect(registry.stats().peers).toBe(1);
     expect(announce(3).peers.map((p) => p.host)).toEqual(['10.0.0.1']);
   });
@@ -70,7 +94,11 @@ describe('SwarmRegistry', () => {
     announce(1);
     announce(1, { peer: { ...peer(1), host: '10.1.1.1', port: 999 } });
     expect(registry.stats().peers).toBe(2);
-    expect(announce(2).peers.map((p) => `${p.host}:${p.port}`).sort()).toEqual(['10.1.1.1:999', '10.9.9.9:1']);
+    expect(
+      announce(2)
+        .peers.map((p) => `${p.host}:${p.port}`)
+        .sort(),
+    ).toEqual(['10.1.1.1:999', '10.9.9.9:1']);
   });
 
   it('expires peers after twice the interval, and prune drops idle torrents', () => {
@@ -128,16 +156,21 @@ describe('SwarmRegistry', () => {
     registry.announce({ infoHash: hash(2), peer: peer(1), left: 1 });
     registry.announce({ infoHash: hash(1), peer: peer(2), left: 1 });
     registry.announce({ infoHash: hash(3), peer: peer(1), left: 1 });
-    expect(registry.scrape([hash(1), hash(2), hash(3)]).map((f) => f.incomplete)).toEqual([2, 0, 1]);
+    expect(registry.scrape([hash(1), hash(2), hash(3)]).map((f) => f.incomplete)).toEqual([
+      2, 0, 1,
+    ]);
     expect(registry.stats()).toMatchObject({ torrents: 2, peers: 3, evictedTorrents: 1 });
   });
 
   it('holds the total number of peers under maxPeers across torrents', () => {
     const { registry } = setup({ maxPeers: 10 });
-    for (let n = 0; n < 100; n++) registry.announce({ infoHash: hash(n % 7), peer: peer(n), left: 1 });
+    for (let n = 0; n < 100; n++)
+      registry.announce({ infoHash: hash(n % 7), peer: peer(n), left: 1 });
     const stats = registry.stats();
     expect(stats.peers).toBe(10);
-    const counted = registry.scrape(Array.from({ length: 7 }, (_, i) => hash(i))).reduce((sum, f) => sum + f.incomplete, 0);
+    const counted = registry
+      .scrape(Array.from({ length: 7 }, (_, i) => hash(i)))
+      .reduce((sum, f) => sum + f.incomplete, 0);
     expect(counted).toBe(10);
   });
 
@@ -159,7 +192,11 @@ describe('SwarmRegistry', () => {
     expect(() => listed.announce({ infoHash: hash(2), peer: peer(1), left: 0 })).toThrowError(
       expect.objectContaining({ code: 'torrent-not-allowed' }),
     );
-    expect(listed.scrape([hash(2)])[0]).toMatchObject({ complete: 0, incomplete: 0, downloaded: 0 });
+    expect(listed.scrape([hash(2)])[0]).toMatchObject({
+      complete: 0,
+      incomplete: 0,
+      downloaded: 0,
+    });
     const predicate = new SwarmRegistry({ allowList: (infoHash) => infoHash[0] === 7 });
     expect(predicate.isAllowed(hash(7))).toBe(true);
     expect(predicate.isAllowed(hash(8))).toBe(false);
@@ -185,7 +222,8 @@ describe('SwarmRegistry', () => {
     const { announce } = setup({ maxPeersPerTorrent: 1000 });
     for (let n = 1; n <= 200; n++) announce(n);
     const seen = new Set<string>();
-    for (let round = 0; round < 50; round++) for (const p of announce(201, { numwant: 10 }).peers) seen.add(p.host);
+    for (let round = 0; round < 50; round++)
+      for (const p of announce(201, { numwant: 10 }).peers) seen.add(p.host);
     // 50 samples of 10 from 200, from random starting points: far more than one window.
     expect(seen.size).toBeGreaterThan(100);
   });
@@ -194,24 +232,58 @@ describe('SwarmRegistry', () => {
     const { registry } = setup();
     registry.announce({ infoHash: hash(1), peer: peer(1, 4), left: 1 });
     registry.announce({ infoHash: hash(1), peer: peer(2, 6), left: 0 });
-    registry.announce({ infoHash: hash(1), peer: { host: 'peer.example', port: 7, family: 4 }, left: 1 });
-    const v4 = registry.announce({ infoHash: hash(1), peer: peer(3, 4), left: 1, family: 4, compact: true });
+    registry.announce({
+      infoHash: hash(1),
+      peer: { host: 'peer.example', port: 7, family: 4 },
+      left: 1,
+    });
+    const v4 = registry.announce({
+      infoHash: hash(1),
+      peer: peer(3, 4),
+      left: 1,
+      family: 4,
+      compact: true,
+    });
     expect(v4.peers).toEqual([]);
-    expect(decodeCompactPeers(v4.compactPeers!, 4)).toEqual([{ host: '10.0.0.1', port: 6881, family: 4 }]);
-    const v6 = registry.announce({ infoHash: hash(1), peer: peer(4, 6), left: 1, family: 6, compact: true });
-    expect(decodeCompactPeers(v6.compactPeers!, 6)).toEqual([{ host: '2001:db8::2', port: 6881, family: 6 }]);
+    expect(decodeCompactPeers(v4.compactPeers!, 4)).toEqual([
+      { host: '10.0.0.1', port: 6881, family: 4 },
+    ]);
+    const v6 = registry.announce({
+      infoHash: hash(1),
+      peer: peer(4, 6),
+      left: 1,
+      family: 6,
+      compact: true,
+    });
+    expect(decodeCompactPeers(v6.compactPeers!, 6)).toEqual([
+      { host: '2001:db8::2', port: 6881, family: 6 },
+    ]);
     // Host names have no compact form, but are listed as objects.
     const objects = registry.announce({ infoHash: hash(1), peer: peer(5, 4), left: 1, family: 4 });
-    expect(objects.peers.map((p) => p.host).sort()).toEqual(['10.0.0.1', '10.0.0.3', 'peer.example']);
+    expect(objects.peers.map((p) => p.host).sort()).toEqual([
+      '10.0.0.1',
+      '10.0.0.3',
+      'peer.example',
+    ]);
     expect(objects.peers.find((p) => p.host === '10.0.0.1')!.peerId).toEqual(id(1));
     expect(objects.peers.find((p) => p.host === 'peer.example')!.peerId).toBeUndefined();
-    expect(registry.announce({ ...{ infoHash: hash(1), peer: peer(3, 4), left: 1 }, event: 'stopped', family: 4, compact: true }).compactPeers).toHaveLength(0);
+    expect(
+      registry.announce({
+        ...{ infoHash: hash(1), peer: peer(3, 4), left: 1 },
+        event: 'stopped',
+        family: 4,
+        compact: true,
+      }).compactPeers,
+    ).toHaveLength(0);
   });
 
   it('samples distinct peers, never the announcer, as many as asked or available (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ seeder: fc.boolean(), v6: fc.boolean() }), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.record({ seeder: fc.boolean(), v6: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 60,
+        }),
         fc.nat({ max: 59 }),
         fc.nat({ max: 80 }),
         fc.boolean(),
@@ -219,7 +291,11 @@ describe('SwarmRegistry', () => {
         (swarm, selfIndex, numwant, compact, family) => {
           const registry = new SwarmRegistry({ numwantCap: 100 });
           swarm.forEach((member, n) =>
-            registry.announce({ infoHash: hash(1), peer: peer(n + 1, member.v6 ? 6 : 4), left: member.seeder ? 0 : 1 }),
+            registry.announce({
+              infoHash: hash(1),
+              peer: peer(n + 1, member.v6 ? 6 : 4),
+              left: member.seeder ? 0 : 1,
+            }),
           );
           const self = selfIndex % swarm.length;
           const me = swarm[self]!;

@@ -175,7 +175,8 @@ class Pool {
     if (last === entry) return;
     this.entries[entry.index] = last;
     const width = this.width;
-    if (width > 0) this.bytes.copyWithin(entry.index * width, last.index * width, last.index * width + width);
+    if (width > 0)
+      this.bytes.copyWithin(entry.index * width, last.index * width, last.index * width + width);
     last.index = entry.index;
   }
 }
@@ -210,7 +211,8 @@ const ADDRESS_KEY_PREFIX = '\u0100';
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive number, got ${value}`);
   return value;
 }
 
@@ -266,9 +268,13 @@ export class SwarmRegistry {
    */
   announce(request: SwarmAnnounce): SwarmAnnounceResult {
     const { infoHash, peer } = request;
-    if (infoHash.length !== 20) throw new SwarmRegistryError('invalid-info-hash', 'an info-hash is 20 bytes');
+    if (infoHash.length !== 20)
+      throw new SwarmRegistryError('invalid-info-hash', 'an info-hash is 20 bytes');
     if (!this.isAllowed(infoHash)) {
-      throw new SwarmRegistryError('torrent-not-allowed', 'this tracker does not track that torrent');
+      throw new SwarmRegistryError(
+        'torrent-not-allowed',
+        'this tracker does not track that torrent',
+      );
     }
     const now = this.#now();
     const torrentKey = binaryKey(infoHash);
@@ -291,12 +297,18 @@ export class SwarmRegistry {
     torrent.lastActivity = now;
     this.#torrents.set(torrentKey, torrent);
 
-    const peerKey = peer.peerId ? binaryKey(peer.peerId) : `${ADDRESS_KEY_PREFIX}${peer.host}:${peer.port}`;
+    const peerKey = peer.peerId
+      ? binaryKey(peer.peerId)
+      : `${ADDRESS_KEY_PREFIX}${peer.host}:${peer.port}`;
     let entry = torrent.peers.get(peerKey);
     const event = request.event ?? 'none';
     if (event === 'stopped') {
       if (entry) this.#removePeer(torrent, entry);
-      return this.#result(torrent, [], request.compact && request.family ? new Uint8Array(0) : undefined);
+      return this.#result(
+        torrent,
+        [],
+        request.compact && request.family ? new Uint8Array(0) : undefined,
+      );
     }
     if (event === 'completed' && (!entry || !entry.seeder)) torrent.downloaded++;
     const seeder = request.left === 0;
@@ -304,7 +316,12 @@ export class SwarmRegistry {
       torrent.peers.delete(peerKey);
       torrent.peers.set(peerKey, entry);
       entry.lastSeen = now;
-      if (entry.host !== peer.host || entry.port !== peer.port || entry.family !== peer.family || entry.seeder !== seeder) {
+      if (
+        entry.host !== peer.host ||
+        entry.port !== peer.port ||
+        entry.family !== peer.family ||
+        entry.seeder !== seeder
+      ) {
         // Moved or changed state: re-file it (its compact bytes change with its address).
         this.#leavePool(torrent, entry);
         entry.host = peer.host;
@@ -333,10 +350,15 @@ export class SwarmRegistry {
       this.#peerCount++;
     }
 
-    const wanted = request.numwant === undefined || request.numwant < 0 ? this.defaultNumwant : request.numwant;
+    const wanted =
+      request.numwant === undefined || request.numwant < 0 ? this.defaultNumwant : request.numwant;
     const numwant = Math.max(0, Math.min(Math.floor(wanted), this.numwantCap));
     if (request.compact && request.family) {
-      return this.#result(torrent, [], this.#sampleCompact(torrent, entry, numwant, request.family));
+      return this.#result(
+        torrent,
+        [],
+        this.#sampleCompact(torrent, entry, numwant, request.family),
+      );
     }
     return this.#result(torrent, this.#sample(torrent, entry, numwant, request.family), undefined);
   }
@@ -382,7 +404,11 @@ export class SwarmRegistry {
     };
   }
 
-  #result(torrent: Torrent, peers: SwarmPeer[], compactPeers: Uint8Array | undefined): SwarmAnnounceResult {
+  #result(
+    torrent: Torrent,
+    peers: SwarmPeer[],
+    compactPeers: Uint8Array | undefined,
+  ): SwarmAnnounceResult {
     const result: SwarmAnnounceResult = {
       peers,
       complete: torrent.seeders,
@@ -395,7 +421,12 @@ export class SwarmRegistry {
   }
 
   /** The pools an announcer may be shown: its family (or all), and leechers only for a seeder. */
-  #candidatePools(torrent: Torrent, self: PeerEntry, family: AddressFamily | undefined, compact: boolean): Pool[] {
+  #candidatePools(
+    torrent: Torrent,
+    self: PeerEntry,
+    family: AddressFamily | undefined,
+    compact: boolean,
+  ): Pool[] {
     const pools: Pool[] = [];
     for (let p = 0; p < POOLS; p++) {
       if (compact && p >= NAMED) continue;
@@ -412,7 +443,12 @@ export class SwarmRegistry {
    * Walks the chosen pools as one list from a random start, calling `take(pool, from, to)` for
    * runs of entries that skip `self`, until `numwant` are taken or the list is exhausted.
    */
-  #walk(pools: Pool[], self: PeerEntry, numwant: number, take: (pool: Pool, from: number, to: number) => void): void {
+  #walk(
+    pools: Pool[],
+    self: PeerEntry,
+    numwant: number,
+    take: (pool: Pool, from: number, to: number) => void,
+  ): void {
     let total = 0;
     for (const pool of pools) total += pool.entries.length;
     if (total === 0 || numwant === 0) return;
@@ -444,19 +480,34 @@ export class SwarmRegistry {
     }
   }
 
-  #sample(torrent: Torrent, self: PeerEntry, numwant: number, family: AddressFamily | undefined): SwarmPeer[] {
+  #sample(
+    torrent: Torrent,
+    self: PeerEntry,
+    numwant: number,
+    family: AddressFamily | undefined,
+  ): SwarmPeer[] {
     const peers: SwarmPeer[] = [];
-    this.#walk(this.#candidatePools(torrent, self, family, false), self, numwant, (pool, from, to) => {
-      for (let i = from; i < to; i++) {
-        const entry = pool.entries[i]!;
-        entry.listed ??= new StoredPeer(entry);
-        peers.push(entry.listed);
-      }
-    });
+    this.#walk(
+      this.#candidatePools(torrent, self, family, false),
+      self,
+      numwant,
+      (pool, from, to) => {
+        for (let i = from; i < to; i++) {
+          const entry = pool.entries[i]!;
+          entry.listed ??= new StoredPeer(entry);
+          peers.push(entry.listed);
+        }
+      },
+    );
     return peers;
   }
 
-  #sampleCompact(torrent: Torrent, self: PeerEntry, numwant: number, family: AddressFamily): Uint8Array {
+  #sampleCompact(
+    torrent: Torrent,
+    self: PeerEntry,
+    numwant: number,
+    family: AddressFamily,
+  ): Uint8Array {
     const pools = this.#candidatePools(torrent, self, family, true);
     let available = 0;
     for (const pool of pools) available += pool.entries.length;

@@ -18,14 +18,25 @@ export function parseUdpTrackerUrl(url: string): UdpTrackerUrl {
   try {
     parsed = new URL(url);
   } catch (error) {
-    throw new UdpTrackerError('invalid-url', `not a URL: ${JSON.stringify(url.slice(0, 200))}`, { url, cause: error });
+    throw new UdpTrackerError('invalid-url', `not a URL: ${JSON.stringify(url.slice(0, 200))}`, {
+      url,
+      cause: error,
+    });
   }
   if (parsed.protocol !== 'udp:') {
-    throw new UdpTrackerError('invalid-url', `a UDP tracker URL starts with udp://, got ${parsed.protocol}//`, { url });
+    throw new UdpTrackerError(
+      'invalid-url',
+      `a UDP tracker URL starts with udp://, got ${parsed.protocol}//`,
+      { url },
+    );
   }
   const port = Number(parsed.port);
   if (!parsed.port || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UdpTrackerError('invalid-url', `a UDP tracker URL needs a port (udp://host:port), got ${JSON.stringify(url)}`, { url });
+    throw new UdpTrackerError(
+      'invalid-url',
+      `a UDP tracker URL needs a port (udp://host:port), got ${JSON.stringify(url)}`,
+      { url },
+    );
   }
   let host = parsed.hostname;
   if (!host) throw new UdpTrackerError('invalid-url', `no host in ${JSON.stringify(url)}`, { url });

@@ -60,7 +60,15 @@ describe.skipIf(!aria2c || !mktorrent)('aria2c against our server', () => {
     const content = randomBytes(300_000);
     await writeFile(join(seedDir, 'payload.bin'), content);
     const torrent = join(seedDir, 'payload.torrent');
-    const made = startProcess(mktorrent!, ['-a', announce, '-l', '15', '-o', torrent, join(seedDir, 'payload.bin')]);
+    const made = startProcess(mktorrent!, [
+      '-a',
+      announce,
+      '-l',
+      '15',
+      '-o',
+      torrent,
+      join(seedDir, 'payload.bin'),
+    ]);
     expect(await made.exited).toBe(0);
 
     const seeder = startProcess(
@@ -68,7 +76,10 @@ describe.skipIf(!aria2c || !mktorrent)('aria2c against our server', () => {
       await aria2Args(seedDir, torrent, ['--check-integrity=true', '--seed-ratio=0.0']),
       { label: 'aria2c seeder' },
     );
-    await waitFor(() => server.stats().seeders === 1, { timeoutMs: 20_000, what: 'the aria2c seeder to announce' });
+    await waitFor(() => server.stats().seeders === 1, {
+      timeoutMs: 20_000,
+      what: 'the aria2c seeder to announce',
+    });
 
     const leecher = startProcess(aria2c!, await aria2Args(leechDir, torrent, ['--seed-time=0']), {
       label: 'aria2c leecher',

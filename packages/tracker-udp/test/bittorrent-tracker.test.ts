@@ -12,7 +12,12 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-const peer = (infoHash: Uint8Array, port: number, left: number, event: AnnounceRequest['event'] = 'started'): AnnounceRequest => ({
+const peer = (
+  infoHash: Uint8Array,
+  port: number,
+  left: number,
+  event: AnnounceRequest['event'] = 'started',
+): AnnounceRequest => ({
   infoHash,
   peerId: generatePeerId(),
   port,
@@ -26,7 +31,9 @@ async function theirServer(): Promise<string> {
   const server = new Server({ udp: true, http: false, ws: false, stats: false });
   server.on('error', () => undefined);
   server.on('warning', () => undefined);
-  await new Promise<void>((resolve) => server.listen({ udp: 0 }, { udp: '127.0.0.1', udp6: '::1' }, () => resolve()));
+  await new Promise<void>((resolve) =>
+    server.listen({ udp: 0 }, { udp: '127.0.0.1', udp6: '::1' }, () => resolve()),
+  );
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return `udp://127.0.0.1:${server.udp4.address().port}/announce`;
 }
@@ -53,7 +60,10 @@ describe('our client against the bittorrent-tracker server', () => {
       downloaded: before!.downloaded + 1,
     });
     await client.announce(url, { ...seeder, event: 'stopped' });
-    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({ complete: 1, incomplete: 0 });
+    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({
+      complete: 1,
+      incomplete: 0,
+    });
   });
 
   it('runs many announces at once over one socket', async () => {
@@ -61,7 +71,9 @@ describe('our client against the bittorrent-tracker server', () => {
     const client = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 3 });
     cleanups.push(() => client.close());
     const infoHash = randomBytes(20);
-    await Promise.all(Array.from({ length: 40 }, (_, i) => client.announce(url, peer(infoHash, 8100 + i, 1))));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.announce(url, peer(infoHash, 8100 + i, 1))),
+    );
     expect((await client.scrape(url, [infoHash])).files[0]!.incomplete).toBe(40);
   });
 });
@@ -72,7 +84,12 @@ interface UpdateEvent {
 }
 
 function theirClient(url: string, infoHash: Uint8Array, port: number) {
-  const client = new Client({ infoHash: toHex(infoHash), peerId: toHex(generatePeerId()), announce: [url], port });
+  const client = new Client({
+    infoHash: toHex(infoHash),
+    peerId: toHex(generatePeerId()),
+    announce: [url],
+    port,
+  });
   const peers: string[] = [];
   const updates: UpdateEvent[] = [];
   const errors: Error[] = [];
@@ -85,7 +102,8 @@ function theirClient(url: string, infoHash: Uint8Array, port: number) {
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 1000 && !check(); i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   if (!check()) throw new Error(`timed out waiting for ${what}`);
 }
 

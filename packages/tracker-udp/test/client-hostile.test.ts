@@ -33,7 +33,10 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-async function fake(handle: Parameters<typeof startFakeTracker>[0], host?: string): Promise<FakeTracker> {
+async function fake(
+  handle: Parameters<typeof startFakeTracker>[0],
+  host?: string,
+): Promise<FakeTracker> {
   const tracker = await startFakeTracker(handle, host);
   cleanups.push(() => tracker.close());
   return tracker;
@@ -58,11 +61,18 @@ async function failure(promise: Promise<unknown>): Promise<UdpTrackerError> {
 const connectionId = Uint8Array.from([9, 9, 9, 9, 1, 2, 3, 4]);
 
 /** Answers connects properly; hands announces and scrapes to `onAction`. */
-function connecting(onAction: (packet: ReturnType<typeof decodeRequest>, reply: (bytes: Uint8Array) => void) => void) {
-  return (message: Uint8Array, remote: Parameters<FakeTracker['reply']>[1], tracker: FakeTracker) => {
+function connecting(
+  onAction: (packet: ReturnType<typeof decodeRequest>, reply: (bytes: Uint8Array) => void) => void,
+) {
+  return (
+    message: Uint8Array,
+    remote: Parameters<FakeTracker['reply']>[1],
+    tracker: FakeTracker,
+  ) => {
     const packet = decodeRequest(message);
     const reply = (bytes: Uint8Array) => tracker.reply(bytes, remote);
-    if (packet.action === 'connect') reply(encodeConnectResponse({ transactionId: packet.transactionId, connectionId }));
+    if (packet.action === 'connect')
+      reply(encodeConnectResponse({ transactionId: packet.transactionId, connectionId }));
     else onAction(packet, reply);
   };
 }
@@ -74,7 +84,9 @@ describe('client against hostile trackers', () => {
     expect(error.code).toBe('timeout');
     expect(error.url).toBe(tracker.url);
     expect(tracker.received).toHaveLength(4); // the first send and three retransmissions
-    expect(tracker.received.every((packet) => decodeRequest(packet).action === 'connect')).toBe(true);
+    expect(tracker.received.every((packet) => decodeRequest(packet).action === 'connect')).toBe(
+      true,
+    );
   });
 
   it('resends the same datagram, so a late reply to an earlier copy still counts', async () => {
@@ -87,7 +99,10 @@ describe('client against hostile trackers', () => {
   it('reports transaction-mismatch when the tracker only answers with foreign transaction ids', async () => {
     const tracker = await fake((message, remote, self) => {
       const packet = decodeRequest(message);
-      self.reply(encodeConnectResponse({ transactionId: (packet.transactionId + 1) >>> 0, connectionId }), remote);
+      self.reply(
+        encodeConnectResponse({ transactionId: (packet.transactionId + 1) >>> 0, connectionId }),
+        remote,
+      );
     });
     const error = await failure(client().announce(tracker.url, request()));
     expect(error.code).toBe('transaction-mismatch');
@@ -99,7 +114,11 @@ describe('client against hostile trackers', () => {
     cleanups.push(() => new Promise((resolve) => spoofer.close(() => resolve())));
     const tracker = await fake((message, remote) => {
       const packet = decodeRequest(message);
-      spoofer.send(encodeConnectResponse({ transactionId: packet.transactionId, connectionId }), remote.port, remote.address);
+      spoofer.send(
+        encodeConnectResponse({ transactionId: packet.transactionId, connectionId }),
+        remote.port,
+        remote.address,
+      );
     });
     const error = await failure(client().announce(tracker.url, request()));
     expect(error.code).toBe('timeout');
@@ -108,7 +127,13 @@ describe('client against hostile trackers', () => {
   it('rejects truncated replies as malformed-response', async () => {
     const tracker = await fake((message, remote, self) => {
       const packet = decodeRequest(message);
-      self.reply(encodeConnectResponse({ transactionId: packet.transactionId, connectionId }).subarray(0, 12), remote);
+      self.reply(
+        encodeConnectResponse({ transactionId: packet.transactionId, connectionId }).subarray(
+          0,
+          12,
+        ),
+        remote,
+      );
     });
     const error = await failure(client().announce(tracker.url, request()));
     expect(error.code).toBe('malformed-response');
@@ -119,7 +144,18 @@ describe('client against hostile trackers', () => {
     const tracker = await fake(
       connecting((packet, reply) => {
         const bytes = new Uint8Array(60_001);
-        bytes.set(encodeAnnounceResponse({ transactionId: packet.transactionId, interval: 1, leechers: 0, seeders: 0, peers: [] }, 4));
+        bytes.set(
+          encodeAnnounceResponse(
+            {
+              transactionId: packet.transactionId,
+              interval: 1,
+              leechers: 0,
+              seeders: 0,
+              peers: [],
+            },
+            4,
+          ),
+        );
         reply(bytes);
       }),
     );
@@ -131,7 +167,18 @@ describe('client against hostile trackers', () => {
     const tracker = await fake(
       connecting((packet, reply) => {
         const bytes = new Uint8Array(20 + 60_000).fill(7);
-        bytes.set(encodeAnnounceResponse({ transactionId: packet.transactionId, interval: 1, leechers: 2, seeders: 3, peers: [] }, 4));
+        bytes.set(
+          encodeAnnounceResponse(
+            {
+              transactionId: packet.transactionId,
+              interval: 1,
+              leechers: 2,
+              seeders: 3,
+              peers: [],
+            },
+            4,
+          ),
+        );
         reply(bytes);
       }),
     );
@@ -142,7 +189,9 @@ describe('client against hostile trackers', () => {
 
   it('rejects a reply with the wrong action', async () => {
     const tracker = await fake(
-      connecting((packet, reply) => reply(encodeScrapeResponse({ transactionId: packet.transactionId, entries: [] }))),
+      connecting((packet, reply) =>
+        reply(encodeScrapeResponse({ transactionId: packet.transactionId, entries: [] })),
+      ),
     );
     const error = await failure(client().announce(tracker.url, request()));
     expect(error.code).toBe('malformed-response');
@@ -153,8 +202,26 @@ describe('client against hostile trackers', () => {
     const tracker = await fake(
       connecting((packet, reply) => {
         announces++;
-        if (announces === 1) reply(encodeErrorResponse({ transactionId: packet.transactionId, message: 'unregistered torrent' }));
-        else reply(encodeAnnounceResponse({ transactionId: packet.transactionId, interval: 5, leechers: 0, seeders: 1, peers: [] }, 4));
+        if (announces === 1)
+          reply(
+            encodeErrorResponse({
+              transactionId: packet.transactionId,
+              message: 'unregistered torrent',
+            }),
+          );
+        else
+          reply(
+            encodeAnnounceResponse(
+              {
+                transactionId: packet.transactionId,
+                interval: 5,
+                leechers: 0,
+                seeders: 1,
+                peers: [],
+              },
+              4,
+            ),
+          );
       }),
     );
     const udp = client();
@@ -168,16 +235,39 @@ describe('client against hostile trackers', () => {
   it('reuses a connection id within its minute and connects again once it expired', async () => {
     const tracker = await fake(
       connecting((packet, reply) =>
-        reply(encodeAnnounceResponse({ transactionId: packet.transactionId, interval: 5, leechers: 0, seeders: 0, peers: [] }, 4)),
+        reply(
+          encodeAnnounceResponse(
+            {
+              transactionId: packet.transactionId,
+              interval: 5,
+              leechers: 0,
+              seeders: 0,
+              peers: [],
+            },
+            4,
+          ),
+        ),
       ),
     );
-    const connects = () => tracker.received.filter((bytes) => decodeRequest(bytes).action === 'connect').length;
+    const connects = () =>
+      tracker.received.filter((bytes) => decodeRequest(bytes).action === 'connect').length;
     const fresh = client();
-    await Promise.all([fresh.announce(tracker.url, request()), fresh.announce(tracker.url, request())]);
+    await Promise.all([
+      fresh.announce(tracker.url, request()),
+      fresh.announce(tracker.url, request()),
+    ]);
     await fresh.announce(tracker.url, request());
     expect(connects()).toBe(1);
-    const announces = tracker.received.filter((bytes) => decodeRequest(bytes).action === 'announce');
-    expect(announces.every((bytes) => (decodeRequest(bytes) as AnnounceRequestPacket).connectionId.join() === connectionId.join())).toBe(true);
+    const announces = tracker.received.filter(
+      (bytes) => decodeRequest(bytes).action === 'announce',
+    );
+    expect(
+      announces.every(
+        (bytes) =>
+          (decodeRequest(bytes) as AnnounceRequestPacket).connectionId.join() ===
+          connectionId.join(),
+      ),
+    ).toBe(true);
 
     const shortLived = client({ connectionIdLifetime: 0 });
     await shortLived.announce(tracker.url, request());
@@ -188,10 +278,24 @@ describe('client against hostile trackers', () => {
   it('sends the URL path and query as BEP 41 URL data', async () => {
     const tracker = await fake(
       connecting((packet, reply) =>
-        reply(encodeAnnounceResponse({ transactionId: packet.transactionId, interval: 5, leechers: 0, seeders: 0, peers: [] }, 4)),
+        reply(
+          encodeAnnounceResponse(
+            {
+              transactionId: packet.transactionId,
+              interval: 5,
+              leechers: 0,
+              seeders: 0,
+              peers: [],
+            },
+            4,
+          ),
+        ),
       ),
     );
-    await client().announce(`udp://127.0.0.1:${tracker.port}/announce/key?passkey=abc&x=%20`, request());
+    await client().announce(
+      `udp://127.0.0.1:${tracker.port}/announce/key?passkey=abc&x=%20`,
+      request(),
+    );
     const announce = decodeRequest(tracker.received.at(-1)!) as AnnounceRequestPacket;
     expect(announce.urlData).toBe('/announce/key?passkey=abc&x=%20');
   });
@@ -200,7 +304,19 @@ describe('client against hostile trackers', () => {
     let answer = false;
     const tracker = await fake(
       connecting((packet, reply) => {
-        if (answer) reply(encodeAnnounceResponse({ transactionId: packet.transactionId, interval: 5, leechers: 0, seeders: 0, peers: [] }, 4));
+        if (answer)
+          reply(
+            encodeAnnounceResponse(
+              {
+                transactionId: packet.transactionId,
+                interval: 5,
+                leechers: 0,
+                seeders: 0,
+                peers: [],
+              },
+              4,
+            ),
+          );
       }),
     );
     const udp = client({ retransmitBase: 10 });
@@ -214,7 +330,9 @@ describe('client against hostile trackers', () => {
     const error = await failure(pending);
     expect(error.code).toBe('aborted');
     expect((error.cause as Error).message).toBe('user gave up');
-    expect(await failure(udp.announce(tracker.url, request(), { signal: AbortSignal.abort() }))).toMatchObject({ code: 'aborted' });
+    expect(
+      await failure(udp.announce(tracker.url, request(), { signal: AbortSignal.abort() })),
+    ).toMatchObject({ code: 'aborted' });
     answer = true;
     expect(await udp.announce(tracker.url, request())).toMatchObject({ interval: 5 });
   });
@@ -231,13 +349,22 @@ describe('client against hostile trackers', () => {
 
   it('refuses bad URLs and bad requests before sending anything', async () => {
     const udp = client();
-    expect((await failure(udp.announce('http://127.0.0.1:1/announce', request()))).code).toBe('invalid-url');
-    expect((await failure(udp.announce('udp://127.0.0.1/announce', request()))).code).toBe('invalid-url');
+    expect((await failure(udp.announce('http://127.0.0.1:1/announce', request()))).code).toBe(
+      'invalid-url',
+    );
+    expect((await failure(udp.announce('udp://127.0.0.1/announce', request()))).code).toBe(
+      'invalid-url',
+    );
     const tracker = await fake(() => undefined);
-    expect((await failure(udp.announce(tracker.url, { ...request(), infoHash: new Uint8Array(5) }))).code).toBe('invalid-request');
+    expect(
+      (await failure(udp.announce(tracker.url, { ...request(), infoHash: new Uint8Array(5) })))
+        .code,
+    ).toBe('invalid-request');
     expect((await failure(udp.scrape(tracker.url, []))).code).toBe('invalid-request');
     expect(tracker.received).toHaveLength(0);
-    expect((await failure(udp.announce('udp://no-such-host.invalid:6969', request()))).code).toBe('dns-failed');
+    expect((await failure(udp.announce('udp://no-such-host.invalid:6969', request()))).code).toBe(
+      'dns-failed',
+    );
   });
 
   it('rejects a scrape reply listing more torrents than asked', async () => {
@@ -254,6 +381,8 @@ describe('client against hostile trackers', () => {
         ),
       ),
     );
-    expect((await failure(client().scrape(tracker.url, [randomBytes(20)]))).code).toBe('malformed-response');
+    expect((await failure(client().scrape(tracker.url, [randomBytes(20)]))).code).toBe(
+      'malformed-response',
+    );
   });
 });

@@ -22,7 +22,10 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-async function server(options: ConstructorParameters<typeof UdpTrackerServer>[0] = {}, host = '127.0.0.1') {
+async function server(
+  options: ConstructorParameters<typeof UdpTrackerServer>[0] = {},
+  host = '127.0.0.1',
+) {
   const created = new UdpTrackerServer({ interval: 120, ...options });
   const address = await created.listen(0, host);
   cleanups.push(() => created.close());
@@ -36,7 +39,12 @@ function client(options: ConstructorParameters<typeof UdpTrackerClient>[0] = {})
   return created;
 }
 
-const announce = (infoHash: Uint8Array, port: number, left = 100, event: AnnounceRequest['event'] = 'started'): AnnounceRequest => ({
+const announce = (
+  infoHash: Uint8Array,
+  port: number,
+  left = 100,
+  event: AnnounceRequest['event'] = 'started',
+): AnnounceRequest => ({
   infoHash,
   peerId: generatePeerId(),
   port,
@@ -47,11 +55,15 @@ const announce = (infoHash: Uint8Array, port: number, left = 100, event: Announc
 });
 
 /** A raw socket that sends datagrams and collects what comes back. */
-async function rawSocket(type: 'udp4' | 'udp6' = 'udp4'): Promise<{ socket: Socket; replies: Uint8Array[] }> {
+async function rawSocket(
+  type: 'udp4' | 'udp6' = 'udp4',
+): Promise<{ socket: Socket; replies: Uint8Array[] }> {
   const socket = createSocket(type);
   const replies: Uint8Array[] = [];
   socket.on('message', (message) => replies.push(new Uint8Array(message)));
-  await new Promise<void>((resolve) => socket.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', resolve));
+  await new Promise<void>((resolve) =>
+    socket.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', resolve),
+  );
   cleanups.push(() => new Promise((resolve) => socket.close(() => resolve())));
   return { socket, replies };
 }
@@ -67,23 +79,47 @@ describe('client and server on loopback', () => {
     const udp = client();
     const infoHash = randomBytes(20);
     const seeder = announce(infoHash, 1001, 0);
-    expect(await udp.announce(url, seeder)).toMatchObject({ interval: 120, complete: 1, incomplete: 0, peers: [] });
+    expect(await udp.announce(url, seeder)).toMatchObject({
+      interval: 120,
+      complete: 1,
+      incomplete: 0,
+      peers: [],
+    });
     const leecher = announce(infoHash, 1002);
     const found = await udp.announce(url, leecher);
     expect(found.peers).toEqual([{ host: '127.0.0.1', port: 1001, family: 4 }]);
-    expect((await udp.scrape(url, [infoHash])).files).toEqual([{ infoHash, complete: 1, incomplete: 1, downloaded: 0 }]);
+    expect((await udp.scrape(url, [infoHash])).files).toEqual([
+      { infoHash, complete: 1, incomplete: 1, downloaded: 0 },
+    ]);
     await udp.announce(url, { ...leecher, left: 0, event: 'completed' });
-    expect((await udp.scrape(url, [infoHash])).files[0]).toMatchObject({ complete: 2, incomplete: 0, downloaded: 1 });
+    expect((await udp.scrape(url, [infoHash])).files[0]).toMatchObject({
+      complete: 2,
+      incomplete: 0,
+      downloaded: 1,
+    });
     await udp.announce(url, { ...seeder, event: 'stopped' });
-    expect((await udp.scrape(url, [infoHash])).files[0]).toMatchObject({ complete: 1, incomplete: 0, downloaded: 1 });
-    expect(tracker.stats()).toMatchObject({ connects: 1, announces: 4, scrapes: 3, errors: 0, torrents: 1, peers: 1 });
+    expect((await udp.scrape(url, [infoHash])).files[0]).toMatchObject({
+      complete: 1,
+      incomplete: 0,
+      downloaded: 1,
+    });
+    expect(tracker.stats()).toMatchObject({
+      connects: 1,
+      announces: 4,
+      scrapes: 3,
+      errors: 0,
+      torrents: 1,
+      peers: 1,
+    });
   });
 
   it('runs hundreds of announces at once over one socket and one connect', async () => {
     const { url, server: tracker } = await server();
     const udp = client();
     const infoHash = randomBytes(20);
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => udp.announce(url, announce(infoHash, 2000 + i))));
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => udp.announce(url, announce(infoHash, 2000 + i))),
+    );
     expect(results).toHaveLength(300);
     expect(tracker.stats()).toMatchObject({ connects: 1, announces: 300, peers: 300 });
     const last = await udp.announce(url, { ...announce(infoHash, 9999), numwant: 500 });
@@ -124,8 +160,13 @@ describe('client and server on loopback', () => {
     const allowed = randomBytes(20);
     const { url } = await server({ allowList: [allowed] });
     const udp = client();
-    await expect(udp.announce(url, announce(allowed, 1))).resolves.toMatchObject({ complete: 0, incomplete: 1 });
-    const error = await udp.announce(url, announce(randomBytes(20), 1)).catch((caught: unknown) => caught);
+    await expect(udp.announce(url, announce(allowed, 1))).resolves.toMatchObject({
+      complete: 0,
+      incomplete: 1,
+    });
+    const error = await udp
+      .announce(url, announce(randomBytes(20), 1))
+      .catch((caught: unknown) => caught);
     expect(UdpTrackerError.isInstance(error) && error.code).toBe('tracker-error');
     expect((error as UdpTrackerError).trackerMessage).toMatch(/not on this tracker/);
   });
@@ -164,7 +205,9 @@ describe('server against hostile datagrams', () => {
     }
     expect(tracker.stats().ignored).toBe(sent - answerable);
     const infoHash = randomBytes(20);
-    await expect(client().announce(url, announce(infoHash, 1))).resolves.toMatchObject({ incomplete: 1 });
+    await expect(client().announce(url, announce(infoHash, 1))).resolves.toMatchObject({
+      incomplete: 1,
+    });
   });
 
   it('refuses announces and scrapes with a connection id it did not issue', async () => {
@@ -191,7 +234,11 @@ describe('server against hostile datagrams', () => {
       port,
       '127.0.0.1',
     );
-    socket.send(encodeScrapeRequest({ ...forged, infoHashes: [randomBytes(20)] }), port, '127.0.0.1');
+    socket.send(
+      encodeScrapeRequest({ ...forged, infoHashes: [randomBytes(20)] }),
+      port,
+      '127.0.0.1',
+    );
     await until(() => replies.length === 2);
     expect(replies.map((reply) => decodeResponse(reply))).toEqual([
       { action: 'error', transactionId: 77, message: 'unknown or expired connection id' },

@@ -33,9 +33,24 @@ describe.skipIf(!opentracker)('our client against opentracker', () => {
     await chmod(join(dir, 'whitelist.txt'), 0o644);
     const tcpPort = await freePort();
     const udpPort = await freeUdpPort();
-    startProcess(opentracker!, ['-i', '127.0.0.1', '-p', String(tcpPort), '-P', String(udpPort), '-d', dir, '-w', 'whitelist.txt'], {
-      label: 'opentracker',
-    });
+    startProcess(
+      opentracker!,
+      [
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(tcpPort),
+        '-P',
+        String(udpPort),
+        '-d',
+        dir,
+        '-w',
+        'whitelist.txt',
+      ],
+      {
+        label: 'opentracker',
+      },
+    );
     await waitForPort(tcpPort);
     url = `udp://127.0.0.1:${udpPort}/announce`;
     client = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 3 });
@@ -47,7 +62,12 @@ describe.skipIf(!opentracker)('our client against opentracker', () => {
     await removeTempDirs();
   });
 
-  const peer = (infoHash: Uint8Array, port: number, left: number, event: AnnounceRequest['event']): AnnounceRequest => ({
+  const peer = (
+    infoHash: Uint8Array,
+    port: number,
+    left: number,
+    event: AnnounceRequest['event'],
+  ): AnnounceRequest => ({
     infoHash,
     peerId: generatePeerId(),
     port,
@@ -78,24 +98,39 @@ describe.skipIf(!opentracker)('our client against opentracker', () => {
     const b = peer(infoHash, 7102, 500, 'started');
     await client.announce(url, a);
     await client.announce(url, b);
-    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({ complete: 0, incomplete: 2, downloaded: 0 });
+    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({
+      complete: 0,
+      incomplete: 2,
+      downloaded: 0,
+    });
     await client.announce(url, { ...a, left: 0, event: 'completed' });
-    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({ complete: 1, incomplete: 1, downloaded: 1 });
+    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({
+      complete: 1,
+      incomplete: 1,
+      downloaded: 1,
+    });
     await client.announce(url, { ...b, event: 'stopped' });
-    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({ complete: 1, incomplete: 0 });
+    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({
+      complete: 1,
+      incomplete: 0,
+    });
   });
 
   it('runs many announces at once over one socket', async () => {
     const infoHash = listed[2]!;
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => client.announce(url, { ...peer(infoHash, 7200 + i, 10, 'started'), numwant: 10 })),
+      Array.from({ length: 50 }, (_, i) =>
+        client.announce(url, { ...peer(infoHash, 7200 + i, 10, 'started'), numwant: 10 }),
+      ),
     );
     expect(results.every((result) => result.peers.length <= 10)).toBe(true);
     expect((await client.scrape(url, [infoHash])).files[0]!.incomplete).toBeGreaterThanOrEqual(50);
   });
 
   it('gets a typed error for a torrent off its whitelist', async () => {
-    const error = await client.announce(url, peer(randomBytes(20), 7300, 0, 'started')).catch((caught: unknown) => caught);
+    const error = await client
+      .announce(url, peer(randomBytes(20), 7300, 0, 'started'))
+      .catch((caught: unknown) => caught);
     // opentracker answers an unlisted torrent with a bare 8-byte announce header.
     expect(UdpTrackerError.isInstance(error)).toBe(true);
     expect(['malformed-response', 'tracker-error']).toContain((error as UdpTrackerError).code);
