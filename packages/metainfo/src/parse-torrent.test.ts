@@ -182,6 +182,33 @@ describe('parseTorrent validation', () => {
     );
   });
 
+  it('rejects a total length beyond what can be counted exactly', () => {
+    const huge = 2 ** 52;
+    const info = new Map<string, unknown>([
+      ['name', 'x'],
+      ['piece length', 2 ** 30],
+      ['pieces', new Uint8Array(20)],
+      [
+        'files',
+        [
+          new Map<string, unknown>([
+            ['length', huge],
+            ['path', ['a']],
+          ]),
+          new Map<string, unknown>([
+            ['length', huge],
+            ['path', ['b']],
+          ]),
+        ],
+      ],
+    ]);
+    expectInvalid(
+      encode(new Map([['info', info]]) as never),
+      'invalid-length',
+      'info.files[1].length',
+    );
+  });
+
   it('rejects empty names, empty file lists, empty paths and v2-only torrents', () => {
     expectInvalid(makeTorrent({ name: '' }), 'empty-name', 'info.name');
     expectInvalid(
@@ -248,6 +275,7 @@ describe('hostile paths', () => {
           { path: ['readme.txt'], length: 1 },
           { path: ['dir'], length: 1 },
           { path: ['dir', 'inner'], length: 1 },
+          { path: ['dir', 'other'], length: 1 },
           { path: ['sub', 'x'], length: 1 },
           { path: ['sub'], length: 1 },
           { path: ['.pad', '1'], length: 1, attr: 'p' },
@@ -263,6 +291,7 @@ describe('hostile paths', () => {
       'readme.2.txt',
       'dir',
       'dir.1/inner',
+      'dir.1/other',
       'sub/x',
       'sub.1',
       '.pad/1',
@@ -271,6 +300,6 @@ describe('hostile paths', () => {
       'a_.1',
     ]);
     expect(metainfo.files[1]!.originalPath).toEqual(['README.TXT']);
-    expect(metainfo.files[10]!.originalPath).toEqual(['a*']);
+    expect(metainfo.files[11]!.originalPath).toEqual(['a*']);
   });
 });

@@ -8,11 +8,13 @@ import {
   BencodeDecodeError,
   type BencodeDictionary,
   type BencodeValue,
+  decode,
   decodePrefix,
   locate,
 } from '@bt/bencode';
 import { toHex } from '@bt/primitives';
 import { InvalidTorrentError } from './errors.js';
+import { type RawFile, scanTorrent } from './fast-scan.js';
 import { resolveCollisions, sanitizePathSegment } from './path-policy.js';
 import { sha1 } from './sha1.js';
 import { readText } from './text.js';
@@ -42,7 +44,23 @@ export interface TorrentExtras {
  */
 export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {}): Metainfo {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('parseTorrent expects a Uint8Array');
-  const own = options.copy === false ? bytes : bytes.slice();
+  // A plain Uint8Array copy: its views are cheaper than those of a Node Buffer.
+  const own = options.copy === false ? bytes : new Uint8Array(bytes);
+  const scanned = scanTorrent(own);
+  if (scanned) {
+    return buildMetainfo(
+      scanned.info,
+      scanned.files,
+      own.subarray(scanned.infoStart, scanned.infoEnd),
+      scanned.extra,
+      readExtras(scanned.extra),
+    );
+  }
+  return parseGeneric(own);
+}
+
+/** The generic path: decode everything, then read it. Also the one that names every error. */
+export function parseGeneric(own: Uint8Array): Metainfo {
   const { value: root, end } = decodeOrThrow(own, '');
   if (!(root instanceof Map)) {
     throw new InvalidTorrentError('not-a-dictionary', '', 'a torrent is a bencoded dictionary');
@@ -53,7 +71,13 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
   const span = locate(own.subarray(0, end), ['info'])!;
   const extra: BencodeDictionary = new Map(root);
   extra.delete('info');
-  return buildMetainfo(info, own.subarray(span.start, span.end), extra, readExtras(extra));
+  return buildMetainfo(
+    info,
+    undefined,
+    own.subarray(span.start, span.end),
+    extra,
+    readExtras(extra),
+  );
 }
 
 /**
@@ -63,7 +87,7 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
  */
 export function parseInfo(infoBytes: Uint8Array, extras: TorrentExtras = {}): Metainfo {
   if (!(infoBytes instanceof Uint8Array)) throw new TypeError('parseInfo expects a Uint8Array');
-  const own = infoBytes.slice();
+  const own = new Uint8Array(infoBytes);
   const { value, end } = decodeOrThrow(own, 'info');
   if (end !== own.length) {
     throw new InvalidTorrentError(
@@ -75,7 +99,7 @@ export function parseInfo(infoBytes: Uint8Array, extras: TorrentExtras = {}): Me
   if (!(value instanceof Map)) throw wrongType('info', 'a dictionary');
   const extra = extras.extra ?? new Map<string | Uint8Array, BencodeValue>();
   const fromExtra = readExtras(extra);
-  return buildMetainfo(value, own, extra, {
+  return buildMetainfo(value, undefined, own, extra, {
     ...fromExtra,
     announce: extras.announce ?? fromExtra.announce,
     urlList: extras.urlList ?? fromExtra.urlList,
@@ -216,26 +240,50 @@ function readName(
   return readText(value, encoding);
 }
 
-function readPath(entry: BencodeDictionary, field: string, encoding: string | undefined): string[] {
+/** Checks one `info.files` entry of the generic path and reads it into a `RawFile`. */
+function fileFromMap(
+  entry: BencodeValue | undefined,
+  index: number,
+  encoding: string | undefined,
+): RawFile {
+  if (!(entry instanceof Map)) throw wrongType(`info.files[${index}]`, 'a dictionary');
+  const field = (name: string): string => `info.files[${index}].${name}`;
+  const length = entry.get('length');
+  const file: RawFile = {
+    length:
+      typeof length === 'number' && length >= 0 ? length : readLength(length, field('length')),
+    path: [],
+    attributes: undefined,
+    md5sum: undefined,
+    symlink: undefined,
+  };
   const preferred = entry.get('path.utf-8');
-  if (Array.isArray(preferred) && preferred.length > 0) {
-    if (preferred.every((segment) => segment instanceof Uint8Array)) {
-      return (preferred as Uint8Array[]).map((segment) => readText(segment));
+  if (isByteStringList(preferred) && preferred.length > 0) {
+    file.path = preferred.map((segment) => readText(segment));
+  } else {
+    const value = entry.get('path');
+    if (value === undefined) throw missing(field('path'));
+    if (!Array.isArray(value)) throw wrongType(field('path'), 'a list of byte strings');
+    if (value.length === 0) {
+      throw new InvalidTorrentError('invalid-path', field('path'), 'a file path has no segments');
     }
+    file.path = value.map((segment, i) => {
+      if (!(segment instanceof Uint8Array)) throw wrongType(field(`path[${i}]`), 'a byte string');
+      return readText(segment, encoding);
+    });
   }
-  const value = entry.get('path');
-  if (value === undefined) throw missing(`${field}.path`);
-  if (!Array.isArray(value)) throw wrongType(`${field}.path`, 'a list of byte strings');
-  if (value.length === 0) {
-    throw new InvalidTorrentError('invalid-path', `${field}.path`, 'a file path has no segments');
-  }
-  const path: string[] = new Array<string>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const segment = value[i];
-    if (!(segment instanceof Uint8Array)) throw wrongType(`${field}.path[${i}]`, 'a byte string');
-    path[i] = readText(segment, encoding);
-  }
-  return path;
+  const attr = entry.get('attr');
+  if (attr instanceof Uint8Array) file.attributes = readText(attr);
+  const md5sum = entry.get('md5sum');
+  if (md5sum instanceof Uint8Array) file.md5sum = readText(md5sum);
+  const symlink = entry.get('symlink path');
+  if (isByteStringList(symlink))
+    file.symlink = symlink.map((segment) => readText(segment, encoding));
+  return file;
+}
+
+function isByteStringList(value: BencodeValue | undefined): value is Uint8Array[] {
+  return Array.isArray(value) && value.every((item) => item instanceof Uint8Array);
 }
 
 function sanitizePath(path: string[]): string[] {
@@ -251,6 +299,7 @@ function sanitizePath(path: string[]): string[] {
 
 function buildMetainfo(
   info: BencodeDictionary,
+  scannedFiles: RawFile[] | undefined,
   infoBytes: Uint8Array,
   extra: BencodeDictionary,
   extras: Extras,
@@ -294,7 +343,7 @@ function buildMetainfo(
   }
 
   const files: TorrentFile[] = [];
-  const list = info.get('files');
+  const list = scannedFiles ?? info.get('files');
   const multiFile = list !== undefined;
   let length = 0;
   if (multiFile) {
@@ -303,25 +352,29 @@ function buildMetainfo(
       throw new InvalidTorrentError('empty-file-list', 'info.files', 'the file list is empty');
     }
     for (let index = 0; index < list.length; index++) {
-      const field = `info.files[${index}]`;
-      const entry = list[index];
-      if (!(entry instanceof Map)) throw wrongType(field, 'a dictionary');
-      const fileLength = readLength(entry.get('length'), `${field}.length`);
-      const rawPath = readPath(entry, field, encoding);
+      const raw = scannedFiles
+        ? scannedFiles[index]!
+        : fileFromMap(list[index] as BencodeValue, index, encoding);
+      const rawPath = raw.path;
       const file: TorrentFile = {
         path: sanitizePath(rawPath),
-        length: fileLength,
+        length: raw.length,
         offset: length,
         padding: false,
       };
       if (file.path !== rawPath) file.originalPath = rawPath;
-      readFileExtras(entry, file, encoding);
+      if (raw.attributes !== undefined) {
+        file.attributes = raw.attributes;
+        file.padding = raw.attributes.includes('p');
+      }
+      if (raw.md5sum !== undefined) file.md5sum = raw.md5sum;
+      if (raw.symlink !== undefined) file.symlinkPath = raw.symlink.map(sanitizePathSegment);
       files.push(file);
-      length += fileLength;
+      length += raw.length;
       if (!Number.isSafeInteger(length)) {
         throw new InvalidTorrentError(
           'invalid-length',
-          `${field}.length`,
+          `info.files[${index}].length`,
           'total length is too large',
         );
       }
@@ -337,8 +390,8 @@ function buildMetainfo(
     length = readLength(info.get('length'), 'info.length');
     const file: TorrentFile = { path: [name], length, offset: 0, padding: false };
     if (name !== rawName) file.originalPath = [rawName];
-    readFileExtras(info, file, encoding);
-    file.padding = false;
+    const md5sum = info.get('md5sum');
+    if (md5sum instanceof Uint8Array) file.md5sum = readText(md5sum);
     files.push(file);
   }
 
@@ -353,6 +406,7 @@ function buildMetainfo(
   }
 
   const infoHash = sha1(infoBytes);
+  let decodedInfo: BencodeDictionary | undefined;
   const metainfo: Metainfo = {
     infoHash,
     infoHashHex: toHex(infoHash),
@@ -369,7 +423,11 @@ function buildMetainfo(
     httpSeeds: extras.httpSeeds,
     infoBytes,
     hybrid,
-    info,
+    // Decoded again on first use: keeping the parse's dictionaries alive would make every
+    // parse of a big torrent pay for promoting them all to the old generation.
+    get info(): BencodeDictionary {
+      return (decodedInfo ??= decode(infoBytes) as BencodeDictionary);
+    },
     extra,
   };
   if (name !== rawName) metainfo.originalName = rawName;
@@ -380,21 +438,4 @@ function buildMetainfo(
   const source = textField(info, 'source', encoding);
   if (source !== undefined) metainfo.source = source;
   return metainfo;
-}
-
-/** BEP 47 attributes and symlink target, and the optional md5sum. */
-function readFileExtras(entry: BencodeDictionary, file: TorrentFile, encoding?: string): void {
-  const attributes = entry.get('attr');
-  if (attributes instanceof Uint8Array) {
-    file.attributes = readText(attributes);
-    file.padding = file.attributes.includes('p');
-  }
-  const md5sum = entry.get('md5sum');
-  if (md5sum instanceof Uint8Array) file.md5sum = readText(md5sum);
-  const symlink = entry.get('symlink path');
-  if (Array.isArray(symlink) && symlink.every((segment) => segment instanceof Uint8Array)) {
-    file.symlinkPath = (symlink as Uint8Array[]).map((segment) =>
-      sanitizePathSegment(readText(segment, encoding)),
-    );
-  }
 }

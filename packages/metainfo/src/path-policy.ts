@@ -30,8 +30,21 @@ const TRAILING_DOTS_AND_SPACES = /[. ]+$/;
 const MAX_SEGMENT_BYTES = 255;
 const encoder = new TextEncoder();
 
+// Anything that might need a change: an unsafe character, a trailing dot or space.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const MIGHT_BE_UNSAFE = /[\u0000-\u001f\u007f<>:"/\\|?*\u202a-\u202e\u2066-\u2069]|[. ]$/;
+
 /** Makes one path segment safe by the rules above. Idempotent. */
 export function sanitizePathSegment(segment: string): string {
+  // Fast path for the common case: short (at most 85 UTF-16 units is at most 255 UTF-8
+  // bytes), nothing to replace, cannot be a device name (those start with c, p, a, n or l).
+  if (segment.length > 0 && segment.length <= 85 && !MIGHT_BE_UNSAFE.test(segment)) {
+    const first = segment.charCodeAt(0) | 0x20;
+    if (first !== 0x63 && first !== 0x70 && first !== 0x61 && first !== 0x6e && first !== 0x6c) {
+      return segment;
+    }
+    if (!isReservedName(segment)) return segment;
+  }
   let safe = segment.replace(UNSAFE_CHARACTERS, '_');
   if (isReservedName(safe)) safe = `_${safe}`;
   if (utf8Length(safe) > MAX_SEGMENT_BYTES)
@@ -97,49 +110,76 @@ function withSuffix(segment: string, counter: number, isFile: boolean): string {
   return isSafePathSegment(candidate) ? candidate : `_.${counter}${extension}`;
 }
 
-/** The collision key: the path as a case-insensitive, normalisation-insensitive file system sees it. */
+/** The collision key: the name as a case-insensitive, normalisation-insensitive file system sees it. */
 function foldSegment(segment: string): string {
-  return segment.normalize('NFC').toLowerCase();
+  // eslint-disable-next-line no-control-regex -- ASCII needs no normalisation
+  return /^[\u0000-\u007f]*$/.test(segment)
+    ? segment.toLowerCase()
+    : segment.normalize('NFC').toLowerCase();
+}
+
+/** A folder in the collision trie: what each folded name in it is taken by. */
+interface FolderNode {
+  files: Set<string>;
+  folders: Map<string, FolderNode>;
+  /** Sub-folders by their exact name: repeated folder names skip the folding. */
+  exact: Map<string, FolderNode>;
 }
 
 /**
- * Renames the later of any two non-padding files whose paths collide
- * case-insensitively, or where one file's path is another's folder. Paths must already be
- * sanitised. A renamed file gets a new array in `paths` (the old one is left alone).
- * Returns the indices of renamed files. Deterministic: depends only on the order.
+ * Renames the later of any two non-padding files whose paths collide case-insensitively, or
+ * where one file's path is another's folder. Paths must already be sanitised. A renamed file
+ * gets a new array in `paths` (the old one is left alone). Returns the indices of renamed
+ * files. Deterministic: depends only on the order.
  */
 export function resolveCollisions(paths: string[][], skip?: (index: number) => boolean): number[] {
-  const filePaths = new Set<string>();
-  const folderPaths = new Set<string>();
+  const root: FolderNode = { files: new Set(), folders: new Map(), exact: new Map() };
   const renamed: number[] = [];
   for (let index = 0; index < paths.length; index++) {
     if (skip?.(index)) continue;
     let path = paths[index]!;
-    let key = '';
+    let folder = root;
     let changed = false;
-    for (let depth = 0; depth < path.length; depth++) {
-      const isFile = depth === path.length - 1;
-      const prefix = key === '' ? '' : `${key}/`;
-      let candidateKey = prefix + foldSegment(path[depth]!);
-      // A folder may share its path only with other folders; a file with nothing.
-      const taken = (candidate: string): boolean =>
-        filePaths.has(candidate) || (isFile && folderPaths.has(candidate));
-      if (taken(candidateKey)) {
+    const last = path.length - 1;
+    for (let depth = 0; depth <= last; depth++) {
+      const isFile = depth === last;
+      if (!isFile) {
+        const known = folder.exact.get(path[depth]!);
+        if (known !== undefined) {
+          folder = known;
+          continue;
+        }
+      }
+      let key = foldSegment(path[depth]!);
+      let renamedHere = false;
+      // A folder may share its name only with other folders; a file with nothing.
+      if (folder.files.has(key) || (isFile && folder.folders.has(key))) {
         const original = path[depth]!;
         for (let counter = 1; ; counter++) {
           const next = withSuffix(original, counter, isFile);
-          candidateKey = prefix + foldSegment(next);
-          if (!taken(candidateKey)) {
+          key = foldSegment(next);
+          if (!folder.files.has(key) && !(isFile && folder.folders.has(key))) {
             if (!changed) path = paths[index] = path.slice();
             path[depth] = next;
             break;
           }
         }
         changed = true;
+        renamedHere = true;
       }
-      key = candidateKey;
-      if (isFile) filePaths.add(key);
-      else folderPaths.add(key);
+      if (isFile) {
+        folder.files.add(key);
+      } else {
+        let child = folder.folders.get(key);
+        if (child === undefined) {
+          child = { files: new Set(), folders: new Map(), exact: new Map() };
+          folder.folders.set(key, child);
+        }
+        // A name that needed no renaming maps to this folder for good: no file can take its
+        // folded name later (it would collide with the folder and be renamed).
+        if (!renamedHere) folder.exact.set(path[depth]!, child);
+        folder = child;
+      }
     }
     if (changed) renamed.push(index);
   }

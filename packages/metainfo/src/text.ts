@@ -10,15 +10,11 @@ const utf8Lossy = new TextDecoder('utf-8', { ignoreBOM: true });
 /** Reads a byte string as text: UTF-8, else the torrent's declared `encoding`, else lossy UTF-8. */
 export function readText(bytes: Uint8Array, encoding?: string): string {
   const length = bytes.length;
-  if (length <= 64) {
-    let text = '';
+  if (length <= 128) {
+    // ASCII, which most names are: one flat string, no decoder call.
     let i = 0;
-    for (; i < length; i++) {
-      const byte = bytes[i]!;
-      if (byte >= 0x80) break;
-      text += String.fromCharCode(byte);
-    }
-    if (i === length) return text;
+    while (i < length && bytes[i]! < 0x80) i++;
+    if (i === length) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }
   try {
     return utf8.decode(bytes);

@@ -60,7 +60,7 @@ export interface Metainfo {
   infoBytes: Uint8Array;
   /** True when the info dictionary also carries BEP 52 (v2) fields: a hybrid torrent. */
   hybrid: boolean;
-  /** The decoded info dictionary, unknown keys included (byte strings are views of `infoBytes`). */
+  /** The decoded info dictionary, unknown keys included: decoded from `infoBytes` on first use. */
   info: BencodeDictionary;
   /** The decoded top-level dictionary minus `info`, unknown keys included. */
   extra: BencodeDictionary;

@@ -10,6 +10,7 @@ import {
   type Metainfo,
   parseTorrent,
 } from '../src/index.js';
+import { parseGeneric } from '../src/parse-torrent.js';
 import { makeTorrent } from '../src/test-torrents.js';
 
 const fixture = (name: string): Uint8Array =>
@@ -112,6 +113,38 @@ describe('fuzzing', () => {
     }),
     makeTorrent({ name: 'single', length: 50_000, top: { 'announce-list': [['http://a/']] } }),
   ];
+
+  it('the fast path and the generic path agree on every input', () => {
+    const outcome = (parse: () => Metainfo): unknown => {
+      try {
+        const { info: _info, ...rest } = parse();
+        return rest;
+      } catch (error) {
+        if (!InvalidTorrentError.isInstance(error)) throw error;
+        return { code: error.code, field: error.field };
+      }
+    };
+    const withExtras = makeTorrent({
+      files: [
+        { path: ['a', 'B'], length: 20_000, attr: 'x' },
+        { path: ['.pad', '1'], length: 5, attr: 'p' },
+        { path: ['a', 'b'], length: 5 },
+      ],
+      top: { encoding: 'UTF-8', 'url-list': ['http://s/'] },
+    });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds, withExtras),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        (seed, edits) => {
+          const bytes = seed.slice();
+          for (const [position, value] of edits) bytes[position % bytes.length] = value;
+          expect(outcome(() => parseTorrent(bytes))).toEqual(outcome(() => parseGeneric(bytes)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 
   it('mutated torrents parse or throw InvalidTorrentError, and never escape', () => {
     fc.assert(

@@ -1,6 +1,8 @@
 /** Minimal types for the npm reference implementations the interop tests and bench compare with. */
 declare module 'parse-torrent' {
-  export default function parseTorrent(input: Uint8Array | string): Promise<Record<string, unknown>>;
+  export default function parseTorrent(
+    input: Uint8Array | string,
+  ): Promise<Record<string, unknown>>;
 }
 
 declare module 'create-torrent' {
