@@ -48,6 +48,8 @@ export interface UdpTrackerClientOptions {
   connectionIdLifetime?: number;
   /** The BEP 15 `key` sent when an announce does not carry one. Default: random per client. */
   key?: number;
+  /** Bytes of socket receive buffer asked of the OS, so bursts of replies queue. Default 1 MiB. */
+  receiveBufferSize?: number;
 }
 
 export interface UdpTrackerRequestOptions {
@@ -118,6 +120,7 @@ export class UdpTrackerClient {
   readonly #bind: { address?: string; port?: number } | undefined;
   readonly #connectionLifetime: number;
   readonly #key: number;
+  readonly #receiveBufferSize: number;
   readonly #sockets = new Map<'udp4' | 'udp6', SocketState>();
   readonly #pending = new Map<number, Pending>();
   readonly #connections = new Map<string, Connection>();
@@ -136,6 +139,7 @@ export class UdpTrackerClient {
     this.#bind = options.bind;
     this.#connectionLifetime = (options.connectionIdLifetime ?? 60) * 1000;
     this.#key = (options.key ?? randomU32()) >>> 0;
+    this.#receiveBufferSize = options.receiveBufferSize ?? 1024 * 1024;
   }
 
   /** BEP 15 announce. Resolves with the tracker's peers and counts; rejects with `UdpTrackerError`. */
@@ -503,7 +507,14 @@ export class UdpTrackerClient {
     });
     const state: SocketState = { socket, ready };
     ready.then(
-      () => socket.unref(),
+      () => {
+        socket.unref();
+        try {
+          socket.setRecvBufferSize(this.#receiveBufferSize);
+        } catch {
+          // The OS refused the size; its default still works.
+        }
+      },
       () => undefined,
     );
     socket.on('message', (message: Buffer, remote: RemoteInfo) => this.#receive(message, remote));
