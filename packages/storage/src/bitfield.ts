@@ -7,7 +7,8 @@ export class Bitfield {
   private ones = 0;
 
   constructor(length: number, bytes?: Uint8Array) {
-    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid bitfield length ${length}`);
+    if (!Number.isSafeInteger(length) || length < 0)
+      throw new RangeError(`invalid bitfield length ${length}`);
     this.length = length;
     this.bits = new Uint8Array(Math.ceil(length / 8));
     if (bytes !== undefined) {
@@ -24,12 +25,15 @@ export class Bitfield {
   }
 
   set(index: number, value = true): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.length) throw new RangeError(`piece ${index} out of range`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.length)
+      throw new RangeError(`piece ${index} out of range`);
     const byte = index >> 3;
     const mask = 0x80 >> (index & 7);
     const current = ((this.bits[byte] as number) & mask) !== 0;
     if (current === value) return;
-    this.bits[byte] = value ? (this.bits[byte] as number) | mask : (this.bits[byte] as number) & ~mask;
+    this.bits[byte] = value
+      ? (this.bits[byte] as number) | mask
+      : (this.bits[byte] as number) & ~mask;
     this.ones += value ? 1 : -1;
   }
 

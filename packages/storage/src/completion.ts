@@ -22,7 +22,8 @@ export function fileCompletion(layout: TorrentLayout, complete: Bitfield): FileC
         if (!complete.has(index)) continue;
         const pieceStart = index * layout.pieceLength;
         const pieceEnd = Math.min(pieceStart + layout.pieceLength, layout.length);
-        bytesComplete += Math.min(pieceEnd, file.offset + file.length) - Math.max(pieceStart, file.offset);
+        bytesComplete +=
+          Math.min(pieceEnd, file.offset + file.length) - Math.max(pieceStart, file.offset);
       }
     }
     return {

@@ -62,9 +62,13 @@ export class StorageError extends Error {
 }
 
 /** Maps a Node system error to a typed storage error; anything else passes through. */
-export function toStorageError(error: unknown, context: { path?: string; pieceIndex?: number; action: string }): unknown {
+export function toStorageError(
+  error: unknown,
+  context: { path?: string; pieceIndex?: number; action: string },
+): unknown {
   if (StorageError.isInstance(error)) return error;
-  const systemCode = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const systemCode =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof systemCode !== 'string') return error;
   const code = systemErrorCode(systemCode);
   const where = context.path === undefined ? '' : ` ${context.path}`;

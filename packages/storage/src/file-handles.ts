@@ -51,7 +51,13 @@ export class FileHandles {
       pending = (async () => {
         try {
           const handle = await this.opener(fileIndex, mode);
-          const entry: CachedFile = { fileIndex, handle, writable: mode === 'write', dirty: false, users: 0 };
+          const entry: CachedFile = {
+            fileIndex,
+            handle,
+            writable: mode === 'write',
+            dirty: false,
+            users: 0,
+          };
           const previous = this.entries.get(fileIndex);
           if (previous !== undefined) {
             this.entries.delete(fileIndex);

@@ -13,7 +13,12 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-async function download(storage: Storage, torrent: TestTorrent, blockSize = 16, order?: number[]): Promise<void> {
+async function download(
+  storage: Storage,
+  torrent: TestTorrent,
+  blockSize = 16,
+  order?: number[],
+): Promise<void> {
   const indices = order ?? [...Array(storage.pieceCount).keys()];
   for (const index of indices) {
     let verdict;
@@ -48,9 +53,15 @@ describe('file storage', () => {
     await download(storage, torrent, 7, [3, 0, 2, 1]);
     await storage.close();
     const data = torrent.data;
-    expect(new Uint8Array(await readFile(join(directory, 'album', 'a.txt')))).toEqual(data.slice(0, 10));
-    expect(new Uint8Array(await readFile(join(directory, 'album', 'disc 1', 'deep', 'b.bin')))).toEqual(data.slice(10, 55));
-    expect(new Uint8Array(await readFile(join(directory, 'album', 'disc 2', 'c.bin')))).toEqual(data.slice(74, 107));
+    expect(new Uint8Array(await readFile(join(directory, 'album', 'a.txt')))).toEqual(
+      data.slice(0, 10),
+    );
+    expect(
+      new Uint8Array(await readFile(join(directory, 'album', 'disc 1', 'deep', 'b.bin'))),
+    ).toEqual(data.slice(10, 55));
+    expect(new Uint8Array(await readFile(join(directory, 'album', 'disc 2', 'c.bin')))).toEqual(
+      data.slice(74, 107),
+    );
     expect(existsSync(join(directory, 'album', '.pad'))).toBe(false);
     expect((await stat(join(directory, 'album', 'empty'))).size).toBe(0);
   });
@@ -66,9 +77,16 @@ describe('file storage', () => {
     const bytes = await readFile(path);
     bytes[30] = (bytes[30] as number) ^ 0xff;
     await writeFile(path, bytes);
-    const second = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, readOnly: true });
+    const second = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      readOnly: true,
+    });
     const progress: number[] = [];
-    const complete = await second.recheck({ onProgress: (update) => progress.push(update.checkedBytes) });
+    const complete = await second.recheck({
+      onProgress: (update) => progress.push(update.checkedBytes),
+    });
     expect(complete.indices()).toEqual([0, 2, 3]);
     expect(progress[progress.length - 1]).toBe(torrent.layout.length);
     expect(await second.readBlock(3, 0, 11)).toEqual(torrent.data.slice(96, 107));
@@ -77,11 +95,25 @@ describe('file storage', () => {
 
   it('reports missing and short files as missing pieces, and a read-only storage creates nothing', async () => {
     const directory = await makeTempDir();
-    const torrent = makeTorrent({ name: 'x', pieceLength: 8, files: [{ path: ['a'], length: 20 }, { path: ['b'], length: 4 }] });
-    const storage = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, readOnly: true });
+    const torrent = makeTorrent({
+      name: 'x',
+      pieceLength: 8,
+      files: [
+        { path: ['a'], length: 20 },
+        { path: ['b'], length: 4 },
+      ],
+    });
+    const storage = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      readOnly: true,
+    });
     expect((await storage.recheck()).count()).toBe(0);
     expect(await readdir(directory)).toEqual([]);
-    await expect(storage.writeBlock(0, 0, torrent.data.slice(0, 8))).rejects.toMatchObject({ code: 'permission-denied' });
+    await expect(storage.writeBlock(0, 0, torrent.data.slice(0, 8))).rejects.toMatchObject({
+      code: 'permission-denied',
+    });
     await mkdir(join(directory, 'x'));
     await writeFile(join(directory, 'x', 'a'), torrent.data.slice(0, 12));
     expect((await storage.recheck()).indices()).toEqual([0]);
@@ -91,14 +123,25 @@ describe('file storage', () => {
   it('never follows a symbolic link that leads outside the folder for writing', async () => {
     const outside = await makeTempDir();
     const directory = await makeTempDir();
-    const torrent = makeTorrent({ name: 't', pieceLength: 8, files: [{ path: ['dir', 'f'], length: 8 }, { path: ['g'], length: 8 }] });
+    const torrent = makeTorrent({
+      name: 't',
+      pieceLength: 8,
+      files: [
+        { path: ['dir', 'f'], length: 8 },
+        { path: ['g'], length: 8 },
+      ],
+    });
     await mkdir(join(directory, 't'));
     await symlink(outside, join(directory, 't', 'dir'));
     await symlink(join(outside, 'target'), join(directory, 't', 'g'));
     const storage = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool });
-    const error = await storage.writeBlock(0, 0, torrent.data.slice(0, 8)).catch((caught: unknown) => caught);
+    const error = await storage
+      .writeBlock(0, 0, torrent.data.slice(0, 8))
+      .catch((caught: unknown) => caught);
     expect(StorageError.isInstance(error) && error.code).toBe('unsafe-path');
-    const fileError = await storage.writeBlock(1, 0, torrent.data.slice(8, 16)).catch((caught: unknown) => caught);
+    const fileError = await storage
+      .writeBlock(1, 0, torrent.data.slice(8, 16))
+      .catch((caught: unknown) => caught);
     expect(StorageError.isInstance(fileError) && fileError.code).toBe('unsafe-path');
     expect(await readdir(outside)).toEqual([]);
     await storage.close();
@@ -106,7 +149,11 @@ describe('file storage', () => {
 
   it('accepts a symbolic link to a folder inside the download folder', async () => {
     const directory = await makeTempDir();
-    const torrent = makeTorrent({ name: 't', pieceLength: 8, files: [{ path: ['link', 'f'], length: 8 }] });
+    const torrent = makeTorrent({
+      name: 't',
+      pieceLength: 8,
+      files: [{ path: ['link', 'f'], length: 8 }],
+    });
     await mkdir(join(directory, 't', 'real'), { recursive: true });
     await symlink(join(directory, 't', 'real'), join(directory, 't', 'link'));
     const storage = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool });
@@ -118,17 +165,34 @@ describe('file storage', () => {
 
   it('refuses a layout with hostile paths before touching the disk', async () => {
     const directory = await makeTempDir();
-    const torrent = makeTorrent({ name: 't', pieceLength: 8, files: [{ path: ['ok'], length: 8 }] });
-    const layout = { ...torrent.layout, files: [{ path: ['..', '..', 'evil'], length: 8, offset: 0 }] };
-    await expect(createFileStorage({ layout, directory, hashPool: pool })).rejects.toMatchObject({ code: 'unsafe-path' });
+    const torrent = makeTorrent({
+      name: 't',
+      pieceLength: 8,
+      files: [{ path: ['ok'], length: 8 }],
+    });
+    const layout = {
+      ...torrent.layout,
+      files: [{ path: ['..', '..', 'evil'], length: 8, offset: 0 }],
+    };
+    await expect(createFileStorage({ layout, directory, hashPool: pool })).rejects.toMatchObject({
+      code: 'unsafe-path',
+    });
     expect(await readdir(directory)).toEqual([]);
   });
 
   it('keeps at most maxOpenFiles descriptors for a torrent of many files', async () => {
     const directory = await makeTempDir();
-    const files = Array.from({ length: 300 }, (_, index) => ({ path: [`d${index % 7}`, `f${index}`], length: 1 + (index % 5) }));
+    const files = Array.from({ length: 300 }, (_, index) => ({
+      path: [`d${index % 7}`, `f${index}`],
+      length: 1 + (index % 5),
+    }));
     const torrent = makeTorrent({ name: 'many', pieceLength: 16, files });
-    const storage = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, maxOpenFiles: 4 });
+    const storage = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      maxOpenFiles: 4,
+    });
     const before = (await readdir('/proc/self/fd')).length;
     let peak = 0;
     for (let index = 0; index < storage.pieceCount; index++) {
@@ -143,8 +207,20 @@ describe('file storage', () => {
 
   it('notices a file deleted under it at the next checkpoint', async () => {
     const directory = await makeTempDir();
-    const torrent = makeTorrent({ name: 't', pieceLength: 8, files: [{ path: ['a'], length: 16 }, { path: ['b'], length: 8 }] });
-    const storage = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, checkpointInterval: 0 });
+    const torrent = makeTorrent({
+      name: 't',
+      pieceLength: 8,
+      files: [
+        { path: ['a'], length: 16 },
+        { path: ['b'], length: 8 },
+      ],
+    });
+    const storage = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      checkpointInterval: 0,
+    });
     await download(storage, torrent, 8);
     await unlink(join(directory, 't', 'a'));
     await expect(storage.flush()).rejects.toMatchObject({ code: 'file-missing' });
@@ -159,7 +235,12 @@ describe('file storage', () => {
     const first = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool });
     await download(first, torrent, 8);
     await first.close();
-    const second = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, readOnly: true });
+    const second = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      readOnly: true,
+    });
     expect((await second.recheck()).count()).toBe(2);
     await rm(join(directory, 'solo.bin'));
     await expect(second.readBlock(1, 0, 8)).rejects.toMatchObject({ code: 'file-missing' });
@@ -192,7 +273,8 @@ describe('file storage', () => {
           });
           const blocks = [];
           for (let index = 0; index < storage.pieceCount; index++) {
-            for (const block of blocksOf(torrent, index, blockSize)) blocks.push({ index, ...block });
+            for (const block of blocksOf(torrent, index, blockSize))
+              blocks.push({ index, ...block });
           }
           // A deterministic shuffle from the seed.
           let state = seed + 1;
@@ -211,7 +293,9 @@ describe('file storage', () => {
           await storage.close();
           let offset = 0;
           for (const [index, length] of lengths.entries()) {
-            const written = new Uint8Array(await readFile(join(directory, torrent.layout.name, `${index}`)));
+            const written = new Uint8Array(
+              await readFile(join(directory, torrent.layout.name, `${index}`)),
+            );
             expect(written).toEqual(torrent.data.slice(offset, offset + length));
             offset += length;
           }

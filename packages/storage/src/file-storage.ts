@@ -17,8 +17,21 @@ import { mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StorageError, toStorageError } from './errors.js';
 import { type CachedFile, FileHandles, type OpenMode } from './file-handles.js';
-import { createHashPool, type HashPool, type HashPoolOptions, type PieceCheck, type PieceCheckResult } from './hash-pool.js';
-import { fileSegments, pieceHash, pieceSize, SpanMap, type TorrentLayout, validateLayout } from './layout.js';
+import {
+  createHashPool,
+  type HashPool,
+  type HashPoolOptions,
+  type PieceCheck,
+  type PieceCheckResult,
+} from './hash-pool.js';
+import {
+  fileSegments,
+  pieceHash,
+  pieceSize,
+  SpanMap,
+  type TorrentLayout,
+  validateLayout,
+} from './layout.js';
 import { ensureFolders, isInside } from './path-safety.js';
 import { PieceStorage } from './piece-storage.js';
 import type { StorageBackend } from './storage.js';
@@ -60,7 +73,9 @@ class FileBackend implements StorageBackend {
     this.spans = new SpanMap(layout);
     this.readOnly = options.readOnly ?? false;
     this.batchSize = options.recheckBatchSize ?? 4 * 1024 * 1024;
-    this.handles = new FileHandles(options.maxOpenFiles ?? 128, (fileIndex, mode) => this.openFile(fileIndex, mode));
+    this.handles = new FileHandles(options.maxOpenFiles ?? 128, (fileIndex, mode) =>
+      this.openFile(fileIndex, mode),
+    );
   }
 
   /** Path of a file relative to the download folder, for messages. */
@@ -91,7 +106,10 @@ class FileBackend implements StorageBackend {
         throw toStorageError(error, { path: shown, action: 'open' });
       }
     }
-    if (this.readOnly) throw new StorageError('permission-denied', `read-only storage: cannot write ${shown}`, { path: shown });
+    if (this.readOnly)
+      throw new StorageError('permission-denied', `read-only storage: cannot write ${shown}`, {
+        path: shown,
+      });
     const segments = fileSegments(this.layout, fileIndex);
     const folderKey = segments.slice(0, -1).join('/');
     let folder = this.folders.get(folderKey);
@@ -103,16 +121,22 @@ class FileBackend implements StorageBackend {
     const parent = await folder;
     const target = join(parent, segments[segments.length - 1] as string);
     if (!isInside(this.root, target)) {
-      throw new StorageError('unsafe-path', `${shown} leads outside the download folder`, { path: shown });
+      throw new StorageError('unsafe-path', `${shown} leads outside the download folder`, {
+        path: shown,
+      });
     }
     try {
       return await open(target, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
     } catch (error) {
       if ((error as { code?: unknown }).code === 'ELOOP') {
-        throw new StorageError('unsafe-path', `${shown} is a symbolic link: not followed for writing`, {
-          path: shown,
-          cause: error,
-        });
+        throw new StorageError(
+          'unsafe-path',
+          `${shown} is a symbolic link: not followed for writing`,
+          {
+            path: shown,
+            cause: error,
+          },
+        );
       }
       throw toStorageError(error, { path: shown, action: 'open' });
     }
@@ -128,13 +152,22 @@ class FileBackend implements StorageBackend {
           let done = 0;
           const start = span.pieceOffset - pieceOffset;
           while (done < span.length) {
-            const { bytesWritten } = await entry.handle.write(bytes, start + done, span.length - done, span.fileOffset + done);
+            const { bytesWritten } = await entry.handle.write(
+              bytes,
+              start + done,
+              span.length - done,
+              span.fileOffset + done,
+            );
             if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
             done += bytesWritten;
           }
           entry.dirty = true;
         } catch (error) {
-          throw toStorageError(error, { path: this.shownPath(span.fileIndex), pieceIndex, action: 'write' });
+          throw toStorageError(error, {
+            path: this.shownPath(span.fileIndex),
+            pieceIndex,
+            action: 'write',
+          });
         } finally {
           await this.handles.release(entry);
         }
@@ -154,9 +187,17 @@ class FileBackend implements StorageBackend {
           let done = 0;
           const start = span.pieceOffset - pieceOffset;
           while (done < span.length) {
-            const { bytesRead } = await entry.handle.read(result, start + done, span.length - done, span.fileOffset + done);
+            const { bytesRead } = await entry.handle.read(
+              result,
+              start + done,
+              span.length - done,
+              span.fileOffset + done,
+            );
             if (bytesRead === 0) {
-              throw new StorageError('file-missing', `${shown} is shorter than the torrent says`, { path: shown, pieceIndex });
+              throw new StorageError('file-missing', `${shown} is shorter than the torrent says`, {
+                path: shown,
+                pieceIndex,
+              });
             }
             done += bytesRead;
           }
@@ -170,7 +211,11 @@ class FileBackend implements StorageBackend {
     return result;
   }
 
-  private async acquire(fileIndex: number, mode: OpenMode, pieceIndex: number): Promise<CachedFile> {
+  private async acquire(
+    fileIndex: number,
+    mode: OpenMode,
+    pieceIndex: number,
+  ): Promise<CachedFile> {
     try {
       return await this.handles.acquire(fileIndex, mode);
     } catch (error) {
@@ -186,11 +231,15 @@ class FileBackend implements StorageBackend {
     let batch: PieceCheck[] = [];
     let batchBytes = 0;
     for (const index of indices) {
-      const parts: PieceCheck['parts'] = this.spans.spans(index).map((span) => [
-        this.layout.files[span.fileIndex]?.padding === true ? null : this.absolutePath(span.fileIndex),
-        span.fileOffset,
-        span.length,
-      ]);
+      const parts: PieceCheck['parts'] = this.spans
+        .spans(index)
+        .map((span) => [
+          this.layout.files[span.fileIndex]?.padding === true
+            ? null
+            : this.absolutePath(span.fileIndex),
+          span.fileOffset,
+          span.length,
+        ]);
       batch.push({ index, expected: pieceHash(this.layout, index), parts });
       batchBytes += pieceSize(this.layout, index);
       if (batchBytes >= this.batchSize) {
@@ -201,7 +250,10 @@ class FileBackend implements StorageBackend {
     }
     if (batch.length > 0) batches.push(batch);
     const controller = new AbortController();
-    const signal = options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal]);
+    const signal =
+      options.signal === undefined
+        ? controller.signal
+        : AbortSignal.any([options.signal, controller.signal]);
     try {
       const all = await Promise.all(
         batches.map(async (pieces) => {
@@ -209,7 +261,9 @@ class FileBackend implements StorageBackend {
           if (results.some((result) => result.status === 'error')) {
             const failed = results.find((result) => result.status === 'error') as PieceCheckResult;
             throw new StorageError(
-              failed.errorCode === 'EACCES' || failed.errorCode === 'EPERM' ? 'permission-denied' : 'io-failed',
+              failed.errorCode === 'EACCES' || failed.errorCode === 'EPERM'
+                ? 'permission-denied'
+                : 'io-failed',
               `cannot read piece ${failed.index} from ${failed.errorPath ?? 'a file'}: ${failed.errorCode ?? 'error'}`,
               { pieceIndex: failed.index, systemCode: failed.errorCode, path: failed.errorPath },
             );
@@ -239,7 +293,8 @@ class FileBackend implements StorageBackend {
             deleted.add(entry);
             entry.dirty = false;
             const range = this.spans.piecesOfFile(entry.fileIndex);
-            if (range !== undefined) for (let index = range.first; index <= range.last; index++) lost.push(index);
+            if (range !== undefined)
+              for (let index = range.first; index <= range.last; index++) lost.push(index);
           } else if (entry.dirty) {
             entry.dirty = false;
             await entry.handle.sync();
@@ -304,4 +359,3 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Pi
     checkpointInterval: options.checkpointInterval,
   });
 }
-

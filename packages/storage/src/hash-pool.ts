@@ -47,6 +47,12 @@ interface Slot {
   running: Map<number, Job>;
 }
 
+/** The reason of an aborted signal, as an Error. */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('aborted', { cause: reason });
+}
+
 const STATUS = ['ok', 'mismatch', 'missing', 'error'] as const;
 const JOBS_PER_WORKER = 2;
 
@@ -68,7 +74,10 @@ export class HashPool {
    * SHA-1 of `bytes`. A view of a SharedArrayBuffer is hashed in place; with `transfer: true`
    * the caller hands over the ArrayBuffer (it becomes unusable); otherwise the bytes are copied.
    */
-  async digest(bytes: Uint8Array, options: { transfer?: boolean; signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  async digest(
+    bytes: Uint8Array,
+    options: { transfer?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
     let buffer: ArrayBufferLike = bytes.buffer;
     let offset = bytes.byteOffset;
     const transfer: ArrayBuffer[] = [];
@@ -76,9 +85,10 @@ export class HashPool {
       if (options.transfer === true && buffer instanceof ArrayBuffer) {
         transfer.push(buffer);
       } else {
-        buffer = bytes.slice().buffer;
+        const copy = bytes.slice().buffer;
+        buffer = copy;
         offset = 0;
-        transfer.push(buffer as ArrayBuffer);
+        transfer.push(copy);
       }
     }
     const reply = (await this.submit(
@@ -90,7 +100,10 @@ export class HashPool {
   }
 
   /** Reads and hashes pieces from files inside a worker; one result per piece, in order. */
-  async checkPieces(pieces: PieceCheck[], options: { signal?: AbortSignal } = {}): Promise<PieceCheckResult[]> {
+  async checkPieces(
+    pieces: PieceCheck[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<PieceCheckResult[]> {
     const reply = (await this.submit({ type: 'check', pieces }, [], options.signal)) as {
       results: { index: number; status: number; errorCode?: string; errorPath?: string }[];
     };
@@ -119,9 +132,13 @@ export class HashPool {
     );
   }
 
-  private submit(message: Record<string, unknown>, transfer: ArrayBuffer[], signal: AbortSignal | undefined): Promise<unknown> {
+  private submit(
+    message: Record<string, unknown>,
+    transfer: ArrayBuffer[],
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     if (this.closed) return Promise.reject(new StorageError('closed', 'the hash pool is closed'));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {
       this.queue.push({ message, transfer, resolve, reject, signal });
       this.dispatch();
@@ -134,7 +151,7 @@ export class HashPool {
       if (slot === undefined) return;
       const job = this.queue.shift() as Job;
       if (job.signal?.aborted) {
-        job.reject(job.signal.reason);
+        job.reject(abortError(job.signal));
         continue;
       }
       const id = this.nextId++;
@@ -147,7 +164,11 @@ export class HashPool {
   private freeSlot(): Slot | undefined {
     let best: Slot | undefined;
     for (const slot of this.slots) {
-      if (slot.running.size < JOBS_PER_WORKER && (best === undefined || slot.running.size < best.running.size)) best = slot;
+      if (
+        slot.running.size < JOBS_PER_WORKER &&
+        (best === undefined || slot.running.size < best.running.size)
+      )
+        best = slot;
     }
     if (best !== undefined && best.running.size === 0) return best;
     if (this.slots.length < this.size) return this.spawn();
@@ -167,7 +188,11 @@ export class HashPool {
       slot.running.delete(reply.id);
       if (slot.running.size === 0) worker.unref();
       if (reply.error !== undefined) {
-        job.reject(new StorageError('hash-failed', `hashing failed: ${reply.error}`, { systemCode: reply.errorCode }));
+        job.reject(
+          new StorageError('hash-failed', `hashing failed: ${reply.error}`, {
+            systemCode: reply.errorCode,
+          }),
+        );
       } else {
         job.resolve(reply);
       }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { makeTorrent } from '../test/make-layout.js';
-import { Bitfield, fileCompletion, isSafeSegment, SpanMap, StorageError, validateLayout } from './index.js';
+import {
+  Bitfield,
+  fileCompletion,
+  isSafeSegment,
+  SpanMap,
+  StorageError,
+  validateLayout,
+} from './index.js';
 import { RangeSet } from './ranges.js';
 
 function spansOf(files: number[], pieceLength: number) {
@@ -66,16 +73,32 @@ describe('layout arithmetic', () => {
   });
 
   it('rejects hostile paths', () => {
-    for (const segment of ['', '.', '..', 'a/b', 'a\\b', 'c:', 'C:evil', 'nul', 'CON.txt', 'a\0b', 'x'.repeat(256), '\n']) {
+    for (const segment of [
+      '',
+      '.',
+      '..',
+      'a/b',
+      'a\\b',
+      'c:',
+      'C:evil',
+      'nul',
+      'CON.txt',
+      'a\0b',
+      'x'.repeat(256),
+      '\n',
+    ]) {
       expect(isSafeSegment(segment), JSON.stringify(segment)).toBe(false);
     }
-    for (const segment of ['a', '...', '.hidden', 'über', 'file.txt', 'with space']) expect(isSafeSegment(segment)).toBe(true);
+    for (const segment of ['a', '...', '.hidden', 'über', 'file.txt', 'with space'])
+      expect(isSafeSegment(segment)).toBe(true);
     const torrent = makeTorrent({ name: 't', pieceLength: 4, files: [{ path: ['a'], length: 4 }] });
     for (const path of [['..', 'etc'], ['a', '..', '..'], ['/etc'], []]) {
       const layout = { ...torrent.layout, files: [{ path, length: 4, offset: 0 }] };
       expect(() => validateLayout(layout)).toThrow(StorageError);
     }
-    expect(() => validateLayout({ ...torrent.layout, name: '..' })).toThrow(expect.objectContaining({ code: 'unsafe-path' }));
+    expect(() => validateLayout({ ...torrent.layout, name: '..' })).toThrow(
+      expect.objectContaining({ code: 'unsafe-path' }),
+    );
   });
 
   it('counts the bytes of each file covered by complete pieces', () => {
@@ -83,7 +106,9 @@ describe('layout arithmetic', () => {
     const complete = new Bitfield(4);
     complete.set(0);
     complete.set(3);
-    expect(fileCompletion(torrent.layout, complete).map((file) => [file.path, file.bytesComplete])).toEqual([
+    expect(
+      fileCompletion(torrent.layout, complete).map((file) => [file.path, file.bytesComplete]),
+    ).toEqual([
       ['t/f0', 5],
       ['t/f1', 0],
       ['t/f2', 3 + 1],

@@ -66,28 +66,35 @@ export function validateLayout(layout: TorrentLayout): void {
   const fail = (message: string): never => {
     throw new StorageError('invalid-layout', message);
   };
-  if (!Number.isSafeInteger(layout.pieceLength) || layout.pieceLength <= 0) fail(`invalid piece length ${layout.pieceLength}`);
-  if (!Number.isSafeInteger(layout.length) || layout.length < 0) fail(`invalid length ${layout.length}`);
+  if (!Number.isSafeInteger(layout.pieceLength) || layout.pieceLength <= 0)
+    fail(`invalid piece length ${layout.pieceLength}`);
+  if (!Number.isSafeInteger(layout.length) || layout.length < 0)
+    fail(`invalid length ${layout.length}`);
   if (layout.pieces.length % HASH_LENGTH !== 0) fail('pieces is not a multiple of 20 bytes');
   const expectedPieces = Math.ceil(layout.length / layout.pieceLength);
   if (pieceCount(layout) !== expectedPieces) {
     fail(`${pieceCount(layout)} piece hashes for ${expectedPieces} pieces`);
   }
   if (layout.files.length === 0) fail('no files');
-  if (!layout.multiFile && layout.files.length !== 1) fail('a single-file torrent has exactly one file');
+  if (!layout.multiFile && layout.files.length !== 1)
+    fail('a single-file torrent has exactly one file');
   if (!isSafeSegment(layout.name)) {
     throw new StorageError('unsafe-path', `unsafe torrent name ${JSON.stringify(layout.name)}`);
   }
   let offset = 0;
   layout.files.forEach((file, index) => {
-    if (!Number.isSafeInteger(file.length) || file.length < 0) fail(`file ${index}: invalid length`);
+    if (!Number.isSafeInteger(file.length) || file.length < 0)
+      fail(`file ${index}: invalid length`);
     if (file.offset !== offset) fail(`file ${index}: offset ${file.offset}, expected ${offset}`);
     offset += file.length;
     if (layout.multiFile) {
       if (file.path.length === 0) fail(`file ${index}: empty path`);
       for (const segment of file.path) {
         if (!isSafeSegment(segment)) {
-          throw new StorageError('unsafe-path', `file ${index}: unsafe path segment ${JSON.stringify(segment)}`);
+          throw new StorageError(
+            'unsafe-path',
+            `file ${index}: unsafe path segment ${JSON.stringify(segment)}`,
+          );
         }
       }
     }
@@ -130,7 +137,11 @@ export class SpanMap {
   }
 
   /** Spans covering `length` bytes from `pieceOffset` in piece `index`. */
-  spans(index: number, pieceOffset = 0, length = pieceSize(this.layout, index) - pieceOffset): PieceSpan[] {
+  spans(
+    index: number,
+    pieceOffset = 0,
+    length = pieceSize(this.layout, index) - pieceOffset,
+  ): PieceSpan[] {
     const result: PieceSpan[] = [];
     let position = index * this.layout.pieceLength + pieceOffset;
     const end = position + length;

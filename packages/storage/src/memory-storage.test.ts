@@ -15,7 +15,11 @@ describe('memory storage', () => {
       expect(await storage.writeBlock(1, block.offset, block.bytes, { peer: 'a' })).toBeUndefined();
     }
     const last = blocks[blocks.length - 1]!;
-    expect(await storage.writeBlock(1, last.offset, last.bytes, { peer: 'b' })).toEqual({ index: 1, ok: true, peers: ['a', 'b'] });
+    expect(await storage.writeBlock(1, last.offset, last.bytes, { peer: 'b' })).toEqual({
+      index: 1,
+      ok: true,
+      peers: ['a', 'b'],
+    });
     expect(storage.hasPiece(1)).toBe(true);
     expect(storage.completePieces().indices()).toEqual([1]);
     expect(await storage.readBlock(1, 10, 20)).toEqual(torrent.data.slice(64 + 10, 64 + 30));
@@ -35,8 +39,14 @@ describe('memory storage', () => {
     expect(verdict).toEqual({ index: 0, ok: false, peers: ['liar', 'honest'] });
     expect(storage.hasPiece(0)).toBe(false);
     // Downloaded again, it verifies; the old blocks were forgotten.
-    expect(await storage.writeBlock(0, 16, torrent.data.slice(16, 32), { peer: 'c' })).toBeUndefined();
-    expect(await storage.writeBlock(0, 0, torrent.data.slice(0, 16), { peer: 'c' })).toEqual({ index: 0, ok: true, peers: ['c'] });
+    expect(
+      await storage.writeBlock(0, 16, torrent.data.slice(16, 32), { peer: 'c' }),
+    ).toBeUndefined();
+    expect(await storage.writeBlock(0, 0, torrent.data.slice(0, 16), { peer: 'c' })).toEqual({
+      index: 0,
+      ok: true,
+      peers: ['c'],
+    });
     await expect(storage.readBlock(1, 0, 4)).rejects.toMatchObject({ code: 'piece-not-complete' });
     await storage.close();
   });
@@ -51,11 +61,15 @@ describe('memory storage', () => {
       [1, 0, 9],
       [0.5, 0, 1],
     ] as const) {
-      const error = await storage.writeBlock(index, offset, new Uint8Array(length)).catch((caught: unknown) => caught);
+      const error = await storage
+        .writeBlock(index, offset, new Uint8Array(length))
+        .catch((caught: unknown) => caught);
       expect(StorageError.isInstance(error) && error.code).toBe('invalid-block');
     }
     await storage.close();
-    await expect(storage.writeBlock(0, 0, new Uint8Array(1))).rejects.toMatchObject({ code: 'closed' });
+    await expect(storage.writeBlock(0, 0, new Uint8Array(1))).rejects.toMatchObject({
+      code: 'closed',
+    });
   });
 
   it('ignores blocks of a complete piece and overlapping blocks', async () => {
@@ -92,7 +106,8 @@ describe('memory storage', () => {
     const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool, cacheSize: 64 });
     const writes = [];
     for (let index = 0; index < 6; index++) {
-      for (const block of blocksOf(torrent, index, 8)) writes.push(storage.writeBlock(index, block.offset, block.bytes));
+      for (const block of blocksOf(torrent, index, 8))
+        writes.push(storage.writeBlock(index, block.offset, block.bytes));
     }
     const verdicts = (await Promise.all(writes)).filter((verdict) => verdict !== undefined);
     expect(verdicts.map((verdict) => verdict.index).sort()).toEqual([0, 1, 2, 3, 4, 5]);
@@ -104,10 +119,16 @@ describe('memory storage', () => {
     const torrent = makeTorrent({ pieceLength: 16, length: 100 });
     const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
     for (const index of [0, 2, 6]) {
-      await storage.writeBlock(index, 0, torrent.data.slice(index * 16, Math.min(100, index * 16 + 16)));
+      await storage.writeBlock(
+        index,
+        0,
+        torrent.data.slice(index * 16, Math.min(100, index * 16 + 16)),
+      );
     }
     const progress: number[] = [];
-    const complete = await storage.recheck({ onProgress: (update) => progress.push(update.checkedPieces) });
+    const complete = await storage.recheck({
+      onProgress: (update) => progress.push(update.checkedPieces),
+    });
     expect(complete.indices()).toEqual([0, 2, 6]);
     expect(Math.max(...progress)).toBe(7);
     await storage.close();

@@ -3,7 +3,12 @@
  * verification, cache and verdict rules as the file storage; pieces are kept in shared memory
  * so the hash pool reads them in place.
  */
-import { createHashPool, type HashPool, type HashPoolOptions, type PieceCheckResult } from './hash-pool.js';
+import {
+  createHashPool,
+  type HashPool,
+  type HashPoolOptions,
+  type PieceCheckResult,
+} from './hash-pool.js';
 import { pieceHash, pieceSize, type TorrentLayout, validateLayout } from './layout.js';
 import { PieceStorage } from './piece-storage.js';
 import type { StorageBackend } from './storage.js';
@@ -61,7 +66,10 @@ class MemoryBackend implements StorageBackend {
           result = { index, status: 'missing' };
         } else {
           const digest = await this.pool.digest(piece, { signal: options.signal });
-          result = { index, status: sameBytes(digest, pieceHash(this.layout, index)) ? 'ok' : 'mismatch' };
+          result = {
+            index,
+            status: sameBytes(digest, pieceHash(this.layout, index)) ? 'ok' : 'mismatch',
+          };
         }
         options.onResults?.([result]);
         return result;

@@ -14,7 +14,8 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
  * (`/` or `\`), no NUL or other control character, not a Windows drive (`C:`) or device name.
  */
 export function isSafeSegment(segment: string): boolean {
-  if (typeof segment !== 'string' || segment.length === 0 || segment === '.' || segment === '..') return false;
+  if (typeof segment !== 'string' || segment.length === 0 || segment === '.' || segment === '..')
+    return false;
   if (segment.length > 255) return false;
   for (let index = 0; index < segment.length; index++) {
     const code = segment.charCodeAt(index);
@@ -37,7 +38,10 @@ export function isInside(parent: string, child: string): boolean {
  * real path of the last one. An existing symbolic link is accepted only when it resolves inside
  * the real root and to a folder.
  */
-export async function ensureFolders(realRoot: string, segments: readonly string[]): Promise<string> {
+export async function ensureFolders(
+  realRoot: string,
+  segments: readonly string[],
+): Promise<string> {
   let current = realRoot;
   for (const segment of segments) {
     if (!isSafeSegment(segment)) {
@@ -49,7 +53,8 @@ export async function ensureFolders(realRoot: string, segments: readonly string[
     try {
       stats = await lstat(current);
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 'ENOENT') throw toStorageError(error, { path: shown, action: 'inspect' });
+      if ((error as { code?: unknown }).code !== 'ENOENT')
+        throw toStorageError(error, { path: shown, action: 'inspect' });
       try {
         await mkdir(current);
       } catch (mkdirError) {
@@ -64,9 +69,13 @@ export async function ensureFolders(realRoot: string, segments: readonly string[
         throw toStorageError(error, { path: shown, action: 'resolve' });
       });
       if (!isInside(realRoot, target)) {
-        throw new StorageError('unsafe-path', `${shown} is a symbolic link leading outside the download folder`, {
-          path: shown,
-        });
+        throw new StorageError(
+          'unsafe-path',
+          `${shown} is a symbolic link leading outside the download folder`,
+          {
+            path: shown,
+          },
+        );
       }
       stats = await lstat(target);
       current = target;

@@ -47,7 +47,7 @@ interface PartialPiece {
   buffer: Uint8Array | undefined;
   /** Set while the cached blocks are being written out. */
   spilling: Promise<void> | undefined;
-  spillError: unknown;
+  spillError: Error | undefined;
   /** Set while memory is being found for the piece. */
   allocating: Promise<void> | undefined;
   pendingWrites: number;
@@ -56,6 +56,10 @@ interface PartialPiece {
 }
 
 export const DEFAULT_CACHE_SIZE = 64 * 1024 * 1024;
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -78,7 +82,7 @@ export class PieceStorage implements Storage {
   private clock = 0;
   private closed = false;
   private checkpointTimer: ReturnType<typeof setInterval> | undefined;
-  private checkpointFailure: unknown;
+  private checkpointFailure: Error | undefined;
   private flushing: Promise<void> | undefined;
 
   constructor(options: PieceStorageOptions) {
@@ -93,7 +97,7 @@ export class PieceStorage implements Storage {
     if (interval > 0) {
       this.checkpointTimer = setInterval(() => {
         this.flush().catch((error: unknown) => {
-          this.checkpointFailure = error;
+          this.checkpointFailure = asError(error);
         });
       }, interval);
       this.checkpointTimer.unref();
@@ -149,7 +153,7 @@ export class PieceStorage implements Storage {
         },
         (error: unknown) => {
           created.allocating = undefined;
-          created.spillError = error;
+          created.spillError = asError(error);
         },
       );
     }
@@ -179,27 +183,39 @@ export class PieceStorage implements Storage {
       if (this.partials.get(pieceIndex) !== partial) return undefined;
     }
     partial.received.add(offset, offset + bytes.length);
-    if (partial.verifying || partial.pendingWrites > 0 || !partial.received.covers(size)) return undefined;
+    if (partial.verifying || partial.pendingWrites > 0 || !partial.received.covers(size))
+      return undefined;
     partial.verifying = true;
     return this.verifyPartial(partial, options.signal);
   }
 
-  async readBlock(pieceIndex: number, offset: number, length: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  async readBlock(
+    pieceIndex: number,
+    offset: number,
+    length: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
     this.assertOpen();
     options.signal?.throwIfAborted();
     this.checkBlock(pieceIndex, offset, length);
     if (!this.complete.has(pieceIndex)) {
-      throw new StorageError('piece-not-complete', `piece ${pieceIndex} is not complete`, { pieceIndex });
+      throw new StorageError('piece-not-complete', `piece ${pieceIndex} is not complete`, {
+        pieceIndex,
+      });
     }
     try {
       return await this.backend.read(pieceIndex, offset, length);
     } catch (error) {
-      if (StorageError.isInstance(error) && error.code === 'file-missing') this.complete.set(pieceIndex, false);
+      if (StorageError.isInstance(error) && error.code === 'file-missing')
+        this.complete.set(pieceIndex, false);
       throw error;
     }
   }
 
-  async verifyPiece(pieceIndex: number, options: { signal?: AbortSignal } = {}): Promise<PieceVerdict> {
+  async verifyPiece(
+    pieceIndex: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<PieceVerdict> {
     this.assertOpen();
     this.checkBlock(pieceIndex, 0, 0);
     const [result] = await this.backend.check([pieceIndex], { signal: options.signal });
@@ -249,9 +265,13 @@ export class PieceStorage implements Storage {
         const lost = await this.backend.flush();
         if (lost.length > 0) {
           for (const index of lost) this.complete.set(index, false);
-          throw new StorageError('file-missing', `${lost.length} complete pieces were lost: a file was deleted`, {
-            pieceIndex: lost[0],
-          });
+          throw new StorageError(
+            'file-missing',
+            `${lost.length} complete pieces were lost: a file was deleted`,
+            {
+              pieceIndex: lost[0],
+            },
+          );
         }
       } finally {
         this.flushing = undefined;
@@ -263,11 +283,11 @@ export class PieceStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
-    let failure: unknown;
+    let failure: Error | undefined;
     try {
       await this.flush();
     } catch (error) {
-      failure = error;
+      failure = asError(error);
     }
     this.closed = true;
     this.partials.clear();
@@ -282,7 +302,9 @@ export class PieceStorage implements Storage {
     if (result.status === 'error') {
       const path = result.errorPath;
       throw new StorageError(
-        result.errorCode === 'EACCES' || result.errorCode === 'EPERM' ? 'permission-denied' : 'io-failed',
+        result.errorCode === 'EACCES' || result.errorCode === 'EPERM'
+          ? 'permission-denied'
+          : 'io-failed',
         `cannot read piece ${result.index}${path === undefined ? '' : ` from ${path}`}: ${result.errorCode ?? 'error'}`,
         { pieceIndex: result.index, systemCode: result.errorCode, path },
       );
@@ -292,7 +314,10 @@ export class PieceStorage implements Storage {
     return ok;
   }
 
-  private async verifyPartial(partial: PartialPiece, signal: AbortSignal | undefined): Promise<PieceVerdict> {
+  private async verifyPartial(
+    partial: PartialPiece,
+    signal: AbortSignal | undefined,
+  ): Promise<PieceVerdict> {
     const index = partial.index;
     const peers = [...partial.peers];
     try {
@@ -304,7 +329,8 @@ export class PieceStorage implements Storage {
       } else {
         const [result] = await this.backend.check([index], { signal });
         ok = (result as PieceCheckResult).status === 'ok';
-        if ((result as PieceCheckResult).status === 'error') this.applyResult(result as PieceCheckResult);
+        if ((result as PieceCheckResult).status === 'error')
+          this.applyResult(result as PieceCheckResult);
       }
       if (this.closed) throw new StorageError('closed', 'the storage is closed');
       if (ok) this.complete.set(index, true);
@@ -353,7 +379,8 @@ export class PieceStorage implements Storage {
   private leastRecentlyTouched(): PartialPiece | undefined {
     let victim: PartialPiece | undefined;
     for (const partial of this.partials.values()) {
-      if (partial.buffer === undefined || partial.verifying || partial.spilling !== undefined) continue;
+      if (partial.buffer === undefined || partial.verifying || partial.spilling !== undefined)
+        continue;
       if (victim === undefined || partial.touched < victim.touched) victim = partial;
     }
     return victim;
@@ -368,7 +395,7 @@ export class PieceStorage implements Storage {
           await this.backend.write(partial.index, start, buffer.subarray(start, end));
         }
       } catch (error) {
-        partial.spillError = error;
+        partial.spillError = asError(error);
       } finally {
         partial.spilling = undefined;
         this.cachedBytes -= buffer.buffer.byteLength;
@@ -379,13 +406,27 @@ export class PieceStorage implements Storage {
 
   private checkBlock(pieceIndex: number, offset: number, length: number): number {
     if (!Number.isInteger(pieceIndex) || pieceIndex < 0 || pieceIndex >= this.pieceCount) {
-      throw new StorageError('invalid-block', `piece ${pieceIndex} out of range (0..${this.pieceCount - 1})`, { pieceIndex });
+      throw new StorageError(
+        'invalid-block',
+        `piece ${pieceIndex} out of range (0..${this.pieceCount - 1})`,
+        { pieceIndex },
+      );
     }
     const size = pieceSize(this.layout, pieceIndex);
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > size) {
-      throw new StorageError('invalid-block', `block ${offset}+${length} outside piece ${pieceIndex} of ${size} bytes`, {
-        pieceIndex,
-      });
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > size
+    ) {
+      throw new StorageError(
+        'invalid-block',
+        `block ${offset}+${length} outside piece ${pieceIndex} of ${size} bytes`,
+        {
+          pieceIndex,
+        },
+      );
     }
     return size;
   }

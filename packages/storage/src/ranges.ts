@@ -22,7 +22,10 @@ export class RangeSet {
 
   /** True when `[0, length)` is covered. */
   covers(length: number): boolean {
-    return length === 0 || (this.bounds.length === 2 && this.bounds[0] === 0 && (this.bounds[1] as number) >= length);
+    return (
+      length === 0 ||
+      (this.bounds.length === 2 && this.bounds[0] === 0 && (this.bounds[1] as number) >= length)
+    );
   }
 
   /** The ranges as `[start, end]` pairs. */

@@ -45,9 +45,19 @@ export interface Storage {
    * matches, written to the back-end before the promise resolves. A failed piece is discarded.
    * Rejects with a `StorageError` when the back-end failed (no space, permission...).
    */
-  writeBlock(pieceIndex: number, offset: number, bytes: Uint8Array, options?: WriteBlockOptions): Promise<PieceVerdict | undefined>;
+  writeBlock(
+    pieceIndex: number,
+    offset: number,
+    bytes: Uint8Array,
+    options?: WriteBlockOptions,
+  ): Promise<PieceVerdict | undefined>;
   /** Reads `length` bytes of a complete piece (for uploading). The caller owns the result. */
-  readBlock(pieceIndex: number, offset: number, length: number, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  readBlock(
+    pieceIndex: number,
+    offset: number,
+    length: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<Uint8Array>;
   /** Hashes the piece as stored now and records the result. */
   verifyPiece(pieceIndex: number, options?: { signal?: AbortSignal }): Promise<PieceVerdict>;
   hasPiece(pieceIndex: number): boolean;

@@ -34,7 +34,12 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-const quiet = ['--enable-dht=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false', '--disable-ipv6=true'];
+const quiet = [
+  '--enable-dht=false',
+  '--bt-enable-lpd=false',
+  '--enable-peer-exchange=false',
+  '--disable-ipv6=true',
+];
 
 async function rpc(port: number, method: string, params: unknown[]): Promise<unknown> {
   const response = await fetch(`http://127.0.0.1:${port}/jsonrpc`, {
@@ -42,7 +47,8 @@ async function rpc(port: number, method: string, params: unknown[]): Promise<unk
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
   const body = (await response.json()) as { result?: unknown; error?: unknown };
-  if (body.error !== undefined) throw new Error(`aria2 rpc ${method}: ${JSON.stringify(body.error)}`);
+  if (body.error !== undefined)
+    throw new Error(`aria2 rpc ${method}: ${JSON.stringify(body.error)}`);
   return body.result;
 }
 
@@ -62,11 +68,19 @@ async function aria2Verdict(torrentFile: string, directory: string): Promise<str
     const gid = await rpc(rpcPort, 'aria2.addTorrent', [
       torrent,
       [],
-      { dir: directory, 'check-integrity': 'true', 'hash-check-only': 'true', 'bt-exclude-tracker': '*' },
+      {
+        dir: directory,
+        'check-integrity': 'true',
+        'hash-check-only': 'true',
+        'bt-exclude-tracker': '*',
+      },
     ]);
     const status = await waitFor(
       async () => {
-        const result = (await rpc(rpcPort, 'aria2.tellStatus', [gid, ['status', 'bitfield']])) as { status: string; bitfield?: string };
+        const result = (await rpc(rpcPort, 'aria2.tellStatus', [gid, ['status', 'bitfield']])) as {
+          status: string;
+          bitfield?: string;
+        };
         return result.status === 'active' || result.status === 'waiting' ? undefined : result;
       },
       { timeoutMs: 30_000, what: 'aria2c hash check' },
@@ -88,14 +102,31 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
     await writeFile(join(content, 'empty'), '');
     const trackerPort = await freePort();
     const torrentFile = join(work, 'album.torrent');
-    const made = startProcess(mktorrent as string, ['-a', `http://127.0.0.1:${trackerPort}/announce`, '-l', '15', '-o', torrentFile, content]);
+    const made = startProcess(mktorrent as string, [
+      '-a',
+      `http://127.0.0.1:${trackerPort}/announce`,
+      '-l',
+      '15',
+      '-o',
+      torrentFile,
+      content,
+    ]);
     expect(await made.exited).toBe(0);
     const metainfo = parseTorrent(new Uint8Array(await readFile(torrentFile)));
     await writeFile(join(work, 'whitelist'), `${metainfo.infoHashHex}\n`);
 
     // opentracker drops root privileges before reading its whitelist: the folder must be readable.
     await chmod(work, 0o755);
-    const tracker = startProcess(opentracker as string, ['-i', '127.0.0.1', '-p', `${trackerPort}`, '-P', `${trackerPort}`, '-w', join(work, 'whitelist')]);
+    const tracker = startProcess(opentracker as string, [
+      '-i',
+      '127.0.0.1',
+      '-p',
+      `${trackerPort}`,
+      '-P',
+      `${trackerPort}`,
+      '-w',
+      join(work, 'whitelist'),
+    ]);
     await waitForPort(trackerPort);
     const seeder = startProcess(aria2c as string, [
       `--dir=${join(work, 'seed')}`,
@@ -106,15 +137,21 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
       torrentFile,
     ]);
     // The leecher starts once the tracker knows the seeder (its first announce gives it a peer).
-    const infoHash = [...metainfo.infoHash].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
+    const infoHash = [...metainfo.infoHash]
+      .map((byte) => `%${byte.toString(16).padStart(2, '0')}`)
+      .join('');
     await waitFor(
       async () => {
-        const response = await fetch(`http://127.0.0.1:${trackerPort}/scrape?info_hash=${infoHash}`);
+        const response = await fetch(
+          `http://127.0.0.1:${trackerPort}/scrape?info_hash=${infoHash}`,
+        );
         return Buffer.from(await response.arrayBuffer()).includes('8:completei1e');
       },
       { timeoutMs: 30_000, what: 'the seeder to announce' },
     ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\nseeder: ${seeder.output().slice(-2000)}\ntracker: ${tracker.output().slice(-1000)}`);
+      throw new Error(
+        `${String(error)}\nseeder: ${seeder.output().slice(-2000)}\ntracker: ${tracker.output().slice(-1000)}`,
+      );
     });
     const downloads = join(work, 'leech');
     const leecher = startProcess(aria2c as string, [
@@ -126,12 +163,19 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
       ...quiet,
       torrentFile,
     ]);
-    const leecherExit = await Promise.race([leecher.exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 60_000))]);
+    const leecherExit = await Promise.race([
+      leecher.exited,
+      new Promise((resolve) => setTimeout(() => resolve('timeout'), 60_000)),
+    ]);
     await Promise.all([seeder.stop(), tracker.stop(), leecher.stop()]);
     expect(leecherExit, leecher.output()).toBe(0);
 
     const check = async (): Promise<string> => {
-      const storage = await createFileStorage({ layout: metainfo, directory: downloads, readOnly: true });
+      const storage = await createFileStorage({
+        layout: metainfo,
+        directory: downloads,
+        readOnly: true,
+      });
       try {
         return toHexBits((await storage.recheck()).toBytes());
       } finally {
@@ -145,7 +189,12 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
 
     // Damage: a flipped byte in a.bin, b.bin truncated, c.bin deleted.
     const handle = await open(join(downloads, 'album', 'a.bin'), 'r+');
-    await handle.write(new Uint8Array([0xff ^ (await handle.read(new Uint8Array(1), 0, 1, 100_000)).buffer[0]!]), 0, 1, 100_000);
+    await handle.write(
+      new Uint8Array([0xff ^ (await handle.read(new Uint8Array(1), 0, 1, 100_000)).buffer[0]!]),
+      0,
+      1,
+      100_000,
+    );
     await handle.close();
     await truncate(join(downloads, 'album', 'disc', 'b.bin'), 500_000);
     await rm(join(downloads, 'album', 'disc', 'two', 'c.bin'));

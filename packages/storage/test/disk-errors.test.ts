@@ -18,7 +18,9 @@ const pool = createHashPool({ size: 2 });
 
 function tryMount(directory: string, size: string): boolean {
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', directory], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', directory], {
+      stdio: 'pipe',
+    });
     mounts.push(directory);
     return true;
   } catch {
@@ -30,7 +32,8 @@ async function canMount(): Promise<boolean> {
   const probe = await makeTempDir('bt-mount-probe-');
   const ok = tryMount(probe, '64k');
   if (!ok) {
-    const message = 'cannot mount a tmpfs here (not root or no CAP_SYS_ADMIN): the full-disk and read-only tests do not run';
+    const message =
+      'cannot mount a tmpfs here (not root or no CAP_SYS_ADMIN): the full-disk and read-only tests do not run';
     if (isCI()) throw new Error(`${message}; CI=true, so this fails instead of skipping`);
     process.stderr.write(`\n\x1b[33m!!! SKIPPING: ${message}\x1b[0m\n\n`);
   }
@@ -73,11 +76,24 @@ describe.skipIf(!prlimit)('file size limit (EFBIG)', () => {
     const script = await bundleScript(join(import.meta.dirname, 'error-writer.ts'));
     const work = await makeTempDir('bt-fsize-');
     const torrent = makeTorrent({ name: 'big.bin', pieceLength: 16384, length: 1_000_000 });
-    await writeFile(join(work, 'layout.json'), JSON.stringify({ ...torrent.layout, pieces: Buffer.from(torrent.layout.pieces).toString('hex') }));
+    await writeFile(
+      join(work, 'layout.json'),
+      JSON.stringify({
+        ...torrent.layout,
+        pieces: Buffer.from(torrent.layout.pieces).toString('hex'),
+      }),
+    );
     await writeFile(join(work, 'source.bin'), torrent.data);
     const result = spawnSync(
       prlimit as string,
-      ['--fsize=300000', process.execPath, script, join(work, 'layout.json'), join(work, 'source.bin'), join(work, 'dl')],
+      [
+        '--fsize=300000',
+        process.execPath,
+        script,
+        join(work, 'layout.json'),
+        join(work, 'source.bin'),
+        join(work, 'dl'),
+      ],
       { encoding: 'utf8', timeout: 30_000 },
     );
     expect(result.stderr).toBe('');
@@ -105,14 +121,33 @@ describe('tmpfs', () => {
     if (!mountable) context.skip();
     const directory = await makeTempDir('bt-full-');
     expect(tryMount(directory, '256k')).toBe(true);
-    const torrent = makeTorrent({ name: 't', pieceLength: 32768, files: [{ path: ['a'], length: 200_000 }, { path: ['b'], length: 300_000 }] });
-    const storage = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, checkpointInterval: 0 });
+    const torrent = makeTorrent({
+      name: 't',
+      pieceLength: 32768,
+      files: [
+        { path: ['a'], length: 200_000 },
+        { path: ['b'], length: 300_000 },
+      ],
+    });
+    const storage = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      checkpointInterval: 0,
+    });
     const { complete, errors } = await downloadAll(storage, torrent);
     expect(errors.length).toBeGreaterThan(0);
-    expect(errors.every((error) => error.code === 'no-space' && error.systemCode === 'ENOSPC')).toBe(true);
+    expect(
+      errors.every((error) => error.code === 'no-space' && error.systemCode === 'ENOSPC'),
+    ).toBe(true);
     expect(complete.length).toBeGreaterThan(3);
     await storage.close().catch(() => undefined);
-    const reader = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, readOnly: true });
+    const reader = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      readOnly: true,
+    });
     const verified = await reader.recheck();
     for (const index of complete) expect(verified.has(index)).toBe(true);
     await reader.close();
@@ -122,32 +157,69 @@ describe('tmpfs', () => {
     if (!mountable) context.skip();
     const directory = await makeTempDir('bt-ro-');
     expect(tryMount(directory, '4m')).toBe(true);
-    const torrent = makeTorrent({ name: 't', pieceLength: 16384, files: [{ path: ['a'], length: 100_000 }, { path: ['d', 'b'], length: 100_000 }] });
-    const first = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, checkpointInterval: 0 });
+    const torrent = makeTorrent({
+      name: 't',
+      pieceLength: 16384,
+      files: [
+        { path: ['a'], length: 100_000 },
+        { path: ['d', 'b'], length: 100_000 },
+      ],
+    });
+    const first = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      checkpointInterval: 0,
+    });
     const half = Math.floor(first.pieceCount / 2);
     for (let index = 0; index < half; index++) {
       const start = index * torrent.layout.pieceLength;
-      expect((await first.writeBlock(index, 0, torrent.data.slice(start, start + torrent.layout.pieceLength)))?.ok).toBe(true);
+      expect(
+        (
+          await first.writeBlock(
+            index,
+            0,
+            torrent.data.slice(start, start + torrent.layout.pieceLength),
+          )
+        )?.ok,
+      ).toBe(true);
     }
     await first.close();
     // Writers are gone: the folder can turn read-only (chmod would not stop root).
     execFileSync('mount', ['-o', 'remount,ro', directory]);
-    const storage = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool, checkpointInterval: 0 });
+    const storage = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      checkpointInterval: 0,
+    });
     expect((await storage.recheck()).indices()).toEqual([...Array(half).keys()]);
     const errors: unknown[] = [];
     for (let index = half; index < storage.pieceCount; index++) {
       const start = index * torrent.layout.pieceLength;
       const end = Math.min(torrent.layout.length, start + torrent.layout.pieceLength);
-      await storage.writeBlock(index, 0, torrent.data.slice(start, end)).catch((error: unknown) => errors.push(error));
+      await storage
+        .writeBlock(index, 0, torrent.data.slice(start, end))
+        .catch((error: unknown) => errors.push(error));
     }
     expect(errors.length).toBe(storage.pieceCount - half);
-    for (const error of errors) expect(error).toMatchObject({ code: 'permission-denied', systemCode: 'EROFS' });
+    for (const error of errors)
+      expect(error).toMatchObject({ code: 'permission-denied', systemCode: 'EROFS' });
     expect(storage.completePieces().indices()).toEqual([...Array(half).keys()]);
     expect(await storage.readBlock(0, 0, 100)).toEqual(torrent.data.slice(0, 100));
     await storage.close();
     // Starting a torrent that must create a file there fails with a typed error too.
-    const withEmpty = makeTorrent({ name: 'u', pieceLength: 16, files: [{ path: ['x'], length: 20 }, { path: ['empty'], length: 0 }] });
-    await expect(createFileStorage({ layout: withEmpty.layout, directory, hashPool: pool })).rejects.toMatchObject({
+    const withEmpty = makeTorrent({
+      name: 'u',
+      pieceLength: 16,
+      files: [
+        { path: ['x'], length: 20 },
+        { path: ['empty'], length: 0 },
+      ],
+    });
+    await expect(
+      createFileStorage({ layout: withEmpty.layout, directory, hashPool: pool }),
+    ).rejects.toMatchObject({
       code: 'permission-denied',
     });
   });

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { createFileStorage, StorageError, type TorrentLayout } from '../src/index.js';
 
 const [layoutPath, sourcePath, directory] = process.argv.slice(2) as [string, string, string];
-const json = JSON.parse(readFileSync(layoutPath, 'utf8')) as Omit<TorrentLayout, 'pieces'> & { pieces: string };
+const json = JSON.parse(readFileSync(layoutPath, 'utf8')) as Omit<TorrentLayout, 'pieces'> & {
+  pieces: string;
+};
 const layout: TorrentLayout = { ...json, pieces: new Uint8Array(Buffer.from(json.pieces, 'hex')) };
 const source = new Uint8Array(readFileSync(sourcePath));
 const say = (line: string): void => {
@@ -29,7 +31,11 @@ for (let index = 0; index < count; index++) {
     say(`error ${index} ${error.code} ${error.systemCode ?? '-'}`);
   }
 }
-await storage.flush().catch((error: unknown) => say(`flush-error ${StorageError.isInstance(error) ? error.code : 'untyped'}`));
+await storage
+  .flush()
+  .catch((error: unknown) =>
+    say(`flush-error ${StorageError.isInstance(error) ? error.code : 'untyped'}`),
+  );
 say(`recheck ${(await storage.recheck()).indices().join(',')}`);
 await storage.close().catch(() => undefined);
 say('exit-ok');

@@ -5,7 +5,7 @@
  * byte (no corrupt or torn piece ever counts). The last run finishes the download.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDirs, startProcess, stopAllProcesses } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ describe('kill and resume', () => {
     const script = await bundleScript(join(import.meta.dirname, 'writer-process.ts'));
     const work = await makeTempDir('bt-kill-');
     const directory = join(work, 'downloads');
+    // A child killed before it starts leaves nothing: the parent's recheck needs the folder.
+    await mkdir(directory);
     const files = [
       { path: ['a.bin'], length: 700_000 },
       { path: ['empty'], length: 0 },
@@ -32,7 +34,10 @@ describe('kill and resume', () => {
     ];
     const torrent = makeTorrent({ name: 'resume', pieceLength: 16384, files });
     const { layout, data } = torrent;
-    await writeFile(join(work, 'layout.json'), JSON.stringify({ ...layout, pieces: Buffer.from(layout.pieces).toString('hex') }));
+    await writeFile(
+      join(work, 'layout.json'),
+      JSON.stringify({ ...layout, pieces: Buffer.from(layout.pieces).toString('hex') }),
+    );
     await writeFile(join(work, 'source.bin'), data);
 
     const pool = createHashPool({ size: 2 });
@@ -41,7 +46,14 @@ describe('kill and resume', () => {
     let finished = false;
     for (let round = 0; round < 16 && !finished; round++) {
       const last = round >= 12;
-      const args = [script, join(work, 'layout.json'), join(work, 'source.bin'), directory, `${round}`, last ? '0' : '20'];
+      const args = [
+        script,
+        join(work, 'layout.json'),
+        join(work, 'source.bin'),
+        directory,
+        `${round}`,
+        last ? '0' : '20',
+      ];
       const child = startProcess(process.execPath, args, { label: `writer ${round}` });
       if (!last) {
         // Kill at a random instant once the child is writing.
@@ -57,10 +69,16 @@ describe('kill and resume', () => {
       if (process.env.DEBUG_KILL) console.log(round, summarize(output));
       finished = output.includes('\ndone\n') || output.startsWith('done');
 
-      const storage = await createFileStorage({ layout, directory, hashPool: pool, readOnly: true });
+      const storage = await createFileStorage({
+        layout,
+        directory,
+        hashPool: pool,
+        readOnly: true,
+      });
       const verified = await storage.recheck();
       await storage.close();
-      for (const index of reported) expect(verified.has(index), `reported piece ${index} lost`).toBe(true);
+      for (const index of reported)
+        expect(verified.has(index), `reported piece ${index} lost`).toBe(true);
       for (const index of verified.indices()) {
         const start = index * layout.pieceLength;
         const end = Math.min(layout.length, start + layout.pieceLength);
@@ -70,12 +88,20 @@ describe('kill and resume', () => {
           const overlapStart = Math.max(start, file.offset);
           const overlapEnd = Math.min(end, file.offset + file.length);
           if (overlapEnd <= overlapStart) continue;
-          const bytes = await readFile(join(directory, 'resume', ...(files[fileIndex]?.path ?? [])));
-          piece.set(bytes.subarray(overlapStart - file.offset, overlapEnd - file.offset), overlapStart - start);
+          const bytes = await readFile(
+            join(directory, 'resume', ...(files[fileIndex]?.path ?? [])),
+          );
+          piece.set(
+            bytes.subarray(overlapStart - file.offset, overlapEnd - file.offset),
+            overlapStart - start,
+          );
           position += overlapEnd - overlapStart;
         }
         expect(position).toBe(end - start);
-        expect(Buffer.compare(piece, data.subarray(start, end)), `piece ${index} accepted but wrong`).toBe(0);
+        expect(
+          Buffer.compare(piece, data.subarray(start, end)),
+          `piece ${index} accepted but wrong`,
+        ).toBe(0);
       }
     }
     await pool.close();

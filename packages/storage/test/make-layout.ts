@@ -34,7 +34,9 @@ export function makeTorrent(options: {
   length?: number;
   data?: Uint8Array;
 }): TestTorrent {
-  const specs = options.files ?? [{ path: [options.name ?? 'content.bin'], length: options.length ?? 0 }];
+  const specs = options.files ?? [
+    { path: [options.name ?? 'content.bin'], length: options.length ?? 0 },
+  ];
   const total = specs.reduce((sum, spec) => sum + spec.length, 0);
   const data = options.data ?? new Uint8Array(randomBytes(total));
   let offset = 0;
@@ -58,13 +60,20 @@ export function makeTorrent(options: {
 }
 
 /** Splits piece `index` of `data` into blocks of `blockSize` bytes. */
-export function blocksOf(torrent: TestTorrent, index: number, blockSize: number): { offset: number; bytes: Uint8Array }[] {
+export function blocksOf(
+  torrent: TestTorrent,
+  index: number,
+  blockSize: number,
+): { offset: number; bytes: Uint8Array }[] {
   const { layout, data } = torrent;
   const start = index * layout.pieceLength;
   const end = Math.min(layout.length, start + layout.pieceLength);
   const blocks: { offset: number; bytes: Uint8Array }[] = [];
   for (let offset = 0; start + offset < end; offset += blockSize) {
-    blocks.push({ offset, bytes: data.slice(start + offset, Math.min(end, start + offset + blockSize)) });
+    blocks.push({
+      offset,
+      bytes: data.slice(start + offset, Math.min(end, start + offset + blockSize)),
+    });
   }
   return blocks;
 }

@@ -11,8 +11,16 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFileStorage, type TorrentLayout } from '../src/index.js';
 
-const [layoutPath, sourcePath, directory, seedText, delayText] = process.argv.slice(2) as [string, string, string, string, string];
-const json = JSON.parse(readFileSync(layoutPath, 'utf8')) as Omit<TorrentLayout, 'pieces'> & { pieces: string };
+const [layoutPath, sourcePath, directory, seedText, delayText] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+const json = JSON.parse(readFileSync(layoutPath, 'utf8')) as Omit<TorrentLayout, 'pieces'> & {
+  pieces: string;
+};
 const layout: TorrentLayout = { ...json, pieces: new Uint8Array(Buffer.from(json.pieces, 'hex')) };
 const source = new Uint8Array(readFileSync(sourcePath));
 const delay = Number(delayText);
@@ -54,7 +62,12 @@ for (const index of missing) {
       bad[0] = (bad[0] as number) ^ 0x5a;
       await storage.writeBlock(index, 0, bad, { peer: 'liar' });
       for (let offset = BLOCK; start + offset < end; offset += BLOCK) {
-        const verdict = await storage.writeBlock(index, offset, source.subarray(start + offset, Math.min(end, start + offset + BLOCK)), { peer: 'honest' });
+        const verdict = await storage.writeBlock(
+          index,
+          offset,
+          source.subarray(start + offset, Math.min(end, start + offset + BLOCK)),
+          { peer: 'honest' },
+        );
         if (verdict !== undefined) {
           if (verdict.ok) throw new Error(`corrupt piece ${index} verified`);
           say(`rejected ${index} ${verdict.peers.join(',')}`);
@@ -63,7 +76,12 @@ for (const index of missing) {
       if (end - start <= BLOCK) say(`rejected ${index} liar`);
     }
     for (let offset = 0; start + offset < end; offset += BLOCK) {
-      const verdict = await storage.writeBlock(index, offset, source.subarray(start + offset, Math.min(end, start + offset + BLOCK)), { peer: 'honest' });
+      const verdict = await storage.writeBlock(
+        index,
+        offset,
+        source.subarray(start + offset, Math.min(end, start + offset + BLOCK)),
+        { peer: 'honest' },
+      );
       if (delay > 0) await sleep(random(delay));
       if (verdict !== undefined) {
         if (!verdict.ok) throw new Error(`good piece ${index} failed`);
