@@ -91,9 +91,8 @@ async function startOpentracker() {
   const child = spawn(
     'opentracker',
     ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', work, '-w', 'whitelist.txt'],
-    {
-      stdio: 'ignore',
-    },
+    // As root it chroots into -d; otherwise the list is found relative to its working folder.
+    { stdio: 'ignore', cwd: work },
   );
   children.push(child);
   await waitForTracker(port);

@@ -47,9 +47,8 @@ describe.skipIf(!opentracker)('our client against opentracker', () => {
         '-w',
         'whitelist.txt',
       ],
-      {
-        label: 'opentracker',
-      },
+      // As root it chroots into -d; otherwise the list is found relative to its working folder.
+      { label: 'opentracker', cwd: dir },
     );
     await waitForPort(tcpPort);
     url = `udp://127.0.0.1:${udpPort}/announce`;
