@@ -58,6 +58,8 @@ export interface UdpTrackerServerStats {
   badConnectionIds: number;
   /** Datagrams too short to answer (below 16 bytes). */
   ignored: number;
+  /** Requests that hit a bug of ours (answered with an error; the server carries on). */
+  internalErrors: number;
   torrents: number;
   peers: number;
   seeders: number;
@@ -87,6 +89,7 @@ export class UdpTrackerServer {
     malformed: 0,
     badConnectionIds: 0,
     ignored: 0,
+    internalErrors: 0,
   };
   #socket: Socket | undefined;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
@@ -126,9 +129,16 @@ export class UdpTrackerServer {
     // Errors on an unconnected UDP socket after bind are per-datagram (e.g. a send to an
     // unroutable address); they must not take the tracker down.
     socket.on('error', () => undefined);
-    socket.on('message', (message: Buffer, remote: RemoteInfo) =>
-      this.#receive(socket, message, remote),
-    );
+    socket.on('message', (message: Buffer, remote: RemoteInfo) => {
+      try {
+        this.#receive(socket, message, remote);
+      } catch {
+        // A bug of ours must not take the tracker down for everyone: count it, answer, go on.
+        this.#counters.internalErrors++;
+        if (message.length >= 16)
+          this.#error(socket, remote, peekTransactionId(message), 'internal error');
+      }
+    });
     this.#socket = socket;
     this.#pruneTimer = setInterval(() => this.registry.prune(), this.#pruneInterval * 1000);
     this.#pruneTimer.unref();
@@ -169,8 +179,7 @@ export class UdpTrackerServer {
       this.#counters.ignored++;
       return;
     }
-    const transactionId =
-      ((message[12]! << 24) | (message[13]! << 16) | (message[14]! << 8) | message[15]!) >>> 0;
+    const transactionId = peekTransactionId(message);
     if (message.length > MAX_REQUEST_LENGTH) {
       this.#counters.malformed++;
       this.#error(socket, remote, transactionId, `request too long (${message.length} bytes)`);
@@ -303,4 +312,9 @@ function literalLookup(
   callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
   callback(null, address, typeof family === 'number' ? family : address.includes(':') ? 6 : 4);
+}
+
+/** A request's transaction id (bytes 12-15); the caller checked there are 16 bytes. */
+function peekTransactionId(message: Uint8Array): number {
+  return ((message[12]! << 24) | (message[13]! << 16) | (message[14]! << 8) | message[15]!) >>> 0;
 }

@@ -276,4 +276,19 @@ describe('server against hostile datagrams', () => {
     expect(errors.map((reply) => reply.transactionId).sort()).toEqual([2, 3]);
     expect(tracker.stats()).toMatchObject({ peers: 0, malformed: 1 });
   });
+
+  it('answers a request that hits a bug with an error and keeps serving', async () => {
+    class BrokenRegistry extends SwarmRegistry {
+      override announce(): never {
+        throw new Error('a bug');
+      }
+    }
+    const { url, server: tracker } = await server({ registry: new BrokenRegistry() });
+    const udp = client();
+    const infoHash = randomBytes(20);
+    const error = await udp.announce(url, announce(infoHash, 1)).catch((caught: unknown) => caught);
+    expect(UdpTrackerError.isInstance(error) && error.trackerMessage).toBe('internal error');
+    expect((await udp.scrape(url, [infoHash])).files[0]).toMatchObject({ complete: 0 });
+    expect(tracker.stats().internalErrors).toBe(1);
+  });
 });
