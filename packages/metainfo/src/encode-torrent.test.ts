@@ -2,7 +2,7 @@ import { decode } from '@bt/bencode';
 import { describe, expect, it } from 'vitest';
 import { encodeTorrent, withRawValue } from './encode-torrent.js';
 import { parseTorrent } from './parse-torrent.js';
-import { makeTorrent } from './test-torrents.js';
+import { makeTorrent } from '../test/make-torrent.js';
 
 describe('encodeTorrent', () => {
   it('writes the info dictionary back byte for byte, unknown keys and all', () => {

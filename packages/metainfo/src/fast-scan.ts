@@ -40,9 +40,11 @@ const NINE = 0x39;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Bails out of the fast path. */
-class Unusual {}
-const UNUSUAL = new Unusual();
+/** Bails out of the fast path; one shared instance, never seen outside this module. */
+class Unusual extends Error {
+  override name = 'Unusual';
+}
+const UNUSUAL = new Unusual('not a shape the fast path reads');
 
 class Scanner {
   position: number;

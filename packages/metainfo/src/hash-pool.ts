@@ -1,8 +1,8 @@
 /**
  * Piece hashing on worker threads (Node only): each worker reads its own byte ranges of the
- * files with large positional reads into one reusable buffer and SHA-1s the pieces in it, so
- * reading and hashing run on every core and memory stays at one job buffer per worker,
- * whatever the input size. The worker is an inline script, so it works from `src` and `dist`.
+ * files with positional reads into one reusable 256 KiB buffer and feeds the SHA-1 of each
+ * piece as it goes, so reading and hashing run on every core and memory stays at one small
+ * buffer per worker, whatever the input size or piece length. The worker is an inline script, so it works from `src` and `dist`.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -32,11 +32,14 @@ export interface HashFilesOptions {
   signal?: AbortSignal;
 }
 
+// Reads in chunks small enough to stay in the core's cache between the copy and the hash, and
+// feeds the piece hashes incrementally: one chunk buffer per worker, whatever the piece length.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { openSync, readSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
-let buffer = Buffer.alloc(0);
+const CHUNK = 256 * 1024;
+const buffer = Buffer.allocUnsafe(CHUNK);
 let openPath;
 let openFd;
 function fdFor(path) {
@@ -55,29 +58,34 @@ parentPort.on('message', (job) => {
   }
   let current;
   try {
-    if (buffer.length < job.byteLength) buffer = Buffer.allocUnsafe(job.byteLength);
-    let position = 0;
+    const hashes = new Uint8Array(job.pieceCount * 20);
+    let piece = 0;
+    let hash = createHash('sha1');
+    let inPiece = 0;
     for (const segment of job.segments) {
       current = segment.path;
       const fd = fdFor(segment.path);
       let done = 0;
       while (done < segment.length) {
-        const read = readSync(fd, buffer, position + done, segment.length - done, segment.fileOffset + done);
+        const want = Math.min(CHUNK, segment.length - done, job.pieceLength - inPiece);
+        const read = readSync(fd, buffer, 0, want, segment.fileOffset + done);
         if (read === 0) {
           const error = new Error('the file got shorter while it was being hashed');
           error.code = 'BT_FILE_CHANGED';
           throw error;
         }
+        hash.update(read === CHUNK ? buffer : buffer.subarray(0, read));
         done += read;
+        inPiece += read;
+        if (inPiece === job.pieceLength) {
+          hashes.set(hash.digest(), piece * 20);
+          piece++;
+          hash = createHash('sha1');
+          inPiece = 0;
+        }
       }
-      position += segment.length;
     }
-    const hashes = new Uint8Array(job.pieceCount * 20);
-    for (let i = 0; i < job.pieceCount; i++) {
-      const from = i * job.pieceLength;
-      const to = Math.min(from + job.pieceLength, job.byteLength);
-      hashes.set(createHash('sha1').update(buffer.subarray(from, to)).digest(), i * 20);
-    }
+    if (inPiece > 0) hashes.set(hash.digest(), piece * 20);
     parentPort.postMessage({ id: job.id, hashes }, [hashes.buffer]);
   } catch (error) {
     parentPort.postMessage({ id: job.id, error: { message: String(error && error.message), code: error && error.code, path: current } });

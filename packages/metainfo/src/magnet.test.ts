@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidMagnetError } from './errors.js';
 import { formatMagnet, isFileSelected, magnetFromMetainfo, parseMagnet } from './magnet.js';
 import { parseTorrent } from './parse-torrent.js';
-import { makeTorrent } from './test-torrents.js';
+import { makeTorrent } from '../test/make-torrent.js';
 
 const HEX = 'c12fe1c06bba254a9dc9f519b335aa7c1367a88a';
 const BASE32 = 'YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK';

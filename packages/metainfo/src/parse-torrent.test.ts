@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidTorrentError } from './errors.js';
 import { parseInfo, parseTorrent } from './parse-torrent.js';
 import { isSafePathSegment } from './path-policy.js';
-import { makeTorrent } from './test-torrents.js';
+import { makeTorrent } from '../test/make-torrent.js';
 
 function expectInvalid(bytes: Uint8Array, code: string, field?: string): InvalidTorrentError {
   try {

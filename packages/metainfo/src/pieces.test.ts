@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseTorrent } from './parse-torrent.js';
 import { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from './pieces.js';
-import { makeTorrent } from './test-torrents.js';
+import { makeTorrent } from '../test/make-torrent.js';
 
 const multi = parseTorrent(
   makeTorrent({

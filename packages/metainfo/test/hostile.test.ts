@@ -11,7 +11,7 @@ import {
   parseTorrent,
 } from '../src/index.js';
 import { parseGeneric } from '../src/parse-torrent.js';
-import { makeTorrent } from '../src/test-torrents.js';
+import { makeTorrent } from './make-torrent.js';
 
 const fixture = (name: string): Uint8Array =>
   readFileSync(join(import.meta.dirname, 'fixtures', name));
