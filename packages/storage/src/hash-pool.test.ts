@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTempDir, removeTempDirs } from '@bt/test-support';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createHashPool, StorageError } from './index.js';
+
+const sha1 = (bytes: Uint8Array): Uint8Array =>
+  new Uint8Array(createHash('sha1').update(bytes).digest());
+
+afterAll(removeTempDirs);
+
+describe('hash pool', () => {
+  it('hashes shared, transferred and copied buffers, and views at an offset', async () => {
+    const pool = createHashPool({ size: 2 });
+    const shared = new Uint8Array(new SharedArrayBuffer(1000)).fill(3);
+    expect(await pool.digest(shared.subarray(10, 900))).toEqual(sha1(shared.subarray(10, 900)));
+    const plain = new Uint8Array(5000).fill(9);
+    const view = plain.subarray(100, 4000);
+    expect(await pool.digest(view)).toEqual(sha1(view));
+    expect(plain.length).toBe(5000); // copied: still usable
+    const given = new Uint8Array(777).fill(1);
+    const expected = sha1(given);
+    expect(await pool.digest(given, { transfer: true })).toEqual(expected);
+    expect(given.length).toBe(0); // transferred: detached
+    const many = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => pool.digest(new Uint8Array(index).fill(index))),
+    );
+    many.forEach((digest, index) =>
+      expect(digest).toEqual(sha1(new Uint8Array(index).fill(index))),
+    );
+    await pool.close();
+  });
+
+  it('checks pieces from files: ok, mismatch, missing, short, padding', async () => {
+    const directory = await makeTempDir();
+    const data = new Uint8Array(300).map((_, index) => index & 0xff);
+    await writeFile(join(directory, 'f'), data);
+    const pool = createHashPool({ size: 1, chunkSize: 64 });
+    const path = join(directory, 'f');
+    const results = await pool.checkPieces([
+      { index: 0, expected: sha1(data.subarray(0, 200)), parts: [[path, 0, 200]] },
+      { index: 1, expected: sha1(data.subarray(0, 200)), parts: [[path, 1, 200]] },
+      {
+        index: 2,
+        expected: sha1(data.subarray(0, 10)),
+        parts: [[join(directory, 'absent'), 0, 10]],
+      },
+      { index: 3, expected: sha1(data.subarray(250, 300)), parts: [[path, 250, 60]] },
+      {
+        index: 4,
+        expected: sha1(
+          new Uint8Array([...data.subarray(0, 5), ...new Uint8Array(100), ...data.subarray(5, 10)]),
+        ),
+        parts: [
+          [path, 0, 5],
+          [null, 0, 100],
+          [path, 5, 5],
+        ],
+      },
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'ok',
+      'mismatch',
+      'missing',
+      'missing',
+      'ok',
+    ]);
+    await pool.close();
+  });
+
+  it('reports an I/O error as status error with the code, and a folder given as a file', async () => {
+    const directory = await makeTempDir();
+    const pool = createHashPool({ size: 1 });
+    const [result] = await pool.checkPieces([
+      { index: 0, expected: new Uint8Array(20), parts: [[directory, 0, 10]] },
+    ]);
+    expect(result).toMatchObject({
+      index: 0,
+      status: 'error',
+      errorCode: 'EISDIR',
+      errorPath: directory,
+    });
+    await pool.close();
+  });
+
+  it('honours abort signals and fails jobs after close with a typed error', async () => {
+    const pool = createHashPool({ size: 1 });
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(pool.digest(new Uint8Array(10), { signal: controller.signal })).rejects.toThrow(
+      'stop',
+    );
+    const pending = pool.digest(new Uint8Array(50_000_000)).catch((caught: unknown) => caught);
+    await pool.close();
+    const error = await pending;
+    expect(StorageError.isInstance(error) && error.code).toBe('closed');
+    await expect(pool.digest(new Uint8Array(1))).rejects.toMatchObject({ code: 'closed' });
+  });
+});
