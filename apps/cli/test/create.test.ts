@@ -127,6 +127,15 @@ describe('bt create', () => {
     expect(text).toMatch(/\[#+-*\] hashing/);
   });
 
+  it('stops with code 130 when interrupted', async () => {
+    const result = await runCli(['create', 'content', '-o', 'stopped.torrent'], {
+      cwd: dir,
+      signal: AbortSignal.abort(),
+    });
+    expect(result.code).toBe(130);
+    await expect(readFile(join(dir, 'stopped.torrent'))).rejects.toThrow();
+  });
+
   it('has --help with examples', async () => {
     const result = await runCli(['create', '--help']);
     expect(result.code).toBe(0);

@@ -114,6 +114,17 @@ describe('parseTorrent', () => {
     expect(parseTorrent(bytes).name).toBe('中文');
   });
 
+  it('reads the v1 side of a hybrid v1/v2 torrent', () => {
+    const metainfo = parseTorrent(
+      makeTorrent({
+        info: { 'meta version': 2, 'file tree': { example: { '': { length: 100_000 } } } },
+      }),
+    );
+    expect(metainfo.hybrid).toBe(true);
+    expect(metainfo.length).toBe(100_000);
+    expect(parseTorrent(makeTorrent()).hybrid).toBe(false);
+  });
+
   it('keeps unknown keys, so writing the parts back gives the same info-hash', () => {
     const bytes = makeTorrent({ info: { 'x-custom': 'kept' }, top: { 'x-top': 5 } });
     const metainfo = parseTorrent(bytes);
