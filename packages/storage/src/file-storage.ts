@@ -65,6 +65,8 @@ class FileBackend implements StorageBackend {
   private readonly readOnly: boolean;
   private readonly batchSize: number;
   private readonly folders = new Map<string, Promise<string>>();
+  /** Folders that gained entries since the last checkpoint. */
+  private readonly dirtyFolders = new Set<string>();
 
   constructor(layout: TorrentLayout, root: string, pool: HashPool, options: FileStorageOptions) {
     this.layout = layout;
@@ -114,7 +116,9 @@ class FileBackend implements StorageBackend {
     const folderKey = segments.slice(0, -1).join('/');
     let folder = this.folders.get(folderKey);
     if (folder === undefined) {
-      folder = ensureFolders(this.root, segments.slice(0, -1));
+      folder = ensureFolders(this.root, segments.slice(0, -1), (created) =>
+        this.dirtyFolders.add(created),
+      );
       this.folders.set(folderKey, folder);
       folder.catch(() => this.folders.delete(folderKey));
     }
@@ -126,7 +130,16 @@ class FileBackend implements StorageBackend {
       });
     }
     try {
-      return await open(target, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
+      const flags = constants.O_RDWR | constants.O_NOFOLLOW;
+      try {
+        const created = await open(target, flags | constants.O_CREAT | constants.O_EXCL, 0o666);
+        // A new directory entry: the folder is fsynced at the next checkpoint.
+        this.dirtyFolders.add(parent);
+        return created;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+        return await open(target, flags);
+      }
     } catch (error) {
       if ((error as { code?: unknown }).code === 'ELOOP') {
         throw new StorageError(
@@ -311,6 +324,23 @@ class FileBackend implements StorageBackend {
           await this.handles.drop(entry);
         } else {
           await this.handles.release(entry);
+        }
+      }
+    }
+    for (const folder of [...this.dirtyFolders]) {
+      this.dirtyFolders.delete(folder);
+      try {
+        const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      } catch (error) {
+        // A folder removed since is not ours to report here; anything else is.
+        if ((error as { code?: unknown }).code !== 'ENOENT') {
+          this.dirtyFolders.add(folder);
+          throw toStorageError(error, { path: folder, action: 'flush folder' });
         }
       }
     }

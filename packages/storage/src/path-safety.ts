@@ -4,7 +4,7 @@
  * a symbolic link inside the folder that points outside it is never followed for writing.
  */
 import { lstat, mkdir, realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { StorageError, toStorageError } from './errors.js';
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
@@ -41,6 +41,7 @@ export function isInside(parent: string, child: string): boolean {
 export async function ensureFolders(
   realRoot: string,
   segments: readonly string[],
+  onCreated?: (parent: string) => void,
 ): Promise<string> {
   let current = realRoot;
   for (const segment of segments) {
@@ -57,6 +58,7 @@ export async function ensureFolders(
         throw toStorageError(error, { path: shown, action: 'inspect' });
       try {
         await mkdir(current);
+        onCreated?.(dirname(current));
       } catch (mkdirError) {
         if ((mkdirError as { code?: unknown }).code !== 'EEXIST') {
           throw toStorageError(mkdirError, { path: shown, action: 'create folder' });
