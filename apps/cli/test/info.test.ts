@@ -120,6 +120,8 @@ describe('bt info', () => {
     }
     const broken = await runCli(['info', 'broken.torrent'], { cwd: dir });
     expect(broken.stderr).toContain('info: expected a dictionary');
+    const missing = await runCli(['info', 'missing.torrent'], { cwd: dir });
+    expect(missing.stderr).toMatch(/cannot read .*missing\.torrent: no such file/);
     expect((await runCli(['info'])).code).toBe(2);
   });
 

@@ -39,7 +39,9 @@ Examples:
       );
       return ExitCode.ok;
     }
-    const metainfo = parseTorrent(await readFile(resolve(context.cwd, input)), { copy: false });
+    const metainfo = parseTorrent(await readTorrentFile(resolve(context.cwd, input)), {
+      copy: false,
+    });
     context.stdout.write(
       json ? `${JSON.stringify(torrentJson(metainfo), null, 2)}\n` : torrentText(metainfo),
     );
@@ -193,4 +195,22 @@ function magnetText(magnet: Magnet): string {
       '\nNote: this is a BitTorrent v2-only link (BEP 52); bt does not download v2 torrents yet.\n';
   }
   return text;
+}
+
+/** Reads a .torrent file; a failure becomes one line that names the file. */
+export async function readTorrentFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message;
+    throw new Error(`cannot read ${path}: ${reason}`, { cause: error });
+  }
 }

@@ -1,8 +1,8 @@
 /** `bt magnet`: the magnet link of a .torrent file. Building it is @bt/metainfo's job. */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { magnetFromMetainfo, parseTorrent } from '@bt/metainfo';
 import { type Command, ExitCode } from '../command.js';
+import { readTorrentFile } from './info.js';
 
 export const magnetCommand: Command = {
   name: 'magnet',
@@ -17,9 +17,12 @@ Examples:
   options: {},
   positionals: [1, 1],
   async run(context) {
-    const metainfo = parseTorrent(await readFile(resolve(context.cwd, context.positionals[0]!)), {
-      copy: false,
-    });
+    const metainfo = parseTorrent(
+      await readTorrentFile(resolve(context.cwd, context.positionals[0]!)),
+      {
+        copy: false,
+      },
+    );
     context.stdout.write(`${magnetFromMetainfo(metainfo)}\n`);
     return ExitCode.ok;
   },
