@@ -33,3 +33,4 @@ function request()
     .. "&port=" .. port .. "&uploaded=0&downloaded=0&left=" .. left .. "&compact=1&event=started"
   return wrk.format("GET", path)
 end
+
