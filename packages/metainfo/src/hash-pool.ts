@@ -131,9 +131,11 @@ export async function hashPieces(
       const done = (): void => {
         options.signal?.removeEventListener('abort', onAbort);
       };
+      const released = new Set<Worker>();
       const send = (worker: Worker): void => {
         if (failed) return;
         if (next >= jobs.length) {
+          released.add(worker);
           worker.postMessage(null);
           return;
         }
@@ -164,7 +166,13 @@ export async function hashPieces(
           pieces.set(reply.hashes!, job.firstPiece * 20);
           hashedBytes += job.byteLength;
           finished++;
-          options.onProgress?.(hashedBytes);
+          try {
+            options.onProgress?.(hashedBytes);
+          } catch (error) {
+            done();
+            fail(error);
+            return;
+          }
           if (finished === jobs.length) {
             done();
             resolve();

@@ -16,7 +16,8 @@ describe('sha1', () => {
   });
 
   it('knows the FIPS 180 test vectors', () => {
-    const hex = (text: string) => Buffer.from(sha1Portable(new TextEncoder().encode(text))).toString('hex');
+    const hex = (text: string) =>
+      Buffer.from(sha1Portable(new TextEncoder().encode(text))).toString('hex');
     expect(hex('abc')).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
     expect(hex('')).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
     expect(hex('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')).toBe(

@@ -172,6 +172,16 @@ describe('hash pool', () => {
     });
   });
 
+  it('passes on an error thrown by the progress callback', async () => {
+    await expect(
+      createTorrent(tree, {
+        onProgress: () => {
+          throw new Error('from the callback');
+        },
+      }),
+    ).rejects.toThrow('from the callback');
+  });
+
   it('plans jobs of whole pieces covering every byte once', () => {
     const files = [
       { source: 'a', length: 10 },
