@@ -135,6 +135,24 @@ describe('our client against our server', () => {
     expect(server.stats.failures).toBeGreaterThanOrEqual(6);
   });
 
+  it('caps numwant at the server limit', async () => {
+    const capped = new HttpTrackerServer({ registry: server.registry, maxNumwant: 3 });
+    const { port } = await capped.listen();
+    try {
+      const url = `http://127.0.0.1:${port}/announce`;
+      const infoHash = bytes(8);
+      for (let n = 30; n < 40; n++) await client.announce(url, request({ n, infoHash }));
+      expect(
+        (await client.announce(url, request({ n: 41, infoHash, numwant: 100 }))).peers,
+      ).toHaveLength(3);
+      expect(
+        (await client.announce(announceUrl, request({ n: 42, infoHash, numwant: 100 }))).peers,
+      ).toHaveLength(11);
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('applies an allow-list to announce and scrape', async () => {
     const allowed = bytes(5);
     const guarded = new HttpTrackerServer({ allowInfoHash: (hash) => hash[0] === 5 });
