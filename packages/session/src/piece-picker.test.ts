@@ -160,3 +160,67 @@ describe('PiecePicker', () => {
     expect(p.complete).toBe(true);
   });
 });
+
+describe('PiecePicker bookkeeping (property)', () => {
+  it('keeps endgame and completion equal to a brute-force count under any event order', async () => {
+    const fc = await import('fast-check');
+    const operation = fc.oneof(
+      fc.record({ kind: fc.constant('pick' as const), max: fc.integer({ min: 1, max: 12 }), peer: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({ kind: fc.constant('receive' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('drop' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('verify' as const), ok: fc.boolean() }),
+    );
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 200 }), (operations) => {
+        const p = new PiecePicker({ pieceCount: 5, pieceLength: block * 3, totalLength: 4 * block * 3 + 100 });
+        const outstanding: { piece: number; offset: number; peer: number }[][] = [[], [], []];
+        const verifying: number[] = [];
+        for (const op of operations) {
+          if (op.kind === 'pick') {
+            const mine = outstanding[op.peer]!;
+            const got = p.pick(
+              {
+                has: Bitfield.full(5),
+                choked: false,
+                isRequested: (piece, offset) => mine.some((r) => r.piece === piece && r.offset === offset),
+              },
+              op.max,
+            );
+            for (const r of got) mine.push({ piece: r.piece, offset: r.offset, peer: op.peer });
+          } else if (op.kind === 'receive' || op.kind === 'drop') {
+            const all = outstanding.flat();
+            if (all.length === 0) continue;
+            const chosen = all[op.pick % all.length]!;
+            const list = outstanding[chosen.peer]!;
+            list.splice(list.indexOf(chosen), 1);
+            if (op.kind === 'drop') p.requestDropped(chosen.piece, chosen.offset);
+            else if (p.blockReceived(chosen.piece, chosen.offset).pieceComplete) verifying.push(chosen.piece);
+          } else if (verifying.length > 0) {
+            const piece = verifying.shift()!;
+            if (op.ok) p.pieceVerified(piece);
+            else p.pieceFailed(piece);
+          }
+          // brute force: endgame iff no wanted-missing block is unrequested
+          let unrequested = false;
+          for (let piece = 0; piece < 5 && !unrequested; piece++) {
+            if (p.have.has(piece) || verifying.includes(piece)) continue;
+            const blocks = p.blockCount(piece);
+            for (let b = 0; b < blocks; b++) {
+              const offset = b * block;
+              if (p.requestersOf(piece, offset) === 0 && !receivedOf(p, piece, offset)) unrequested = true;
+            }
+          }
+          const complete = p.have.complete;
+          expect(p.complete).toBe(complete);
+          expect(p.endgame).toBe(!unrequested && !complete);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function receivedOf(p: PiecePicker, piece: number, offset: number): boolean {
+  // a received block answers a second blockReceived with accepted: false; probe on a copy-free path
+  return (p as unknown as { partials: Map<number, { state: Uint8Array }> }).partials.get(piece)?.state[offset / block] === 2;
+}

@@ -74,6 +74,10 @@ export class PiecePicker {
   private readonly verifying = new Set<number>();
   private readonly wanted: Bitfield;
   private readonly random: RandomSource;
+  /** Wanted pieces neither had, started nor verifying: endgame needs none. */
+  private freshCount: number;
+  /** Blocks of started pieces nobody has been asked for. */
+  private unrequestedCount = 0;
 
   constructor(options: PiecePickerOptions) {
     this.pieceCount = options.pieceCount;
@@ -85,6 +89,7 @@ export class PiecePicker {
     this.have = new Bitfield(this.pieceCount);
     this.availability = new Uint32Array(this.pieceCount);
     this.wanted = Bitfield.full(this.pieceCount);
+    this.freshCount = this.pieceCount;
   }
 
   pieceSize(piece: number): number {
@@ -103,22 +108,31 @@ export class PiecePicker {
   /** Marks pieces found on disk (after a recheck). */
   setHave(pieces: Bitfield): void {
     for (const piece of pieces.indices()) {
+      if (this.isFresh(piece)) this.freshCount--;
+      this.dropPartial(piece);
+      this.verifying.delete(piece);
       this.have.set(piece);
-      this.partials.delete(piece);
     }
+  }
+
+  private dropPartial(piece: number): void {
+    const partial = this.partials.get(piece);
+    if (!partial) return;
+    this.unrequestedCount -= partial.unrequested;
+    this.partials.delete(piece);
   }
 
   /** Limits downloading to some pieces (file selection); all are wanted by default. */
   setWanted(piece: number, wanted: boolean): void {
+    const wasFresh = this.isFresh(piece);
     if (wanted) this.wanted.set(piece);
     else this.wanted.clear(piece);
+    this.freshCount += Number(this.isFresh(piece)) - Number(wasFresh);
   }
 
   /** True once every wanted piece is verified. */
   get complete(): boolean {
-    if (this.have.complete) return true;
-    for (const piece of this.wanted.indices()) if (!this.have.has(piece)) return false;
-    return true;
+    return this.freshCount === 0 && this.partials.size === 0 && this.verifying.size === 0;
   }
 
   /** Bytes of verified pieces. */
@@ -188,12 +202,7 @@ export class PiecePicker {
 
   /** Endgame: every missing block is already asked of someone. */
   get endgame(): boolean {
-    for (let piece = 0; piece < this.pieceCount; piece++) {
-      if (!this.isWantedMissing(piece) || this.verifying.has(piece)) continue;
-      const partial = this.partials.get(piece);
-      if (!partial || partial.unrequested > 0) return false;
-    }
-    return true;
+    return this.freshCount === 0 && this.unrequestedCount === 0 && !this.complete;
   }
 
   /** Up to `max` block requests for this peer, marked as requested. */
@@ -287,6 +296,8 @@ export class PiecePicker {
       unrequested: blocks,
       received: 0,
     };
+    this.freshCount--;
+    this.unrequestedCount += blocks;
     this.partials.set(piece, partial);
     return partial;
   }
@@ -297,6 +308,7 @@ export class PiecePicker {
       partial.state[block] = REQUESTED;
       partial.requesters[block] = 1;
       partial.unrequested--;
+      this.unrequestedCount--;
       requests.push({ piece, offset: block * this.blockSize, length: this.blockLength(piece, block) });
     }
   }
@@ -312,7 +324,10 @@ export class PiecePicker {
     }
     const state = partial.state[block]!;
     if (state === RECEIVED) return { accepted: false, pieceComplete: false };
-    if (state === NONE) partial.unrequested--;
+    if (state === NONE) {
+      partial.unrequested--;
+      this.unrequestedCount--;
+    }
     partial.state[block] = RECEIVED;
     partial.requesters[block] = 0;
     partial.received++;
@@ -333,6 +348,7 @@ export class PiecePicker {
     if (partial.requesters[block] === 0) {
       partial.state[block] = NONE;
       partial.unrequested++;
+      this.unrequestedCount++;
     }
   }
 
@@ -342,15 +358,19 @@ export class PiecePicker {
   }
 
   pieceVerified(piece: number): void {
+    if (this.isFresh(piece)) this.freshCount--;
     this.verifying.delete(piece);
-    this.partials.delete(piece);
+    this.dropPartial(piece);
     this.have.set(piece);
   }
 
   /** The piece failed its hash: every block of it is fetched again. */
   pieceFailed(piece: number): void {
+    if (this.have.has(piece)) return;
+    const wasFresh = this.isFresh(piece);
     this.verifying.delete(piece);
-    this.partials.delete(piece);
+    this.dropPartial(piece);
+    if (!wasFresh && this.isFresh(piece)) this.freshCount++;
   }
 
   /** Pieces started but not complete, with blocks received. */

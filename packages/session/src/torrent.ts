@@ -23,7 +23,7 @@ import type {
 } from './interfaces.js';
 import { PeerIdSet, PeerRegistry } from './peer-registry.js';
 import type { PeerSource } from './peer-registry.js';
-import { type BlockRequest, PiecePicker } from './piece-picker.js';
+import { PiecePicker } from './piece-picker.js';
 import { RateMeter, TokenBucket, pipelineDepth, takeAll } from './rate.js';
 import { TrackerTiers } from './tracker-tiers.js';
 import type { TrackerStatus } from './tracker-tiers.js';
@@ -65,13 +65,6 @@ export interface TorrentOptions {
   skipCheck?: boolean;
 }
 
-interface Outstanding {
-  piece: number;
-  offset: number;
-  length: number;
-  at: number;
-}
-
 /** Per-connection bookkeeping. */
 class Peer {
   readonly key: string;
@@ -80,7 +73,10 @@ class Peer {
   amInterested = false;
   peerChoking = true;
   peerInterested = false;
-  readonly outstanding = new Map<number, Outstanding>();
+  /** Requests out: block key → when asked. */
+  readonly outstanding = new Map<number, number>();
+  /** Pipeline depth, recomputed from the rate every tick. */
+  depth = 32;
   readonly download: RateMeter;
   readonly upload: RateMeter;
   readonly allowedFast = new Set<number>();
@@ -402,6 +398,7 @@ export class Torrent {
     if (this.choker.due(now)) this.rechoke(now);
     for (const peer of this.peers) {
       peer.messagesThisTick = 0;
+      peer.depth = Math.min(peer.maxRequests, pipelineDepth(peer.download.rate, { min: 32 }));
       this.fill(peer);
       this.serve(peer);
     }
@@ -551,8 +548,7 @@ export class Torrent {
   private onClose(peer: Peer, address: PeerAddress, error?: Error): void {
     if (!this.peers.delete(peer)) return;
     this.peerIds.release(peer.wire.peerId);
-    for (const request of peer.outstanding.values()) this.picker.requestDropped(request.piece, request.offset);
-    peer.outstanding.clear();
+    this.dropRequests(peer);
     this.picker.peerGone(peer.has, peer.countedAsSeed);
     this.registry.disconnected(address, this.clock.now(), error !== undefined && peer.download.total === 0);
     this.events.emit('peer-disconnected', { address: peer.key, reason: error?.message });
@@ -635,11 +631,8 @@ export class Torrent {
         return;
       }
       case 'reject': {
-        const key = blockKey(message.index, message.begin);
-        const request = peer.outstanding.get(key);
-        if (request) {
-          peer.outstanding.delete(key);
-          this.picker.requestDropped(request.piece, request.offset);
+        if (peer.outstanding.delete(blockKey(message.index, message.begin))) {
+          this.picker.requestDropped(message.index, message.begin);
         }
         return;
       }
@@ -677,7 +670,7 @@ export class Torrent {
   }
 
   private dropRequests(peer: Peer): void {
-    for (const request of peer.outstanding.values()) this.picker.requestDropped(request.piece, request.offset);
+    for (const key of peer.outstanding.keys()) this.picker.requestDropped(keyPiece(key), keyOffset(key));
     peer.outstanding.clear();
   }
 
@@ -685,7 +678,7 @@ export class Torrent {
   private fill(peer: Peer): void {
     if (this.stateValue !== 'downloading' || !peer.amInterested) return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
-    const depth = peer.snubbedAt !== undefined ? 1 : Math.min(peer.maxRequests, pipelineDepth(peer.download.rate, { min: 32 }));
+    const depth = peer.snubbedAt !== undefined ? 1 : Math.min(peer.maxRequests, pipelineDepth(peer.download.rate, { min: 128 }));
     const room = depth - peer.outstanding.size;
     // refill in batches, not per block, so the picker runs rarely on a fast peer
     if (room <= 0 || (room < Math.max(1, depth >> 3) && peer.outstanding.size > 0)) return;
@@ -711,14 +704,18 @@ export class Torrent {
       return;
     }
     const now = this.clock.now();
-    for (const request of requests) peer.outstanding.set(blockKey(request.piece, request.offset), { ...request, at: now });
-    peer.wire.sendRequests(requests.map(toWire));
+    const wire = new Array<{ index: number; begin: number; length: number }>(requests.length);
+    for (let at = 0; at < requests.length; at++) {
+      const request = requests[at]!;
+      peer.outstanding.set(blockKey(request.piece, request.offset), now);
+      wire[at] = { index: request.piece, begin: request.offset, length: request.length };
+    }
+    peer.wire.sendRequests(wire);
   }
 
   private onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
     const key = blockKey(index, begin);
-    const request = peer.outstanding.get(key);
-    if (request) peer.outstanding.delete(key);
+    const request = peer.outstanding.delete(key);
     if (!request && !this.picker.endgame && peer.outstanding.size === 0 && block.length > this.picker.blockSize) {
       return this.drop(peer, 'unrequested block');
     }
@@ -744,10 +741,8 @@ export class Torrent {
     if (this.picker.endgame) {
       for (const other of this.peers) {
         if (other === peer) continue;
-        const theirs = other.outstanding.get(key);
-        if (theirs) {
-          other.outstanding.delete(key);
-          other.wire.send({ type: 'cancel', index, begin, length: theirs.length });
+        if (other.outstanding.delete(key)) {
+          other.wire.send({ type: 'cancel', index, begin, length: block.length });
         }
       }
     }
@@ -1016,6 +1011,10 @@ function blockKey(piece: number, offset: number): number {
   return piece * 0x100000 + offset / 16_384;
 }
 
-function toWire(request: BlockRequest): { index: number; begin: number; length: number } {
-  return { index: request.piece, begin: request.offset, length: request.length };
+function keyPiece(key: number): number {
+  return Math.floor(key / 0x100000);
+}
+
+function keyOffset(key: number): number {
+  return (key % 0x100000) * 16_384;
 }

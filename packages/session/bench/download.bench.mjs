@@ -1,0 +1,277 @@
+// Download throughput, CPU and memory: one torrent (1 MiB pieces) over loopback, TCP only,
+// seeded by a fresh aria2c each time, downloaded in turn by our client, WebTorrent (npm),
+// aria2c and Transmission. Then our client again from 20 aria2c seeders at once.
+// BENCH_QUICK=1 shrinks the payload to 64 MiB (and the swarm run to 5 seeders).
+// Needs `pnpm build` first (imports the built packages) and aria2c, mktorrent, transmission-cli.
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HttpTrackerServer } from '@bt/tracker-http';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const quick = process.env.BENCH_QUICK === '1';
+const size = Number(process.env.BENCH_SIZE_MB ?? (quick ? 64 : 1024)) * 1024 * 1024;
+const swarmSeeders = Number(process.env.BENCH_SWARM ?? (quick ? 5 : 20));
+const only = process.env.BENCH_ONLY?.split(',');
+const MiB = 1024 * 1024;
+
+const work = await mkdtemp(join(tmpdir(), 'bt-bench-'));
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+  }
+});
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function start(command, args, options = {}) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
+  children.add(child);
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  return {
+    child,
+    exited,
+    output: () => output,
+    async stop() {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {}
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {}
+      }, 5000);
+      await exited;
+      clearTimeout(timer);
+      children.delete(child);
+    },
+  };
+}
+
+async function sha1(path) {
+  const hash = createHash('sha1');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+// The payload and its torrent -----------------------------------------------------------------
+const seedDir = join(work, 'seed');
+await mkdir(seedDir);
+const payload = join(seedDir, 'payload.bin');
+{
+  const file = await open(payload, 'w');
+  const chunk = Buffer.alloc(16 * MiB);
+  for (let written = 0; written < size; written += chunk.length) {
+    randomFillSync(chunk);
+    await file.write(chunk, 0, Math.min(chunk.length, size - written));
+  }
+  await file.close();
+}
+const tracker = new HttpTrackerServer({ interval: 5, minInterval: 1 });
+const trackerAddress = await tracker.listen({ port: 0, host: '127.0.0.1' });
+const announce = `http://127.0.0.1:${trackerAddress.port}/announce`;
+const torrentFile = join(work, 'payload.torrent');
+execFileSync('mktorrent', ['-l', '20', '-a', announce, '-o', torrentFile, payload], { stdio: 'ignore' });
+const expected = await sha1(payload);
+
+async function startSeeder(announceToTracker = true) {
+  const port = await freePort();
+  const seeder = start('aria2c', [
+    '--seed-ratio=0.0',
+    '--check-integrity=false',
+    '--bt-seed-unverified=true',
+    `--dir=${seedDir}`,
+    `--listen-port=${port}`,
+    '--enable-dht=false',
+    '--enable-dht6=false',
+    '--bt-enable-lpd=false',
+    '--enable-peer-exchange=false',
+    '--disable-ipv6=true',
+    '--console-log-level=warn',
+    '--summary-interval=0',
+    '--bt-max-peers=0',
+    ...(announceToTracker ? [] : ['--bt-exclude-tracker=*']),
+    torrentFile,
+  ]);
+  await waitForPort(port);
+  return { ...seeder, port };
+}
+
+async function fileSize(path) {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs one leecher under GNU time; resolves with wall seconds, CPU seconds and peak RSS. */
+async function measure(name, command, args, options = {}) {
+  const leechDir = join(work, `leech-${name}`);
+  await rm(leechDir, { recursive: true, force: true });
+  await mkdir(leechDir);
+  const timeFile = join(work, `time-${name}.txt`);
+  const filled = args.map((arg) => arg.replaceAll('{dir}', leechDir));
+  const started = performance.now();
+  const run = start('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, command, ...filled], options);
+  let seconds;
+  if (options.pollForCompletion) {
+    // Transmission's CLI does not exit when done: wait for the verified file, then stop it
+    const target = join(leechDir, 'payload.bin');
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      if ((await readdir(leechDir)).includes('payload.bin') && (await fileSize(target)) === size) {
+        if (/Seeding|100\.0%|State changed from "Incomplete" to "Complete"/.test(run.output())) break;
+      }
+      if (Date.now() > deadline) throw new Error(`${name} did not finish`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    seconds = (performance.now() - started) / 1000;
+    await run.stop();
+  } else {
+    const code = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 900_000))]);
+    seconds = (performance.now() - started) / 1000;
+    if (code !== 0) {
+      await run.stop();
+      throw new Error(`${name} exited with ${code}: ${run.output().slice(-2000)}`);
+    }
+    children.delete(run.child);
+  }
+  const { readFile } = await import('node:fs/promises');
+  const timeText = (await readFile(timeFile, 'utf8')).trim().split('\n').pop();
+  const [, user, system, maxKb] = timeText.split(/\s+/).map(Number);
+  const digest = await sha1(join(leechDir, 'payload.bin'));
+  if (digest !== expected) throw new Error(`${name} downloaded corrupt data`);
+  await rm(leechDir, { recursive: true, force: true });
+  return { name, seconds, cpu: user + system, rssMb: maxKb / 1024, mbps: size / MiB / seconds };
+}
+
+const leechers = {
+  ours: (seeder) => ['node', [join(here, 'leech-ours.mjs'), torrentFile, '{dir}', `127.0.0.1:${seeder.port}`]],
+  webtorrent: (seeder) => ['node', [join(here, 'leech-webtorrent.mjs'), torrentFile, '{dir}', `127.0.0.1:${seeder.port}`]],
+  aria2: () => [
+    'aria2c',
+    [
+      '--seed-time=0',
+      '--dir={dir}',
+      '--enable-dht=false',
+      '--enable-dht6=false',
+      '--bt-enable-lpd=false',
+      '--enable-peer-exchange=false',
+      '--disable-ipv6=true',
+      '--file-allocation=none',
+      '--console-log-level=warn',
+      '--summary-interval=0',
+      `--listen-port=${50000 + Math.floor(Math.random() * 10000)}`,
+      torrentFile,
+    ],
+  ],
+  transmission: () => [
+    'transmission-cli',
+    ['-g', join(work, 'transmission-config'), '-w', '{dir}', '-p', String(40000 + Math.floor(Math.random() * 10000)), '-ep', '-M', torrentFile],
+    { pollForCompletion: true },
+  ],
+};
+
+const results = {};
+console.log(`payload ${size / MiB} MiB, 1 MiB pieces, loopback TCP, one fresh aria2c seeder per leecher`);
+for (const [name, make] of Object.entries(leechers)) {
+  if (only && !only.includes(name)) continue;
+  const seeder = await startSeeder(true);
+  // give the seeder a moment to announce so tracker-driven leechers find it
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const [command, args, options] = make(seeder);
+  try {
+    results[name] = await measure(name, command, args, options);
+    const r = results[name];
+    console.log(
+      `${name.padEnd(12)} ${r.mbps.toFixed(1).padStart(7)} MB/s  ${r.seconds.toFixed(2).padStart(6)} s  ` +
+        `${r.cpu.toFixed(2).padStart(6)} CPU-s  ${((r.cpu * 1024 * MiB) / size).toFixed(2).padStart(6)} CPU-s/GiB  ${r.rssMb.toFixed(0).padStart(4)} MB peak RSS`,
+    );
+  } catch (error) {
+    console.log(`${name.padEnd(12)} FAILED: ${error.message}`);
+  } finally {
+    await seeder.stop();
+  }
+}
+
+function ratio(label, ours, anchor, target, higherIsBetter = true) {
+  if (ours === undefined || anchor === undefined) {
+    console.log(`RATIO ${label}: missing figures FAIL`);
+    return;
+  }
+  const value = ours / anchor;
+  const pass = higherIsBetter ? value >= target : value <= target;
+  console.log(
+    `RATIO ${label}: ours ${ours.toFixed(2)} vs anchor ${anchor.toFixed(2)} = ${value.toFixed(2)}x (target ${higherIsBetter ? '>=' : '<='} ${target}x) ${pass ? 'PASS' : 'FAIL'}`,
+  );
+}
+
+const perGiB = (r) => (r ? (r.cpu * 1024 * MiB) / size : undefined);
+ratio('throughput vs WebTorrent (MB/s)', results.ours?.mbps, results.webtorrent?.mbps, 1.7);
+ratio('throughput vs aria2 (MB/s)', results.ours?.mbps, results.aria2?.mbps, 1.5);
+ratio('CPU-s per GiB vs aria2', perGiB(results.ours), perGiB(results.aria2), 1.0, false);
+if (results.ours) {
+  console.log(`RATIO peak RSS: ours ${results.ours.rssMb.toFixed(0)} MB vs limit 200 MB = ${(results.ours.rssMb / 200).toFixed(2)}x (target <= 1x) ${results.ours.rssMb < 200 ? 'PASS' : 'FAIL'}`);
+}
+
+// Many seeders at once ------------------------------------------------------------------------
+if (!only || only.includes('swarm')) {
+  const seeders = [];
+  for (let index = 0; index < swarmSeeders; index++) seeders.push(await startSeeder(false));
+  try {
+    const result = await measure('ours-swarm', 'node', [
+      join(here, 'leech-ours.mjs'),
+      torrentFile,
+      '{dir}',
+      ...seeders.map((seeder) => `127.0.0.1:${seeder.port}`),
+    ]);
+    console.log(
+      `ours from ${swarmSeeders} seeders: ${result.mbps.toFixed(1)} MB/s  ${result.cpu.toFixed(2)} CPU-s  ${result.rssMb.toFixed(0)} MB peak RSS`,
+    );
+    ratio(`throughput ${swarmSeeders} seeders vs 1 seeder`, result.mbps, results.ours?.mbps, 0.9);
+  } catch (error) {
+    console.log(`swarm run FAILED: ${error.message}`);
+  } finally {
+    await Promise.all(seeders.map((seeder) => seeder.stop()));
+  }
+}
+
+await tracker.close();
+await rm(work, { recursive: true, force: true });

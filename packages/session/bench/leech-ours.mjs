@@ -1,0 +1,29 @@
+// One bench leecher: our session downloads <torrent> into <dir> from <host:port>, then exits.
+import { readFile } from 'node:fs/promises';
+import { parseTorrent } from '@bt/metainfo';
+import { parsePeerAddress } from '@bt/primitives';
+import { createSession } from '@bt/session';
+
+const [torrentPath, directory, ...peers] = process.argv.slice(2);
+const metainfo = parseTorrent(new Uint8Array(await readFile(torrentPath)));
+const session = await createSession({ port: 0, host: '127.0.0.1' });
+const started = performance.now();
+const torrent = await session.addTorrent(metainfo, {
+  directory,
+  peers: peers.map((peer) => parsePeerAddress(peer)),
+  seed: false,
+  skipCheck: true,
+});
+const debug = process.env.BT_DEBUG
+  ? setInterval(() => {
+      const s = torrent.stats();
+      const p = torrent.peerStats().map((x) => `${x.address} out=${x.outstanding} ${(x.downloadRate / 1e6).toFixed(1)}MB/s`);
+      process.stderr.write(`${s.state} ${(s.progress * 100).toFixed(1)}% ${(s.downloadRate / 1e6).toFixed(1)}MB/s ${p.join(' ')}\n`);
+    }, 500)
+  : undefined;
+await torrent.whenComplete();
+if (debug) clearInterval(debug);
+const seconds = (performance.now() - started) / 1000;
+const stats = torrent.stats();
+await session.close();
+process.stdout.write(`${JSON.stringify({ seconds, bytes: metainfo.length, wasted: stats.wastedBytes, peers: peers.length })}\n`);
