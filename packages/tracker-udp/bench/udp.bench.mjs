@@ -158,7 +158,7 @@ async function fill(tracker) {
     .map((peers, i) => `${peers.toLocaleString('en-US')}: ${rss[i].toFixed(1)} MB`)
     .join(', ');
   console.log(
-    `  ${tracker.name.padEnd(12)} RSS by distinct peers: ${line}${late ? ` (${late} replies later than 10 ms)` : ''}`,
+    `  ${tracker.name.padEnd(12)} RSS by distinct peers: ${line}${late ? ` (${late} replies later than 200 ms)` : ''}`,
   );
   return rss;
 }

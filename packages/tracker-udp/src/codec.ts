@@ -250,7 +250,11 @@ export function encodeAnnounceResponse(
   data.setUint32(12, checkU32(packet.leechers, 'leechers'));
   data.setUint32(16, checkU32(packet.seeders, 'seeders'));
   if (peers instanceof Uint8Array) {
-    bytes.set(peers, ANNOUNCE_RESPONSE_HEADER_LENGTH);
+    // Already in place when the caller had them written into `target` past the header.
+    const inPlace =
+      peers.buffer === bytes.buffer &&
+      peers.byteOffset === bytes.byteOffset + ANNOUNCE_RESPONSE_HEADER_LENGTH;
+    if (!inPlace) bytes.set(peers, ANNOUNCE_RESPONSE_HEADER_LENGTH);
     return bytes;
   }
   let at = ANNOUNCE_RESPONSE_HEADER_LENGTH;

@@ -79,6 +79,8 @@ export class UdpTrackerServer {
   readonly #receiveBufferSize: number;
   /** Replies are written here; replaced when a send had to be queued (the queue keeps it). */
   #scratch = new Uint8Array(65_536);
+  /** Where the registry writes the compact peers of a reply: the scratch past the 20-byte header. */
+  #scratchPeers = this.#scratch.subarray(20);
   readonly #ids: ConnectionIds;
   readonly #counters = {
     received: 0,
@@ -253,6 +255,7 @@ export class UdpTrackerServer {
       numwant: request.numwant < 0 ? undefined : request.numwant,
       family,
       compact: true,
+      compactInto: this.#scratchPeers,
     });
     const reply = encodeAnnounceResponse(
       {
@@ -296,6 +299,7 @@ export class UdpTrackerServer {
     socket.send(reply, remote.port, remote.address);
     if (reply.buffer === this.#scratch.buffer && socket.getSendQueueCount() > 0) {
       this.#scratch = new Uint8Array(this.#scratch.length);
+      this.#scratchPeers = this.#scratch.subarray(20);
     }
   }
 

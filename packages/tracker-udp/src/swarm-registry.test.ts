@@ -277,6 +277,38 @@ describe('SwarmRegistry', () => {
     ).toHaveLength(0);
   });
 
+  it('writes compact peers into a caller buffer when asked, else allocates', () => {
+    const { registry } = setup();
+    registry.announce({ infoHash: hash(1), peer: peer(1), left: 1 });
+    registry.announce({ infoHash: hash(1), peer: peer(2), left: 1 });
+    const into = new Uint8Array(64);
+    const result = registry.announce({
+      infoHash: hash(1),
+      peer: peer(3),
+      left: 1,
+      family: 4,
+      compact: true,
+      compactInto: into,
+    });
+    expect(result.compactPeers!.buffer).toBe(into.buffer);
+    expect(result.compactPeers).toHaveLength(12);
+    const small = new Uint8Array(6);
+    const fallback = registry.announce({
+      infoHash: hash(1),
+      peer: peer(3),
+      left: 1,
+      family: 4,
+      compact: true,
+      compactInto: small,
+    });
+    expect(fallback.compactPeers!.buffer).not.toBe(small.buffer);
+    expect(
+      decodeCompactPeers(fallback.compactPeers!, 4)
+        .map((p) => p.host)
+        .sort(),
+    ).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
   it('samples distinct peers, never the announcer, as many as asked or available (property)', () => {
     fc.assert(
       fc.property(

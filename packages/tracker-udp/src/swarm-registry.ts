@@ -94,6 +94,12 @@ export interface SwarmAnnounce {
    * BEP 23 / BEP 7) and leave `peers` empty. The fast path for compact answers.
    */
   compact?: boolean;
+  /**
+   * With `compact`: write the compact peers into this array (from its start) when they fit,
+   * and return `compactPeers` as a view of it, sparing an allocation per announce. The caller
+   * owns it; the registry keeps no reference.
+   */
+  compactInto?: Uint8Array;
 }
 
 /** A listed peer: the announcing peer's address and id, and its compact form where its host is an IP literal. */
@@ -105,7 +111,7 @@ export interface SwarmPeer extends TrackerPeer {
 export interface SwarmAnnounceResult {
   /** The listed peers as objects (empty when `compact` was asked); read them, never change them. */
   peers: SwarmPeer[];
-  /** With `compact` and `family`: the listed peers' compact forms, concatenated; a fresh copy. */
+  /** With `compact` and `family`: the listed peers' compact forms, concatenated (a fresh copy, or a view of `compactInto`). */
   compactPeers?: Uint8Array;
   /** Seeders, after this announce. */
   complete: number;
@@ -357,7 +363,7 @@ export class SwarmRegistry {
       return this.#result(
         torrent,
         [],
-        this.#sampleCompact(torrent, entry, numwant, request.family),
+        this.#sampleCompact(torrent, entry, numwant, request.family, request.compactInto),
       );
     }
     return this.#result(torrent, this.#sample(torrent, entry, numwant, request.family), undefined);
@@ -507,13 +513,15 @@ export class SwarmRegistry {
     self: PeerEntry,
     numwant: number,
     family: AddressFamily,
+    into: Uint8Array | undefined,
   ): Uint8Array {
     const pools = this.#candidatePools(torrent, self, family, true);
     let available = 0;
     for (const pool of pools) available += pool.entries.length;
     if (self.pool < NAMED && pools.includes(torrent.pools[self.pool]!)) available--;
     const width = family === 4 ? 6 : 18;
-    const out = new Uint8Array(Math.min(numwant, Math.max(available, 0)) * width);
+    const length = Math.min(numwant, Math.max(available, 0)) * width;
+    const out = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
     let at = 0;
     this.#walk(pools, self, numwant, (pool, from, to) => {
       out.set(pool.bytes.subarray(from * width, to * width), at);
