@@ -50,6 +50,7 @@ async function serve(kind, maxPeers) {
       process.send({ heapUsed, rss, peers: count() });
     }
   });
+  process.on('disconnect', () => process.exit(0));
   process.send({ port });
 }
 
