@@ -235,6 +235,32 @@ describe('limits and hostile input', () => {
     expect(decodeError(frame(0, 0, 0, 5, 4, 0)).code).toBe('invalid-message-length');
   });
 
+  it('gathers split messages into buffers from its allocator, shared by many messages', () => {
+    const sizes: number[] = [];
+    const decoder = new WireDecoder({
+      handshake: false,
+      allocate: (length) => {
+        sizes.push(length);
+        return new Uint8Array(length);
+      },
+    });
+    const piece = encodeMessage({
+      type: 'piece',
+      index: 0,
+      begin: 0,
+      block: new Uint8Array(1000).fill(7),
+    });
+    for (let i = 0; i < 10; i++) {
+      decoder.push(piece.subarray(0, 500));
+      expect(decoder.next()).toBeUndefined();
+      decoder.push(piece.subarray(500));
+      const message = decoder.next();
+      expect(message?.type === 'piece' && message.block.every((byte) => byte === 7)).toBe(true);
+    }
+    expect(sizes).toEqual([256 * 1024]);
+    expect(decoder.copiedBytes).toBe(10 * piece.length);
+  });
+
   it('joins an unread rest when pushed early', () => {
     const decoder = new WireDecoder({ handshake: false });
     decoder.push(encodeMessage({ type: 'have', index: 1 }));

@@ -48,6 +48,12 @@ export interface WireDecoderOptions {
   pieceCount?: number;
   /** Yield messages with ids this package does not know as `unknown` instead of failing. Default `false`. */
   allowUnknownMessages?: boolean;
+  /**
+   * Allocates the buffers (256 KiB slabs, or one per frame over 64 KiB) that gather messages split
+   * across chunks. Default `new Uint8Array(length)`; a Node shell may pass an allocator of
+   * uninitialized memory (every byte handed out is overwritten before use).
+   */
+  allocate?: (length: number) => Uint8Array;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -78,6 +84,7 @@ export class WireDecoder {
   readonly #maxMessageLength: number;
   readonly #maxRequestLength: number;
   readonly #allowUnknown: boolean;
+  readonly #allocateBuffer: (length: number) => Uint8Array;
   #pieceCount: number | undefined;
   #expectHandshake: boolean;
 
@@ -90,8 +97,10 @@ export class WireDecoder {
   readonly #head = new Uint8Array(HANDSHAKE_LENGTH);
   #headFilled = 0;
 
-  /** The body of a frame split across chunks, while it is being gathered. */
+  /** The body of a frame split across chunks, while it is being gathered: at `#frameStart` of `#frame`. */
   #frame: Uint8Array | undefined;
+  #frameStart = 0;
+  #frameLength = 0;
   #frameFilled = 0;
   #frameChecked = false;
 
@@ -106,6 +115,7 @@ export class WireDecoder {
     this.#maxMessageLength = options.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
     this.#maxRequestLength = options.maxRequestLength ?? DEFAULT_BLOCK_LENGTH;
     this.#allowUnknown = options.allowUnknownMessages ?? false;
+    this.#allocateBuffer = options.allocate ?? ((length) => new Uint8Array(length));
     this.setPieceCount(options.pieceCount);
   }
 
@@ -214,10 +224,10 @@ export class WireDecoder {
       this.#checkFrame(chunk[position]!, length);
       this.#frameChecked = true;
     }
-    const frame = this.#allocate(length);
-    frame.set(chunk.subarray(position));
+    this.#allocate(length);
+    copyInto(this.#frame!, this.#frameStart, chunk, position, available);
     this.#copiedBytes += available;
-    this.#frame = frame;
+    this.#frameLength = length;
     this.#frameFilled = available;
     this.#position = chunk.length;
     return undefined;
@@ -225,21 +235,23 @@ export class WireDecoder {
 
   #continueFrame(chunk: Uint8Array): Message | undefined {
     const frame = this.#frame!;
-    const take = Math.min(frame.length - this.#frameFilled, chunk.length - this.#position);
+    const start = this.#frameStart;
+    const length = this.#frameLength;
+    const take = Math.min(length - this.#frameFilled, chunk.length - this.#position);
     if (take > 0) {
-      frame.set(chunk.subarray(this.#position, this.#position + take), this.#frameFilled);
+      copyInto(frame, start + this.#frameFilled, chunk, this.#position, take);
       this.#frameFilled += take;
       this.#position += take;
       this.#copiedBytes += take;
       if (!this.#frameChecked) {
-        this.#checkFrame(frame[0]!, frame.length);
+        this.#checkFrame(frame[start]!, length);
         this.#frameChecked = true;
       }
     }
-    if (this.#frameFilled < frame.length) return undefined;
+    if (this.#frameFilled < length) return undefined;
     this.#frame = undefined;
     this.#frameFilled = 0;
-    return this.#decodeFrame(frame, 0, frame.length);
+    return this.#decodeFrame(frame, start, length);
   }
 
   #readHandshake(chunk: Uint8Array): WireItem | undefined {
@@ -406,15 +418,20 @@ export class WireDecoder {
     );
   }
 
-  #allocate(length: number): Uint8Array {
-    if (length > SLAB_MAX_FRAME) return new Uint8Array(length);
+  /** Points `#frame` and `#frameStart` at room for `length` bytes: a slice of the slab, or a buffer of its own. */
+  #allocate(length: number): void {
+    if (length > SLAB_MAX_FRAME) {
+      this.#frame = this.#allocateBuffer(length);
+      this.#frameStart = 0;
+      return;
+    }
     if (this.#slabOffset + length > this.#slab.length) {
-      this.#slab = new Uint8Array(SLAB_SIZE);
+      this.#slab = this.#allocateBuffer(SLAB_SIZE);
       this.#slabOffset = 0;
     }
-    const start = this.#slabOffset;
-    this.#slabOffset = (start + length + 7) & ~7;
-    return this.#slab.subarray(start, start + length);
+    this.#frame = this.#slab;
+    this.#frameStart = this.#slabOffset;
+    this.#slabOffset = (this.#slabOffset + length + 7) & ~7;
   }
 
   #fail(code: WireProtocolErrorCode, message: string, messageId: number | undefined): never {
@@ -433,6 +450,21 @@ export class WireDecoder {
     this.#headFilled = 0;
     this.#slab = EMPTY;
   }
+}
+
+/** Copies `length` bytes of `source` from `from` to `target` at `at`, without a view when the whole source goes. */
+function copyInto(
+  target: Uint8Array,
+  at: number,
+  source: Uint8Array,
+  from: number,
+  length: number,
+): void {
+  if (length === 0) return;
+  target.set(
+    from === 0 && length === source.length ? source : source.subarray(from, from + length),
+    at,
+  );
 }
 
 function readUint32(bytes: Uint8Array, at: number): number {

@@ -224,6 +224,8 @@ export class PeerConnection {
       maxMessageLength: options.maxMessageLength,
       maxRequestLength: options.maxRequestLength,
       pieceCount: options.pieceCount,
+      // Gathering buffers are always overwritten before use: skip zero-filling them.
+      allocate: allocateUninitialized,
     });
     const now = Date.now();
     this.#lastReceived = now;
@@ -1140,6 +1142,11 @@ export class PeerConnection {
     if (!this.#closed)
       this.#shutdown(new WireConnectionError('connection-closed', 'the connection closed'));
   };
+}
+
+function allocateUninitialized(length: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
 }
 
 function keyOf(index: number, begin: number, length: number): string {
