@@ -291,6 +291,7 @@ export class Torrent {
       this.completedAnnounced = true;
       this.setState('seeding');
       this.tiers.markCompleted(this.clock.now());
+      this.events.emit('torrent-completed', { totalBytes: this.picker.totalLength });
     } else {
       this.setState('downloading');
     }

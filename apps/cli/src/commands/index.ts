@@ -7,5 +7,8 @@ import { announceCommand } from './announce.js';
 import { scrapeCommand } from './scrape.js';
 import { trackerCommand } from './tracker.js';
 import { verifyCommand } from './verify.js';
+import { downloadCommand } from './download.js';
+import { seedCommand } from './seed.js';
+import { demoCommand } from './demo.js';
 
-export const commands: Command[] = [infoCommand, createCommand, magnetCommand, announceCommand, scrapeCommand, trackerCommand, verifyCommand];
+export const commands: Command[] = [infoCommand, createCommand, magnetCommand, announceCommand, scrapeCommand, trackerCommand, verifyCommand, downloadCommand, seedCommand, demoCommand];

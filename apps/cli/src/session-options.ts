@@ -1,0 +1,52 @@
+/**
+ * Options shared by `bt download`, `bt seed` and `bt demo`: peers given by hand, rate limits,
+ * the listening port. Parsing only; the behaviour is `@bt/session`'s.
+ */
+import { parsePeerAddress, type PeerAddress } from '@bt/primitives';
+import { createSession, type Session, SessionError, type SessionOptions } from '@bt/session';
+import { type CommandContext, integerOption, stringListOption, stringOption, UsageError } from './command.js';
+
+/** `--peer HOST:PORT`, repeatable. */
+export function peerOptions(context: CommandContext): PeerAddress[] {
+  return stringListOption(context, 'peer').map((text) => {
+    try {
+      return parsePeerAddress(text);
+    } catch {
+      throw new UsageError(`--peer expects HOST:PORT or [IPv6]:PORT, got ${JSON.stringify(text)}`);
+    }
+  });
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
+
+/** A rate like `500K`, `2M`, `1.5MiB` or `100000` (bytes per second; `/s` allowed); 0 = unlimited. */
+export function rateOption(context: CommandContext, name: string): number | undefined {
+  const text = stringOption(context, name);
+  if (text === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(text.trim());
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw new UsageError(`--${name} expects a rate like 500K, 2M or 1.5MiB, got ${JSON.stringify(text)}`);
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** Starts a session on `--port` (default 6881, or any free port when that one is taken). */
+export async function startSession(context: CommandContext, options: SessionOptions = {}): Promise<Session> {
+  const port = integerOption(context, 'port', { min: 0, max: 65535 });
+  try {
+    return await createSession({ ...options, port: port ?? 6881 });
+  } catch (error) {
+    if (port === undefined && SessionError.isInstance(error) && error.code === 'listen-failed') {
+      return createSession({ ...options, port: 0 });
+    }
+    throw error;
+  }
+}
+
+export const sessionOptionsConfig = {
+  port: { type: 'string' },
+  peer: { type: 'string', multiple: true },
+  'max-peers': { type: 'string' },
+  'limit-down': { type: 'string' },
+  'limit-up': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
