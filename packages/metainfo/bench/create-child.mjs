@@ -2,7 +2,7 @@
  * Child process of create.bench.mjs: creates a torrent of one file and reports the time and
  * the peak resident memory of this whole process (workers included) as one JSON line.
  */
-import { createTorrent } from '../dist/index.js';
+import { createTorrent } from '../dist/node.js';
 
 const [path, workers] = process.argv.slice(2);
 const started = performance.now();

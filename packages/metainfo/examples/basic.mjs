@@ -1,7 +1,7 @@
 // Create a torrent of this folder, read it back, and print its magnet link (after `pnpm build`).
 import { fileURLToPath } from 'node:url';
+import { createTorrent } from '../dist/node.js';
 import {
-  createTorrent,
   filePathSegments,
   magnetFromMetainfo,
   parseMagnet,

@@ -6,6 +6,10 @@
  * - The path policy (`sanitizePathSegment`, `isSafePathSegment`): nothing from a torrent can
  *   point outside the download folder.
  * - Piece arithmetic: `pieceHash`, `pieceSize`, `filesInPiece`, `piecesOfFile`, `filePathSegments`.
+ * - Magnet links (BEP 9, BEP 53): `parseMagnet`, `formatMagnet`, `magnetFromMetainfo`.
+ *
+ * Pure: no Node built-ins are imported, so this entry runs in any JavaScript runtime. Creating
+ * torrents (files, worker threads) is in `@bt/metainfo/node`.
  */
 export {
   CreateTorrentError,
@@ -25,14 +29,6 @@ export { isSafePathSegment, sanitizePathSegment } from './path-policy.js';
 export { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from './pieces.js';
 export type { PieceFileRange } from './pieces.js';
 export type { Metainfo, TorrentFile } from './types.js';
-export { createTorrent } from './create-torrent.js';
-export type {
-  CreatedTorrent,
-  CreateTorrentFile,
-  CreateTorrentFiles,
-  CreateTorrentOptions,
-  CreateTorrentProgress,
-} from './create-torrent.js';
 export { encodeTorrent } from './encode-torrent.js';
 export { formatMagnet, isFileSelected, magnetFromMetainfo, parseMagnet } from './magnet.js';
 export type { FileIndexRange, Magnet, MagnetInput, MagnetPeer } from './magnet.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { decode, encode, locate } from '@bt/bencode';
 import { describe, expect, it } from 'vitest';
 import { InvalidTorrentError } from './errors.js';
-import { parseInfo, parseTorrent } from './parse-torrent.js';
+import { parseGeneric, parseInfo, parseTorrent } from './parse-torrent.js';
 import { isSafePathSegment } from './path-policy.js';
 import { makeTorrent } from '../test/make-torrent.js';
 
@@ -106,6 +106,29 @@ describe('parseTorrent', () => {
     expect(metainfo.comment).toBe('hello');
     expect(metainfo.createdBy).toBe('someone');
     expect(metainfo.encoding).toBe('UTF-8');
+  });
+
+  it('prefers path.utf-8 and reads md5sum and symlink targets', () => {
+    const bytes = makeTorrent({
+      files: [{ path: ['x'], length: 10 }],
+      info: {
+        files: [
+          {
+            length: 10,
+            path: [new Uint8Array([0xff, 0xfe])],
+            'path.utf-8': ['dossier', 'café.txt'],
+            md5sum: 'd41d8cd98f00b204e9800998ecf8427e',
+          },
+          { length: 0, path: ['link'], attr: 'l', 'symlink path': ['..', 'target'] },
+        ],
+      },
+    });
+    for (const metainfo of [parseTorrent(bytes), parseGeneric(bytes)]) {
+      expect(metainfo.files[0]!.path).toEqual(['dossier', 'café.txt']);
+      expect(metainfo.files[0]!.md5sum).toBe('d41d8cd98f00b204e9800998ecf8427e');
+      expect(metainfo.files[1]!.attributes).toBe('l');
+      expect(metainfo.files[1]!.symlinkPath).toEqual(['_', 'target']);
+    }
   });
 
   it('reads names in a declared legacy encoding', () => {

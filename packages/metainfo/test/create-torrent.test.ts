@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { makeTempDir, removeTempDirs } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from '@bt/bencode';
+import { createTorrent } from '../src/node.js';
 import {
   choosePieceLength,
-  createTorrent,
   CreateTorrentError,
   filesInPiece,
   parseTorrent,

@@ -10,7 +10,8 @@ import { makeTempDir, removeTempDirs, requireProgram } from '@bt/test-support';
 import createTorrentNpm from 'create-torrent';
 import parseTorrentNpm from 'parse-torrent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTorrent, type Metainfo, parseTorrent, pieceHash } from '../src/index.js';
+import { type Metainfo, parseTorrent, pieceHash } from '../src/index.js';
+import { createTorrent } from '../src/node.js';
 import { toHex } from '@bt/primitives';
 import { TREE, writeTree } from './helpers.js';
 

@@ -1,7 +1,7 @@
 /** `bt create`: make a .torrent of a file or folder. Hashing and encoding are @bt/metainfo's job. */
 import { access, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { createTorrent } from '@bt/metainfo';
+import { createTorrent } from '@bt/metainfo/node';
 import {
   booleanOption,
   type Command,
