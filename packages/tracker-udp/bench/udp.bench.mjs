@@ -37,6 +37,13 @@ function run(port, mode, first, count, seconds = 0) {
   return JSON.parse(execFileSync(loadgen, args, { encoding: 'utf8' }));
 }
 
+/** CPU seconds (user + system, all threads) the process has used so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function rssMB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
@@ -183,9 +190,13 @@ if (ourStats.peers !== PEERS)
 
 console.log(`Announce rate (${ROUNDS} alternating rounds of ${SECONDS} s each):`);
 const rates = { opentracker: [], ours: [] };
+const cpu = { opentracker: { seconds: 0, replies: 0 }, ours: { seconds: 0, replies: 0 } };
 for (let round = 0; round < ROUNDS; round++) {
   for (const tracker of [opentracker, ours]) {
+    const cpuBefore = cpuSeconds(tracker.pid);
     const result = run(tracker.port, 'rate', 0, PEERS, SECONDS);
+    cpu[tracker.name].seconds += cpuSeconds(tracker.pid) - cpuBefore;
+    cpu[tracker.name].replies += result.replies;
     rates[tracker.name].push(result.rate);
     await settle(tracker);
     console.log(
@@ -221,6 +232,14 @@ const bounded = limitedStats.peers <= PEERS / 2;
 console.log(
   `BOUNDED ours with maxPeers=${PEERS / 2}: holds ${limitedStats.peers} peers after ${PEERS} distinct, ` +
     `RSS ${limitedRss[2].toFixed(1)} MB at the limit -> ${limitedRss[3].toFixed(1)} MB after ${bounded ? 'PASS' : 'FAIL'}`,
+);
+// Announces per CPU-second of the tracker process: what one core would sustain, a figure that
+// other load on the machine disturbs far less than the wall-clock rate.
+const perCpu = (name) => cpu[name].replies / Math.max(cpu[name].seconds, 0.01);
+console.log(
+  `CPU udp announces per CPU-second: ours ${fmt(perCpu('ours')).replace('/s', '')} ` +
+    `(${((1e6 * cpu.ours.seconds) / cpu.ours.replies).toFixed(1)} µs each) vs opentracker ${fmt(perCpu('opentracker')).replace('/s', '')} ` +
+    `(${((1e6 * cpu.opentracker.seconds) / cpu.opentracker.replies).toFixed(1)} µs each) = ${(perCpu('ours') / perCpu('opentracker')).toFixed(2)}x`,
 );
 console.log(
   `MEDIAN udp announce rate: ours ${fmt(ourMedian)} vs opentracker ${fmt(otMedian)} = ${(ourMedian / otMedian).toFixed(2)}x`,

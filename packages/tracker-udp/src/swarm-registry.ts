@@ -196,6 +196,8 @@ interface Torrent {
   seeders: number;
   downloaded: number;
   lastActivity: number;
+  /** When its expired peers were last dropped. */
+  lastExpiry: number;
 }
 
 /**
@@ -298,6 +300,7 @@ export class SwarmRegistry {
         seeders: 0,
         downloaded: 0,
         lastActivity: now,
+        lastExpiry: now,
       };
     }
     torrent.lastActivity = now;
@@ -530,7 +533,14 @@ export class SwarmRegistry {
     return at === out.length ? out : out.subarray(0, at);
   }
 
+  /**
+   * Drops the torrent's peers not seen within `2 × interval`, at most once a second per
+   * torrent: finding the first live entry walks past the holes that refreshing (delete and
+   * re-insert) leaves at the front of the map, which is too costly for every announce.
+   */
   #expire(torrent: Torrent, now: number): void {
+    if (now - torrent.lastExpiry < 1000 && now >= torrent.lastExpiry) return;
+    torrent.lastExpiry = now;
     const cutoff = now - this.interval * 2000;
     for (const entry of torrent.peers.values()) {
       if (entry.lastSeen >= cutoff) break;
