@@ -79,6 +79,23 @@ describe('MemorySwarmRegistry', () => {
     expect(v6).toMatchObject({ complete: 1, incomplete: 7 });
   });
 
+  it('gives back every peer id byte for byte (the ids are stored as strings)', () => {
+    const registry = new MemorySwarmRegistry();
+    const ids = Array.from({ length: 13 }, (_, k) =>
+      Uint8Array.from({ length: 20 }, (_, i) => (k * 20 + i) & 0xff),
+    );
+    ids.forEach((peerId, k) =>
+      registry.announce({
+        infoHash: torrent,
+        peer: { host: '10.0.0.1', port: k + 1, family: 4, peerId },
+        left: 1,
+      }),
+    );
+    const listed = registry.announce(announce(500, { numwant: 100 })).peers;
+    for (const [k, peerId] of ids.entries())
+      expect(listed.find((peer) => peer.port === k + 1)?.peerId).toEqual(peerId);
+  });
+
   it('expires peers after twice the interval', () => {
     let now = 0;
     const registry = new MemorySwarmRegistry({ interval: 10, now: () => now });

@@ -76,13 +76,45 @@ export interface MemorySwarmRegistryOptions {
   now?: () => number;
 }
 
-/** A stored peer: what a server reads (a `TrackerPeer`) plus the registry's bookkeeping. */
-interface PeerRecord extends TrackerPeer {
-  readonly key: string;
-  seeder: boolean;
-  expires: number;
-  /** Position in its swarm's `seeders` or `leechers` list. */
-  slot: number;
+const LATIN1 = new TextDecoder('latin1');
+
+/** Bytes as a string key, one character per byte (windows-1252 maps bytes one to one). */
+function byteKey(bytes: Uint8Array): string {
+  return LATIN1.decode(bytes);
+}
+
+/** The reverse of `byteKey`: character code to byte. */
+const KEY_BYTES = (() => {
+  const table = new Map<number, number>();
+  for (let byte = 0; byte < 256; byte++)
+    table.set(LATIN1.decode(Uint8Array.of(byte)).charCodeAt(0), byte);
+  return table;
+})();
+
+/**
+ * A stored peer: what a server reads (a `TrackerPeer`) plus the registry's bookkeeping. The
+ * peer id lives only in `key` (a string is far smaller than a typed array); `peerId` rebuilds
+ * the bytes on demand, which only dictionary-model answers ask for.
+ */
+class PeerRecord implements TrackerPeer {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly family: 4 | 6,
+    readonly key: string,
+    readonly hasPeerId: boolean,
+    public seeder: boolean,
+    public expires: number,
+    /** Position in its swarm's `seeders` or `leechers` list. */
+    public slot = 0,
+  ) {}
+
+  get peerId(): Uint8Array | undefined {
+    if (!this.hasPeerId) return undefined;
+    const bytes = new Uint8Array(this.key.length);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = KEY_BYTES.get(this.key.charCodeAt(i)) ?? 0;
+    return bytes;
+  }
 }
 
 interface Swarm {
@@ -91,13 +123,6 @@ interface Swarm {
   seeders: PeerRecord[];
   index: Map<string, PeerRecord>;
   downloaded: number;
-}
-
-const LATIN1 = new TextDecoder('latin1');
-
-/** Bytes as a string key, one character per byte (windows-1252 maps bytes one to one). */
-function byteKey(bytes: Uint8Array): string {
-  return LATIN1.decode(bytes);
 }
 
 /** The registry the servers of this package use when given none. */
@@ -133,7 +158,7 @@ export class MemorySwarmRegistry implements TrackerRegistry {
     const torrentKey = byteKey(announce.infoHash);
     let swarm = this.#swarms.get(torrentKey);
     const self = announce.peer;
-    const peerKey = self.peerId ? byteKey(self.peerId) : `${self.host}:${self.port}`;
+    const peerKey = self.peerId ? byteKey(self.peerId) : `@${self.host}:${self.port}`;
     if (swarm === undefined) {
       if (event === 'stopped' || this.#swarms.size >= this.#maxTorrents) {
         return { complete: 0, incomplete: 0, peers: [] };
@@ -159,16 +184,15 @@ export class MemorySwarmRegistry implements TrackerRegistry {
         // New, or moved to another address: (re)stored as a fresh record.
         if (existing) this.#remove(swarm, existing);
         if (swarm.index.size < this.#maxPeersPerTorrent && this.#peerCount < this.#maxPeers) {
-          const record: PeerRecord = {
-            host: self.host,
-            port: self.port,
-            family: self.family,
-            ...(self.peerId ? { peerId: self.peerId.slice() } : {}),
-            key: peerKey,
+          const record = new PeerRecord(
+            self.host,
+            self.port,
+            self.family,
+            peerKey,
+            self.peerId !== undefined,
             seeder,
             expires,
-            slot: 0,
-          };
+          );
           swarm.index.set(peerKey, record);
           this.#list(swarm, record);
           this.#peerCount++;
