@@ -26,8 +26,7 @@ export type WireProtocolErrorCode =
   | 'invalid-metadata-message'
   | 'invalid-pex-message'
   | 'extension-not-negotiated'
-  | 'duplicate-bitfield'
-  | 'too-many-requests';
+  | 'duplicate-bitfield';
 
 /** A connection, or a request on it, ended for a reason other than a protocol fault. */
 export type WireConnectionErrorCode =
