@@ -115,6 +115,19 @@ describe('SwarmRegistry', () => {
     expect(registry.stats()).toMatchObject({ torrents: 1, peers: 2 });
   });
 
+  it('prunes by last activity even when a busy torrent has not moved within the second', () => {
+    const { clock, registry, announce } = setup(); // interval 100 s: torrents idle for 200 s go
+    const start = clock.now;
+    announce(1);
+    clock.now = start + 500;
+    announce(2); // active again, not moved (under a second since its last move)
+    clock.now = start + 200_300;
+    expect(registry.prune()).toBe(0);
+    clock.now = start + 200_600;
+    expect(registry.prune()).toBe(1);
+    expect(registry.stats()).toMatchObject({ torrents: 0, peers: 0 });
+  });
+
   it('defaults and caps numwant', () => {
     const { announce } = setup({ defaultNumwant: 5, numwantCap: 8, maxPeersPerTorrent: 100 });
     for (let n = 1; n <= 20; n++) announce(n);
@@ -151,9 +164,10 @@ describe('SwarmRegistry', () => {
   });
 
   it('evicts the least recently announced torrent when there are too many', () => {
-    const { registry } = setup({ maxTorrents: 2 });
+    const { clock, registry } = setup({ maxTorrents: 2 });
     registry.announce({ infoHash: hash(1), peer: peer(1), left: 1 });
     registry.announce({ infoHash: hash(2), peer: peer(1), left: 1 });
+    clock.now += 1000; // activity order is kept to the second
     registry.announce({ infoHash: hash(1), peer: peer(2), left: 1 });
     registry.announce({ infoHash: hash(3), peer: peer(1), left: 1 });
     expect(registry.scrape([hash(1), hash(2), hash(3)]).map((f) => f.incomplete)).toEqual([

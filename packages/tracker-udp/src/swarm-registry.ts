@@ -17,6 +17,7 @@
  *   `maxPeersPerTorrent` (the torrent's least recently announced peer goes), `maxTorrents`
  *   (the least recently announced torrent goes, with its peers) and `maxPeers` across all
  *   torrents (the least recently seen peer of the least recently announced torrent goes).
+ *   Torrents are ordered by activity to the second (a busy torrent moves once a second).
  *   A flood of fake announces therefore costs old entries, never unbounded memory.
  * - An optional allow-list (info-hashes or a predicate) limits the torrents tracked: check
  *   `isAllowed()` first; `announce()` throws `SwarmRegistryError('torrent-not-allowed')` and
@@ -196,6 +197,8 @@ interface Torrent {
   seeders: number;
   downloaded: number;
   lastActivity: number;
+  /** When it last moved to the back of the torrents map (the map is in `movedAt` order). */
+  movedAt: number;
   /** When its expired peers were last dropped. */
   lastExpiry: number;
 }
@@ -288,8 +291,14 @@ export class SwarmRegistry {
     const torrentKey = binaryKey(infoHash);
     let torrent = this.#torrents.get(torrentKey);
     if (torrent) {
-      this.#torrents.delete(torrentKey);
       this.#expire(torrent, now);
+      // Keep the map in order of activity (for prune and eviction), to the second: moving a
+      // busy torrent to the back on every announce costs more than the announce itself.
+      if (now - torrent.movedAt >= 1000 || now < torrent.movedAt) {
+        this.#torrents.delete(torrentKey);
+        this.#torrents.set(torrentKey, torrent);
+        torrent.movedAt = now;
+      }
     } else {
       while (this.#torrents.size >= this.maxTorrents) this.#evictTorrent();
       torrent = {
@@ -300,11 +309,12 @@ export class SwarmRegistry {
         seeders: 0,
         downloaded: 0,
         lastActivity: now,
+        movedAt: now,
         lastExpiry: now,
       };
+      this.#torrents.set(torrentKey, torrent);
     }
     torrent.lastActivity = now;
-    this.#torrents.set(torrentKey, torrent);
 
     const peerKey = peer.peerId
       ? binaryKey(peer.peerId)
@@ -388,12 +398,18 @@ export class SwarmRegistry {
     });
   }
 
-  /** Drops every torrent nobody announced within `2 × interval`. Cost: what it drops. */
+  /**
+   * Drops every torrent nobody announced within `2 × interval`. Cost: what it drops, plus the
+   * torrents announced in the second before the cutoff.
+   */
   prune(): number {
     const cutoff = this.#now() - this.interval * 2000;
     let dropped = 0;
     for (const torrent of this.#torrents.values()) {
-      if (torrent.lastActivity >= cutoff) break;
+      // The map is in `movedAt` order, and a torrent's last activity is at most a second
+      // after its move: past the first torrent moved within the window, none is stale.
+      if (torrent.movedAt >= cutoff) break;
+      if (torrent.lastActivity >= cutoff) continue;
       this.#dropTorrent(torrent);
       dropped++;
     }
