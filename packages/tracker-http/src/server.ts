@@ -41,6 +41,8 @@ export interface HttpTrackerServerOptions {
   maxScrapeInfoHashes?: number;
   /** The announce path. Default `/announce`; the scrape path is its BEP 48 sibling. */
   announcePath?: string;
+  /** Most client connections open at once; more are refused. Default 10 000. */
+  maxConnections?: number;
 }
 
 export interface HttpTrackerListenOptions {
@@ -101,6 +103,7 @@ export class HttpTrackerServer {
       },
       (request, response) => this.#handle(request, response),
     );
+    this.#server.maxConnections = options.maxConnections ?? 10_000;
     this.#server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       else socket.destroy();
