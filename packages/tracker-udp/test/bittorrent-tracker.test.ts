@@ -27,7 +27,7 @@ const peer = (
   event,
 });
 
-async function theirServer(): Promise<string> {
+async function theirServer(family: 4 | 6 = 4): Promise<string> {
   const server = new Server({ udp: true, http: false, ws: false, stats: false });
   server.on('error', () => undefined);
   server.on('warning', () => undefined);
@@ -35,7 +35,9 @@ async function theirServer(): Promise<string> {
     server.listen({ udp: 0 }, { udp: '127.0.0.1', udp6: '::1' }, () => resolve()),
   );
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `udp://127.0.0.1:${server.udp4.address().port}/announce`;
+  return family === 4
+    ? `udp://127.0.0.1:${server.udp4.address().port}/announce`
+    : `udp://[::1]:${server.udp6.address().port}/announce`;
 }
 
 describe('our client against the bittorrent-tracker server', () => {
@@ -63,6 +65,23 @@ describe('our client against the bittorrent-tracker server', () => {
     expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({
       complete: 1,
       incomplete: 0,
+    });
+  });
+
+  it('announces and scrapes over IPv6 (::1)', async () => {
+    const url = await theirServer(6);
+    const client = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 3 });
+    cleanups.push(() => client.close());
+    const infoHash = randomBytes(20);
+    await client.announce(url, peer(infoHash, 8201, 0));
+    // bittorrent-tracker's UDP replies carry IPv4 peers only, so an IPv6 swarm lists none; the counts still move.
+    expect(await client.announce(url, peer(infoHash, 8202, 100))).toMatchObject({
+      complete: 1,
+      incomplete: 1,
+    });
+    expect((await client.scrape(url, [infoHash])).files[0]).toMatchObject({
+      complete: 1,
+      incomplete: 1,
     });
   });
 

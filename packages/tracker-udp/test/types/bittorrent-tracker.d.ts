@@ -21,6 +21,7 @@ declare module 'bittorrent-tracker' {
   export class Server {
     constructor(options: { udp?: boolean; http?: boolean; ws?: boolean; stats?: boolean });
     udp4: Socket;
+    udp6: Socket;
     on(event: string, listener: (...args: never[]) => void): this;
     listen(
       port: { udp?: number; http?: number },
