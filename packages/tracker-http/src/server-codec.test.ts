@@ -83,6 +83,16 @@ describe('parseAnnounceQuery', () => {
     expect(query.event).toBe('none');
     expect(query.left).toBe(1);
     expect(query.numwant).toBeUndefined();
+    const lenient = parseAnnounceQuery(
+      `info_hash=${'%ff'.repeat(20)}&peer_id=-qB4650-abcdefghijkl&port=1&uploaded=-5&downloaded=-1&left=0&numwant=-1`,
+    );
+    expect(lenient).toMatchObject({
+      uploaded: 0,
+      downloaded: 0,
+      numwant: undefined,
+      event: 'none',
+      compact: true,
+    });
   });
 
   it('refuses bad requests with a typed error', () => {

@@ -104,6 +104,10 @@ function integer(value: Uint8Array, name: string, min: number, max: number): num
   return number;
 }
 
+function wanted(numwant: number): number | undefined {
+  return numwant < 0 ? undefined : numwant;
+}
+
 function text(value: Uint8Array): string {
   return LATIN1.decode(value);
 }
@@ -155,15 +159,23 @@ export function parseAnnounceQuery(query: string): AnnounceQuery {
     infoHash: twentyBytes(required(params, 'info_hash'), 'info_hash'),
     peerId: twentyBytes(required(params, 'peer_id'), 'peer_id'),
     port: integer(required(params, 'port'), 'port', 0, 65535),
-    uploaded: integer(required(params, 'uploaded'), 'uploaded', 0, 2 ** 53 - 1),
-    downloaded: integer(required(params, 'downloaded'), 'downloaded', 0, 2 ** 53 - 1),
+    // Counters are statistics only: a buggy client's negative value reads as 0 rather than failing it.
+    uploaded: Math.max(
+      0,
+      integer(required(params, 'uploaded'), 'uploaded', -(2 ** 53 - 1), 2 ** 53 - 1),
+    ),
+    downloaded: Math.max(
+      0,
+      integer(required(params, 'downloaded'), 'downloaded', -(2 ** 53 - 1), 2 ** 53 - 1),
+    ),
     // A negative `left` (sent by clients that do not know the size yet) counts as leeching.
     left: left < 0 ? 1 : left,
     event: readEvent(single(params, 'event')),
+    // `numwant=-1` (the UDP convention, sent over HTTP by some clients) means "the default".
     numwant:
       numwant === undefined || numwant.length === 0
         ? undefined
-        : integer(numwant, 'numwant', 0, 2 ** 31),
+        : wanted(integer(numwant, 'numwant', -(2 ** 31), 2 ** 31)),
     compact: compact === undefined || !(compact.length === 1 && compact[0] === 0x30),
     noPeerId: noPeerId !== undefined && noPeerId.length === 1 && noPeerId[0] === 0x31,
     ip: ip === undefined || ip.length === 0 || ip.length > 64 ? undefined : text(ip),
