@@ -247,7 +247,7 @@ describe('server against hostile datagrams', () => {
     expect(tracker.stats()).toMatchObject({ badConnectionIds: 2, announces: 0, peers: 0 });
   });
 
-  it('refuses an announce for port 0 and oversized datagrams', async () => {
+  it('refuses an announce for port 0, oversized and truncated datagrams', async () => {
     const { server: tracker, port } = await server();
     const { socket, replies } = await rawSocket();
     socket.send(encodeConnectRequest({ transactionId: 1 }), port, '127.0.0.1');
@@ -270,11 +270,16 @@ describe('server against hostile datagrams', () => {
     const oversized = new Uint8Array(5000);
     oversized.set(encodeAnnounceRequest({ ...base, transactionId: 3, port: 1 }));
     socket.send(oversized, port, '127.0.0.1');
-    await until(() => replies.length === 3);
+    const truncated = encodeAnnounceRequest({ ...base, transactionId: 4, port: 1 }).subarray(0, 60);
+    socket.send(truncated, port, '127.0.0.1');
+    await until(() => replies.length === 4);
     const errors = replies.slice(1).map((reply) => decodeResponse(reply));
     expect(errors.every((reply) => reply.action === 'error')).toBe(true);
-    expect(errors.map((reply) => reply.transactionId).sort()).toEqual([2, 3]);
-    expect(tracker.stats()).toMatchObject({ peers: 0, malformed: 1 });
+    expect(errors.map((reply) => reply.transactionId).sort()).toEqual([2, 3, 4]);
+    expect(errors.find((reply) => reply.transactionId === 4)).toMatchObject({
+      message: expect.stringContaining('at least 98 bytes') as unknown,
+    });
+    expect(tracker.stats()).toMatchObject({ peers: 0, malformed: 2 });
   });
 
   it('answers a request that hits a bug with an error and keeps serving', async () => {
