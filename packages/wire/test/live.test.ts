@@ -4,7 +4,8 @@
  * handshake where offered, reads the bitfield or have-all, requests blocks and checks every
  * piece against the torrent's SHA-1. Missing programs fail in CI and warn loudly locally.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import WebTorrent from 'webtorrent';
 import {
@@ -17,6 +18,7 @@ import {
   waitForPort,
 } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PeerConnection } from '../src/peer-connection.js';
 import { leech, readTorrent, readTorrentFile, writeDataFile } from './live-helpers.js';
 
 /** Runs `attempt` until it succeeds or `timeoutMs` passes (then throws its last error). */
@@ -184,3 +186,108 @@ describe('live: WebTorrent seeder (npm webtorrent, TCP)', () => {
     }
   });
 });
+
+describe.skipIf(!mktorrent)('live: WebTorrent leecher downloads from our PeerConnection', () => {
+  it.each([
+    ['have-all (BEP 6)', true],
+    ['a bitfield', false],
+  ])(
+    'serves every block it asks for after %s; WebTorrent verifies each piece and completes',
+    async (_label, fast) => {
+      const dir = await makeTempDir('bt-wire-serve-');
+      const data = await writeDataFile(dir);
+      const torrentPath = join(dir, 'data.torrent');
+      const made = startProcess(mktorrent!, [
+        '-a',
+        'http://127.0.0.1:9/announce',
+        '-l',
+        '15',
+        '-o',
+        torrentPath,
+        join(dir, 'data.bin'),
+      ]);
+      expect(await made.exited).toBe(0);
+      const torrentBytes = await readFile(torrentPath);
+      const torrent = readTorrent(new Uint8Array(torrentBytes));
+      const pieceCount = torrent.pieceHashes.length;
+
+      const served: PeerConnection[] = [];
+      let blocksServed = 0;
+      const server = createServer((socket) => {
+        const connection = new PeerConnection(socket, {
+          peerId: new TextEncoder().encode('-BT0001-seedseedseed'),
+          pieceCount,
+          extensions: { fast },
+        });
+        served.push(connection);
+        connection.on('message', (message) => {
+          if (message.type === 'interested') connection.unchoke();
+          if (message.type === 'request') {
+            const start = message.index * torrent.pieceLength + message.begin;
+            connection.sendPiece(
+              message.index,
+              message.begin,
+              data.subarray(start, start + message.length),
+            );
+            blocksServed++;
+          }
+        });
+        void (async () => {
+          const theirs = await connection.receiveHandshake();
+          await connection.handshake({ infoHash: theirs.infoHash });
+          if (connection.fastExtension) connection.haveAll();
+          else connection.bitfield(fullBitfield(pieceCount));
+        })().catch(() => connection.destroy());
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+
+      const downloads = join(dir, 'downloads');
+      await mkdir(downloads);
+      // secure: 0: plaintext, as MSE/PE (WebTorrent's default for outgoing connections) is not ours to speak.
+      const client = new WebTorrent({
+        dht: false,
+        tracker: false,
+        lsd: false,
+        utp: false,
+        webSeeds: false,
+        natUpnp: false,
+        natPmp: false,
+        secure: 0,
+      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          client.on('error', reject);
+          client.add(
+            torrentBytes,
+            { path: downloads },
+            (added: {
+              on: (event: string, listener: () => void) => void;
+              addPeer: (peer: string) => void;
+            }) => {
+              added.on('done', () => resolve());
+              added.addPeer(`127.0.0.1:${port}`);
+            },
+          );
+        });
+        const received = await readFile(join(downloads, 'data.bin'));
+        expect(received.equals(data)).toBe(true);
+        expect(served[0]?.fastExtension).toBe(fast);
+        expect(blocksServed).toBeGreaterThanOrEqual(Math.ceil(data.length / 16384));
+        expect(served[0]?.stats.payloadBytesSent).toBeGreaterThanOrEqual(data.length);
+      } finally {
+        await new Promise<void>((resolve) => client.destroy(() => resolve()));
+        await Promise.all(served.map((connection) => connection.close()));
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  );
+});
+
+/** A bitfield with every piece set and the spare bits of the last byte clear (BEP 3). */
+function fullBitfield(pieceCount: number): Uint8Array {
+  const bitfield = new Uint8Array(Math.ceil(pieceCount / 8)).fill(0xff);
+  if (pieceCount % 8 !== 0) bitfield[bitfield.length - 1] = (0xff << (8 - (pieceCount % 8))) & 0xff;
+  return bitfield;
+}

@@ -302,6 +302,66 @@ describe('PeerConnection', () => {
   });
 });
 
+describe('PeerConnection edges', () => {
+  it('drops a peer that does not handshake in time', async () => {
+    const accepted = listener.accept();
+    const socket = connect({ host: '127.0.0.1', port: listener.port });
+    const connection = new PeerConnection(await accepted, {
+      peerId: peerIdB,
+      handshakeTimeout: 100,
+    });
+    open.push(connection);
+    expect((await rejection(connection.receiveHandshake())).code).toBe('handshake-timeout');
+    socket.destroy();
+  });
+
+  it('ends an iteration whose signal aborts while it waits', async () => {
+    const { outgoing } = await pair();
+    const controller = new AbortController();
+    const messages = outgoing.messages({ signal: controller.signal });
+    const drained = rejection(
+      (async () => {
+        for (;;) await messages.next(); // takes what is queued, then waits
+      })(),
+    );
+    setTimeout(() => controller.abort(), 20);
+    expect((await drained).code).toBe('aborted');
+    // A new iteration may start once the aborted one is over.
+    expect(() => outgoing.messages()).not.toThrow();
+  });
+
+  it('sends extended messages under the id the peer chose, and passes unrequested blocks through', async () => {
+    const { outgoing, incoming } = await pair(
+      {},
+      { extendedHandshake: { extensions: { ut_pex: 9 } } },
+    );
+    await outgoing.receiveExtendedHandshake();
+    const messages = incoming.messages();
+    outgoing.sendExtended('ut_pex', Uint8Array.of(100, 101));
+    expect(await nextOfType(messages, 'extended')).toEqual({
+      type: 'extended',
+      id: 9,
+      payload: Uint8Array.of(100, 101),
+    });
+    outgoing.sendPiece(0, 0, Uint8Array.of(1, 2, 3));
+    expect(await nextOfType(messages, 'piece')).toEqual({
+      type: 'piece',
+      index: 0,
+      begin: 0,
+      block: Uint8Array.of(1, 2, 3),
+    });
+    expect(incoming.stats.payloadBytesReceived).toBe(3);
+  });
+
+  it('aborts the whole connection with its signal', async () => {
+    const controller = new AbortController();
+    const { outgoing } = await pair({ signal: controller.signal });
+    const closed = new Promise<WireError | undefined>((resolve) => outgoing.on('close', resolve));
+    controller.abort();
+    expect((await closed)?.code).toBe('aborted');
+  });
+});
+
 describe('PeerConnection against hostile bytes', () => {
   async function hostile(
     bytes: Uint8Array,
