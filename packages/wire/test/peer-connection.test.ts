@@ -1,5 +1,6 @@
 /** PeerConnection over loopback TCP: ours against ours, and against a raw hostile socket. */
 import { connect, type Socket } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   encodeHandshake,
@@ -377,12 +378,53 @@ describe('PeerConnection against hostile bytes', () => {
     });
     open.push(connection);
     const closed = new Promise<WireError | undefined>((resolve) => connection.on('close', resolve));
+    const socketClosed = new Promise((resolve) => socket.once('close', resolve));
+    socket.on('error', () => undefined);
     socket.write(encodeHandshake({ infoHash, peerId: peerIdA }));
     socket.write(bytes);
     const error = await closed;
-    socket.destroy();
+    // Our side hung up on the offender: its socket sees the close without doing anything.
+    await socketClosed;
     return error;
   }
+
+  it('closes with nothing but a WireError on fuzzed streams, whatever their chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 8 }),
+        async (chunks) => {
+          const accepted = listener.accept();
+          const socket: Socket = connect({ host: '127.0.0.1', port: listener.port, noDelay: true });
+          socket.on('error', () => undefined);
+          await new Promise((resolve) => socket.once('connect', resolve));
+          const connection = new PeerConnection(await accepted, {
+            peerId: peerIdB,
+            infoHash,
+            maxMessageLength: 1024,
+          });
+          open.push(connection);
+          const closed = new Promise<WireError | undefined>((resolve) =>
+            connection.on('close', resolve),
+          );
+          socket.write(
+            encodeHandshake({
+              infoHash,
+              peerId: peerIdA,
+              extensions: { extended: true, fast: true },
+            }),
+          );
+          for (const chunk of chunks) socket.write(chunk);
+          // Then the peer hangs up, if our side has not already.
+          setTimeout(() => socket.end(), 10);
+          const error = await closed;
+          expect(error === undefined || WireError.isInstance(error)).toBe(true);
+          expect(connection.stats.bufferedBytes).toBe(0);
+          socket.destroy();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
 
   it('drops a peer announcing a frame over the limit without buffering it', async () => {
     const error = await hostile(Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 7), {
