@@ -34,7 +34,8 @@ async function server(
 }
 
 function client(options: ConstructorParameters<typeof UdpTrackerClient>[0] = {}) {
-  const created = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 2, ...options });
+  // Loopback answers at once: a slow schedule keeps a busy machine from adding retransmissions.
+  const created = new UdpTrackerClient({ retransmitBase: 2, maxRetransmits: 2, ...options });
   cleanups.push(() => created.close());
   return created;
 }
@@ -69,7 +70,7 @@ async function rawSocket(
 }
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 2000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(check()).toBe(true);
 }
 
@@ -121,7 +122,9 @@ describe('client and server on loopback', () => {
       Array.from({ length: 300 }, (_, i) => udp.announce(url, announce(infoHash, 2000 + i))),
     );
     expect(results).toHaveLength(300);
-    expect(tracker.stats()).toMatchObject({ connects: 1, announces: 300, peers: 300 });
+    expect(tracker.stats()).toMatchObject({ connects: 1, peers: 300 });
+    // A datagram lost in the burst is retransmitted: at least 300 announces arrived.
+    expect(tracker.stats().announces).toBeGreaterThanOrEqual(300);
     const last = await udp.announce(url, { ...announce(infoHash, 9999), numwant: 500 });
     expect(last.peers).toHaveLength(200); // the registry's numwant cap
   });
