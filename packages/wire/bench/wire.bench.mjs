@@ -11,7 +11,9 @@
  * Run: pnpm build && pnpm bench (BENCH_QUICK=1 for a 64 MiB run). Node flags are set by the script.
  */
 import Wire from 'bittorrent-protocol';
-import { encodeHandshake, encodePieceHeader, WireDecoder } from '../dist/index.js';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { encodeHandshake, encodePieceHeader, PeerConnection, WireDecoder } from '../dist/index.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const MiB = 1024 * 1024;
@@ -254,3 +256,58 @@ console.log(
 // Timings on a shared machine swing: fail the process on a missed target only when asked to.
 if (process.env.BENCH_STRICT === '1' && (!vsAnchor.pass || !vsCopy.pass || !perMessage))
   process.exitCode = 1;
+
+// For information (no target): PeerConnection end to end over loopback TCP, one peer serving
+// blocks to another that keeps 64 requests outstanding.
+async function loopbackTransfer(totalBytes) {
+  const infoHash = new Uint8Array(20).fill(7);
+  const block = new Uint8Array(BLOCK).fill(1);
+  const pieceCount = totalBytes / (16 * BLOCK);
+  const server = createServer((socket) => {
+    const seeder = new PeerConnection(socket, { peerId: new Uint8Array(20).fill(3), pieceCount });
+    seeder.on('message', (message) => {
+      if (message.type === 'interested') seeder.unchoke();
+      if (message.type === 'request') seeder.sendPiece(message.index, message.begin, block);
+    });
+    void seeder
+      .receiveHandshake()
+      .then((theirs) => seeder.handshake({ infoHash: theirs.infoHash }))
+      .catch(() => seeder.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const leecher = await PeerConnection.connect(
+    { host: '127.0.0.1', port: server.address().port },
+    { peerId: new Uint8Array(20).fill(4), infoHash, pieceCount, writeHighWaterMark: 1024 * 1024 },
+  );
+  leecher.on('message', () => undefined);
+  await leecher.handshake();
+  leecher.interested();
+  while (leecher.peerChoking) await new Promise((resolve) => setTimeout(resolve, 1));
+  const start = process.hrtime.bigint();
+  const blocks = totalBytes / BLOCK;
+  let next = 0;
+  let received = 0;
+  await new Promise((resolve, reject) => {
+    const ask = () => {
+      if (next >= blocks) return;
+      const i = next++;
+      leecher.request({ index: i >>> 4, begin: (i & 15) * BLOCK, length: BLOCK }).then((bytes) => {
+        received += bytes.length;
+        if (received === totalBytes) resolve();
+        else ask();
+      }, reject);
+    };
+    for (let i = 0; i < 64; i++) ask();
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await leecher.close();
+  server.close();
+  return seconds;
+}
+const transferBytes = QUICK ? 32 * MiB : 512 * MiB;
+const transferSeconds = await loopbackTransfer(transferBytes);
+console.log(
+  `INFO PeerConnection over loopback TCP: ${(transferBytes / MiB).toFixed(0)} MiB in 16 KiB blocks, 64 requests outstanding: ` +
+    `${(transferSeconds * 1000).toFixed(0)} ms, ${(transferBytes / transferSeconds / MiB).toFixed(0)} MiB/s (both ends in this one process)`,
+);

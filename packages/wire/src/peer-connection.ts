@@ -9,7 +9,7 @@
  * Messages reach the engine two ways: synchronously through `on('message')`, and as an
  * `AsyncIterable` from `messages()`, whose bounded queue pauses the socket when it is full.
  */
-import { connect as connectTcp } from 'node:net';
+import { connect as connectTcp, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WireDecoder } from './decoder.js';
 import { encodeExtended, encodeMessage, encodePieceHeader } from './encode.js';
@@ -232,6 +232,8 @@ export class PeerConnection {
     this.#lastSent = now;
     this.#handshakeDeadline = now + (options.handshakeTimeout ?? 30_000);
 
+    // Writes are already batched per tick (cork/uncork), so Nagle's delay only adds latency.
+    if (stream instanceof Socket) stream.setNoDelay(true);
     this.#streamClosed = new Promise((resolve) => {
       if (stream.destroyed) resolve();
       else stream.once('close', () => resolve());
