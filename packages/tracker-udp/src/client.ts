@@ -263,7 +263,10 @@ export class UdpTrackerClient {
     if (family === undefined) {
       const wanted = this.#socketType === 'udp4' ? 4 : this.#socketType === 'udp6' ? 6 : 0;
       try {
-        const found = await lookup(parsed.host, { family: wanted });
+        // IPv4 first when a name has both: far more UDP trackers answer there.
+        const all = await lookup(parsed.host, { family: wanted, all: true });
+        const found = all.find((entry) => entry.family === 4) ?? all[0];
+        if (!found) throw new Error(`no address for ${parsed.host}`);
         address = found.address;
         family = found.family === 6 ? 6 : 4;
       } catch (error) {

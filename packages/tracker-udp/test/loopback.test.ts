@@ -159,6 +159,15 @@ describe('client and server on loopback', () => {
     expect(result.peers).toEqual([{ host: '127.0.0.1', port: 4001, family: 4 }]);
   });
 
+  it('reaches a tracker by host name, preferring IPv4', async () => {
+    const { port } = await server();
+    const result = await client().announce(
+      `udp://localhost:${port}/announce`,
+      announce(randomBytes(20), 1, 0),
+    );
+    expect(result).toMatchObject({ complete: 1, incomplete: 0 });
+  });
+
   it('refuses torrents outside its allow-list with a tracker error', async () => {
     const allowed = randomBytes(20);
     const { url } = await server({ allowList: [allowed] });
