@@ -82,7 +82,8 @@ export class PeerRegistry {
     const result: PeerAddress[] = [];
     if (count <= 0) return result;
     const ready = [...this.peers.values()].filter(
-      (peer) => !peer.banned && !peer.connected && !peer.connecting && peer.nextAttemptAt <= now,
+      // an incoming connection's address is its ephemeral port: nobody listens there
+      (peer) => peer.source !== 'incoming' && !peer.banned && !peer.connected && !peer.connecting && peer.nextAttemptAt <= now,
     );
     ready.sort((a, b) => Number(b.source === 'manual') - Number(a.source === 'manual') || a.failures - b.failures);
     for (const peer of ready.slice(0, count)) {
@@ -149,7 +150,9 @@ export class PeerRegistry {
   /** Addresses that can be dialled sometime (not banned, not connected). */
   get dialable(): number {
     let count = 0;
-    for (const peer of this.peers.values()) if (!peer.banned && !peer.connected && !peer.connecting) count++;
+    for (const peer of this.peers.values()) {
+      if (peer.source !== 'incoming' && !peer.banned && !peer.connected && !peer.connecting) count++;
+    }
     return count;
   }
 

@@ -600,7 +600,8 @@ export class Torrent {
       case 'bitfield':
       case 'have-all':
       case 'have-none': {
-        if (peer.bitfieldSeen) return this.drop(peer, 'second bitfield');
+        // BEP 3/6 want one of these first; some clients send a second, which only adds pieces
+        const first = !peer.bitfieldSeen;
         peer.bitfieldSeen = true;
         let field: Bitfield | undefined;
         if (message.type === 'bitfield') {
@@ -609,11 +610,11 @@ export class Torrent {
         } else if (message.type === 'have-all') {
           field = Bitfield.full(this.picker.pieceCount);
         }
-        if (field?.complete && peer.has.empty) {
+        if (first && field?.complete && peer.has.empty) {
           for (let piece = 0; piece < this.picker.pieceCount; piece++) peer.has.set(piece);
           peer.countedAsSeed = true;
           this.picker.peerBitfield(peer.has);
-        } else if (field) {
+        } else if (field && !peer.countedAsSeed) {
           // haves that came first were counted already
           for (const piece of field.indices()) if (peer.has.set(piece)) this.picker.peerHas(piece);
         }

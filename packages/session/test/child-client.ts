@@ -1,0 +1,24 @@
+/**
+ * Our client in a child process (for kill -9): `test/child-entry.ts` bundled by esbuild from the
+ * sources, so the test needs no prior build.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export async function bundleChild(outDir: string): Promise<string> {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const outfile = join(outDir, 'child.mjs');
+  await build({
+    entryPoints: [join(here, 'child-entry.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    conditions: ['@bt/source'],
+    logLevel: 'silent',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  return outfile;
+}

@@ -1,0 +1,91 @@
+/**
+ * Hostile peers for tests, written on `@bt/wire`'s codec: one that serves corrupt blocks, one
+ * that floods, one that unchokes, takes requests and never answers.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { WireDecoder, encodeHandshake, encodeMessage, encodePieceHeader } from '@bt/wire';
+import { generatePeerId } from '@bt/primitives';
+
+export type FakeBehaviour = 'corrupt' | 'flood-requests' | 'flood-haves' | 'stall';
+
+export interface FakePeer {
+  port: number;
+  /** Connections accepted so far. */
+  connections: number;
+  /** Connections the other side closed. */
+  closedByRemote: number;
+  /** Requests received. */
+  requests: number;
+  close(): Promise<void>;
+}
+
+export async function startFakePeer(options: {
+  infoHash: Uint8Array;
+  pieceCount: number;
+  behaviour: FakeBehaviour;
+}): Promise<FakePeer> {
+  const sockets = new Set<Socket>();
+  const peer: FakePeer = { port: 0, connections: 0, closedByRemote: 0, requests: 0, close: async () => undefined };
+  const server: Server = createServer((socket) => {
+    peer.connections++;
+    sockets.add(socket);
+    let ended = false;
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (!ended) peer.closedByRemote++;
+    });
+    const decoder = new WireDecoder({ pieceCount: options.pieceCount });
+    const send = (bytes: Uint8Array): void => {
+      if (!socket.destroyed) socket.write(bytes);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+        for (let item = decoder.next(); item; item = decoder.next()) {
+          if (item.type === 'handshake') {
+            send(encodeHandshake({ infoHash: options.infoHash, peerId: generatePeerId('-FK0001-') }));
+            const bitfield = new Uint8Array(Math.ceil(options.pieceCount / 8)).fill(0xff);
+            const spare = bitfield.length * 8 - options.pieceCount;
+            if (spare > 0) bitfield[bitfield.length - 1] = (0xff << spare) & 0xff;
+            send(encodeMessage({ type: 'bitfield', bitfield }));
+            if (options.behaviour === 'flood-requests') {
+              // asks for far more than any client queues, choked or not
+              const request = encodeMessage({ type: 'request', index: 0, begin: 0, length: 16_384 });
+              const many = new Uint8Array(request.length * 20_000);
+              for (let at = 0; at < 20_000; at++) many.set(request, at * request.length);
+              send(many);
+            }
+            if (options.behaviour === 'flood-haves') {
+              const have = encodeMessage({ type: 'have', index: 0 });
+              const many = new Uint8Array(have.length * 200_000);
+              for (let at = 0; at < 200_000; at++) many.set(have, at * have.length);
+              send(many);
+            }
+          } else if (item.type === 'interested') {
+            send(encodeMessage({ type: 'unchoke' }));
+          } else if (item.type === 'request') {
+            peer.requests++;
+            if (options.behaviour === 'corrupt') {
+              const block = new Uint8Array(item.length);
+              for (let at = 0; at < block.length; at++) block[at] = (at * 31 + item.index) & 0xff;
+              send(encodePieceHeader(item.index, item.begin, item.length));
+              send(block);
+            }
+          }
+        }
+      } catch {
+        ended = true;
+        socket.destroy();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  peer.port = typeof address === 'object' && address ? address.port : 0;
+  peer.close = async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return peer;
+}

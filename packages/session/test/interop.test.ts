@@ -1,0 +1,193 @@
+/**
+ * Our session against clients nobody here wrote: it downloads from seeding aria2c,
+ * Transmission and WebTorrent, and they download from it; single- and multi-file torrents;
+ * peers given by hand, through our tracker, and through opentracker (HTTP and UDP). Bytes are
+ * compared with the originals every time.
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  makeTempDir,
+  removeTempDirs,
+  requireProgram,
+  stopAllProcesses,
+  waitFor,
+} from '@bt/test-support';
+import { createSession, type Session } from '../src/index.js';
+import {
+  MULTI_FILE,
+  MULTI_FILE_PATHS,
+  makePayload,
+  makeTorrent,
+  sameFiles,
+  sha1File,
+  startAria2Leecher,
+  startAria2Seeder,
+  startOpentracker,
+  startOurTracker,
+  startTransmission,
+} from './helpers.js';
+
+const aria2 = requireProgram('aria2c', 'aria2');
+const mktorrent = requireProgram('mktorrent');
+const transmission = requireProgram('transmission-cli');
+const opentracker = requireProgram('opentracker');
+
+const sessions: Session[] = [];
+async function session(): Promise<Session> {
+  const created = await createSession({ port: 0, host: '127.0.0.1' });
+  sessions.push(created);
+  return created;
+}
+
+afterAll(async () => {
+  await Promise.allSettled(sessions.map((s) => s.close()));
+  await stopAllProcesses();
+  await removeTempDirs();
+});
+
+const loopback = (port: number) => ({ host: '127.0.0.1', port, family: 4 as const });
+
+describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
+  it('seeds a single-file torrent to us (peer by hand)', async () => {
+    const seedDir = await makeTempDir();
+    const leechDir = await makeTempDir();
+    const payload = await makePayload(seedDir, 'payload.bin', 3 * 1024 * 1024 + 12_345);
+    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
+    const seeder = await startAria2Seeder(file, seedDir);
+    const ours = await session();
+    const torrent = await ours.addTorrent(metainfo, { directory: leechDir, peers: [loopback(seeder.port)], seed: false });
+    await torrent.whenComplete(AbortSignal.timeout(30_000));
+    expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+    expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
+    await seeder.process.stop();
+  });
+
+  it('seeds a multi-file torrent to us through our HTTP tracker', async () => {
+    const tracker = await startOurTracker();
+    const seedDir = await makeTempDir();
+    const leechDir = await makeTempDir();
+    await makePayload(seedDir, 'multi', MULTI_FILE);
+    const { metainfo, file } = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'multi.torrent'), { announce: [tracker.url] });
+    const seeder = await startAria2Seeder(file, seedDir);
+    const ours = await session();
+    const torrent = await ours.addTorrent(metainfo, { directory: leechDir, seed: false });
+    await torrent.whenComplete(AbortSignal.timeout(40_000));
+    expect(await sameFiles(seedDir, leechDir, MULTI_FILE_PATHS)).toBe(true);
+    expect(torrent.stats().sources[0]).toMatchObject({ source: tracker.url, state: 'working' });
+    await seeder.process.stop();
+    await tracker.close();
+  });
+
+  it('downloads a single-file torrent from us through our HTTP tracker', async () => {
+    const tracker = await startOurTracker();
+    const seedDir = await makeTempDir();
+    const leechDir = await makeTempDir();
+    const payload = await makePayload(seedDir, 'payload.bin', 2 * 1024 * 1024 + 7);
+    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), { announce: [tracker.url] });
+    const ours = await session();
+    const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+    await seeding.whenComplete(AbortSignal.timeout(10_000));
+    const leecher = startAria2Leecher(file, leechDir);
+    await leecher.exited;
+    expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+    expect(seeding.stats().uploaded).toBeGreaterThanOrEqual(metainfo.length);
+    await tracker.close();
+  });
+
+  it.skipIf(!opentracker)('downloads a multi-file torrent from us through opentracker (we announce over UDP and HTTP tiers)', async () => {
+    const seedDir = await makeTempDir();
+    const leechDir = await makeTempDir();
+    await makePayload(seedDir, 'multi', MULTI_FILE);
+    const probe = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'probe.torrent'));
+    const tracker = await startOpentracker(seedDir, [probe.metainfo.infoHashHex]);
+    // two tiers (mktorrent: one -a per tier); aria2 without DHT speaks only HTTP to trackers
+    const { metainfo, file } = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'multi.torrent'), {
+      announce: [tracker.udp, tracker.http],
+    });
+    expect(metainfo.announce).toEqual([[tracker.udp], [tracker.http]]);
+    const ours = await session();
+    const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+    await seeding.whenComplete(AbortSignal.timeout(10_000));
+    await waitFor(() => seeding.stats().sources.every((source) => source.state === 'working'), {
+      timeoutMs: 10_000,
+      what: 'both announces',
+    });
+    const leecher = startAria2Leecher(file, leechDir);
+    await leecher.exited;
+    expect(await sameFiles(seedDir, leechDir, MULTI_FILE_PATHS)).toBe(true);
+    expect(seeding.stats().uploaded).toBeGreaterThanOrEqual(metainfo.length);
+    await tracker.process.stop();
+  });
+});
+
+describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
+  it('seeds a single-file torrent to us (peer by hand)', async () => {
+    const seedDir = await makeTempDir();
+    const leechDir = await makeTempDir();
+    const payload = await makePayload(seedDir, 'payload.bin', 2 * 1024 * 1024 + 999);
+    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
+    const seeder = await startTransmission(file, seedDir, join(seedDir, '.transmission'));
+    const ours = await session();
+    const torrent = await ours.addTorrent(metainfo, { directory: leechDir, peers: [loopback(seeder.port)], seed: false });
+    await torrent.whenComplete(AbortSignal.timeout(60_000));
+    expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+    await seeder.process.stop();
+  });
+
+  it('downloads a multi-file torrent from us through our HTTP tracker', async () => {
+    const tracker = await startOurTracker();
+    const seedDir = await makeTempDir();
+    const leechDir = await makeTempDir();
+    await makePayload(seedDir, 'multi', MULTI_FILE);
+    const { metainfo, file } = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'multi.torrent'), { announce: [tracker.url] });
+    const ours = await session();
+    const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+    await seeding.whenComplete(AbortSignal.timeout(10_000));
+    const leecher = await startTransmission(file, leechDir, join(leechDir, '.transmission'));
+    await waitFor(() => sameFiles(seedDir, leechDir, MULTI_FILE_PATHS), { timeoutMs: 60_000, intervalMs: 250, what: 'Transmission to finish' });
+    expect(seeding.stats().uploaded).toBeGreaterThan(0);
+    await leecher.process.stop();
+    await tracker.close();
+  });
+});
+
+describe.skipIf(!mktorrent)('WebTorrent (npm)', () => {
+  it('seeds a multi-file torrent to us, and downloads a single-file one from us', async () => {
+    const { default: WebTorrent } = await import('webtorrent');
+    const client = new WebTorrent({ dht: false, lsd: false, tracker: false, utp: false, webSeeds: false, natUpnp: false, natPmp: false });
+    try {
+      // WebTorrent seeds, we download
+      const seedDir = await makeTempDir();
+      const leechDir = await makeTempDir();
+      await makePayload(seedDir, 'multi', MULTI_FILE);
+      const multi = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'multi.torrent'));
+      const seeded = client.add(Buffer.from(multi.bytes), { path: seedDir });
+      await new Promise<void>((resolve) => seeded.on('done', () => resolve()));
+      await waitFor(() => client.torrentPort > 0, { what: 'WebTorrent to listen' });
+      const ours = await session();
+      const downloading = await ours.addTorrent(multi.metainfo, { directory: leechDir, peers: [loopback(client.torrentPort)], seed: false });
+      await downloading.whenComplete(AbortSignal.timeout(40_000));
+      expect(await sameFiles(seedDir, leechDir, MULTI_FILE_PATHS)).toBe(true);
+
+      // we seed, WebTorrent downloads
+      const ourSeedDir = await makeTempDir();
+      const theirDir = await makeTempDir();
+      const payload = await makePayload(ourSeedDir, 'single.bin', 1_500_000);
+      const single = await makeTorrent(payload, join(ourSeedDir, 'single.torrent'));
+      const seeding = await ours.addTorrent(single.metainfo, { directory: ourSeedDir });
+      await seeding.whenComplete(AbortSignal.timeout(10_000));
+      const theirs = client.add(Buffer.from(single.bytes), { path: theirDir });
+      // WebTorrent dials out only with MSE/PE encryption (which we do not speak), so we dial it
+      theirs.on('ready', () => seeding.addPeers([loopback(client.torrentPort)]));
+      await new Promise<void>((resolve, reject) => {
+        theirs.on('done', () => resolve());
+        theirs.on('error', reject);
+      });
+      expect(await sha1File(join(theirDir, 'single.bin'))).toBe(await sha1File(payload));
+      expect(seeding.stats().uploaded).toBeGreaterThanOrEqual(single.metainfo.length);
+    } finally {
+      await new Promise<void>((resolve) => client.destroy(() => resolve()));
+    }
+  });
+});
