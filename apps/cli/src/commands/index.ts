@@ -6,9 +6,10 @@ import { magnetCommand } from './magnet.js';
 import { announceCommand } from './announce.js';
 import { scrapeCommand } from './scrape.js';
 import { trackerCommand } from './tracker.js';
+import { peerCommand } from './peer.js';
 import { verifyCommand } from './verify.js';
 import { downloadCommand } from './download.js';
 import { seedCommand } from './seed.js';
 import { demoCommand } from './demo.js';
 
-export const commands: Command[] = [infoCommand, createCommand, magnetCommand, announceCommand, scrapeCommand, trackerCommand, verifyCommand, downloadCommand, seedCommand, demoCommand];
+export const commands: Command[] = [infoCommand, createCommand, magnetCommand, announceCommand, scrapeCommand, trackerCommand, peerCommand, verifyCommand, downloadCommand, seedCommand, demoCommand];
