@@ -25,8 +25,7 @@ export type WireProtocolErrorCode =
   | 'invalid-extended-handshake'
   | 'invalid-metadata-message'
   | 'invalid-pex-message'
-  | 'extension-not-negotiated'
-  | 'duplicate-bitfield';
+  | 'extension-not-negotiated';
 
 /** A connection, or a request on it, ended for a reason other than a protocol fault. */
 export type WireConnectionErrorCode =

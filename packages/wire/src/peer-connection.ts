@@ -158,7 +158,6 @@ export class PeerConnection {
   #handshakeDeadline: number;
   #handshakeWaiters: Waiter<HandshakeMessage>[] = [];
   #extendedWaiters: Waiter<ExtendedHandshake | undefined>[] = [];
-  #sawBitfield = false;
 
   #amChoking = true;
   #amInterested = false;
@@ -970,12 +969,12 @@ export class PeerConnection {
       case 'port':
         break;
       case 'bitfield':
-        this.#firstPieceSet();
+        // BEP 3 wants it once, first; some clients send another later, which only adds pieces:
+        // it is passed on rather than treated as a fault.
         break;
       case 'have-all':
       case 'have-none':
         this.#needFast(item.type);
-        this.#firstPieceSet();
         break;
       case 'suggest':
         this.#needFast(item.type);
@@ -1061,12 +1060,6 @@ export class PeerConnection {
       this.#pausedForQueue = true;
       this.#stream.pause();
     }
-  }
-
-  #firstPieceSet(): void {
-    if (this.#sawBitfield)
-      throw new WireProtocolError('duplicate-bitfield', 'the peer sent its piece set twice');
-    this.#sawBitfield = true;
   }
 
   #needFast(type: string): void {

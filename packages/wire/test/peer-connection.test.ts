@@ -443,12 +443,20 @@ describe('PeerConnection against hostile bytes', () => {
     );
   });
 
-  it('drops a peer sending its bitfield twice', async () => {
-    const twice = [
-      ...encodeMessage({ type: 'bitfield', bitfield: Uint8Array.of(0) }),
-      ...encodeMessage({ type: 'bitfield', bitfield: Uint8Array.of(0) }),
-    ];
-    expect((await hostile(Uint8Array.from(twice)))?.code).toBe('duplicate-bitfield');
+  it('passes a second bitfield on (some clients send one) instead of dropping the peer', async () => {
+    const { outgoing, incoming } = await pair();
+    const messages = incoming.messages();
+    outgoing.bitfield(Uint8Array.of(0x80));
+    outgoing.bitfield(Uint8Array.of(0xc0));
+    expect(await nextOfType(messages, 'bitfield')).toEqual({
+      type: 'bitfield',
+      bitfield: Uint8Array.of(0x80),
+    });
+    expect(await nextOfType(messages, 'bitfield')).toEqual({
+      type: 'bitfield',
+      bitfield: Uint8Array.of(0xc0),
+    });
+    expect(incoming.closed).toBe(false);
   });
 
   it('drops a peer that is not speaking BitTorrent', async () => {
