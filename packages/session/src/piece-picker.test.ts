@@ -224,3 +224,20 @@ function receivedOf(p: PiecePicker, piece: number, offset: number): boolean {
   // a received block answers a second blockReceived with accepted: false; probe on a copy-free path
   return (p as unknown as { partials: Map<number, { state: Uint8Array }> }).partials.get(piece)?.state[offset / block] === 2;
 }
+
+describe('PiecePicker after a hash failure', () => {
+  it('refetches a failed piece from one peer only', () => {
+    const p = new PiecePicker({ pieceCount: 2, pieceLength: block * 4, totalLength: block * 8, sequential: true });
+    const a = { has: Bitfield.full(2), choked: false, id: 'a' };
+    const b = { has: Bitfield.full(2), choked: false, id: 'b' };
+    p.pick(a, 2);
+    p.pick(b, 2);
+    for (let offset = 0; offset < 4 * block; offset += block) p.blockReceived(0, offset);
+    p.pieceFailed(0);
+    const first = p.pick(a, 1);
+    expect(first).toEqual([{ piece: 0, offset: 0, length: block }]);
+    // b may not help with piece 0 now; it gets piece 1
+    expect(p.pick(b, 10).every((r) => r.piece === 1)).toBe(true);
+    expect(p.pick(a, 10).filter((r) => r.piece === 0)).toHaveLength(3);
+  });
+});

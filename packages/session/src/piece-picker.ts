@@ -37,6 +37,8 @@ export interface PickerPeer {
   suggested?: readonly number[];
   /** True when this peer has the block asked already (endgame must not ask twice). */
   isRequested?(piece: number, offset: number): boolean;
+  /** Identifies the peer for pieces that must come from one peer only (after a hash failure). */
+  id?: string;
 }
 
 const NONE = 0;
@@ -50,6 +52,8 @@ interface PartialPiece {
   requesters: Uint8Array;
   unrequested: number;
   received: number;
+  /** Set for a piece refetched after a hash failure: only this peer may supply it. */
+  owner?: string;
 }
 
 export interface BlockResult {
@@ -72,6 +76,8 @@ export class PiecePicker {
   private readonly partials = new Map<number, PartialPiece>();
   /** Pieces with every block in, waiting for their hash check. */
   private readonly verifying = new Set<number>();
+  /** Pieces that failed their hash: fetched again from one peer, so a liar is caught alone. */
+  private readonly exclusive = new Set<number>();
   private readonly wanted: Bitfield;
   private readonly random: RandomSource;
   /** Wanted pieces neither had, started nor verifying: endgame needs none. */
@@ -211,32 +217,33 @@ export class PiecePicker {
     if (max <= 0 || this.complete) return requests;
     const allowed = (piece: number): boolean =>
       peer.has.has(piece) && (!peer.choked || (peer.allowedFast?.has(piece) ?? false));
+    const mine = (partial: PartialPiece): boolean => partial.owner === undefined || partial.owner === peer.id;
     if (peer.choked && !peer.allowedFast?.size) return requests;
 
     // 1. finish what is started
     for (const [piece, partial] of this.partials) {
       if (requests.length >= max) return requests;
-      if (partial.unrequested === 0 || !allowed(piece)) continue;
+      if (partial.unrequested === 0 || !allowed(piece) || !mine(partial)) continue;
       this.takeBlocks(piece, partial, requests, max);
     }
     // 2. suggested pieces, 3. new pieces
     if (requests.length < max && peer.suggested) {
       for (const piece of peer.suggested) {
         if (requests.length >= max) return requests;
-        if (this.isFresh(piece) && allowed(piece)) this.takeBlocks(piece, this.start(piece), requests, max);
+        if (this.isFresh(piece) && allowed(piece)) this.takeBlocks(piece, this.start(piece, peer.id), requests, max);
       }
     }
     if (requests.length < max) {
       const needed = Math.ceil((max - requests.length) / Math.ceil(this.pieceLength / this.blockSize));
       for (const piece of this.freshPieces(allowed, needed)) {
-        this.takeBlocks(piece, this.start(piece), requests, max);
+        this.takeBlocks(piece, this.start(piece, peer.id), requests, max);
         if (requests.length >= max) return requests;
       }
     }
     // 4. endgame: ask again for blocks others have outstanding
     if (requests.length === 0 && this.endgame) {
       for (const [piece, partial] of this.partials) {
-        if (!allowed(piece)) continue;
+        if (!allowed(piece) || !mine(partial)) continue;
         for (let block = 0; block < partial.state.length; block++) {
           if (requests.length >= max) return requests;
           if (partial.state[block] !== REQUESTED) continue;
@@ -288,13 +295,14 @@ export class PiecePicker {
     return candidates;
   }
 
-  private start(piece: number): PartialPiece {
+  private start(piece: number, peerId: string | undefined): PartialPiece {
     const blocks = this.blockCount(piece);
     const partial: PartialPiece = {
       state: new Uint8Array(blocks),
       requesters: new Uint8Array(blocks),
       unrequested: blocks,
       received: 0,
+      owner: this.exclusive.has(piece) ? peerId : undefined,
     };
     this.freshCount--;
     this.unrequestedCount += blocks;
@@ -315,11 +323,15 @@ export class PiecePicker {
 
   // Events ----------------------------------------------------------------------------------
 
-  /** A block arrived. */
-  blockReceived(piece: number, offset: number): BlockResult {
+  /** A block arrived (from `peerId`, where pieces are refetched from one peer). */
+  blockReceived(piece: number, offset: number, peerId?: string): BlockResult {
     const partial = this.partials.get(piece);
     const block = offset / this.blockSize;
     if (!partial || !Number.isInteger(block) || block >= partial.state.length) {
+      return { accepted: false, pieceComplete: false };
+    }
+    // a piece refetched after a hash failure takes blocks from its one peer only
+    if (partial.owner !== undefined && peerId !== undefined && peerId !== partial.owner) {
       return { accepted: false, pieceComplete: false };
     }
     const state = partial.state[block]!;
@@ -349,6 +361,8 @@ export class PiecePicker {
       partial.state[block] = NONE;
       partial.unrequested++;
       this.unrequestedCount++;
+      // the owner of an exclusive piece gave up on it entirely: anyone may finish it
+      if (partial.owner !== undefined && partial.requesters.every((count) => count === 0)) partial.owner = undefined;
     }
   }
 
@@ -358,6 +372,7 @@ export class PiecePicker {
   }
 
   pieceVerified(piece: number): void {
+    this.exclusive.delete(piece);
     if (this.isFresh(piece)) this.freshCount--;
     this.verifying.delete(piece);
     this.dropPartial(piece);
@@ -370,6 +385,7 @@ export class PiecePicker {
     const wasFresh = this.isFresh(piece);
     this.verifying.delete(piece);
     this.dropPartial(piece);
+    this.exclusive.add(piece);
     if (!wasFresh && this.isFresh(piece)) this.freshCount++;
   }
 

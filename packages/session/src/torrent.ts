@@ -87,6 +87,8 @@ class Peer {
   maxRequests = 2048;
   readonly uploadQueue: { index: number; begin: number; length: number }[] = [];
   serving = false;
+  /** Requests we could not serve (choked, or not ours): counted against floods. */
+  refusedRequests = 0;
   bitfieldSeen = false;
   /** Availability counts this peer as a seed (once) rather than per piece. */
   countedAsSeed = false;
@@ -190,7 +192,7 @@ export class Torrent {
   private readonly storage: TorrentStorage;
   readonly picker: PiecePicker;
   private readonly tiers: TrackerTiers;
-  private readonly registry = new PeerRegistry();
+  private readonly registry = new PeerRegistry({ strikesToBan: 8 });
   private readonly peerIds: PeerIdSet;
   private readonly choker: Choker;
   private readonly peers = new Set<Peer>();
@@ -698,6 +700,7 @@ export class Torrent {
         allowedFast: peer.allowedFast,
         suggested: peer.suggested,
         isRequested: (piece, offset) => peer.outstanding.has(blockKey(piece, offset)),
+        id: peer.key,
       },
       allowance,
     );
@@ -733,7 +736,7 @@ export class Torrent {
       this.picker.requestDropped(index, begin);
       return this.drop(peer, 'block of the wrong length');
     }
-    const result = this.picker.blockReceived(index, begin);
+    const result = this.picker.blockReceived(index, begin, peer.key);
     if (!result.accepted) {
       this.wasted += block.length;
       this.fill(peer);
@@ -784,6 +787,15 @@ export class Torrent {
     this.hashFailures++;
     this.wasted += this.picker.pieceSize(piece);
     this.picker.pieceFailed(piece);
+    // requests still out for the piece would mix old senders into the refetch
+    for (const peer of this.peers) {
+      for (const key of peer.outstanding.keys()) {
+        if (keyPiece(key) !== piece) continue;
+        peer.outstanding.delete(key);
+        const offset = keyOffset(key);
+        peer.wire.send({ type: 'cancel', index: piece, begin: offset, length: this.picker.blockLength(piece, offset / this.picker.blockSize) });
+      }
+    }
     const guilty = new Set([...suppliers, ...(contributors ?? [])]);
     this.events.emit('piece-failed', { piece, peers: [...guilty] });
     for (const key of guilty) {
@@ -832,6 +844,8 @@ export class Torrent {
       begin + length <= this.picker.pieceSize(index) &&
       this.picker.have.has(index);
     if (peer.amChoking || !valid) {
+      // a few requests cross our choke on the wire; thousands are a flood
+      if (++peer.refusedRequests > (this.options.maxPeerRequests ?? 2000)) return this.drop(peer, 'request flood');
       if (peer.wire.capabilities.fast) peer.wire.send({ type: 'reject', index, begin, length });
       else if (!valid) this.drop(peer, 'request for a piece we do not have');
       return;

@@ -45,9 +45,10 @@ export async function startFakePeer(options: {
         for (let item = decoder.next(); item; item = decoder.next()) {
           if (item.type === 'handshake') {
             send(encodeHandshake({ infoHash: options.infoHash, peerId: generatePeerId('-FK0001-') }));
-            const bitfield = new Uint8Array(Math.ceil(options.pieceCount / 8)).fill(0xff);
+            // the request flooder poses as a leecher; the others as seeds
+            const bitfield = new Uint8Array(Math.ceil(options.pieceCount / 8)).fill(options.behaviour === 'flood-requests' ? 0 : 0xff);
             const spare = bitfield.length * 8 - options.pieceCount;
-            if (spare > 0) bitfield[bitfield.length - 1] = (0xff << spare) & 0xff;
+            if (spare > 0) bitfield[bitfield.length - 1]! &= (0xff << spare) & 0xff;
             send(encodeMessage({ type: 'bitfield', bitfield }));
             if (options.behaviour === 'flood-requests') {
               // asks for far more than any client queues, choked or not

@@ -44,9 +44,14 @@ export async function sha1File(path: string): Promise<string> {
 }
 
 /** aria2c seeding `torrent` from `dir` (which holds the content) on a free port. */
-export async function startAria2Seeder(torrent: string, dir: string): Promise<{ process: RunningProcess; port: number }> {
+export async function startAria2Seeder(
+  torrent: string,
+  dir: string,
+  options: { uploadLimit?: string } = {},
+): Promise<{ process: RunningProcess; port: number }> {
   const port = await freePort();
   const process = startProcess('aria2c', [
+    ...(options.uploadLimit ? [`--max-overall-upload-limit=${options.uploadLimit}`] : []),
     '--seed-ratio=0.0',
     '--check-integrity=true',
     '--bt-seed-unverified=false',
