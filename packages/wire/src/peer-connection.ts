@@ -779,6 +779,9 @@ export class PeerConnection {
     this.#timer = undefined;
     this.#signal?.removeEventListener('abort', this.#onSignalAbort);
     this.#stream.off('data', this.#onData);
+    // Let what is still in flight drain (unread), so the stream can see its end and close.
+    this.#pausedForQueue = false;
+    this.#stream.resume();
     const closedError = this.#closedError();
     for (const [key, entry] of this.#pending) {
       this.#settle(key, entry, this.#closedError(blockOf(entry)));
