@@ -6,7 +6,7 @@
  * within the rate limits, and reports typed events and a stats snapshot.
  */
 import type { AnnounceEvent, PeerAddress } from '@bt/primitives';
-import { formatPeerAddress, parsePeerAddress } from '@bt/primitives';
+import { formatPeerAddress, parsePeerAddress, toHex } from '@bt/primitives';
 import { Bitfield } from './bitfield.js';
 import { Choker } from './choker.js';
 import type { Clock } from './clock.js';
@@ -130,6 +130,8 @@ export interface SourceStatus {
 
 export interface PeerStats {
   address: string;
+  /** The peer id (hex). */
+  peerId: string;
   client?: string;
   incoming: boolean;
   seed: boolean;
@@ -995,6 +997,7 @@ export class Torrent {
   peerStats(): PeerStats[] {
     return [...this.peers].map((peer) => ({
       address: peer.key,
+      peerId: toHex(peer.wire.peerId),
       client: peer.client,
       incoming: peer.wire.incoming,
       seed: peer.isSeed,
