@@ -52,6 +52,8 @@ export interface FileStorageOptions {
   cacheSize?: number;
   /** Milliseconds between automatic checkpoints. Default 10 000; 0 disables them. */
   checkpointInterval?: number;
+  /** Bytes of verified data after which a background checkpoint starts. Default 64 MiB; 0 disables. */
+  checkpointBytes?: number;
   /** Bytes of piece data per recheck job sent to a worker. Default 4 MiB. */
   recheckBatchSize?: number;
 }
@@ -387,5 +389,6 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Pi
     ownsPool,
     cacheSize: options.cacheSize,
     checkpointInterval: options.checkpointInterval,
+    checkpointBytes: options.checkpointBytes,
   });
 }
