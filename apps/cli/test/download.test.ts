@@ -1,0 +1,131 @@
+/**
+ * `bt download` and `bt seed` end to end on loopback with aria2c on the other side: a download
+ * verified byte for byte (NDJSON events), Ctrl-C then the same command again resumes, and a
+ * seed that aria2c downloads from.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  freePort,
+  makeTempDir,
+  removeTempDirs,
+  requireProgram,
+  startProcess,
+  stopAllProcesses,
+  waitForPort,
+} from '@bt/test-support';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const aria2 = requireProgram('aria2c', 'aria2');
+const mktorrent = requireProgram('mktorrent');
+
+afterAll(async () => {
+  await stopAllProcesses();
+  await removeTempDirs();
+});
+
+const ariaCommon = [
+  '--enable-dht=false',
+  '--enable-dht6=false',
+  '--bt-enable-lpd=false',
+  '--enable-peer-exchange=false',
+  '--disable-ipv6=true',
+  '--console-log-level=warn',
+  '--summary-interval=0',
+  '--file-allocation=none',
+];
+
+async function fixture(size: number, announce = 'http://127.0.0.1:9/announce') {
+  const seedDir = await makeTempDir();
+  const payload = join(seedDir, 'payload.bin');
+  await writeFile(payload, randomBytes(size));
+  const torrent = join(seedDir, 'payload.torrent');
+  execFileSync('mktorrent', ['-l', '16', '-a', announce, '-o', torrent, payload], { stdio: 'ignore' });
+  return { seedDir, payload, torrent };
+}
+
+async function ariaSeeder(torrent: string, dir: string, limit?: string) {
+  const port = await freePort();
+  const child = startProcess('aria2c', [
+    ...ariaCommon,
+    '--seed-ratio=0.0',
+    '--check-integrity=true',
+    `--dir=${dir}`,
+    `--listen-port=${port}`,
+    ...(limit ? [`--max-overall-upload-limit=${limit}`] : []),
+    torrent,
+  ]);
+  await waitForPort(port, '127.0.0.1', 30_000);
+  return { child, port };
+}
+
+describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
+  it('downloads from an aria2c seeder given by --peer and exits 0 once verified', async () => {
+    const { seedDir, payload, torrent } = await fixture(2 * 1024 * 1024 + 3);
+    const seeder = await ariaSeeder(torrent, seedDir);
+    const out = await makeTempDir();
+    const result = await runCli(['download', torrent, '-o', out, '--port', '0', '--peer', `127.0.0.1:${seeder.port}`, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(Buffer.compare(await readFile(join(out, 'payload.bin')), await readFile(payload))).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; progress?: number });
+    expect(events.some((event) => event.type === 'torrent-completed')).toBe(true);
+    expect(events.filter((event) => event.type === 'stats').at(-1)?.progress).toBe(1);
+    await seeder.child.stop();
+  });
+
+  it('stops on Ctrl-C with 130 and resumes when run again', async () => {
+    const { seedDir, payload, torrent } = await fixture(10 * 1024 * 1024);
+    const seeder = await ariaSeeder(torrent, seedDir, '1M');
+    const out = await makeTempDir();
+    const args = ['download', torrent, '-o', out, '--port', '0', '--peer', `127.0.0.1:${seeder.port}`, '--json'];
+    const controller = new AbortController();
+    const first = runCli(args, { signal: controller.signal });
+    // interrupt a few seconds in (the seeder sends 1 MB/s)
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    controller.abort();
+    const stopped = await first;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stdout).toContain('piece-verified');
+    const second = await runCli(args);
+    expect(second.code, second.stderr).toBe(0);
+    const checked = second.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string; piecesHave?: number })
+      .find((event) => event.type === 'check-finished');
+    expect(checked?.piecesHave).toBeGreaterThan(0);
+    expect(Buffer.compare(await readFile(join(out, 'payload.bin')), await readFile(payload))).toBe(0);
+    await seeder.child.stop();
+  });
+
+  it('seeds to aria2c (dialled with --peer) until stopped', async () => {
+    const { seedDir, payload, torrent } = await fixture(1024 * 1024 + 17);
+    const leechDir = await makeTempDir();
+    const ariaPort = await freePort();
+    const leecher = startProcess('aria2c', [...ariaCommon, '--seed-time=0', `--dir=${leechDir}`, `--listen-port=${ariaPort}`, torrent]);
+    await waitForPort(ariaPort, '127.0.0.1', 30_000);
+    const controller = new AbortController();
+    const seeding = runCli(['seed', torrent, '--data', seedDir, '--port', '0', '--peer', `127.0.0.1:${ariaPort}`], {
+      signal: controller.signal,
+    });
+    expect(await leecher.exited).toBe(0);
+    controller.abort();
+    const result = await seeding;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('checked: 17/17 pieces');
+    expect(Buffer.compare(await readFile(join(leechDir, 'payload.bin')), await readFile(payload))).toBe(0);
+  });
+
+  it('explains its options', async () => {
+    const download = await runCli(['download', '--help']);
+    expect(download.stdout).toContain('--limit-down R');
+    const seed = await runCli(['seed', 'x.torrent']);
+    expect(seed.code).toBe(2);
+    const badPeer = await runCli(['download', 'x.torrent', '--peer', 'nonsense']);
+    expect(badPeer.code).toBe(2);
+    expect(badPeer.stderr).toContain('--peer expects HOST:PORT');
+  });
+});
