@@ -1,0 +1,85 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTorrent } from '../test/make-layout.js';
+import {
+  createHashPool,
+  PieceStorage,
+  StorageError,
+  type PieceCheckResult,
+  type StorageBackend,
+} from './index.js';
+
+const pool = createHashPool({ size: 1 });
+afterAll(() => pool.close());
+
+/** A back-end that records what the storage asks of it. */
+class RecordingBackend implements StorageBackend {
+  writes: [number, number, number][] = [];
+  flushes = 0;
+  failWrites: Error | undefined;
+  write(pieceIndex: number, pieceOffset: number, bytes: Uint8Array): Promise<void> {
+    if (this.failWrites) return Promise.reject(this.failWrites);
+    this.writes.push([pieceIndex, pieceOffset, bytes.length]);
+    return Promise.resolve();
+  }
+  read(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(0));
+  }
+  check(indices: number[]): Promise<PieceCheckResult[]> {
+    return Promise.resolve(indices.map((index) => ({ index, status: 'missing' as const })));
+  }
+  flush(): Promise<number[]> {
+    this.flushes++;
+    return Promise.resolve([]);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('piece storage over a custom back-end', () => {
+  it('hands over verified pieces only, and checkpoints in the background every checkpointBytes', async () => {
+    const torrent = makeTorrent({ pieceLength: 100, length: 1000 });
+    const backend = new RecordingBackend();
+    const storage = new PieceStorage({
+      layout: torrent.layout,
+      backend,
+      pool,
+      checkpointInterval: 0,
+      checkpointBytes: 250,
+    });
+    const bad = torrent.data.slice(0, 100);
+    bad[0] = (bad[0] as number) ^ 1;
+    expect((await storage.writeBlock(0, 0, bad))?.ok).toBe(false);
+    expect(backend.writes).toEqual([]);
+    for (let index = 0; index < 10; index++) {
+      expect(
+        (await storage.writeBlock(index, 0, torrent.data.slice(index * 100, index * 100 + 100)))
+          ?.ok,
+      ).toBe(true);
+    }
+    expect(backend.writes).toEqual(Array.from({ length: 10 }, (_, index) => [index, 0, 100]));
+    // 1000 verified bytes, a checkpoint each 250: three or four (one may still be running).
+    await storage.flush();
+    expect(backend.flushes).toBeGreaterThanOrEqual(4);
+    await storage.close();
+  });
+
+  it('rejects the block that hit a back-end failure with that error; the piece is not complete', async () => {
+    const torrent = makeTorrent({ pieceLength: 100, length: 200 });
+    const backend = new RecordingBackend();
+    const storage = new PieceStorage({
+      layout: torrent.layout,
+      backend,
+      pool,
+      checkpointInterval: 0,
+    });
+    backend.failWrites = new StorageError('no-space', 'disk full', { systemCode: 'ENOSPC' });
+    await expect(storage.writeBlock(1, 0, torrent.data.slice(100, 200))).rejects.toMatchObject({
+      code: 'no-space',
+    });
+    expect(storage.hasPiece(1)).toBe(false);
+    backend.failWrites = undefined;
+    expect((await storage.writeBlock(1, 0, torrent.data.slice(100, 200)))?.ok).toBe(true);
+    await storage.close();
+  });
+});
