@@ -14,6 +14,8 @@ export interface CachedFile {
   /** Written since the last fsync. */
   dirty: boolean;
   users: number;
+  /** Set once the handle is being closed: it must not be handed out again. */
+  closed: boolean;
 }
 
 export type FileOpener = (fileIndex: number, mode: OpenMode) => Promise<FileHandle>;
@@ -38,13 +40,24 @@ export class FileHandles {
 
   /** A handle for the file, opened for writing when `mode` is `write`. Call `release` after use. */
   async acquire(fileIndex: number, mode: OpenMode): Promise<CachedFile> {
-    const cached = this.entries.get(fileIndex);
-    if (cached !== undefined && (cached.writable || mode === 'read')) {
-      this.entries.delete(fileIndex);
-      this.entries.set(fileIndex, cached);
-      cached.users++;
-      return cached;
+    for (;;) {
+      const cached = this.entries.get(fileIndex);
+      if (cached !== undefined && !cached.closed && (cached.writable || mode === 'read')) {
+        this.entries.delete(fileIndex);
+        this.entries.set(fileIndex, cached);
+        cached.users++;
+        return cached;
+      }
+      const entry = await this.open(fileIndex, mode);
+      // Evicted between its opening and our turn (another caller made room): open again.
+      if (entry.closed) continue;
+      entry.users++;
+      await this.evict();
+      return entry;
     }
+  }
+
+  private open(fileIndex: number, mode: OpenMode): Promise<CachedFile> {
     const key = `${fileIndex}:${mode}`;
     let pending = this.opening.get(key);
     if (pending === undefined) {
@@ -57,12 +70,13 @@ export class FileHandles {
             writable: mode === 'write',
             dirty: false,
             users: 0,
+            closed: false,
           };
           const previous = this.entries.get(fileIndex);
           if (previous !== undefined) {
             this.entries.delete(fileIndex);
             this.retired.add(previous);
-            await this.closeIdle(previous);
+            void this.closeIdle(previous).catch(() => undefined);
           }
           this.entries.set(fileIndex, entry);
           return entry;
@@ -72,10 +86,7 @@ export class FileHandles {
       })();
       this.opening.set(key, pending);
     }
-    const entry = await pending;
-    entry.users++;
-    await this.evict();
-    return entry;
+    return pending;
   }
 
   async release(entry: CachedFile): Promise<void> {
@@ -107,7 +118,8 @@ export class FileHandles {
     if (this.size <= this.limit) return;
     for (const entry of [...this.entries.values()]) {
       if (this.size <= this.limit) return;
-      if (entry.users > 0) continue;
+      // Skip busy handles, and ones another eviction already took (the key may hold a newer one).
+      if (entry.users > 0 || entry.closed || this.entries.get(entry.fileIndex) !== entry) continue;
       this.entries.delete(entry.fileIndex);
       await this.closeEntry(entry);
     }
@@ -120,6 +132,8 @@ export class FileHandles {
   }
 
   private async closeEntry(entry: CachedFile): Promise<void> {
+    if (entry.closed) return;
+    entry.closed = true;
     try {
       if (entry.dirty) {
         entry.dirty = false;
