@@ -14,7 +14,11 @@ let content: Uint8Array;
 function torrent(data: Uint8Array): Uint8Array {
   const pieces: Buffer[] = [];
   for (let offset = 0; offset < data.length; offset += PIECE) {
-    pieces.push(createHash('sha1').update(data.subarray(offset, offset + PIECE)).digest());
+    pieces.push(
+      createHash('sha1')
+        .update(data.subarray(offset, offset + PIECE))
+        .digest(),
+    );
   }
   return encode({
     announce: 'http://tracker.invalid/announce',
@@ -90,7 +94,9 @@ describe('bt verify', () => {
   });
 
   it('exits 3 with a one-line error when the check cannot run', async () => {
-    const noFolder = await runCli(['verify', 'set.torrent', '--data', 'does-not-exist'], { cwd: dir });
+    const noFolder = await runCli(['verify', 'set.torrent', '--data', 'does-not-exist'], {
+      cwd: dir,
+    });
     expect(noFolder.code).toBe(3);
     expect(noFolder.stderr.trim().split('\n')).toHaveLength(1);
     const broken = await runCli(['verify', 'broken.torrent', '--data', '.'], { cwd: dir });

@@ -134,3 +134,23 @@ describe('memory storage', () => {
     await storage.close();
   });
 });
+
+describe('verdict delivery', () => {
+  it('gives the verdict to the block that completes the piece, even when spilled writes finish out of order', async () => {
+    const torrent = makeTorrent({ pieceLength: 64, length: 64 * 3 });
+    // No room in memory at all: every block goes straight to the back-end.
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool, cacheSize: 0 });
+    for (let index = 0; index < 3; index++) {
+      const blocks = blocksOf(torrent, index, 16);
+      const results = await Promise.all(
+        blocks.map((block) => storage.writeBlock(index, block.offset, block.bytes)),
+      );
+      expect(results.slice(0, -1)).toEqual([undefined, undefined, undefined]);
+      expect(results[results.length - 1]).toEqual({ index, ok: true, peers: [] });
+    }
+    // A duplicate of a block arriving while the piece is verified gets undefined, once.
+    const blocks = blocksOf(torrent, 0, 16);
+    expect(await storage.writeBlock(0, 0, blocks[0]!.bytes)).toBeUndefined();
+    await storage.close();
+  });
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTorrent } from '../test/make-layout.js';
 import {
@@ -80,6 +81,64 @@ describe('piece storage over a custom back-end', () => {
     expect(storage.hasPiece(1)).toBe(false);
     backend.failWrites = undefined;
     expect((await storage.writeBlock(1, 0, torrent.data.slice(100, 200)))?.ok).toBe(true);
+    await storage.close();
+  });
+});
+
+/** Keeps bytes in memory; writes finish only when the test says so, in any order. */
+class ManualBackend extends RecordingBackend {
+  private readonly data: Uint8Array;
+  private readonly expected: Uint8Array;
+  readonly held: (() => void)[] = [];
+  constructor(length: number, expected: Uint8Array) {
+    super();
+    this.data = new Uint8Array(length);
+    this.expected = expected;
+  }
+  override write(pieceIndex: number, pieceOffset: number, bytes: Uint8Array): Promise<void> {
+    this.data.set(bytes, pieceOffset);
+    return new Promise((resolve) => this.held.push(resolve));
+  }
+  override check(indices: number[]): Promise<PieceCheckResult[]> {
+    const digest = createHash('sha1').update(this.data).digest();
+    const ok = Buffer.compare(digest, this.expected) === 0;
+    return Promise.resolve(
+      indices.map((index) => ({ index, status: ok ? ('ok' as const) : ('mismatch' as const) })),
+    );
+  }
+}
+
+describe('verdicts of spilled pieces', () => {
+  it('go to the block that completed the piece, whatever order the writes finish in', async () => {
+    const torrent = makeTorrent({ pieceLength: 64, length: 64 });
+    const backend = new ManualBackend(64, torrent.layout.pieces.subarray(0, 20));
+    const storage = new PieceStorage({
+      layout: torrent.layout,
+      backend,
+      pool,
+      cacheSize: 0,
+      checkpointInterval: 0,
+    });
+    const settled: unknown[] = [];
+    const writes = [0, 16, 32, 48].map((offset, order) =>
+      storage
+        .writeBlock(0, offset, torrent.data.slice(offset, offset + 16), { peer: `p${order}` })
+        .then((verdict) => {
+          settled.push([order, verdict]);
+        }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(backend.held.length).toBe(4);
+    // The last block's write finishes first, the first block's last.
+    for (const resolve of [...backend.held].reverse()) {
+      resolve();
+      await new Promise((done) => setImmediate(done));
+    }
+    await Promise.all(writes);
+    expect(settled).toContainEqual([3, { index: 0, ok: true, peers: ['p0', 'p1', 'p2', 'p3'] }]);
+    expect(settled.filter((entry) => (entry as [number, unknown])[1] !== undefined)).toHaveLength(
+      1,
+    );
     await storage.close();
   });
 });

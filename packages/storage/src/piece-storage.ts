@@ -57,7 +57,8 @@ interface PartialPiece {
   spillError: Error | undefined;
   /** Set while memory is being found for the piece. */
   allocating: Promise<void> | undefined;
-  pendingWrites: number;
+  /** Writes of a spilled piece still in progress. */
+  pendingWrites: Set<Promise<void>>;
   verifying: boolean;
   touched: number;
 }
@@ -149,7 +150,7 @@ export class PieceStorage implements Storage {
         spilling: undefined,
         spillError: undefined,
         allocating: undefined,
-        pendingWrites: 0,
+        pendingWrites: new Set(),
         verifying: false,
         touched: ++this.clock,
       };
@@ -172,7 +173,7 @@ export class PieceStorage implements Storage {
     partial.touched = ++this.clock;
     if (options.peer !== undefined) partial.peers.add(options.peer);
     if (partial.spilling !== undefined) await partial.spilling;
-    if (this.partials.get(pieceIndex) !== partial) return undefined;
+    if (partial.verifying || this.partials.get(pieceIndex) !== partial) return undefined;
     if (partial.spillError !== undefined) {
       const error = partial.spillError;
       this.discard(partial);
@@ -180,22 +181,28 @@ export class PieceStorage implements Storage {
     }
     if (partial.buffer !== undefined) {
       partial.buffer.set(bytes, offset);
-    } else {
-      partial.pendingWrites++;
-      try {
-        await this.backend.write(pieceIndex, offset, bytes);
-      } catch (error) {
-        this.discard(partial);
-        throw error;
-      } finally {
-        partial.pendingWrites--;
-      }
-      if (this.partials.get(pieceIndex) !== partial) return undefined;
+      partial.received.add(offset, offset + bytes.length);
+      if (!partial.received.covers(size)) return undefined;
+      partial.verifying = true;
+      return this.verifyPartial(partial, options.signal);
     }
+    // A spilled piece: the block goes straight to the back-end. The block that completes the
+    // piece (in arrival order) waits for the other writes and gets the verdict.
+    const write = this.backend.write(pieceIndex, offset, bytes);
+    partial.pendingWrites.add(write);
     partial.received.add(offset, offset + bytes.length);
-    if (partial.verifying || partial.pendingWrites > 0 || !partial.received.covers(size))
-      return undefined;
-    partial.verifying = true;
+    const completes = partial.received.covers(size);
+    if (completes) partial.verifying = true;
+    try {
+      await write;
+      if (completes) await Promise.all(partial.pendingWrites);
+    } catch (error) {
+      this.discard(partial);
+      throw error;
+    } finally {
+      partial.pendingWrites.delete(write);
+    }
+    if (!completes || this.partials.get(pieceIndex) !== partial) return undefined;
     return this.verifyPartial(partial, options.signal);
   }
 

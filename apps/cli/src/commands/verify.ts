@@ -36,9 +36,20 @@ Examples:
     const json = booleanOption(context, 'json');
     const data = stringOption(context, 'data');
     if (data === undefined || data === '') throw new UsageError('--data <folder> is required');
-    const metainfo = parseTorrent(await readFile(resolve(context.cwd, context.positionals[0]!)), { copy: false });
-    const storage = await createFileStorage({ layout: metainfo, directory: resolve(context.cwd, data), readOnly: true });
-    const progress = new Progress({ stream: context.stderr, label: 'verifying', total: metainfo.length, quiet: json });
+    const metainfo = parseTorrent(await readFile(resolve(context.cwd, context.positionals[0]!)), {
+      copy: false,
+    });
+    const storage = await createFileStorage({
+      layout: metainfo,
+      directory: resolve(context.cwd, data),
+      readOnly: true,
+    });
+    const progress = new Progress({
+      stream: context.stderr,
+      label: 'verifying',
+      total: metainfo.length,
+      quiet: json,
+    });
     let complete: Bitfield;
     try {
       complete = await storage.recheck({
@@ -82,11 +93,22 @@ Examples:
       for (const file of files) {
         if (file.padding === true) continue;
         const state =
-          file.bytesComplete === file.length ? 'complete' : file.bytesComplete === 0 ? 'missing ' : 'partial ';
-        const share = file.length === 0 ? '' : ` ${formatPercent(file.bytesComplete / file.length)}`;
-        lines.push(`  ${state} ${file.path} (${formatBytes(file.length)}${file.bytesComplete === file.length ? '' : share})`);
+          file.bytesComplete === file.length
+            ? 'complete'
+            : file.bytesComplete === 0
+              ? 'missing '
+              : 'partial ';
+        const share =
+          file.length === 0 ? '' : ` ${formatPercent(file.bytesComplete / file.length)}`;
+        lines.push(
+          `  ${state} ${file.path} (${formatBytes(file.length)}${file.bytesComplete === file.length ? '' : share})`,
+        );
       }
-      lines.push(missing.length === 0 ? 'All pieces verify.' : `${missing.length} pieces missing or corrupt.`);
+      lines.push(
+        missing.length === 0
+          ? 'All pieces verify.'
+          : `${missing.length} pieces missing or corrupt.`,
+      );
       context.stdout.write(`${lines.join('\n')}\n`);
     }
     return missing.length === 0 ? ExitCode.ok : ExitCode.negative;
@@ -107,5 +129,7 @@ function formatRanges(indices: number[]): string {
     start = index;
     previous = index;
   }
-  return ranges.length > 20 ? `${ranges.slice(0, 20).join(', ')}, ... (${ranges.length} ranges)` : ranges.join(', ');
+  return ranges.length > 20
+    ? `${ranges.slice(0, 20).join(', ')}, ... (${ranges.length} ranges)`
+    : ranges.join(', ');
 }
