@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { encode } from '@bt/bencode';
 import { makeTempDir, removeTempDirs } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { main } from '../src/main.js';
 import { runCli } from './run-cli.js';
 
 const PIECE = 16384;
@@ -105,6 +107,32 @@ describe('bt verify', () => {
     await rm(join(dir, 'nothing'), { force: true });
     const noTorrent = await runCli(['verify', 'nothing', '--data', '.'], { cwd: dir });
     expect(noTorrent.code).toBe(3);
+  });
+
+  it('draws a progress bar on a TTY', async () => {
+    const data = join(dir, 'tty');
+    await writeContent(data);
+    let errors = '';
+    const stderr = Object.assign(
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          errors += chunk.toString('utf8');
+          callback();
+        },
+      }),
+      { isTTY: true, columns: 100 },
+    );
+    const stdout = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    const code = await main({
+      argv: ['verify', 'set.torrent', '--data', data],
+      stdout,
+      stderr,
+      cwd: dir,
+    });
+    expect(code).toBe(0);
+    // A redrawn line (carriage return, erase line) with a bar, not plain log lines.
+    expect(errors).toContain('\r\u001b[2K[');
+    expect(errors).toMatch(/\[#+\] verifying 100\.0%/);
   });
 
   it('needs --data (usage error, exit 2)', async () => {
