@@ -347,3 +347,21 @@ describe('file storage cache spills', () => {
     await storage.close();
   });
 });
+
+describe('recheck and partial pieces', () => {
+  it('frees the cached blocks of a piece that a recheck finds complete on disk', async () => {
+    const directory = await makeTempDir();
+    const torrent = makeTorrent({ name: 'r.bin', pieceLength: 32, length: 64 });
+    const first = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool });
+    await download(first, torrent);
+    await first.close();
+    const second = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool });
+    await second.writeBlock(0, 0, torrent.data.slice(0, 16));
+    await second.writeBlock(1, 0, torrent.data.slice(32, 40));
+    expect(second.cachedSize()).toBe(64);
+    expect((await second.recheck()).indices()).toEqual([0, 1]);
+    expect(second.cachedSize()).toBe(0);
+    expect(await second.writeBlock(0, 16, torrent.data.slice(16, 32))).toBeUndefined();
+    await second.close();
+  });
+});

@@ -123,9 +123,11 @@ export class PieceStorage implements Storage {
     return this.complete.clone();
   }
 
-  /** Bytes of partial pieces currently held in memory. */
+  /** Bytes of memory held by partial pieces now (reusable spare buffers not counted). */
   cachedSize(): number {
-    return this.cachedBytes;
+    let total = 0;
+    for (const partial of this.partials.values()) total += partial.buffer?.length ?? 0;
+    return total;
   }
 
   async writeBlock(
@@ -259,7 +261,12 @@ export class PieceStorage implements Storage {
         for (const result of results) {
           checkedPieces++;
           checkedBytes += pieceSize(this.layout, result.index);
-          if (this.applyResult(result)) validPieces++;
+          if (this.applyResult(result)) {
+            validPieces++;
+            // Found whole on disk: blocks held for it in memory are no longer needed.
+            const partial = this.partials.get(result.index);
+            if (partial !== undefined && !partial.verifying) this.discard(partial);
+          }
         }
         options.onProgress?.({
           checkedPieces,
