@@ -190,6 +190,49 @@ class FileBackend implements StorageBackend {
     );
   }
 
+  /** Hash and write in one worker job, with descriptors pinned in the open-file cache meanwhile. */
+  async writeVerified(
+    pieceIndex: number,
+    bytes: Uint8Array,
+    expected: Uint8Array,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    const spans = this.spans
+      .spans(pieceIndex, 0, bytes.length)
+      .filter((span) => this.layout.files[span.fileIndex]?.padding !== true);
+    const entries: CachedFile[] = [];
+    try {
+      for (const span of spans)
+        entries.push(await this.acquire(span.fileIndex, 'write', pieceIndex));
+      const result = await this.pool.hashAndWrite(
+        bytes,
+        expected,
+        spans.map((span, index) => [
+          (entries[index] as CachedFile).handle.fd,
+          span.pieceOffset,
+          span.length,
+          span.fileOffset,
+        ]),
+        options,
+      );
+      if (result.writeError !== undefined) {
+        const span = spans[result.writeIndex ?? 0];
+        throw toStorageError(
+          Object.assign(new Error(result.writeError), { code: result.writeError }),
+          {
+            path: span === undefined ? undefined : this.shownPath(span.fileIndex),
+            pieceIndex,
+            action: 'write',
+          },
+        );
+      }
+      if (result.ok) for (const entry of entries) entry.dirty = true;
+      return result.ok;
+    } finally {
+      for (const entry of entries) await this.handles.release(entry);
+    }
+  }
+
   async read(pieceIndex: number, pieceOffset: number, length: number): Promise<Uint8Array> {
     const result = new Uint8Array(length);
     const spans = this.spans.spans(pieceIndex, pieceOffset, length);

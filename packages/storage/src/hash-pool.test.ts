@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDirs } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,36 @@ describe('hash pool', () => {
       'missing',
       'ok',
     ]);
+    await pool.close();
+  });
+
+  it('hashes and writes in one job: only a matching piece is written; write errors come back typed', async () => {
+    const directory = await makeTempDir();
+    const pool = createHashPool({ size: 1 });
+    const piece = new Uint8Array(new SharedArrayBuffer(100)).map((_, index) => index);
+    const a = await open(join(directory, 'a'), 'w+');
+    const b = await open(join(directory, 'b'), 'w+');
+    const writes: [number, number, number, number][] = [
+      [a.fd, 0, 60, 5],
+      [b.fd, 60, 40, 0],
+    ];
+    expect(await pool.hashAndWrite(piece, new Uint8Array(20), writes)).toEqual({ ok: false });
+    expect((await a.stat()).size).toBe(0);
+    expect(await pool.hashAndWrite(piece, sha1(piece), writes)).toEqual({ ok: true });
+    await a.close();
+    await b.close();
+    expect([...(await readFile(join(directory, 'a'))).subarray(5)]).toEqual([
+      ...piece.subarray(0, 60),
+    ]);
+    expect([...(await readFile(join(directory, 'b')))]).toEqual([...piece.subarray(60)]);
+    // A descriptor open for reading only: the write fails and says which one.
+    const readOnly = await open(join(directory, 'b'), 'r');
+    expect(await pool.hashAndWrite(piece, sha1(piece), [[readOnly.fd, 0, 10, 0]])).toEqual({
+      ok: true,
+      writeError: 'EBADF',
+      writeIndex: 0,
+    });
+    await readOnly.close();
     await pool.close();
   });
 

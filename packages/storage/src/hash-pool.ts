@@ -99,6 +99,40 @@ export class HashPool {
     return reply.digest;
   }
 
+  /**
+   * Hashes `bytes` and, when the digest equals `expected`, writes ranges of them to open file
+   * descriptors, all inside one worker. `writes` are `[fd, start in bytes, length, file
+   * position]`; the descriptors must stay open until the promise settles. Resolves with `ok`
+   * (the digest matched) and, when a write failed, its system error code and index.
+   */
+  async hashAndWrite(
+    bytes: Uint8Array,
+    expected: Uint8Array,
+    writes: [fd: number, start: number, length: number, position: number][],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ ok: boolean; writeError?: string; writeIndex?: number }> {
+    let buffer: ArrayBufferLike = bytes.buffer;
+    let offset = bytes.byteOffset;
+    const transfer: ArrayBuffer[] = [];
+    if (!(buffer instanceof SharedArrayBuffer)) {
+      const copy = bytes.slice().buffer;
+      buffer = copy;
+      offset = 0;
+      transfer.push(copy);
+    }
+    const reply = (await this.submit(
+      { type: 'hash-write', buffer, offset, length: bytes.length, expected, writes },
+      transfer,
+      options.signal,
+    )) as { ok: boolean; writeError?: string; writeIndex?: number };
+    return {
+      ok: reply.ok,
+      ...(reply.writeError === undefined
+        ? {}
+        : { writeError: reply.writeError, writeIndex: reply.writeIndex }),
+    };
+  }
+
   /** Reads and hashes pieces from files inside a worker; one result per piece, in order. */
   async checkPieces(
     pieces: PieceCheck[],

@@ -3,8 +3,10 @@
  * so it works the same from `src` (tests) and from the bundled `dist` (no worker file to locate).
  * Plain CommonJS JavaScript on purpose: it is not compiled.
  *
- * Two jobs:
+ * Three jobs:
  * - `digest`: SHA-1 of a region of a (Shared)ArrayBuffer. Shared memory is hashed in place.
+ * - `hash-write`: the same, then, when it matches the expected digest, `pwrite` the bytes to
+ *   descriptors the main thread opened and keeps open until the reply.
  * - `check`: read pieces from files in chunks that stay in the CPU cache, hash them, compare with
  *   the expected digest. Reading in the worker keeps the main thread free and costs one copy
  *   (page cache to a reused scratch buffer).
@@ -97,12 +99,36 @@ function checkPieces(pieces) {
   return results;
 }
 
+// Hash a piece and, when it matches, write it with descriptors the main thread opened (and keeps
+// open until we answer): the bytes are still in this core's cache, and no other thread is woken.
+function hashAndWrite(job) {
+  const view = new Uint8Array(job.buffer, job.offset, job.length);
+  const digest = createHash('sha1').update(view).digest();
+  if (!sameDigest(digest, job.expected)) return { id: job.id, ok: false };
+  for (let index = 0; index < job.writes.length; index++) {
+    const [fd, start, length, position] = job.writes[index];
+    let done = 0;
+    try {
+      while (done < length) {
+        const written = fs.writeSync(fd, view, start + done, length - done, position + done);
+        if (written === 0) return { id: job.id, ok: true, writeError: 'EIO', writeIndex: index };
+        done += written;
+      }
+    } catch (error) {
+      return { id: job.id, ok: true, writeError: (error && error.code) || 'EIO', writeIndex: index };
+    }
+  }
+  return { id: job.id, ok: true };
+}
+
 parentPort.on('message', (job) => {
   try {
     if (job.type === 'digest') {
       const digest = createHash('sha1').update(new Uint8Array(job.buffer, job.offset, job.length)).digest();
       const out = new Uint8Array(digest);
       parentPort.postMessage({ id: job.id, digest: out }, [out.buffer]);
+    } else if (job.type === 'hash-write') {
+      parentPort.postMessage(hashAndWrite(job));
     } else if (job.type === 'check') {
       parentPort.postMessage({ id: job.id, results: checkPieces(job.pieces) });
     } else {

@@ -347,12 +347,14 @@ export class PieceStorage implements Storage {
     try {
       let ok: boolean;
       if (partial.buffer !== undefined) {
-        const digest = await this.pool.digest(partial.buffer, { signal });
-        ok = sameBytes(digest, pieceHash(this.layout, index));
-        if (ok) {
-          await this.backend.write(index, 0, partial.buffer);
-          this.wrote(partial.size);
+        const expected = pieceHash(this.layout, index);
+        if (this.backend.writeVerified !== undefined) {
+          ok = await this.backend.writeVerified(index, partial.buffer, expected, { signal });
+        } else {
+          ok = sameBytes(await this.pool.digest(partial.buffer, { signal }), expected);
+          if (ok) await this.backend.write(index, 0, partial.buffer);
         }
+        if (ok) this.wrote(partial.size);
       } else {
         const [result] = await this.backend.check([index], { signal });
         ok = (result as PieceCheckResult).status === 'ok';

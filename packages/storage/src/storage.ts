@@ -83,6 +83,17 @@ export interface StorageBackend {
     indices: number[],
     options: { signal?: AbortSignal; onResults?: (results: PieceCheckResult[]) => void },
   ): Promise<PieceCheckResult[]>;
+  /**
+   * Optional: hashes a whole piece and, when it matches `expected`, stores it, in one step (the
+   * file back-end does both inside a hash worker). Resolves with whether it matched. Without
+   * it, the storage hashes on the pool and then calls `write`.
+   */
+  writeVerified?(
+    pieceIndex: number,
+    bytes: Uint8Array,
+    expected: Uint8Array,
+    options?: { signal?: AbortSignal },
+  ): Promise<boolean>;
   /** Makes written data durable; returns pieces found lost since (e.g. their file was deleted). */
   flush(): Promise<number[]>;
   close(): Promise<void>;
