@@ -1,0 +1,170 @@
+/**
+ * Interop with libtorrent (Debian `python3-libtorrent`, driven through Python): torrents it
+ * creates (hybrid v1/v2 with BEP 47 padding files by default, and v1-only) read the same with
+ * our parser as with libtorrent's own `torrent_info`; torrents we create are accepted by it with
+ * the same info-hash, files and piece hashes.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findProgram, isCI, makeTempDir, removeTempDirs } from '@bt/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Metainfo, parseTorrent, pieceHash } from '../src/index.js';
+import { createTorrent } from '../src/node.js';
+import { toHex } from '@bt/primitives';
+import { writeTree } from './helpers.js';
+
+/** A Python 3 that can import libtorrent (the Debian one, even when another python3 is first on PATH). */
+function requireLibtorrentPython(): string | undefined {
+  for (const candidate of ['/usr/bin/python3', findProgram('python3')]) {
+    if (!candidate) continue;
+    try {
+      execFileSync(candidate, ['-c', 'import libtorrent'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  const message =
+    "libtorrent for Python is missing (Debian package 'python3-libtorrent'; run 'bash scripts/install-peers')";
+  if (isCI())
+    throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
+  process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);
+  return undefined;
+}
+
+const python = requireLibtorrentPython();
+
+const CREATE = `
+import sys, libtorrent as lt
+source, parent, out, mode = sys.argv[1:5]
+fs = lt.file_storage()
+lt.add_files(fs, source)
+flags = lt.create_torrent.v1_only if mode == 'v1' else 0
+t = lt.create_torrent(fs, 16384, flags=flags)
+t.add_tracker('http://a.example/announce', 0)
+t.add_tracker('http://b.example/announce', 0)
+t.add_tracker('udp://c.example:80', 1)
+t.add_url_seed('http://seed.example/')
+t.set_priv(mode == 'v1')
+lt.set_piece_hashes(t, parent)
+open(out, 'wb').write(lt.bencode(t.generate()))
+`;
+
+const REPORT = `
+import sys, json, libtorrent as lt
+ti = lt.torrent_info(sys.argv[1])
+fs = ti.files()
+tiers = {}
+for tracker in ti.trackers():
+    tiers.setdefault(tracker.tier, []).append(tracker.url)
+print(json.dumps({
+    'infoHash': str(ti.info_hashes().v1),
+    'hybrid': ti.info_hashes().has_v2(),
+    'name': ti.name(),
+    'pieceLength': ti.piece_length(),
+    'pieceCount': ti.num_pieces(),
+    'length': ti.total_size(),
+    'private': ti.priv(),
+    'files': [[fs.file_path(i), fs.file_size(i), fs.file_offset(i), bool(fs.file_flags(i) & lt.file_storage.flag_pad_file)] for i in range(fs.num_files())],
+    'pieces': [ti.hash_for_piece(i).hex() for i in range(ti.num_pieces())],
+    'tiers': [tiers[tier] for tier in sorted(tiers)],
+    'webSeeds': [seed['url'] for seed in ti.web_seeds()],
+}))
+`;
+
+interface LibtorrentReport {
+  infoHash: string;
+  hybrid: boolean;
+  name: string;
+  pieceLength: number;
+  pieceCount: number;
+  length: number;
+  private: boolean;
+  files: [string, number, number, boolean][];
+  pieces: string[];
+  tiers: string[][];
+  webSeeds: string[];
+}
+
+function report(path: string): LibtorrentReport {
+  return JSON.parse(
+    execFileSync(python!, ['-c', REPORT, path], { encoding: 'utf8' }),
+  ) as LibtorrentReport;
+}
+
+function expectSameAsLibtorrent(ours: Metainfo, theirs: LibtorrentReport): void {
+  expect(ours.infoHashHex).toBe(theirs.infoHash);
+  expect(ours.name).toBe(theirs.name);
+  expect(ours.pieceLength).toBe(theirs.pieceLength);
+  expect(ours.pieceCount).toBe(theirs.pieceCount);
+  expect(ours.length).toBe(theirs.length);
+  expect(ours.private).toBe(theirs.private);
+  expect(
+    ours.files.map((file, index) => [
+      (ours.multiFile ? [ours.name, ...file.path] : file.path).join('/'),
+      file.length,
+      file.offset,
+      ours.files[index]!.padding,
+    ]),
+  ).toEqual(theirs.files);
+  expect(Array.from({ length: ours.pieceCount }, (_, i) => toHex(pieceHash(ours, i)))).toEqual(
+    theirs.pieces,
+  );
+  // libtorrent shuffles the trackers inside a tier, as BEP 12 asks clients to.
+  const sortTiers = (tiers: string[][]): string[][] => tiers.map((tier) => [...tier].sort());
+  expect(sortTiers(ours.announce)).toEqual(sortTiers(theirs.tiers));
+  expect(ours.urlList).toEqual(theirs.webSeeds);
+}
+
+let root: string;
+let tree: string;
+
+beforeAll(async () => {
+  root = await makeTempDir('bt-metainfo-libtorrent-');
+  tree = join(root, 'Ünïcödé tree');
+  await writeTree(tree);
+});
+afterAll(removeTempDirs);
+
+describe.skipIf(!python)('libtorrent', () => {
+  it('hybrid v1/v2 torrents with padding files read the same as libtorrent reads them', async () => {
+    const out = join(root, 'lt-hybrid.torrent');
+    execFileSync(python!, ['-c', CREATE, tree, root, out, 'hybrid']);
+    const ours = parseTorrent(await readFile(out));
+    const theirs = report(out);
+    expect(theirs.hybrid).toBe(true);
+    expect(ours.hybrid).toBe(true);
+    expect(ours.files.some((file) => file.padding)).toBe(true);
+    expectSameAsLibtorrent(ours, theirs);
+  });
+
+  it('v1-only private torrents read the same as libtorrent reads them', async () => {
+    const out = join(root, 'lt-v1.torrent');
+    execFileSync(python!, ['-c', CREATE, tree, root, out, 'v1']);
+    const ours = parseTorrent(await readFile(out));
+    const theirs = report(out);
+    expect(theirs.hybrid).toBe(false);
+    expectSameAsLibtorrent(ours, theirs);
+    expect(ours.private).toBe(true);
+  });
+
+  it('accepts torrents we create, with the same info-hash, files and piece hashes', async () => {
+    for (const [input, name] of [
+      [tree, 'ours-multi.torrent'],
+      [join(tree, 'a.bin'), 'ours-single.torrent'],
+    ] as const) {
+      const { torrent, metainfo } = await createTorrent(input, {
+        trackers: [
+          ['http://a.example/announce', 'http://b.example/announce'],
+          'udp://c.example:80',
+        ],
+        webSeeds: ['http://seed.example/'],
+        private: true,
+      });
+      const out = join(root, name);
+      await writeFile(out, torrent);
+      expectSameAsLibtorrent(metainfo, report(out));
+    }
+  });
+});
