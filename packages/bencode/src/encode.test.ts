@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeMeasured } from './encode.js';
 import { BencodeEncodeError, BencodeError, decode, encode, type EncodableValue } from './index.js';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
@@ -44,6 +45,21 @@ describe('encode', () => {
     expect(
       text(encode(Object.assign(Object.create(null) as object, { k: 'v' }) as EncodableValue)),
     ).toBe('d1:k1:ve');
+  });
+
+  it('allocates the output once, at its exact size', () => {
+    const values: EncodableValue[] = [
+      'x',
+      { t: Uint8Array.from([1, 2]), y: 'q', a: { id: new Uint8Array(20) } },
+      new Map<string, EncodableValue>([['values', [new Uint8Array(6), new Uint8Array(6)]]]),
+      { é: 'ünïcode', list: [1, -2, 2n ** 64n, true, 'x'.repeat(300)] },
+    ];
+    for (const value of values) {
+      const { bytes, regrowths } = encodeMeasured(value);
+      expect(regrowths).toBe(0);
+      expect(bytes.byteOffset).toBe(0);
+      expect(bytes.buffer.byteLength).toBe(bytes.length);
+    }
   });
 
   it('encodes lists and nesting', () => {

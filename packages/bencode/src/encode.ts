@@ -19,6 +19,14 @@ const CHAR_COLON = 0x3a;
  * functions, `null` outside a dictionary, duplicate keys, nesting deeper than 1000).
  */
 export function encode(value: EncodableValue): Uint8Array {
+  return encodeMeasured(value).bytes;
+}
+
+/**
+ * Internal (tests): `encode` plus how often the output buffer had to grow, which is never when
+ * the size measured up front is exact, as it must be.
+ */
+export function encodeMeasured(value: EncodableValue): { bytes: Uint8Array; regrowths: number } {
   // Measuring first lets the output be allocated once, at its exact size.
   const encoder = new Encoder(measure(value, 0));
   try {
@@ -29,7 +37,7 @@ export function encode(value: EncodableValue): Uint8Array {
     }
     throw error;
   }
-  return encoder.result();
+  return { bytes: encoder.result(), regrowths: encoder.regrowths };
 }
 
 /** Internal: gathers the path on the way up, so the hot path keeps no path stack. */
@@ -51,6 +59,7 @@ interface KeyEntry {
 class Encoder {
   private buffer: Uint8Array;
   private position = 0;
+  regrowths = 0;
 
   constructor(size: number) {
     this.buffer = new Uint8Array(size);
@@ -63,6 +72,7 @@ class Encoder {
   private reserve(size: number): void {
     const needed = this.position + size;
     if (needed <= this.buffer.length) return;
+    this.regrowths++;
     let capacity = this.buffer.length * 2;
     while (capacity < needed) capacity *= 2;
     const next = new Uint8Array(capacity);
@@ -174,7 +184,7 @@ class Encoder {
 
   private writeBytes(bytes: Uint8Array): void {
     const length = bytes.length;
-    this.reserve(length + 17);
+    this.reserve(decimalLength(length) + 1 + length);
     this.writeLength(length);
     const buffer = this.buffer;
     let position = this.position;
@@ -190,7 +200,7 @@ class Encoder {
 
   private writeText(text: string): void {
     const byteLength = utf8Length(text);
-    this.reserve(byteLength + 17);
+    this.reserve(decimalLength(byteLength) + 1 + byteLength);
     this.writeLength(byteLength);
     this.position += writeUtf8(text, this.buffer, this.position);
   }
@@ -282,7 +292,7 @@ class Encoder {
 
   private writeAsciiKey(key: string): void {
     const length = key.length;
-    this.reserve(length + 17);
+    this.reserve(decimalLength(length) + 1 + length);
     this.writeLength(length);
     const buffer = this.buffer;
     let position = this.position;

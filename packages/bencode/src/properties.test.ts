@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { encodeMeasured } from './encode.js';
 import { type BencodeValue, decode, encode, equals } from './index.js';
 
 /** Arbitrary decoded values: bytes, integers in both ranges, lists, dictionaries. */
@@ -68,7 +69,9 @@ describe('properties', () => {
   it('decode(encode(x)) equals x', () => {
     fc.assert(
       fc.property(arbitraryValue, (value) => {
-        const decoded = decode(encode(value), { strict: true });
+        const { bytes, regrowths } = encodeMeasured(value);
+        expect(regrowths).toBe(0);
+        const decoded = decode(bytes, { strict: true });
         expect(equals(decoded, value)).toBe(true);
       }),
       { numRuns: 500 },
