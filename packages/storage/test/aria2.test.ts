@@ -5,7 +5,7 @@
  * with aria2c's own verdict (`check-integrity` + `hash-check-only`, bitfield read over RPC).
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseTorrent } from '@bt/metainfo';
 import {
@@ -13,6 +13,7 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  startOpentracker,
   startProcess,
   stopAllProcesses,
   waitFor,
@@ -113,21 +114,11 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
     ]);
     expect(await made.exited).toBe(0);
     const metainfo = parseTorrent(new Uint8Array(await readFile(torrentFile)));
-    await writeFile(join(work, 'whitelist'), `${metainfo.infoHashHex}\n`);
-
-    // opentracker drops root privileges before reading its whitelist: the folder must be readable.
-    await chmod(work, 0o755);
-    const tracker = startProcess(opentracker as string, [
-      '-i',
-      '127.0.0.1',
-      '-p',
-      `${trackerPort}`,
-      '-P',
-      `${trackerPort}`,
-      '-w',
-      join(work, 'whitelist'),
-    ]);
-    await waitForPort(trackerPort);
+    const { process: tracker } = await startOpentracker({
+      program: opentracker as string,
+      infoHashes: [metainfo.infoHashHex],
+      port: trackerPort,
+    });
     const seeder = startProcess(aria2c as string, [
       `--dir=${join(work, 'seed')}`,
       '--seed-ratio=0.0',

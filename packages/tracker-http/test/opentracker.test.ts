@@ -2,21 +2,13 @@
  * Our HTTP client against opentracker (the Debian package), started on loopback by the test:
  * announces from several peers see each other, scrape counts move as peers start, complete
  * and stop, and opentracker's refusal of a torrent off its allow-list is a typed failure.
- * The Debian build only serves listed torrents, so the test writes an allow-list (inside
- * the folder opentracker chroots into).
+ * The Debian build only serves listed torrents; `startOpentracker` writes the allow-list.
  */
-import { chmod, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { toHex } from '@bt/primitives';
 import {
-  freePort,
-  freeUdpPort,
-  makeTempDir,
   removeTempDirs,
   requireProgram,
-  startProcess,
+  startOpentracker,
   stopAllProcesses,
-  waitForPort,
 } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTrackerClient, HttpTrackerError } from '../src/index.js';
@@ -32,45 +24,11 @@ describe.skipIf(!opentracker)('our HTTP client against opentracker', () => {
   let announceUrl = '';
 
   beforeAll(async () => {
-    const dir = await makeTempDir('bt-opentracker-');
-    await writeFile(
-      join(dir, 'whitelist'),
-      `${toHex(infoHash)}\n${toHex(other)}\n${toHex(probe)}\n`,
-    );
-    // opentracker drops to `nobody` after the chroot; it must still read the list.
-    await chmod(dir, 0o755);
-    const port = await freePort();
-    const udpPort = await freeUdpPort();
-    // -d chroots into dir (when run as root), so the list is named from inside it.
-    const listPath = process.getuid?.() === 0 ? '/whitelist' : join(dir, 'whitelist');
-    const tracker = startProcess(opentracker!, [
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-P',
-      String(udpPort),
-      '-d',
-      dir,
-      '-w',
-      listPath,
-    ]);
-    await waitForPort(port);
-    announceUrl = `http://127.0.0.1:${port}/announce`;
-    // The list is read by a thread shortly after start; wait until it is in force.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await client.announce(announceUrl, request({ n: 99, infoHash: probe }));
-        break;
-      } catch (error) {
-        if (Date.now() > deadline)
-          throw new Error(`opentracker never allowed the listed torrent: ${tracker.output()}`, {
-            cause: error,
-          });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+    const tracker = await startOpentracker({
+      program: opentracker!,
+      infoHashes: [infoHash, other, probe],
+    });
+    announceUrl = tracker.httpUrl;
   });
   afterAll(async () => {
     await client.close();

@@ -2,18 +2,12 @@
  * Our client against opentracker (Debian's build: whitelist mode, so the test lists its
  * info-hashes in a whitelist file), started on loopback by the test.
  */
-import { chmod, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type AnnounceRequest, generatePeerId, randomBytes, toHex } from '@bt/primitives';
+import { type AnnounceRequest, generatePeerId, randomBytes } from '@bt/primitives';
 import {
-  freePort,
-  freeUdpPort,
-  makeTempDir,
   removeTempDirs,
   requireProgram,
-  startProcess,
+  startOpentracker,
   stopAllProcesses,
-  waitForPort,
 } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UdpTrackerClient, UdpTrackerError } from '../src/index.js';
@@ -26,32 +20,8 @@ describe.skipIf(!opentracker)('our client against opentracker', () => {
   let client: UdpTrackerClient;
 
   beforeAll(async () => {
-    const dir = await makeTempDir('bt-opentracker-');
-    await writeFile(join(dir, 'whitelist.txt'), listed.map((hash) => `${toHex(hash)}\n`).join(''));
-    // opentracker chroots into -d and drops to nobody: both must be able to read the list.
-    await chmod(dir, 0o755);
-    await chmod(join(dir, 'whitelist.txt'), 0o644);
-    const tcpPort = await freePort();
-    const udpPort = await freeUdpPort();
-    startProcess(
-      opentracker!,
-      [
-        '-i',
-        '127.0.0.1',
-        '-p',
-        String(tcpPort),
-        '-P',
-        String(udpPort),
-        '-d',
-        dir,
-        '-w',
-        'whitelist.txt',
-      ],
-      // As root it chroots into -d; otherwise the list is found relative to its working folder.
-      { label: 'opentracker', cwd: dir },
-    );
-    await waitForPort(tcpPort);
-    url = `udp://127.0.0.1:${udpPort}/announce`;
+    const tracker = await startOpentracker({ program: opentracker!, infoHashes: listed });
+    url = tracker.udpUrl;
     client = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 3 });
   });
 

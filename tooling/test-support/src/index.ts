@@ -6,5 +6,7 @@
 export { findProgram, requireProgram, isCI } from './programs.js';
 export { freePort, freeUdpPort } from './ports.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
+export { startOpentracker } from './opentracker.js';
+export type { Opentracker, StartOpentrackerOptions } from './opentracker.js';
 export { startProcess, stopAllProcesses, waitForPort, waitFor } from './processes.js';
 export type { RunningProcess, StartProcessOptions } from './processes.js';
