@@ -26,7 +26,9 @@ process.on('exit', () => {
   for (const child of children) {
     try {
       process.kill(-child.pid, 'SIGKILL');
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
 });
 
@@ -58,12 +60,18 @@ async function waitForPort(port, timeoutMs = 60_000) {
 }
 
 function start(command, args, options = {}) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    ...options,
+  });
   children.add(child);
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
   return {
     child,
     exited,
@@ -71,11 +79,15 @@ function start(command, args, options = {}) {
     async stop() {
       try {
         process.kill(-child.pid, 'SIGTERM');
-      } catch {}
+      } catch {
+        // already gone
+      }
       const timer = setTimeout(() => {
         try {
           process.kill(-child.pid, 'SIGKILL');
-        } catch {}
+        } catch {
+          // already gone
+        }
       }, 5000);
       await exited;
       clearTimeout(timer);
@@ -107,7 +119,9 @@ const tracker = new HttpTrackerServer({ interval: 5, minInterval: 1 });
 const trackerAddress = await tracker.listen({ port: 0, host: '127.0.0.1' });
 const announce = `http://127.0.0.1:${trackerAddress.port}/announce`;
 const torrentFile = join(work, 'payload.torrent');
-execFileSync('mktorrent', ['-l', '20', '-a', announce, '-o', torrentFile, payload], { stdio: 'ignore' });
+execFileSync('mktorrent', ['-l', '20', '-a', announce, '-o', torrentFile, payload], {
+  stdio: 'ignore',
+});
 const expected = await sha1(payload);
 
 async function startSeeder(announceToTracker = true) {
@@ -149,7 +163,11 @@ async function measure(name, command, args, options = {}) {
   const timeFile = join(work, `time-${name}.txt`);
   const filled = args.map((arg) => arg.replaceAll('{dir}', leechDir));
   const started = performance.now();
-  const run = start('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, command, ...filled], options);
+  const run = start(
+    '/usr/bin/time',
+    ['-f', '%e %U %S %M', '-o', timeFile, command, ...filled],
+    options,
+  );
   let seconds;
   if (options.pollForCompletion) {
     // Transmission's CLI does not exit when done: wait for the verified file, then stop it
@@ -157,15 +175,27 @@ async function measure(name, command, args, options = {}) {
     const deadline = Date.now() + 600_000;
     for (;;) {
       if ((await readdir(leechDir)).includes('payload.bin') && (await fileSize(target)) === size) {
-        if (/Seeding|100\.0%|State changed from "Incomplete" to "Complete"/.test(run.output())) break;
+        if (/Seeding|100\.0%|State changed from "Incomplete" to "Complete"/.test(run.output()))
+          break;
       }
       if (Date.now() > deadline) throw new Error(`${name} did not finish`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     seconds = (performance.now() - started) / 1000;
+    // stop the program under GNU time, not time itself, so time still writes its figures
+    const { readFile: read } = await import('node:fs/promises');
+    const kids = (await read(`/proc/${run.child.pid}/task/${run.child.pid}/children`, 'utf8'))
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    for (const kid of kids) process.kill(Number(kid), 'SIGTERM');
+    await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     await run.stop();
   } else {
-    const code = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 900_000))]);
+    const code = await Promise.race([
+      run.exited,
+      new Promise((resolve) => setTimeout(() => resolve('timeout'), 900_000)),
+    ]);
     seconds = (performance.now() - started) / 1000;
     if (code !== 0) {
       await run.stop();
@@ -183,8 +213,14 @@ async function measure(name, command, args, options = {}) {
 }
 
 const leechers = {
-  ours: (seeder) => ['node', [join(here, 'leech-ours.mjs'), torrentFile, '{dir}', `127.0.0.1:${seeder.port}`]],
-  webtorrent: (seeder) => ['node', [join(here, 'leech-webtorrent.mjs'), torrentFile, '{dir}', `127.0.0.1:${seeder.port}`]],
+  ours: (seeder) => [
+    'node',
+    [join(here, 'leech-ours.mjs'), torrentFile, '{dir}', `127.0.0.1:${seeder.port}`],
+  ],
+  webtorrent: (seeder) => [
+    'node',
+    [join(here, 'leech-webtorrent.mjs'), torrentFile, '{dir}', `127.0.0.1:${seeder.port}`],
+  ],
   aria2: () => [
     'aria2c',
     [
@@ -204,13 +240,25 @@ const leechers = {
   ],
   transmission: () => [
     'transmission-cli',
-    ['-g', join(work, 'transmission-config'), '-w', '{dir}', '-p', String(40000 + Math.floor(Math.random() * 10000)), '-ep', '-M', torrentFile],
+    [
+      '-g',
+      join(work, 'transmission-config'),
+      '-w',
+      '{dir}',
+      '-p',
+      String(40000 + Math.floor(Math.random() * 10000)),
+      '-ep',
+      '-M',
+      torrentFile,
+    ],
     { pollForCompletion: true },
   ],
 };
 
 const results = {};
-console.log(`payload ${size / MiB} MiB, 1 MiB pieces, loopback TCP, one fresh aria2c seeder per leecher`);
+console.log(
+  `payload ${size / MiB} MiB, 1 MiB pieces, loopback TCP, one fresh aria2c seeder per leecher`,
+);
 for (const [name, make] of Object.entries(leechers)) {
   if (only && !only.includes(name)) continue;
   const seeder = await startSeeder(true);
@@ -248,7 +296,9 @@ ratio('throughput vs WebTorrent (MB/s)', results.ours?.mbps, results.webtorrent?
 ratio('throughput vs aria2 (MB/s)', results.ours?.mbps, results.aria2?.mbps, 1.5);
 ratio('CPU-s per GiB vs aria2', perGiB(results.ours), perGiB(results.aria2), 1.0, false);
 if (results.ours) {
-  console.log(`RATIO peak RSS: ours ${results.ours.rssMb.toFixed(0)} MB vs limit 200 MB = ${(results.ours.rssMb / 200).toFixed(2)}x (target <= 1x) ${results.ours.rssMb < 200 ? 'PASS' : 'FAIL'}`);
+  console.log(
+    `RATIO peak RSS: ours ${results.ours.rssMb.toFixed(0)} MB vs limit 200 MB = ${(results.ours.rssMb / 200).toFixed(2)}x (target <= 1x) ${results.ours.rssMb < 200 ? 'PASS' : 'FAIL'}`,
+  );
 }
 
 // Many seeders at once ------------------------------------------------------------------------

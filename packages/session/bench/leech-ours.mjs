@@ -17,8 +17,12 @@ const torrent = await session.addTorrent(metainfo, {
 const debug = process.env.BT_DEBUG
   ? setInterval(() => {
       const s = torrent.stats();
-      const p = torrent.peerStats().map((x) => `${x.address} out=${x.outstanding} ${(x.downloadRate / 1e6).toFixed(1)}MB/s`);
-      process.stderr.write(`${s.state} ${(s.progress * 100).toFixed(1)}% ${(s.downloadRate / 1e6).toFixed(1)}MB/s ${p.join(' ')}\n`);
+      const p = torrent
+        .peerStats()
+        .map((x) => `${x.address} out=${x.outstanding} ${(x.downloadRate / 1e6).toFixed(1)}MB/s`);
+      process.stderr.write(
+        `${s.state} ${(s.progress * 100).toFixed(1)}% ${(s.downloadRate / 1e6).toFixed(1)}MB/s ${p.join(' ')}\n`,
+      );
     }, 500)
   : undefined;
 await torrent.whenComplete();
@@ -26,4 +30,6 @@ if (debug) clearInterval(debug);
 const seconds = (performance.now() - started) / 1000;
 const stats = torrent.stats();
 await session.close();
-process.stdout.write(`${JSON.stringify({ seconds, bytes: metainfo.length, wasted: stats.wastedBytes, peers: peers.length })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, bytes: metainfo.length, wasted: stats.wastedBytes, peers: peers.length })}\n`,
+);

@@ -3,7 +3,15 @@ import { readFile } from 'node:fs/promises';
 import WebTorrent from 'webtorrent';
 
 const [torrentPath, directory, ...peers] = process.argv.slice(2);
-const client = new WebTorrent({ dht: false, lsd: false, tracker: false, utp: false, webSeeds: false, natUpnp: false, natPmp: false });
+const client = new WebTorrent({
+  dht: false,
+  lsd: false,
+  tracker: false,
+  utp: false,
+  webSeeds: false,
+  natUpnp: false,
+  natPmp: false,
+});
 const started = performance.now();
 const torrent = client.add(await readFile(torrentPath), { path: directory });
 torrent.on('ready', () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Choker, type ChokeCandidate } from './choker.js';
 
-function peers(count: number, rate: (index: number) => number = (index) => index * 100): ChokeCandidate[] {
+function peers(
+  count: number,
+  rate: (index: number) => number = (index) => index * 100,
+): ChokeCandidate[] {
   return Array.from({ length: count }, (_, index) => ({
     id: `p${index}`,
     interested: true,

@@ -72,7 +72,9 @@ export class Choker {
       );
     } else {
       ranked = [...interested].sort(
-        (a, b) => Number(a.snubbed ?? false) - Number(b.snubbed ?? false) || b.downloadRate - a.downloadRate,
+        (a, b) =>
+          Number(a.snubbed ?? false) - Number(b.snubbed ?? false) ||
+          b.downloadRate - a.downloadRate,
       );
     }
     const result = new Set<string>();
@@ -87,10 +89,12 @@ export class Choker {
     }
 
     const optimisticDue = now - this.lastOptimistic >= this.optimisticInterval;
-    const stillThere = this.optimistic !== undefined && interested.some((peer) => peer.id === this.optimistic);
+    const stillThere =
+      this.optimistic !== undefined && interested.some((peer) => peer.id === this.optimistic);
     if (optimisticDue || !stillThere) {
       const waiting = interested.filter((peer) => !result.has(peer.id));
-      this.optimistic = waiting.length > 0 ? waiting[Math.floor(this.random() * waiting.length)]!.id : undefined;
+      this.optimistic =
+        waiting.length > 0 ? waiting[Math.floor(this.random() * waiting.length)]!.id : undefined;
       if (optimisticDue) this.lastOptimistic = now;
     }
     if (this.optimistic !== undefined) result.add(this.optimistic);

@@ -30,7 +30,14 @@ export function createDefaultTrackerResolver(): TrackerClientResolver & { close(
   });
 }
 
-/** Files under `directory/<name>`, hashed on the given pool. */
-export function fileStorageFactory(hashPool?: HashPool): StorageFactory {
-  return (torrent, directory) => createFileStorage({ layout: torrent, directory, hashPool });
+/**
+ * Files under `directory/<name>`, hashed on the given pool. The piece cache is sized for the
+ * engine's bounded blocks in flight (32 MiB), not the storage's roomier default.
+ */
+export function fileStorageFactory(
+  hashPool?: HashPool,
+  cacheSize = 32 * 1024 * 1024,
+): StorageFactory {
+  return (torrent, directory) =>
+    createFileStorage({ layout: torrent, directory, hashPool, cacheSize });
 }

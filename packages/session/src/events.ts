@@ -16,7 +16,13 @@ export interface TorrentEventMap {
   'peer-dropped': { address: string; reason: 'self' | 'duplicate' };
   'peer-banned': { address: string; reason: string };
   'peer-snubbed': { address: string };
-  'tracker-announced': { url: string; event: string; peers: number; seeds?: number; leechers?: number };
+  'tracker-announced': {
+    url: string;
+    event: string;
+    peers: number;
+    seeds?: number;
+    leechers?: number;
+  };
   'tracker-failed': { url: string; event: string; error: string };
   'torrent-completed': { totalBytes: number };
   'torrent-error': { error: Error };
@@ -25,7 +31,9 @@ export interface TorrentEventMap {
 export type TorrentEventType = keyof TorrentEventMap;
 
 /** Any event, tagged with its type. */
-export type TorrentEvent = { [K in TorrentEventType]: { type: K } & TorrentEventMap[K] }[TorrentEventType];
+export type TorrentEvent = {
+  [K in TorrentEventType]: { type: K } & TorrentEventMap[K];
+}[TorrentEventType];
 
 type Listener<T> = (event: T) => void;
 
@@ -37,8 +45,8 @@ export class EventHub<Map extends object> {
   on<K extends keyof Map>(type: K, listener: Listener<Map[K]>): () => void {
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
-    set.add(listener as Listener<never>);
-    return () => set.delete(listener as Listener<never>);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   onAny(listener: (event: never) => void): () => void {

@@ -44,6 +44,17 @@ export type { AddTorrentOptions, SessionEvent, SessionOptions, SessionStats } fr
 export { TcpTransport } from './tcp-transport.js';
 export type { TcpTransportOptions } from './tcp-transport.js';
 export { Torrent } from './torrent.js';
-export type { PeerStats, SourceStatus, TorrentOptions, TorrentState, TorrentStats } from './torrent.js';
+export type {
+  PeerStats,
+  SourceStatus,
+  TorrentOptions,
+  TorrentState,
+  TorrentStats,
+} from './torrent.js';
 export { TrackerTiers } from './tracker-tiers.js';
-export type { DueAnnounce, TrackerState, TrackerStatus, TrackerTiersOptions } from './tracker-tiers.js';
+export type {
+  DueAnnounce,
+  TrackerState,
+  TrackerStatus,
+  TrackerTiersOptions,
+} from './tracker-tiers.js';

@@ -9,7 +9,11 @@ import type { BlockRequest as WireBlockRequest, ExtendedHandshake, Message } fro
 
 /** Announces to one tracker URL. */
 export interface TrackerClient {
-  announce(url: string, request: AnnounceRequest, options?: { signal?: AbortSignal }): Promise<AnnounceResult>;
+  announce(
+    url: string,
+    request: AnnounceRequest,
+    options?: { signal?: AbortSignal },
+  ): Promise<AnnounceResult>;
   close?(): Promise<void>;
 }
 
@@ -36,7 +40,12 @@ export interface TorrentStorage {
     bytes: Uint8Array,
     options?: { peer?: string; signal?: AbortSignal },
   ): Promise<PieceVerdict | undefined>;
-  readBlock(pieceIndex: number, offset: number, length: number, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  readBlock(
+    pieceIndex: number,
+    offset: number,
+    length: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<Uint8Array>;
   /** Hashes what is on disk; resolves with the pieces that verify. */
   recheck(options?: {
     signal?: AbortSignal;
@@ -62,7 +71,10 @@ export interface TorrentDescription {
 }
 
 /** Makes the storage of a torrent whose content goes in `directory/<name>`. */
-export type StorageFactory = (torrent: TorrentDescription, directory: string) => TorrentStorage | Promise<TorrentStorage>;
+export type StorageFactory = (
+  torrent: TorrentDescription,
+  directory: string,
+) => TorrentStorage | Promise<TorrentStorage>;
 
 /** Which optional protocols both sides announced in the handshake. */
 export interface PeerCapabilities {

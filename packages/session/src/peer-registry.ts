@@ -83,9 +83,17 @@ export class PeerRegistry {
     if (count <= 0) return result;
     const ready = [...this.peers.values()].filter(
       // an incoming connection's address is its ephemeral port: nobody listens there
-      (peer) => peer.source !== 'incoming' && !peer.banned && !peer.connected && !peer.connecting && peer.nextAttemptAt <= now,
+      (peer) =>
+        peer.source !== 'incoming' &&
+        !peer.banned &&
+        !peer.connected &&
+        !peer.connecting &&
+        peer.nextAttemptAt <= now,
     );
-    ready.sort((a, b) => Number(b.source === 'manual') - Number(a.source === 'manual') || a.failures - b.failures);
+    ready.sort(
+      (a, b) =>
+        Number(b.source === 'manual') - Number(a.source === 'manual') || a.failures - b.failures,
+    );
     for (const peer of ready.slice(0, count)) {
       peer.connecting = true;
       result.push(peer.address);
@@ -151,7 +159,8 @@ export class PeerRegistry {
   get dialable(): number {
     let count = 0;
     for (const peer of this.peers.values()) {
-      if (peer.source !== 'incoming' && !peer.banned && !peer.connected && !peer.connecting) count++;
+      if (peer.source !== 'incoming' && !peer.banned && !peer.connected && !peer.connecting)
+        count++;
     }
     return count;
   }

@@ -165,14 +165,22 @@ describe('PiecePicker bookkeeping (property)', () => {
   it('keeps endgame and completion equal to a brute-force count under any event order', async () => {
     const fc = await import('fast-check');
     const operation = fc.oneof(
-      fc.record({ kind: fc.constant('pick' as const), max: fc.integer({ min: 1, max: 12 }), peer: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({
+        kind: fc.constant('pick' as const),
+        max: fc.integer({ min: 1, max: 12 }),
+        peer: fc.integer({ min: 0, max: 2 }),
+      }),
       fc.record({ kind: fc.constant('receive' as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant('drop' as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant('verify' as const), ok: fc.boolean() }),
     );
     fc.assert(
       fc.property(fc.array(operation, { maxLength: 200 }), (operations) => {
-        const p = new PiecePicker({ pieceCount: 5, pieceLength: block * 3, totalLength: 4 * block * 3 + 100 });
+        const p = new PiecePicker({
+          pieceCount: 5,
+          pieceLength: block * 3,
+          totalLength: 4 * block * 3 + 100,
+        });
         const outstanding: { piece: number; offset: number; peer: number }[][] = [[], [], []];
         const verifying: number[] = [];
         for (const op of operations) {
@@ -182,7 +190,8 @@ describe('PiecePicker bookkeeping (property)', () => {
               {
                 has: Bitfield.full(5),
                 choked: false,
-                isRequested: (piece, offset) => mine.some((r) => r.piece === piece && r.offset === offset),
+                isRequested: (piece, offset) =>
+                  mine.some((r) => r.piece === piece && r.offset === offset),
               },
               op.max,
             );
@@ -194,7 +203,8 @@ describe('PiecePicker bookkeeping (property)', () => {
             const list = outstanding[chosen.peer]!;
             list.splice(list.indexOf(chosen), 1);
             if (op.kind === 'drop') p.requestDropped(chosen.piece, chosen.offset);
-            else if (p.blockReceived(chosen.piece, chosen.offset).pieceComplete) verifying.push(chosen.piece);
+            else if (p.blockReceived(chosen.piece, chosen.offset).pieceComplete)
+              verifying.push(chosen.piece);
           } else if (verifying.length > 0) {
             const piece = verifying.shift()!;
             if (op.ok) p.pieceVerified(piece);
@@ -207,7 +217,8 @@ describe('PiecePicker bookkeeping (property)', () => {
             const blocks = p.blockCount(piece);
             for (let b = 0; b < blocks; b++) {
               const offset = b * block;
-              if (p.requestersOf(piece, offset) === 0 && !receivedOf(p, piece, offset)) unrequested = true;
+              if (p.requestersOf(piece, offset) === 0 && !receivedOf(p, piece, offset))
+                unrequested = true;
             }
           }
           const complete = p.have.complete;
@@ -222,12 +233,21 @@ describe('PiecePicker bookkeeping (property)', () => {
 
 function receivedOf(p: PiecePicker, piece: number, offset: number): boolean {
   // a received block answers a second blockReceived with accepted: false; probe on a copy-free path
-  return (p as unknown as { partials: Map<number, { state: Uint8Array }> }).partials.get(piece)?.state[offset / block] === 2;
+  return (
+    (p as unknown as { partials: Map<number, { state: Uint8Array }> }).partials.get(piece)?.state[
+      offset / block
+    ] === 2
+  );
 }
 
 describe('PiecePicker after a hash failure', () => {
   it('refetches a failed piece from one peer only', () => {
-    const p = new PiecePicker({ pieceCount: 2, pieceLength: block * 4, totalLength: block * 8, sequential: true });
+    const p = new PiecePicker({
+      pieceCount: 2,
+      pieceLength: block * 4,
+      totalLength: block * 8,
+      sequential: true,
+    });
     const a = { has: Bitfield.full(2), choked: false, id: 'a' };
     const b = { has: Bitfield.full(2), choked: false, id: 'b' };
     p.pick(a, 2);
@@ -239,5 +259,27 @@ describe('PiecePicker after a hash failure', () => {
     // b may not help with piece 0 now; it gets piece 1
     expect(p.pick(b, 10).every((r) => r.piece === 1)).toBe(true);
     expect(p.pick(a, 10).filter((r) => r.piece === 0)).toHaveLength(3);
+  });
+});
+
+describe('PiecePicker endgame bound', () => {
+  it('asks at most two peers for a block', () => {
+    const p = new PiecePicker({ pieceCount: 1, pieceLength: block, totalLength: block });
+    const asked = (id: string) => {
+      const mine = new Set<string>();
+      return {
+        has: Bitfield.full(1),
+        choked: false,
+        id,
+        isRequested: (piece: number, offset: number) => mine.has(`${piece}:${offset}`),
+        remember: (r: { piece: number; offset: number }[]) =>
+          r.forEach((x) => mine.add(`${x.piece}:${x.offset}`)),
+      };
+    };
+    const [a, b, c] = [asked('a'), asked('b'), asked('c')];
+    a.remember(p.pick(a, 5));
+    b.remember(p.pick(b, 5));
+    expect(p.requestersOf(0, 0)).toBe(2);
+    expect(p.pick(c, 5)).toEqual([]);
   });
 });

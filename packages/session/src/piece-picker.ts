@@ -41,6 +41,9 @@ export interface PickerPeer {
   id?: string;
 }
 
+/** Most peers asked for one block in endgame. */
+const ENDGAME_REQUESTERS = 2;
+
 const NONE = 0;
 const REQUESTED = 1;
 const RECEIVED = 2;
@@ -144,7 +147,8 @@ export class PiecePicker {
   /** Bytes of verified pieces. */
   get verifiedBytes(): number {
     let bytes = this.have.count * this.pieceLength;
-    if (this.have.has(this.pieceCount - 1)) bytes -= this.pieceLength - this.pieceSize(this.pieceCount - 1);
+    if (this.have.has(this.pieceCount - 1))
+      bytes -= this.pieceLength - this.pieceSize(this.pieceCount - 1);
     return bytes;
   }
 
@@ -185,10 +189,12 @@ export class PiecePicker {
   /** Copies per piece: the minimum over missing pieces plus the share above it (like mainstream clients). */
   distributedCopies(): number {
     let minimum = Number.POSITIVE_INFINITY;
-    for (let piece = 0; piece < this.pieceCount; piece++) minimum = Math.min(minimum, this.availabilityOf(piece));
+    for (let piece = 0; piece < this.pieceCount; piece++)
+      minimum = Math.min(minimum, this.availabilityOf(piece));
     if (!Number.isFinite(minimum)) return 0;
     let above = 0;
-    for (let piece = 0; piece < this.pieceCount; piece++) if (this.availabilityOf(piece) > minimum) above++;
+    for (let piece = 0; piece < this.pieceCount; piece++)
+      if (this.availabilityOf(piece) > minimum) above++;
     return minimum + (this.pieceCount > 0 ? above / this.pieceCount : 0);
   }
 
@@ -217,7 +223,8 @@ export class PiecePicker {
     if (max <= 0 || this.complete) return requests;
     const allowed = (piece: number): boolean =>
       peer.has.has(piece) && (!peer.choked || (peer.allowedFast?.has(piece) ?? false));
-    const mine = (partial: PartialPiece): boolean => partial.owner === undefined || partial.owner === peer.id;
+    const mine = (partial: PartialPiece): boolean =>
+      partial.owner === undefined || partial.owner === peer.id;
     if (peer.choked && !peer.allowedFast?.size) return requests;
 
     // 1. finish what is started
@@ -230,11 +237,14 @@ export class PiecePicker {
     if (requests.length < max && peer.suggested) {
       for (const piece of peer.suggested) {
         if (requests.length >= max) return requests;
-        if (this.isFresh(piece) && allowed(piece)) this.takeBlocks(piece, this.start(piece, peer.id), requests, max);
+        if (this.isFresh(piece) && allowed(piece))
+          this.takeBlocks(piece, this.start(piece, peer.id), requests, max);
       }
     }
     if (requests.length < max) {
-      const needed = Math.ceil((max - requests.length) / Math.ceil(this.pieceLength / this.blockSize));
+      const needed = Math.ceil(
+        (max - requests.length) / Math.ceil(this.pieceLength / this.blockSize),
+      );
       for (const piece of this.freshPieces(allowed, needed)) {
         this.takeBlocks(piece, this.start(piece, peer.id), requests, max);
         if (requests.length >= max) return requests;
@@ -246,7 +256,12 @@ export class PiecePicker {
         if (!allowed(piece) || !mine(partial)) continue;
         for (let block = 0; block < partial.state.length; block++) {
           if (requests.length >= max) return requests;
-          if (partial.state[block] !== REQUESTED) continue;
+          // two asks per block are enough to beat one slow peer; more only waste bandwidth
+          if (
+            partial.state[block] !== REQUESTED ||
+            partial.requesters[block]! >= ENDGAME_REQUESTERS
+          )
+            continue;
           const offset = block * this.blockSize;
           if (peer.isRequested?.(piece, offset)) continue;
           partial.requesters[block]!++;
@@ -310,14 +325,23 @@ export class PiecePicker {
     return partial;
   }
 
-  private takeBlocks(piece: number, partial: PartialPiece, requests: BlockRequest[], max: number): void {
+  private takeBlocks(
+    piece: number,
+    partial: PartialPiece,
+    requests: BlockRequest[],
+    max: number,
+  ): void {
     for (let block = 0; block < partial.state.length && requests.length < max; block++) {
       if (partial.state[block] !== NONE) continue;
       partial.state[block] = REQUESTED;
       partial.requesters[block] = 1;
       partial.unrequested--;
       this.unrequestedCount--;
-      requests.push({ piece, offset: block * this.blockSize, length: this.blockLength(piece, block) });
+      requests.push({
+        piece,
+        offset: block * this.blockSize,
+        length: this.blockLength(piece, block),
+      });
     }
   }
 
@@ -362,7 +386,8 @@ export class PiecePicker {
       partial.unrequested++;
       this.unrequestedCount++;
       // the owner of an exclusive piece gave up on it entirely: anyone may finish it
-      if (partial.owner !== undefined && partial.requesters.every((count) => count === 0)) partial.owner = undefined;
+      if (partial.owner !== undefined && partial.requesters.every((count) => count === 0))
+        partial.owner = undefined;
     }
   }
 

@@ -11,7 +11,13 @@ import { systemClock, type Clock } from './clock.js';
 import { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
 import { SessionError } from './errors.js';
 import { EventHub, type TorrentEvent } from './events.js';
-import type { IncomingPeer, PeerTransport, StorageFactory, TorrentDescription, TrackerClientResolver } from './interfaces.js';
+import type {
+  IncomingPeer,
+  PeerTransport,
+  StorageFactory,
+  TorrentDescription,
+  TrackerClientResolver,
+} from './interfaces.js';
 import { PeerIdSet } from './peer-registry.js';
 import { TokenBucket } from './rate.js';
 import { TcpTransport } from './tcp-transport.js';
@@ -36,6 +42,8 @@ export interface SessionOptions {
   trackers?: TrackerClientResolver;
   storage?: StorageFactory;
   clock?: Clock;
+  /** Worker threads hashing (and writing) pieces for the default storage. Default: one per core. */
+  hashThreads?: number;
   /** Snub timeout for peers (ms). Default 30 s. */
   snubTimeoutMs?: number;
 }
@@ -111,7 +119,7 @@ export class Session {
       this.storageFactory = options.storage;
     } else {
       this.storageFactory = (torrent, directory) => {
-        this.hashPool ??= createHashPool();
+        this.hashPool ??= createHashPool({ size: options.hashThreads });
         return fileStorageFactory(this.hashPool)(torrent, directory);
       };
     }
@@ -158,15 +166,22 @@ export class Session {
   async addTorrent(description: TorrentDescription, options: AddTorrentOptions): Promise<Torrent> {
     if (this.closed) throw new SessionError('session-closed', 'the session is closed');
     if (this.torrents.has(description.infoHashHex)) {
-      throw new SessionError('torrent-exists', `torrent ${description.infoHashHex} is already in the session`);
+      throw new SessionError(
+        'torrent-exists',
+        `torrent ${description.infoHashHex} is already in the session`,
+      );
     }
     let storage;
     try {
       storage = await this.storageFactory(description, options.directory);
     } catch (error) {
-      throw new SessionError('storage-failed', `cannot open storage: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      throw new SessionError(
+        'storage-failed',
+        `cannot open storage: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     const torrent = new Torrent({
       torrent: description,
@@ -190,13 +205,17 @@ export class Session {
       skipCheck: options.skipCheck,
     });
     this.torrents.set(description.infoHashHex, torrent);
-    torrent.onAny((event) => this.hub.emit('event', { ...event, infoHash: description.infoHashHex }));
+    torrent.onAny((event) =>
+      this.hub.emit('event', { ...event, infoHash: description.infoHashHex }),
+    );
     if (!options.paused) void torrent.start();
     return torrent;
   }
 
   get(infoHash: string | Uint8Array): Torrent | undefined {
-    return this.torrents.get(typeof infoHash === 'string' ? infoHash.toLowerCase() : toHex(infoHash));
+    return this.torrents.get(
+      typeof infoHash === 'string' ? infoHash.toLowerCase() : toHex(infoHash),
+    );
   }
 
   list(): Torrent[] {

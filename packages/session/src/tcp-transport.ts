@@ -44,6 +44,20 @@ export interface TcpTransportOptions {
 
 const EXTENSIONS = { fast: true, extended: true, dht: false };
 
+/** Where a socket's incoming bytes are delivered (`data` events; a transport may bring its own buffers). */
+interface ChunkSource {
+  listen(handler: (chunk: Uint8Array) => void): () => void;
+}
+
+function dataEvents(socket: Socket): ChunkSource {
+  return {
+    listen(handler) {
+      socket.on('data', handler);
+      return () => socket.off('data', handler);
+    },
+  };
+}
+
 export class TcpTransport implements PeerTransport {
   private readonly options: TcpTransportOptions;
   private server: Server | undefined;
@@ -57,15 +71,25 @@ export class TcpTransport implements PeerTransport {
     options.signal?.throwIfAborted();
     const socket = connect({ host: address.host, port: address.port, noDelay: true });
     this.track(socket);
-    const decoder = new WireDecoder({ pieceCount: options.pieceCount, maxMessageLength: this.options.maxMessageLength });
+    const decoder = new WireDecoder({
+      pieceCount: options.pieceCount,
+      maxMessageLength: this.options.maxMessageLength,
+    });
     try {
-      const handshake = await this.readHandshake(socket, decoder, options.signal, () => {
-        socket.write(encodeHandshake({ infoHash: options.infoHash, peerId: options.peerId, extensions: EXTENSIONS }));
+      const source = dataEvents(socket);
+      const handshake = await this.readHandshake(socket, source, decoder, options.signal, () => {
+        socket.write(
+          encodeHandshake({
+            infoHash: options.infoHash,
+            peerId: options.peerId,
+            extensions: EXTENSIONS,
+          }),
+        );
       });
       if (!bytesEqual(handshake.infoHash, options.infoHash)) {
         throw new SessionError('peer-protocol', 'the peer answered for another torrent');
       }
-      return new TcpPeerWire(socket, decoder, address, handshake, false, this.options);
+      return new TcpPeerWire(socket, source, decoder, address, handshake, false, this.options);
     } catch (error) {
       socket.destroy();
       throw error;
@@ -79,9 +103,11 @@ export class TcpTransport implements PeerTransport {
       const address: PeerAddress = {
         host: socket.remoteAddress?.replace(/^::ffff:/, '') ?? '0.0.0.0',
         port: socket.remotePort ?? 0,
-        family: socket.remoteFamily === 'IPv6' && !socket.remoteAddress?.startsWith('::ffff:') ? 6 : 4,
+        family:
+          socket.remoteFamily === 'IPv6' && !socket.remoteAddress?.startsWith('::ffff:') ? 6 : 4,
       };
-      this.readHandshake(socket, decoder, undefined, () => undefined).then(
+      const source = dataEvents(socket);
+      this.readHandshake(socket, source, decoder, undefined, () => undefined).then(
         (handshake) => {
           let settled = false;
           onPeer({
@@ -91,8 +117,18 @@ export class TcpTransport implements PeerTransport {
               if (settled) throw new SessionError('peer-protocol', 'incoming peer already settled');
               settled = true;
               if (pieceCount !== undefined) decoder.setPieceCount(pieceCount);
-              socket.write(encodeHandshake({ infoHash: handshake.infoHash, peerId, extensions: EXTENSIONS }));
-              return new TcpPeerWire(socket, decoder, address, handshake, true, this.options);
+              socket.write(
+                encodeHandshake({ infoHash: handshake.infoHash, peerId, extensions: EXTENSIONS }),
+              );
+              return new TcpPeerWire(
+                socket,
+                source,
+                decoder,
+                address,
+                handshake,
+                true,
+                this.options,
+              );
             },
             reject: () => {
               settled = true;
@@ -105,7 +141,13 @@ export class TcpTransport implements PeerTransport {
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(new SessionError('listen-failed', `cannot listen on port ${port}: ${error.message}`, { cause: error })));
+      server.once('error', (error) =>
+        reject(
+          new SessionError('listen-failed', `cannot listen on port ${port}: ${error.message}`, {
+            cause: error,
+          }),
+        ),
+      );
       server.listen(port, host, () => resolve());
     });
     server.on('error', () => undefined);
@@ -130,6 +172,7 @@ export class TcpTransport implements PeerTransport {
   /** Reads until the decoder yields the handshake; the socket is paused after it. */
   private readHandshake(
     socket: Socket,
+    source: ChunkSource,
     decoder: WireDecoder,
     signal: AbortSignal | undefined,
     onConnect: () => void,
@@ -139,25 +182,29 @@ export class TcpTransport implements PeerTransport {
         () => finish(new SessionError('peer-protocol', 'no handshake in time')),
         this.options.handshakeTimeoutMs ?? 10_000,
       );
-      const onAbort = (): void => finish(new SessionError('peer-protocol', 'dial aborted', { cause: signal?.reason }));
+      const onAbort = (): void =>
+        finish(new SessionError('peer-protocol', 'dial aborted', { cause: signal?.reason }));
       signal?.addEventListener('abort', onAbort, { once: true });
-      const onData = (chunk: Buffer): void => {
+      const onData = (chunk: Uint8Array): void => {
         try {
           decoder.push(chunk);
           const item = decoder.next();
           if (item === undefined) return;
-          if (item.type !== 'handshake') throw new SessionError('peer-protocol', 'expected a handshake');
+          if (item.type !== 'handshake')
+            throw new SessionError('peer-protocol', 'expected a handshake');
           finish(undefined, item);
         } catch (error) {
           finish(error instanceof Error ? error : new Error(String(error)));
         }
       };
-      const onClose = (): void => finish(new SessionError('peer-protocol', 'connection closed during the handshake'));
-      const onError = (error: Error): void => finish(new SessionError('peer-protocol', error.message, { cause: error }));
+      const onClose = (): void =>
+        finish(new SessionError('peer-protocol', 'connection closed during the handshake'));
+      const onError = (error: Error): void =>
+        finish(new SessionError('peer-protocol', error.message, { cause: error }));
       const finish = (error: Error | undefined, handshake?: HandshakeMessage): void => {
         clearTimeout(timeout);
         signal?.removeEventListener('abort', onAbort);
-        socket.off('data', onData);
+        unlisten();
         socket.off('close', onClose);
         socket.off('error', onError);
         socket.off('connect', onConnect);
@@ -169,7 +216,7 @@ export class TcpTransport implements PeerTransport {
         socket.pause();
         resolve(handshake);
       };
-      socket.on('data', onData);
+      const unlisten = source.listen(onData);
       socket.once('close', onClose);
       socket.once('error', onError);
       if (socket.connecting) socket.once('connect', onConnect);
@@ -185,6 +232,7 @@ class TcpPeerWire implements PeerWire {
   readonly capabilities: PeerCapabilities;
   readonly incoming: boolean;
   private readonly socket: Socket;
+  private readonly source: ChunkSource;
   private readonly decoder: WireDecoder;
   private handlers: PeerWireHandlers | undefined;
   private closed = false;
@@ -194,6 +242,7 @@ class TcpPeerWire implements PeerWire {
 
   constructor(
     socket: Socket,
+    source: ChunkSource,
     decoder: WireDecoder,
     address: PeerAddress,
     handshake: HandshakeMessage,
@@ -201,19 +250,27 @@ class TcpPeerWire implements PeerWire {
     options: TcpTransportOptions,
   ) {
     this.socket = socket;
+    this.source = source;
     this.decoder = decoder;
     this.address = address;
     this.peerId = handshake.peerId.slice();
     const theirs = decodeReserved(handshake.reserved);
-    this.capabilities = { fast: theirs.fast && EXTENSIONS.fast, extended: theirs.extended && EXTENSIONS.extended };
+    this.capabilities = {
+      fast: theirs.fast && EXTENSIONS.fast,
+      extended: theirs.extended && EXTENSIONS.extended,
+    };
     this.incoming = incoming;
     const idle = options.idleTimeoutMs ?? 180_000;
     const keepAlive = options.keepAliveMs ?? 90_000;
-    this.timer = setInterval(() => {
-      const now = Date.now();
-      if (now - this.lastReceived > idle) this.close(new SessionError('peer-protocol', 'peer silent too long'));
-      else if (now - this.lastSent > keepAlive) this.write(new Uint8Array(4));
-    }, Math.min(keepAlive, 30_000));
+    this.timer = setInterval(
+      () => {
+        const now = Date.now();
+        if (now - this.lastReceived > idle)
+          this.close(new SessionError('peer-protocol', 'peer silent too long'));
+        else if (now - this.lastSent > keepAlive) this.write(new Uint8Array(4));
+      },
+      Math.min(keepAlive, 30_000),
+    );
     this.timer.unref?.();
   }
 
@@ -223,7 +280,7 @@ class TcpPeerWire implements PeerWire {
 
   start(handlers: PeerWireHandlers): void {
     this.handlers = handlers;
-    this.socket.on('data', (chunk: Buffer) => {
+    this.source.listen((chunk: Uint8Array) => {
       this.lastReceived = Date.now();
       try {
         this.decoder.push(chunk);
@@ -242,8 +299,13 @@ class TcpPeerWire implements PeerWire {
 
   private drain(): void {
     try {
-      for (let item = this.decoder.next(); item !== undefined && !this.closed; item = this.decoder.next()) {
-        if (item.type === 'handshake') throw new SessionError('peer-protocol', 'a second handshake');
+      for (
+        let item = this.decoder.next();
+        item !== undefined && !this.closed;
+        item = this.decoder.next()
+      ) {
+        if (item.type === 'handshake')
+          throw new SessionError('peer-protocol', 'a second handshake');
         this.handlers!.onMessage(item);
       }
     } catch (error) {

@@ -184,6 +184,10 @@ const TRACKER_TIMEOUT_MS = 15_000;
 const MAX_MESSAGES_PER_TICK = 20_000;
 const UPLOAD_HIGH_WATER = 4 * 1024 * 1024;
 const READS_PER_PEER = 4;
+/** Most requests out to one peer: 4 MiB, a second of 4 MB/s or 16 ms at 250 MB/s. */
+const MAX_PIPELINE = 256;
+/** Blocks asked for at once per torrent over all peers (24 MiB), so memory stays bounded. */
+const MAX_BLOCKS_IN_FLIGHT = 1536;
 
 export class Torrent {
   readonly infoHash: Uint8Array;
@@ -234,7 +238,8 @@ export class Torrent {
     });
     this.tiers = new TrackerTiers(options.torrent.announce);
     for (const tier of options.torrent.announce) {
-      for (const url of tier) if (!options.trackers(url)) this.tiers.disable(url, 'unsupported tracker scheme');
+      for (const url of tier)
+        if (!options.trackers(url)) this.tiers.disable(url, 'unsupported tracker scheme');
     }
     this.choker = new Choker({ slots: options.uploadSlots ?? 4 });
     this.downloadBucket = new TokenBucket(this.clock, options.downloadLimit ?? 0);
@@ -253,7 +258,10 @@ export class Torrent {
   }
 
   /** Subscribes to this torrent's events; returns the unsubscribe function. */
-  on<K extends keyof TorrentEventMap>(type: K, listener: (event: TorrentEventMap[K]) => void): () => void {
+  on<K extends keyof TorrentEventMap>(
+    type: K,
+    listener: (event: TorrentEventMap[K]) => void,
+  ): () => void {
     return this.events.on(type, listener);
   }
 
@@ -275,12 +283,16 @@ export class Torrent {
         const verified = await this.storage.recheck({
           signal: this.lifetime.signal,
           onProgress: (progress) => {
-            this.checkProgress = { checkedPieces: progress.checkedPieces, totalPieces: progress.totalPieces };
+            this.checkProgress = {
+              checkedPieces: progress.checkedPieces,
+              totalPieces: progress.totalPieces,
+            };
             this.events.emit('check-progress', { ...this.checkProgress });
           },
         });
         const have = new Bitfield(this.picker.pieceCount);
-        for (let piece = 0; piece < this.picker.pieceCount; piece++) if (verified.has(piece)) have.set(piece);
+        for (let piece = 0; piece < this.picker.pieceCount; piece++)
+          if (verified.has(piece)) have.set(piece);
         this.picker.setHave(have);
       } catch (error) {
         if (this.lifetime.signal.aborted) return;
@@ -290,7 +302,10 @@ export class Torrent {
       this.checkProgress = undefined;
     }
     if (this.lifetime.signal.aborted) return;
-    this.events.emit('check-finished', { piecesHave: this.picker.have.count, pieceCount: this.picker.pieceCount });
+    this.events.emit('check-finished', {
+      piecesHave: this.picker.have.count,
+      pieceCount: this.picker.pieceCount,
+    });
     if (this.picker.complete) {
       this.completedAnnounced = true;
       this.setState('seeding');
@@ -335,7 +350,9 @@ export class Torrent {
     this.lifetime.abort();
     for (const peer of [...this.peers]) peer.wire.close();
     await Promise.allSettled([...this.announcing]);
-    const stops = this.tiers.stopTargets().map((target) => this.announce(target.url, 'stopped', 5000));
+    const stops = this.tiers
+      .stopTargets()
+      .map((target) => this.announce(target.url, 'stopped', 5000));
     await Promise.allSettled(stops);
     this.setState(state);
   }
@@ -343,7 +360,9 @@ export class Torrent {
   private fail(error: unknown): void {
     this.errorValue = error instanceof Error ? error.message : String(error);
     this.setState('error');
-    this.events.emit('torrent-error', { error: error instanceof Error ? error : new Error(String(error)) });
+    this.events.emit('torrent-error', {
+      error: error instanceof Error ? error : new Error(String(error)),
+    });
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.lifetime.abort();
@@ -368,7 +387,8 @@ export class Torrent {
 
   /** Resolves when every piece is verified (or rejects when the torrent fails or stops first). */
   whenComplete(signal?: AbortSignal): Promise<void> {
-    if (this.picker.complete && this.started && this.stateValue !== 'checking') return Promise.resolve();
+    if (this.picker.complete && this.started && this.stateValue !== 'checking')
+      return Promise.resolve();
     return new Promise((resolve, reject) => {
       const cleanup: (() => void)[] = [];
       const done = (error?: Error): void => {
@@ -380,11 +400,13 @@ export class Torrent {
       cleanup.push(this.events.on('torrent-error', ({ error }) => done(error)));
       cleanup.push(
         this.events.on('state-changed', ({ state }) => {
-          if (state === 'stopped') done(new SessionError('session-closed', 'the torrent stopped before completing'));
+          if (state === 'stopped')
+            done(new SessionError('session-closed', 'the torrent stopped before completing'));
         }),
       );
       if (signal) {
-        const onAbort = (): void => done(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        const onAbort = (): void =>
+          done(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
         if (signal.aborted) onAbort();
         signal.addEventListener('abort', onAbort, { once: true });
         cleanup.push(() => signal.removeEventListener('abort', onAbort));
@@ -403,7 +425,10 @@ export class Torrent {
     if (this.choker.due(now)) this.rechoke(now);
     for (const peer of this.peers) {
       peer.messagesThisTick = 0;
-      peer.depth = Math.min(peer.maxRequests, pipelineDepth(peer.download.rate, { min: 32 }));
+      peer.depth = Math.min(
+        peer.maxRequests,
+        pipelineDepth(peer.download.rate, { min: 32, max: MAX_PIPELINE }),
+      );
       this.fill(peer);
       this.serve(peer);
     }
@@ -411,7 +436,9 @@ export class Torrent {
 
   private announceDue(now: number): void {
     for (const due of this.tiers.due(now)) {
-      const promise = this.announce(due.url, due.event, TRACKER_TIMEOUT_MS).finally(() => this.announcing.delete(promise));
+      const promise = this.announce(due.url, due.event, TRACKER_TIMEOUT_MS).finally(() =>
+        this.announcing.delete(promise),
+      );
       this.announcing.add(promise);
     }
   }
@@ -444,7 +471,13 @@ export class Torrent {
       if (event !== 'stopped') {
         for (const peer of result.peers) this.registry.add(peer, 'tracker', this.clock.now());
       }
-      this.events.emit('tracker-announced', { url, event, peers: result.peers.length, seeds: result.complete, leechers: result.incomplete });
+      this.events.emit('tracker-announced', {
+        url,
+        event,
+        peers: result.peers.length,
+        seeds: result.complete,
+        leechers: result.incomplete,
+      });
       if (result.peers.length > 0 && this.active) this.connectMore(this.clock.now());
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -458,7 +491,8 @@ export class Torrent {
   }
 
   private connectMore(now: number): void {
-    if (this.stateValue === 'seeding' && this.peers.size > 0 && now - this.lastConnectAt < 5000) return;
+    if (this.stateValue === 'seeding' && this.peers.size > 0 && now - this.lastConnectAt < 5000)
+      return;
     const room = this.maxPeers - this.peers.size - this.dialing;
     if (room <= 0) return;
     this.lastConnectAt = now;
@@ -490,13 +524,20 @@ export class Torrent {
     } catch (error) {
       this.dialing--;
       this.registry.disconnected(address, this.clock.now(), true);
-      this.events.emit('peer-failed', { address: formatPeerAddress(address), error: error instanceof Error ? error.message : String(error) });
+      this.events.emit('peer-failed', {
+        address: formatPeerAddress(address),
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
   /** Takes an incoming connection the session routed here. */
   acceptWire(wire: PeerWire): boolean {
-    if (!this.active || this.peers.size >= this.maxPeers + 5 || this.registry.isBanned(wire.address)) {
+    if (
+      !this.active ||
+      this.peers.size >= this.maxPeers + 5 ||
+      this.registry.isBanned(wire.address)
+    ) {
       wire.close();
       return false;
     }
@@ -512,7 +553,10 @@ export class Torrent {
       this.events.emit('peer-dropped', { address: formatPeerAddress(address), reason: claim });
       return false;
     }
-    if (!this.registry.connected(address, source === 'incoming' ? 'incoming' : 'tracker') && source === 'incoming') {
+    if (
+      !this.registry.connected(address, source === 'incoming' ? 'incoming' : 'tracker') &&
+      source === 'incoming'
+    ) {
       // banned, or already connected the other way
       this.peerIds.release(wire.peerId);
       wire.close();
@@ -528,7 +572,8 @@ export class Torrent {
     // BEP 3 / BEP 6: say what we have first
     if (wire.capabilities.fast && this.picker.have.complete) wire.send({ type: 'have-all' });
     else if (wire.capabilities.fast && this.picker.have.empty) wire.send({ type: 'have-none' });
-    else if (!this.picker.have.empty) wire.send({ type: 'bitfield', bitfield: this.picker.have.toBytes() });
+    else if (!this.picker.have.empty)
+      wire.send({ type: 'bitfield', bitfield: this.picker.have.toBytes() });
     if (wire.capabilities.extended) {
       wire.send({
         type: 'extended-handshake',
@@ -555,7 +600,11 @@ export class Torrent {
     this.peerIds.release(peer.wire.peerId);
     this.dropRequests(peer);
     this.picker.peerGone(peer.has, peer.countedAsSeed);
-    this.registry.disconnected(address, this.clock.now(), error !== undefined && peer.download.total === 0);
+    this.registry.disconnected(
+      address,
+      this.clock.now(),
+      error !== undefined && peer.download.total === 0,
+    );
     this.events.emit('peer-disconnected', { address: peer.key, reason: error?.message });
     if (this.choker.current.has(peer.key)) this.rechoke(this.clock.now());
     // others may pick up what this peer left
@@ -588,7 +637,8 @@ export class Torrent {
         return;
       case 'interested':
         peer.peerInterested = true;
-        if (this.choker.current.size < (this.options.uploadSlots ?? 4) + 1 && peer.amChoking) this.rechoke(this.clock.now());
+        if (this.choker.current.size < (this.options.uploadSlots ?? 4) + 1 && peer.amChoking)
+          this.rechoke(this.clock.now());
         return;
       case 'not-interested':
         peer.peerInterested = false;
@@ -609,7 +659,8 @@ export class Torrent {
         peer.bitfieldSeen = true;
         let field: Bitfield | undefined;
         if (message.type === 'bitfield') {
-          if (message.bitfield.length !== Math.ceil(this.picker.pieceCount / 8)) return this.drop(peer, 'bitfield of the wrong size');
+          if (message.bitfield.length !== Math.ceil(this.picker.pieceCount / 8))
+            return this.drop(peer, 'bitfield of the wrong size');
           field = new Bitfield(this.picker.pieceCount, message.bitfield);
         } else if (message.type === 'have-all') {
           field = Bitfield.full(this.picker.pieceCount);
@@ -631,7 +682,10 @@ export class Torrent {
         return;
       case 'cancel': {
         const at = peer.uploadQueue.findIndex(
-          (item) => item.index === message.index && item.begin === message.begin && item.length === message.length,
+          (item) =>
+            item.index === message.index &&
+            item.begin === message.begin &&
+            item.length === message.length,
         );
         if (at >= 0) peer.uploadQueue.splice(at, 1);
         return;
@@ -643,15 +697,20 @@ export class Torrent {
         return;
       }
       case 'allowed-fast':
-        if (peer.allowedFast.size < 64 && message.index < this.picker.pieceCount) peer.allowedFast.add(message.index);
+        if (peer.allowedFast.size < 64 && message.index < this.picker.pieceCount)
+          peer.allowedFast.add(message.index);
         this.fill(peer);
         return;
       case 'suggest':
-        if (message.index < this.picker.pieceCount && peer.suggested.length < 64) peer.suggested.push(message.index);
+        if (message.index < this.picker.pieceCount && peer.suggested.length < 64)
+          peer.suggested.push(message.index);
         return;
       case 'extended-handshake':
         peer.client = message.handshake.client;
-        if (message.handshake.requestQueueLength !== undefined && message.handshake.requestQueueLength > 0) {
+        if (
+          message.handshake.requestQueueLength !== undefined &&
+          message.handshake.requestQueueLength > 0
+        ) {
           peer.maxRequests = Math.min(4096, message.handshake.requestQueueLength);
         }
         return;
@@ -676,7 +735,8 @@ export class Torrent {
   }
 
   private dropRequests(peer: Peer): void {
-    for (const key of peer.outstanding.keys()) this.picker.requestDropped(keyPiece(key), keyOffset(key));
+    for (const key of peer.outstanding.keys())
+      this.picker.requestDropped(keyPiece(key), keyOffset(key));
     peer.outstanding.clear();
   }
 
@@ -684,13 +744,27 @@ export class Torrent {
   private fill(peer: Peer): void {
     if (this.stateValue !== 'downloading' || !peer.amInterested) return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
-    const depth = peer.snubbedAt !== undefined ? 1 : Math.min(peer.maxRequests, pipelineDepth(peer.download.rate, { min: 128 }));
-    const room = depth - peer.outstanding.size;
+    const depth =
+      peer.snubbedAt !== undefined
+        ? 1
+        : Math.min(peer.maxRequests, pipelineDepth(peer.download.rate, { min: 128 }));
+    let room = depth - peer.outstanding.size;
     // refill in batches, not per block, so the picker runs rarely on a fast peer
     if (room <= 0 || (room < Math.max(1, depth >> 3) && peer.outstanding.size > 0)) return;
-    const buckets = [this.downloadBucket, ...(this.options.globalDownload ? [this.options.globalDownload] : [])];
+    // and keep the torrent's blocks in flight bounded however many peers there are
+    let inFlight = 0;
+    for (const other of this.peers) inFlight += other.outstanding.size;
+    room = Math.min(room, MAX_BLOCKS_IN_FLIGHT - inFlight);
+    if (room <= 0) return;
+    const buckets = [
+      this.downloadBucket,
+      ...(this.options.globalDownload ? [this.options.globalDownload] : []),
+    ];
     let allowance = room;
-    if (!this.downloadBucket.unlimited || (this.options.globalDownload && !this.options.globalDownload.unlimited)) {
+    if (
+      !this.downloadBucket.unlimited ||
+      (this.options.globalDownload && !this.options.globalDownload.unlimited)
+    ) {
       allowance = 0;
       while (allowance < room && takeAll(buckets, this.picker.blockSize)) allowance++;
       if (allowance === 0) return;
@@ -723,7 +797,12 @@ export class Torrent {
   private onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
     const key = blockKey(index, begin);
     const request = peer.outstanding.delete(key);
-    if (!request && !this.picker.endgame && peer.outstanding.size === 0 && block.length > this.picker.blockSize) {
+    if (
+      !request &&
+      !this.picker.endgame &&
+      peer.outstanding.size === 0 &&
+      block.length > this.picker.blockSize
+    ) {
       return this.drop(peer, 'unrequested block');
     }
     const now = this.clock.now();
@@ -731,7 +810,10 @@ export class Torrent {
     this.downloadMeter.add(block.length);
     peer.lastBlockAt = now;
     if (peer.snubbedAt !== undefined) peer.snubbedAt = undefined;
-    const expected = index < this.picker.pieceCount ? this.picker.blockLength(index, begin / this.picker.blockSize) : -1;
+    const expected =
+      index < this.picker.pieceCount
+        ? this.picker.blockLength(index, begin / this.picker.blockSize)
+        : -1;
     if (block.length !== expected) {
       this.wasted += block.length;
       if (!request) return;
@@ -761,12 +843,17 @@ export class Torrent {
       (verdict) => {
         this.pendingWrites--;
         if (verdict) this.onVerdict(verdict.index, verdict.ok, verdict.peers);
-        else if (result.pieceComplete) this.onVerdict(index, false, [...(this.contributors.get(index) ?? [])]);
+        else if (result.pieceComplete)
+          this.onVerdict(index, false, [...(this.contributors.get(index) ?? [])]);
       },
       (error: unknown) => {
         this.pendingWrites--;
         if (this.lifetime.signal.aborted) return;
-        this.fail(new SessionError('storage-failed', `writing piece ${index} failed: ${String(error)}`, { cause: error }));
+        this.fail(
+          new SessionError('storage-failed', `writing piece ${index} failed: ${String(error)}`, {
+            cause: error,
+          }),
+        );
       },
     );
     this.fill(peer);
@@ -779,9 +866,14 @@ export class Torrent {
     if (ok) {
       if (this.picker.have.has(piece)) return;
       this.picker.pieceVerified(piece);
-      this.events.emit('piece-verified', { piece, piecesHave: this.picker.have.count, pieceCount: this.picker.pieceCount });
+      this.events.emit('piece-verified', {
+        piece,
+        piecesHave: this.picker.have.count,
+        pieceCount: this.picker.pieceCount,
+      });
       for (const peer of this.peers) {
-        if (!peer.has.has(piece) || !peer.wire.capabilities.fast) peer.wire.send({ type: 'have', index: piece });
+        if (!peer.has.has(piece) || !peer.wire.capabilities.fast)
+          peer.wire.send({ type: 'have', index: piece });
       }
       if (this.picker.complete) this.onComplete();
       return;
@@ -795,7 +887,12 @@ export class Torrent {
         if (keyPiece(key) !== piece) continue;
         peer.outstanding.delete(key);
         const offset = keyOffset(key);
-        peer.wire.send({ type: 'cancel', index: piece, begin: offset, length: this.picker.blockLength(piece, offset / this.picker.blockSize) });
+        peer.wire.send({
+          type: 'cancel',
+          index: piece,
+          begin: offset,
+          length: this.picker.blockLength(piece, offset / this.picker.blockSize),
+        });
       }
     }
     const guilty = new Set([...suppliers, ...(contributors ?? [])]);
@@ -811,7 +908,10 @@ export class Torrent {
         }
       }
       if (this.registry.hashFailed(address, guilty.size === 1)) {
-        this.events.emit('peer-banned', { address: key, reason: `sent data for piece ${piece} that failed its hash` });
+        this.events.emit('peer-banned', {
+          address: key,
+          reason: `sent data for piece ${piece} that failed its hash`,
+        });
         if (peer) this.drop(peer, 'banned: corrupt data');
       }
     }
@@ -847,7 +947,8 @@ export class Torrent {
       this.picker.have.has(index);
     if (peer.amChoking || !valid) {
       // a few requests cross our choke on the wire; thousands are a flood
-      if (++peer.refusedRequests > (this.options.maxPeerRequests ?? 2000)) return this.drop(peer, 'request flood');
+      if (++peer.refusedRequests > (this.options.maxPeerRequests ?? 2000))
+        return this.drop(peer, 'request flood');
       if (peer.wire.capabilities.fast) peer.wire.send({ type: 'reject', index, begin, length });
       else if (!valid) this.drop(peer, 'request for a piece we do not have');
       return;
@@ -869,7 +970,10 @@ export class Torrent {
   }
 
   private async serveLoop(peer: Peer): Promise<void> {
-    const buckets = [this.uploadBucket, ...(this.options.globalUpload ? [this.options.globalUpload] : [])];
+    const buckets = [
+      this.uploadBucket,
+      ...(this.options.globalUpload ? [this.options.globalUpload] : []),
+    ];
     while (peer.uploadQueue.length > 0 && !peer.amChoking && this.peers.has(peer)) {
       if (peer.wire.bufferedBytes > UPLOAD_HIGH_WATER) return; // onDrain resumes
       const batch: { index: number; begin: number; length: number }[] = [];
@@ -879,12 +983,17 @@ export class Torrent {
         batch.push(peer.uploadQueue.shift()!);
       }
       if (batch.length === 0) {
-        const wait = Math.max(...buckets.map((bucket) => bucket.waitTime(peer.uploadQueue[0]?.length ?? 0)), 10);
+        const wait = Math.max(
+          ...buckets.map((bucket) => bucket.waitTime(peer.uploadQueue[0]?.length ?? 0)),
+          10,
+        );
         await new Promise((resolve) => setTimeout(resolve, wait));
         continue;
       }
       const blocks = await Promise.all(
-        batch.map((item) => this.storage.readBlock(item.index, item.begin, item.length).catch(() => undefined)),
+        batch.map((item) =>
+          this.storage.readBlock(item.index, item.begin, item.length).catch(() => undefined),
+        ),
       );
       for (let at = 0; at < batch.length; at++) {
         const block = blocks[at];
@@ -940,7 +1049,11 @@ export class Torrent {
         }
       }
       // a peer snubbed long enough is replaced when someone else could take its place
-      if (peer.snubbedAt !== undefined && now - peer.snubbedAt > snubTimeout && this.registry.dialable > 0) {
+      if (
+        peer.snubbedAt !== undefined &&
+        now - peer.snubbedAt > snubTimeout &&
+        this.registry.dialable > 0
+      ) {
         this.drop(peer, 'stalled');
       }
     }
@@ -960,7 +1073,9 @@ export class Torrent {
       state: tracker.state,
       message: tracker.message,
       nextUpdateIn:
-        tracker.nextAnnounceAt !== undefined ? Math.max(0, Math.round((tracker.nextAnnounceAt - now) / 1000)) : undefined,
+        tracker.nextAnnounceAt !== undefined
+          ? Math.max(0, Math.round((tracker.nextAnnounceAt - now) / 1000))
+          : undefined,
       seeds: tracker.seeds,
       peers: tracker.leechers,
     }));

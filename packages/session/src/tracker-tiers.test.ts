@@ -11,7 +11,13 @@ const answer = (interval = 60, minInterval?: number) => ({
 
 describe('TrackerTiers', () => {
   it('announces started to one tracker per tier and drops duplicate URLs', () => {
-    const tiers = new TrackerTiers([['a', 'b'], ['c', 'a']], { random: () => 0.99 });
+    const tiers = new TrackerTiers(
+      [
+        ['a', 'b'],
+        ['c', 'a'],
+      ],
+      { random: () => 0.99 },
+    );
     expect(tiers.size).toBe(3);
     const due = tiers.due(0);
     expect(due).toHaveLength(2);
@@ -38,10 +44,23 @@ describe('TrackerTiers', () => {
     tiers.succeeded(second!.url, 'started', answer(60), 0);
     const status = tiers.status();
     expect(status[0]!.url).toBe(second!.url);
-    expect(status[0]).toMatchObject({ state: 'working', seeds: 3, leechers: 4, peers: 1, nextAnnounceAt: 60_000 });
-    expect(status[1]).toMatchObject({ state: 'error', message: 'connection refused', failures: 1, nextAnnounceAt: 10_000 });
+    expect(status[0]).toMatchObject({
+      state: 'working',
+      seeds: 3,
+      leechers: 4,
+      peers: 1,
+      nextAnnounceAt: 60_000,
+    });
+    expect(status[1]).toMatchObject({
+      state: 'error',
+      message: 'connection refused',
+      failures: 1,
+      nextAnnounceAt: 10_000,
+    });
     expect(tiers.due(59_999)).toEqual([]);
-    expect(tiers.due(60_000)).toEqual([{ url: second!.url, tier: 0, event: 'none', trackerId: undefined }]);
+    expect(tiers.due(60_000)).toEqual([
+      { url: second!.url, tier: 0, event: 'none', trackerId: undefined },
+    ]);
   });
 
   it('doubles the backoff per failure up to the cap', () => {
@@ -70,7 +89,9 @@ describe('TrackerTiers', () => {
     tiers.announcing('a', 130_000);
     tiers.succeeded('a', 'completed', answer(30), 130_000);
     expect(tiers.due(200_000)[0]!.event).toBe('none');
-    expect(tiers.stopTargets()).toEqual([{ url: 'a', tier: 0, event: 'stopped', trackerId: undefined }]);
+    expect(tiers.stopTargets()).toEqual([
+      { url: 'a', tier: 0, event: 'stopped', trackerId: undefined },
+    ]);
   });
 
   it('skips disabled trackers', () => {

@@ -76,7 +76,16 @@ export class TrackerTiers {
         [urls[index], urls[swap]] = [urls[swap]!, urls[index]!];
       }
       const number = this.tiers.length;
-      this.tiers.push(urls.map((url) => ({ url, tier: number, state: 'idle', failures: 0, started: false, completedSent: false })));
+      this.tiers.push(
+        urls.map((url) => ({
+          url,
+          tier: number,
+          state: 'idle',
+          failures: 0,
+          started: false,
+          completedSent: false,
+        })),
+      );
     }
   }
 
@@ -180,7 +189,9 @@ export class TrackerTiers {
     if (this.completed) return;
     this.completed = true;
     for (const tier of this.tiers) {
-      for (const entry of tier) if (entry.started && !entry.completedSent && entry.state !== 'announcing') entry.nextAnnounceAt = now;
+      for (const entry of tier)
+        if (entry.started && !entry.completedSent && entry.state !== 'announcing')
+          entry.nextAnnounceAt = now;
     }
   }
 
@@ -189,7 +200,8 @@ export class TrackerTiers {
     for (const tier of this.tiers) {
       for (const entry of tier) {
         if (entry.state === 'announcing' || entry.state === 'disabled') continue;
-        const earliest = (entry.lastAnnounceAt ?? Number.NEGATIVE_INFINITY) + (entry.minInterval ?? 0) * 1000;
+        const earliest =
+          (entry.lastAnnounceAt ?? Number.NEGATIVE_INFINITY) + (entry.minInterval ?? 0) * 1000;
         entry.nextAnnounceAt = Math.max(now, earliest);
       }
     }
@@ -199,13 +211,24 @@ export class TrackerTiers {
   stopTargets(): DueAnnounce[] {
     const result: DueAnnounce[] = [];
     for (const tier of this.tiers) {
-      for (const entry of tier) if (entry.started) result.push({ url: entry.url, tier: entry.tier, event: 'stopped', trackerId: entry.trackerId });
+      for (const entry of tier)
+        if (entry.started)
+          result.push({
+            url: entry.url,
+            tier: entry.tier,
+            event: 'stopped',
+            trackerId: entry.trackerId,
+          });
     }
     return result;
   }
 
   /** A snapshot for the source table. */
   status(): TrackerStatus[] {
-    return this.tiers.flat().map(({ started: _started, completedSent: _completed, trackerId: _id, ...status }) => ({ ...status }));
+    return this.tiers
+      .flat()
+      .map(({ started: _started, completedSent: _completed, trackerId: _id, ...status }) => ({
+        ...status,
+      }));
   }
 }

@@ -18,7 +18,9 @@ export async function bundleChild(outDir: string): Promise<string> {
     target: 'node20',
     conditions: ['@bt/source'],
     logLevel: 'silent',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
   });
   return outfile;
 }

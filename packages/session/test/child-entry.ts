@@ -13,8 +13,12 @@ const torrent = await session.addTorrent(metainfo, {
   peers: peers.map((peer) => parsePeerAddress(peer)),
   seed: false,
 });
-torrent.on('check-finished', (event) => process.stdout.write(`${JSON.stringify({ type: 'checked', ...event })}\n`));
-torrent.on('piece-verified', (event) => process.stdout.write(`${JSON.stringify({ type: 'piece', ...event })}\n`));
+torrent.on('check-finished', (event) =>
+  process.stdout.write(`${JSON.stringify({ type: 'checked', ...event })}\n`),
+);
+torrent.on('piece-verified', (event) =>
+  process.stdout.write(`${JSON.stringify({ type: 'piece', ...event })}\n`),
+);
 await torrent.whenComplete();
 const stats = torrent.stats();
 process.stdout.write(`${JSON.stringify({ type: 'done', downloaded: stats.downloaded })}\n`);

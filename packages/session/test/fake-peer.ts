@@ -25,7 +25,13 @@ export async function startFakePeer(options: {
   behaviour: FakeBehaviour;
 }): Promise<FakePeer> {
   const sockets = new Set<Socket>();
-  const peer: FakePeer = { port: 0, connections: 0, closedByRemote: 0, requests: 0, close: async () => undefined };
+  const peer: FakePeer = {
+    port: 0,
+    connections: 0,
+    closedByRemote: 0,
+    requests: 0,
+    close: async () => undefined,
+  };
   const server: Server = createServer((socket) => {
     peer.connections++;
     sockets.add(socket);
@@ -44,15 +50,24 @@ export async function startFakePeer(options: {
         decoder.push(chunk);
         for (let item = decoder.next(); item; item = decoder.next()) {
           if (item.type === 'handshake') {
-            send(encodeHandshake({ infoHash: options.infoHash, peerId: generatePeerId('-FK0001-') }));
+            send(
+              encodeHandshake({ infoHash: options.infoHash, peerId: generatePeerId('-FK0001-') }),
+            );
             // the request flooder poses as a leecher; the others as seeds
-            const bitfield = new Uint8Array(Math.ceil(options.pieceCount / 8)).fill(options.behaviour === 'flood-requests' ? 0 : 0xff);
+            const bitfield = new Uint8Array(Math.ceil(options.pieceCount / 8)).fill(
+              options.behaviour === 'flood-requests' ? 0 : 0xff,
+            );
             const spare = bitfield.length * 8 - options.pieceCount;
             if (spare > 0) bitfield[bitfield.length - 1]! &= (0xff << spare) & 0xff;
             send(encodeMessage({ type: 'bitfield', bitfield }));
             if (options.behaviour === 'flood-requests') {
               // asks for far more than any client queues, choked or not
-              const request = encodeMessage({ type: 'request', index: 0, begin: 0, length: 16_384 });
+              const request = encodeMessage({
+                type: 'request',
+                index: 0,
+                begin: 0,
+                length: 16_384,
+              });
               const many = new Uint8Array(request.length * 20_000);
               for (let at = 0; at < 20_000; at++) many.set(request, at * request.length);
               send(many);

@@ -4,7 +4,13 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseTorrent, type Metainfo } from '@bt/metainfo';
-import { freePort, startProcess, waitFor, waitForPort, type RunningProcess } from '@bt/test-support';
+import {
+  freePort,
+  startProcess,
+  waitFor,
+  waitForPort,
+  type RunningProcess,
+} from '@bt/test-support';
 
 /** A folder `dir/name` (multi-file) or a file `dir/name` with random content. */
 export async function makePayload(
@@ -95,10 +101,24 @@ export function startAria2Leecher(torrent: string, dir: string, peer?: string): 
 }
 
 /** transmission-cli seeding (or downloading) `torrent` in `dir` on a free port. */
-export async function startTransmission(torrent: string, dir: string, configDir: string): Promise<{ process: RunningProcess; port: number }> {
+export async function startTransmission(
+  torrent: string,
+  dir: string,
+  configDir: string,
+): Promise<{ process: RunningProcess; port: number }> {
   const port = await freePort();
   await mkdir(configDir, { recursive: true });
-  const process = startProcess('transmission-cli', ['-g', configDir, '-w', dir, '-p', String(port), '-ep', '-M', torrent]);
+  const process = startProcess('transmission-cli', [
+    '-g',
+    configDir,
+    '-w',
+    dir,
+    '-p',
+    String(port),
+    '-ep',
+    '-M',
+    torrent,
+  ]);
   return { process, port };
 }
 
@@ -125,14 +145,29 @@ export async function startOpentracker(
   await writeFile(join(root, 'whitelist'), `${infoHashes.join('\n')}\n`);
   await chmod(root, 0o755);
   const listPath = globalThis.process.getuid?.() === 0 ? '/whitelist' : join(root, 'whitelist');
-  const child = startProcess('opentracker', ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', root, '-w', listPath]);
+  const child = startProcess('opentracker', [
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-P',
+    String(port),
+    '-d',
+    root,
+    '-w',
+    listPath,
+  ]);
   await waitForPort(port);
   const http = `http://127.0.0.1:${port}/announce`;
   // the list is read by a thread shortly after start: wait until it is in force
-  const escaped = [...Buffer.from(infoHashes[0]!, 'hex')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
+  const escaped = [...Buffer.from(infoHashes[0]!, 'hex')]
+    .map((byte) => `%${byte.toString(16).padStart(2, '0')}`)
+    .join('');
   await waitFor(
     async () => {
-      const response = await fetch(`${http}?info_hash=${escaped}&peer_id=-PROBE-0000000000000&port=1&uploaded=0&downloaded=0&left=0&event=stopped`);
+      const response = await fetch(
+        `${http}?info_hash=${escaped}&peer_id=-PROBE-0000000000000&port=1&uploaded=0&downloaded=0&left=0&event=stopped`,
+      );
       return !(await response.text()).includes('failure reason');
     },
     { timeoutMs: 10_000, intervalMs: 100, what: 'opentracker to load its whitelist' },

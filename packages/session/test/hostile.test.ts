@@ -5,7 +5,14 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, makeTempDir, removeTempDirs, requireProgram, stopAllProcesses, waitFor } from '@bt/test-support';
+import {
+  freePort,
+  makeTempDir,
+  removeTempDirs,
+  requireProgram,
+  stopAllProcesses,
+  waitFor,
+} from '@bt/test-support';
 import { createSession, type Session, type SessionEvent } from '../src/index.js';
 import { startFakePeer, type FakeBehaviour } from './fake-peer.js';
 import { makePayload, makeTorrent, sha1File, startAria2Seeder } from './helpers.js';
@@ -20,13 +27,26 @@ afterAll(async () => {
 
 const loopback = (port: number) => ({ host: '127.0.0.1', port, family: 4 as const });
 
-async function scenario(behaviour: FakeBehaviour, extra: { unreachable?: boolean; slowSeeder?: boolean } = {}) {
+async function scenario(
+  behaviour: FakeBehaviour,
+  extra: { unreachable?: boolean; slowSeeder?: boolean } = {},
+) {
   const seedDir = await makeTempDir();
   const leechDir = await makeTempDir();
   const payload = await makePayload(seedDir, 'payload.bin', 4 * 1024 * 1024 + 321);
-  const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), { pieceLengthLog2: 16 });
-  const fake = await startFakePeer({ infoHash: metainfo.infoHash, pieceCount: metainfo.pieceCount, behaviour });
-  const seeder = await startAria2Seeder(file, seedDir, extra.slowSeeder ? { uploadLimit: '1M' } : {});
+  const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), {
+    pieceLengthLog2: 16,
+  });
+  const fake = await startFakePeer({
+    infoHash: metainfo.infoHash,
+    pieceCount: metainfo.pieceCount,
+    behaviour,
+  });
+  const seeder = await startAria2Seeder(
+    file,
+    seedDir,
+    extra.slowSeeder ? { uploadLimit: '1M' } : {},
+  );
   const session: Session = await createSession({ port: 0, host: '127.0.0.1', snubTimeoutMs: 1000 });
   const events: SessionEvent[] = [];
   session.onEvent((event) => events.push(event));
@@ -50,19 +70,33 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
     expect(same).toBe(true);
     expect(fake.requests).toBeGreaterThan(0);
     expect(stats.hashFailures).toBeGreaterThan(0);
-    expect(events.some((event) => event.type === 'peer-banned' && event.address === fakeAddress)).toBe(true);
+    expect(
+      events.some((event) => event.type === 'peer-banned' && event.address === fakeAddress),
+    ).toBe(true);
     // the honest seeder was never banned
-    expect(events.filter((event) => event.type === 'peer-banned').every((event) => event.type === 'peer-banned' && event.address === fakeAddress)).toBe(true);
+    expect(
+      events
+        .filter((event) => event.type === 'peer-banned')
+        .every((event) => event.type === 'peer-banned' && event.address === fakeAddress),
+    ).toBe(true);
     // once banned, never connected again
     const bannedAt = events.findIndex((event) => event.type === 'peer-banned');
-    expect(events.slice(bannedAt).some((event) => event.type === 'peer-connected' && event.address === fakeAddress)).toBe(false);
+    expect(
+      events
+        .slice(bannedAt)
+        .some((event) => event.type === 'peer-connected' && event.address === fakeAddress),
+    ).toBe(false);
   });
 
   it('disconnects a peer that floods requests while we seed', async () => {
     const seedDir = await makeTempDir();
     const payload = await makePayload(seedDir, 'payload.bin', 1024 * 1024);
     const { metainfo } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
-    const fake = await startFakePeer({ infoHash: metainfo.infoHash, pieceCount: metainfo.pieceCount, behaviour: 'flood-requests' });
+    const fake = await startFakePeer({
+      infoHash: metainfo.infoHash,
+      pieceCount: metainfo.pieceCount,
+      behaviour: 'flood-requests',
+    });
     const session = await createSession({ port: 0, host: '127.0.0.1' });
     const events: SessionEvent[] = [];
     session.onEvent((event) => events.push(event));
@@ -71,11 +105,17 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
     const before = process.memoryUsage().heapUsed;
     torrent.addPeers([loopback(fake.port)]);
     const fakeAddress = `127.0.0.1:${fake.port}`;
-    await waitFor(() => events.some((event) => event.type === 'peer-disconnected' && event.address === fakeAddress), {
-      timeoutMs: 10_000,
-      what: 'the flooder to be dropped',
-    });
-    const dropped = events.find((event) => event.type === 'peer-disconnected' && event.address === fakeAddress);
+    await waitFor(
+      () =>
+        events.some((event) => event.type === 'peer-disconnected' && event.address === fakeAddress),
+      {
+        timeoutMs: 10_000,
+        what: 'the flooder to be dropped',
+      },
+    );
+    const dropped = events.find(
+      (event) => event.type === 'peer-disconnected' && event.address === fakeAddress,
+    );
     expect(dropped).toMatchObject({ reason: expect.stringMatching(/flood/) });
     // 20,000 queued requests would be 320 MB of blocks: nothing of the kind was kept
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024);
@@ -88,17 +128,32 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
     const { same, events, fakeAddress } = await scenario('flood-haves');
     expect(same).toBe(true);
     expect(
-      events.some((event) => event.type === 'peer-disconnected' && event.address === fakeAddress && /flood/.test(event.reason ?? '')),
+      events.some(
+        (event) =>
+          event.type === 'peer-disconnected' &&
+          event.address === fakeAddress &&
+          /flood/.test(event.reason ?? ''),
+      ),
     ).toBe(true);
   });
 
   it('snubs a peer that stalls, refetches its blocks elsewhere and replaces it', async () => {
-    const { same, events, fake, fakeAddress } = await scenario('stall', { unreachable: true, slowSeeder: true });
+    const { same, events, fake, fakeAddress } = await scenario('stall', {
+      unreachable: true,
+      slowSeeder: true,
+    });
     expect(same).toBe(true);
     expect(fake.requests).toBeGreaterThan(0);
-    expect(events.some((event) => event.type === 'peer-snubbed' && event.address === fakeAddress)).toBe(true);
     expect(
-      events.some((event) => event.type === 'peer-disconnected' && event.address === fakeAddress && event.reason === 'stalled'),
+      events.some((event) => event.type === 'peer-snubbed' && event.address === fakeAddress),
+    ).toBe(true);
+    expect(
+      events.some(
+        (event) =>
+          event.type === 'peer-disconnected' &&
+          event.address === fakeAddress &&
+          event.reason === 'stalled',
+      ),
     ).toBe(true);
   });
 });

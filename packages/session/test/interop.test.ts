@@ -56,7 +56,11 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
     const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
     const seeder = await startAria2Seeder(file, seedDir);
     const ours = await session();
-    const torrent = await ours.addTorrent(metainfo, { directory: leechDir, peers: [loopback(seeder.port)], seed: false });
+    const torrent = await ours.addTorrent(metainfo, {
+      directory: leechDir,
+      peers: [loopback(seeder.port)],
+      seed: false,
+    });
     await torrent.whenComplete(AbortSignal.timeout(30_000));
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
     expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
@@ -68,7 +72,11 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
     const seedDir = await makeTempDir();
     const leechDir = await makeTempDir();
     await makePayload(seedDir, 'multi', MULTI_FILE);
-    const { metainfo, file } = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'multi.torrent'), { announce: [tracker.url] });
+    const { metainfo, file } = await makeTorrent(
+      join(seedDir, 'multi'),
+      join(seedDir, 'multi.torrent'),
+      { announce: [tracker.url] },
+    );
     const seeder = await startAria2Seeder(file, seedDir);
     const ours = await session();
     const torrent = await ours.addTorrent(metainfo, { directory: leechDir, seed: false });
@@ -84,7 +92,9 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
     const seedDir = await makeTempDir();
     const leechDir = await makeTempDir();
     const payload = await makePayload(seedDir, 'payload.bin', 2 * 1024 * 1024 + 7);
-    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), { announce: [tracker.url] });
+    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), {
+      announce: [tracker.url],
+    });
     const ours = await session();
     const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
     await seeding.whenComplete(AbortSignal.timeout(10_000));
@@ -95,30 +105,37 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
     await tracker.close();
   });
 
-  it.skipIf(!opentracker)('downloads a multi-file torrent from us through opentracker (we announce over UDP and HTTP tiers)', async () => {
-    const seedDir = await makeTempDir();
-    const leechDir = await makeTempDir();
-    await makePayload(seedDir, 'multi', MULTI_FILE);
-    const probe = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'probe.torrent'));
-    const tracker = await startOpentracker(seedDir, [probe.metainfo.infoHashHex]);
-    // two tiers (mktorrent: one -a per tier); aria2 without DHT speaks only HTTP to trackers
-    const { metainfo, file } = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'multi.torrent'), {
-      announce: [tracker.udp, tracker.http],
-    });
-    expect(metainfo.announce).toEqual([[tracker.udp], [tracker.http]]);
-    const ours = await session();
-    const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
-    await seeding.whenComplete(AbortSignal.timeout(10_000));
-    await waitFor(() => seeding.stats().sources.every((source) => source.state === 'working'), {
-      timeoutMs: 10_000,
-      what: 'both announces',
-    });
-    const leecher = startAria2Leecher(file, leechDir);
-    await leecher.exited;
-    expect(await sameFiles(seedDir, leechDir, MULTI_FILE_PATHS)).toBe(true);
-    expect(seeding.stats().uploaded).toBeGreaterThanOrEqual(metainfo.length);
-    await tracker.process.stop();
-  });
+  it.skipIf(!opentracker)(
+    'downloads a multi-file torrent from us through opentracker (we announce over UDP and HTTP tiers)',
+    async () => {
+      const seedDir = await makeTempDir();
+      const leechDir = await makeTempDir();
+      await makePayload(seedDir, 'multi', MULTI_FILE);
+      const probe = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'probe.torrent'));
+      const tracker = await startOpentracker(seedDir, [probe.metainfo.infoHashHex]);
+      // two tiers (mktorrent: one -a per tier); aria2 without DHT speaks only HTTP to trackers
+      const { metainfo, file } = await makeTorrent(
+        join(seedDir, 'multi'),
+        join(seedDir, 'multi.torrent'),
+        {
+          announce: [tracker.udp, tracker.http],
+        },
+      );
+      expect(metainfo.announce).toEqual([[tracker.udp], [tracker.http]]);
+      const ours = await session();
+      const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+      await seeding.whenComplete(AbortSignal.timeout(10_000));
+      await waitFor(() => seeding.stats().sources.every((source) => source.state === 'working'), {
+        timeoutMs: 10_000,
+        what: 'both announces',
+      });
+      const leecher = startAria2Leecher(file, leechDir);
+      await leecher.exited;
+      expect(await sameFiles(seedDir, leechDir, MULTI_FILE_PATHS)).toBe(true);
+      expect(seeding.stats().uploaded).toBeGreaterThanOrEqual(metainfo.length);
+      await tracker.process.stop();
+    },
+  );
 });
 
 describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
@@ -129,7 +146,11 @@ describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
     const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
     const seeder = await startTransmission(file, seedDir, join(seedDir, '.transmission'));
     const ours = await session();
-    const torrent = await ours.addTorrent(metainfo, { directory: leechDir, peers: [loopback(seeder.port)], seed: false });
+    const torrent = await ours.addTorrent(metainfo, {
+      directory: leechDir,
+      peers: [loopback(seeder.port)],
+      seed: false,
+    });
     await torrent.whenComplete(AbortSignal.timeout(60_000));
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
     await seeder.process.stop();
@@ -140,12 +161,20 @@ describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
     const seedDir = await makeTempDir();
     const leechDir = await makeTempDir();
     await makePayload(seedDir, 'multi', MULTI_FILE);
-    const { metainfo, file } = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'multi.torrent'), { announce: [tracker.url] });
+    const { metainfo, file } = await makeTorrent(
+      join(seedDir, 'multi'),
+      join(seedDir, 'multi.torrent'),
+      { announce: [tracker.url] },
+    );
     const ours = await session();
     const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
     await seeding.whenComplete(AbortSignal.timeout(10_000));
     const leecher = await startTransmission(file, leechDir, join(leechDir, '.transmission'));
-    await waitFor(() => sameFiles(seedDir, leechDir, MULTI_FILE_PATHS), { timeoutMs: 60_000, intervalMs: 250, what: 'Transmission to finish' });
+    await waitFor(() => sameFiles(seedDir, leechDir, MULTI_FILE_PATHS), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'Transmission to finish',
+    });
     expect(seeding.stats().uploaded).toBeGreaterThan(0);
     await leecher.process.stop();
     await tracker.close();
@@ -155,7 +184,15 @@ describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
 describe.skipIf(!mktorrent)('WebTorrent (npm)', () => {
   it('seeds a multi-file torrent to us, and downloads a single-file one from us', async () => {
     const { default: WebTorrent } = await import('webtorrent');
-    const client = new WebTorrent({ dht: false, lsd: false, tracker: false, utp: false, webSeeds: false, natUpnp: false, natPmp: false });
+    const client = new WebTorrent({
+      dht: false,
+      lsd: false,
+      tracker: false,
+      utp: false,
+      webSeeds: false,
+      natUpnp: false,
+      natPmp: false,
+    });
     try {
       // WebTorrent seeds, we download
       const seedDir = await makeTempDir();
@@ -166,7 +203,11 @@ describe.skipIf(!mktorrent)('WebTorrent (npm)', () => {
       await new Promise<void>((resolve) => seeded.on('done', () => resolve()));
       await waitFor(() => client.torrentPort > 0, { what: 'WebTorrent to listen' });
       const ours = await session();
-      const downloading = await ours.addTorrent(multi.metainfo, { directory: leechDir, peers: [loopback(client.torrentPort)], seed: false });
+      const downloading = await ours.addTorrent(multi.metainfo, {
+        directory: leechDir,
+        peers: [loopback(client.torrentPort)],
+        seed: false,
+      });
       await downloading.whenComplete(AbortSignal.timeout(40_000));
       expect(await sameFiles(seedDir, leechDir, MULTI_FILE_PATHS)).toBe(true);
 

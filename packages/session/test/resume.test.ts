@@ -5,7 +5,14 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, removeTempDirs, requireProgram, startProcess, stopAllProcesses, waitFor } from '@bt/test-support';
+import {
+  makeTempDir,
+  removeTempDirs,
+  requireProgram,
+  startProcess,
+  stopAllProcesses,
+  waitFor,
+} from '@bt/test-support';
 import { bundleChild } from './child-client.js';
 import { makePayload, makeTorrent, sha1File, startAria2Seeder } from './helpers.js';
 
@@ -36,16 +43,21 @@ describe.skipIf(!aria2 || !mktorrent)('kill -9 and resume', () => {
     const seedDir = await makeTempDir();
     const leechDir = await makeTempDir();
     const payload = await makePayload(seedDir, 'payload.bin', 8 * 1024 * 1024 + 5);
-    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), { pieceLengthLog2: 16 });
+    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), {
+      pieceLengthLog2: 16,
+    });
     const seeder = await startAria2Seeder(file, seedDir, { uploadLimit: '2M' });
     const child = await bundleChild(work);
     const peer = `127.0.0.1:${seeder.port}`;
 
     const first = startProcess('node', [child, file, leechDir, peer]);
-    await waitFor(() => lines(first.output()).filter((line) => line.type === 'piece').length >= 20, {
-      timeoutMs: 30_000,
-      what: 'twenty verified pieces',
-    });
+    await waitFor(
+      () => lines(first.output()).filter((line) => line.type === 'piece').length >= 20,
+      {
+        timeoutMs: 30_000,
+        what: 'twenty verified pieces',
+      },
+    );
     await first.stop('SIGKILL');
     const verifiedBeforeKill = lines(first.output()).filter((line) => line.type === 'piece').length;
     expect(verifiedBeforeKill).toBeLessThan(metainfo.pieceCount);

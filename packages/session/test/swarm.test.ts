@@ -9,7 +9,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDirs, requireProgram, stopAllProcesses } from '@bt/test-support';
 import { toHex } from '@bt/primitives';
 import { createSession, type Session, type Torrent } from '../src/index.js';
-import { makePayload, makeTorrent, sha1File, startAria2Leecher, startAria2Seeder, startOurTracker } from './helpers.js';
+import {
+  makePayload,
+  makeTorrent,
+  sha1File,
+  startAria2Leecher,
+  startAria2Seeder,
+  startOurTracker,
+} from './helpers.js';
 
 const aria2 = requireProgram('aria2c', 'aria2');
 const mktorrent = requireProgram('mktorrent');
@@ -24,7 +31,10 @@ describe.skipIf(!aria2 || !mktorrent)('a mixed swarm', () => {
     const tracker = await startOurTracker();
     const seedDir = await makeTempDir();
     const payload = await makePayload(seedDir, 'payload.bin', 6 * 1024 * 1024 + 77);
-    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), { announce: [tracker.url], pieceLengthLog2: 16 });
+    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), {
+      announce: [tracker.url],
+      pieceLengthLog2: 16,
+    });
     const seeder = await startAria2Seeder(file, seedDir, { uploadLimit: '1M' });
     const sessions: Session[] = [];
     const torrents: Torrent[] = [];
@@ -46,12 +56,15 @@ describe.skipIf(!aria2 || !mktorrent)('a mixed swarm', () => {
       for (let to = 0; to < torrents.length; to++) {
         for (const peer of torrents[to]!.peerStats()) {
           const from = ids.indexOf(peer.peerId);
-          if (from >= 0 && peer.downloaded > 0 && torrents[from]!.stats().progress < 1) shared = true;
+          if (from >= 0 && peer.downloaded > 0 && torrents[from]!.stats().progress < 1)
+            shared = true;
         }
       }
     }, 100);
     try {
-      await Promise.all(torrents.map((torrent) => torrent.whenComplete(AbortSignal.timeout(60_000))));
+      await Promise.all(
+        torrents.map((torrent) => torrent.whenComplete(AbortSignal.timeout(60_000))),
+      );
       await ariaLeecher.exited;
     } finally {
       clearInterval(watcher);
