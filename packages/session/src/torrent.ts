@@ -862,7 +862,8 @@ export class Torrent {
   private onVerdict(piece: number, ok: boolean, suppliers: string[]): void {
     const contributors = this.contributors.get(piece);
     this.contributors.delete(piece);
-    if (!this.active) return;
+    // a verdict that lands while paused still counts: the picker must not wait for it forever
+    if (this.stateValue === 'stopped' || this.stateValue === 'error') return;
     if (ok) {
       if (this.picker.have.has(piece)) return;
       this.picker.pieceVerified(piece);
@@ -924,6 +925,11 @@ export class Torrent {
     this.tiers.markCompleted(this.clock.now());
     void this.storage.flush().then(
       () => {
+        if (this.stateValue !== 'downloading') {
+          // paused: it seeds once resumed
+          this.events.emit('torrent-completed', { totalBytes: this.picker.totalLength });
+          return;
+        }
         this.setState('seeding');
         this.events.emit('torrent-completed', { totalBytes: this.picker.totalLength });
         for (const peer of [...this.peers]) {
