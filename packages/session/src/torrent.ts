@@ -843,8 +843,7 @@ export class Torrent {
       (verdict) => {
         this.pendingWrites--;
         if (verdict) this.onVerdict(verdict.index, verdict.ok, verdict.peers);
-        else if (result.pieceComplete)
-          this.onVerdict(index, false, [...(this.contributors.get(index) ?? [])]);
+        else if (result.pieceComplete) this.onPieceLost(index);
       },
       (error: unknown) => {
         this.pendingWrites--;
@@ -916,6 +915,18 @@ export class Torrent {
         if (peer) this.drop(peer, 'banned: corrupt data');
       }
     }
+    for (const peer of this.peers) this.fill(peer);
+  }
+
+  /**
+   * Every block was handed over but the storage did not complete the piece (it dropped a block,
+   * e.g. under memory pressure): fetch it again. Nobody lied, so nobody is blamed.
+   */
+  private onPieceLost(piece: number): void {
+    this.contributors.delete(piece);
+    if (this.stateValue === 'stopped' || this.stateValue === 'error' || this.picker.have.has(piece))
+      return;
+    this.picker.pieceFailed(piece);
     for (const peer of this.peers) this.fill(peer);
   }
 
