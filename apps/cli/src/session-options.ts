@@ -4,7 +4,13 @@
  */
 import { parsePeerAddress, type PeerAddress } from '@bt/primitives';
 import { createSession, type Session, SessionError, type SessionOptions } from '@bt/session';
-import { type CommandContext, integerOption, stringListOption, stringOption, UsageError } from './command.js';
+import {
+  type CommandContext,
+  integerOption,
+  stringListOption,
+  stringOption,
+  UsageError,
+} from './command.js';
 
 /** `--peer HOST:PORT`, repeatable. */
 export function peerOptions(context: CommandContext): PeerAddress[] {
@@ -17,7 +23,19 @@ export function peerOptions(context: CommandContext): PeerAddress[] {
   });
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
 
 /** A rate like `500K`, `2M`, `1.5MiB` or `100000` (bytes per second; `/s` allowed); 0 = unlimited. */
 export function rateOption(context: CommandContext, name: string): number | undefined {
@@ -25,12 +43,18 @@ export function rateOption(context: CommandContext, name: string): number | unde
   if (text === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(text.trim());
   const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || unit === undefined) throw new UsageError(`--${name} expects a rate like 500K, 2M or 1.5MiB, got ${JSON.stringify(text)}`);
+  if (!match || unit === undefined)
+    throw new UsageError(
+      `--${name} expects a rate like 500K, 2M or 1.5MiB, got ${JSON.stringify(text)}`,
+    );
   return Math.round(Number(match[1]) * unit);
 }
 
 /** Starts a session on `--port` (default 6881, or any free port when that one is taken). */
-export async function startSession(context: CommandContext, options: SessionOptions = {}): Promise<Session> {
+export async function startSession(
+  context: CommandContext,
+  options: SessionOptions = {},
+): Promise<Session> {
   const port = integerOption(context, 'port', { min: 0, max: 65535 });
   try {
     return await createSession({ ...options, port: port ?? 6881 });

@@ -43,7 +43,9 @@ async function fixture(size: number, announce = 'http://127.0.0.1:9/announce') {
   const payload = join(seedDir, 'payload.bin');
   await writeFile(payload, randomBytes(size));
   const torrent = join(seedDir, 'payload.torrent');
-  execFileSync('mktorrent', ['-l', '16', '-a', announce, '-o', torrent, payload], { stdio: 'ignore' });
+  execFileSync('mktorrent', ['-l', '16', '-a', announce, '-o', torrent, payload], {
+    stdio: 'ignore',
+  });
   return { seedDir, payload, torrent };
 }
 
@@ -67,10 +69,25 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
     const { seedDir, payload, torrent } = await fixture(2 * 1024 * 1024 + 3);
     const seeder = await ariaSeeder(torrent, seedDir);
     const out = await makeTempDir();
-    const result = await runCli(['download', torrent, '-o', out, '--port', '0', '--peer', `127.0.0.1:${seeder.port}`, '--json']);
+    const result = await runCli([
+      'download',
+      torrent,
+      '-o',
+      out,
+      '--port',
+      '0',
+      '--peer',
+      `127.0.0.1:${seeder.port}`,
+      '--json',
+    ]);
     expect(result.code, result.stderr).toBe(0);
-    expect(Buffer.compare(await readFile(join(out, 'payload.bin')), await readFile(payload))).toBe(0);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; progress?: number });
+    expect(Buffer.compare(await readFile(join(out, 'payload.bin')), await readFile(payload))).toBe(
+      0,
+    );
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; progress?: number });
     expect(events.some((event) => event.type === 'torrent-completed')).toBe(true);
     expect(events.filter((event) => event.type === 'stats').at(-1)?.progress).toBe(1);
     await seeder.child.stop();
@@ -80,7 +97,17 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
     const { seedDir, payload, torrent } = await fixture(10 * 1024 * 1024);
     const seeder = await ariaSeeder(torrent, seedDir, '1M');
     const out = await makeTempDir();
-    const args = ['download', torrent, '-o', out, '--port', '0', '--peer', `127.0.0.1:${seeder.port}`, '--json'];
+    const args = [
+      'download',
+      torrent,
+      '-o',
+      out,
+      '--port',
+      '0',
+      '--peer',
+      `127.0.0.1:${seeder.port}`,
+      '--json',
+    ];
     const controller = new AbortController();
     const first = runCli(args, { signal: controller.signal });
     // interrupt a few seconds in (the seeder sends 1 MB/s)
@@ -97,7 +124,9 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
       .map((line) => JSON.parse(line) as { type: string; piecesHave?: number })
       .find((event) => event.type === 'check-finished');
     expect(checked?.piecesHave).toBeGreaterThan(0);
-    expect(Buffer.compare(await readFile(join(out, 'payload.bin')), await readFile(payload))).toBe(0);
+    expect(Buffer.compare(await readFile(join(out, 'payload.bin')), await readFile(payload))).toBe(
+      0,
+    );
     await seeder.child.stop();
   });
 
@@ -105,18 +134,29 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
     const { seedDir, payload, torrent } = await fixture(1024 * 1024 + 17);
     const leechDir = await makeTempDir();
     const ariaPort = await freePort();
-    const leecher = startProcess('aria2c', [...ariaCommon, '--seed-time=0', `--dir=${leechDir}`, `--listen-port=${ariaPort}`, torrent]);
+    const leecher = startProcess('aria2c', [
+      ...ariaCommon,
+      '--seed-time=0',
+      `--dir=${leechDir}`,
+      `--listen-port=${ariaPort}`,
+      torrent,
+    ]);
     await waitForPort(ariaPort, '127.0.0.1', 30_000);
     const controller = new AbortController();
-    const seeding = runCli(['seed', torrent, '--data', seedDir, '--port', '0', '--peer', `127.0.0.1:${ariaPort}`], {
-      signal: controller.signal,
-    });
+    const seeding = runCli(
+      ['seed', torrent, '--data', seedDir, '--port', '0', '--peer', `127.0.0.1:${ariaPort}`],
+      {
+        signal: controller.signal,
+      },
+    );
     expect(await leecher.exited).toBe(0);
     controller.abort();
     const result = await seeding;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('checked: 17/17 pieces');
-    expect(Buffer.compare(await readFile(join(leechDir, 'payload.bin')), await readFile(payload))).toBe(0);
+    expect(
+      Buffer.compare(await readFile(join(leechDir, 'payload.bin')), await readFile(payload)),
+    ).toBe(0);
   });
 
   it('explains its options', async () => {

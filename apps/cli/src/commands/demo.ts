@@ -52,7 +52,9 @@ Example:
     try {
       const source = join(work, 'seed');
       const files = await generatePayload(join(source, 'bt-demo'), size);
-      say(`1. generated ${files.length} files, ${formatBytes(size)}, in ${join(source, 'bt-demo')}`);
+      say(
+        `1. generated ${files.length} files, ${formatBytes(size)}, in ${join(source, 'bt-demo')}`,
+      );
 
       const address = await tracker.listen({ port: 0, host: '127.0.0.1' });
       const announce = `http://127.0.0.1:${address.port}/announce`;
@@ -64,7 +66,9 @@ Example:
         createdBy: 'bt demo',
         signal: context.signal,
       });
-      say(`   torrent ${metainfo.name}: ${metainfo.pieceCount} pieces, info-hash ${metainfo.infoHashHex}`);
+      say(
+        `   torrent ${metainfo.name}: ${metainfo.pieceCount} pieces, info-hash ${metainfo.infoHashHex}`,
+      );
 
       const seeder = await createSession({ port: 0, host: '127.0.0.1' });
       sessions.push(seeder);
@@ -77,7 +81,9 @@ Example:
       const target = join(work, 'download');
       const started = performance.now();
       const torrent = await leecher.addTorrent(metainfo, { directory: target });
-      say(`4. downloader on port ${leecher.port} asks the tracker for peers and downloads into ${target}`);
+      say(
+        `4. downloader on port ${leecher.port} asks the tracker for peers and downloads into ${target}`,
+      );
       const display = new TorrentDisplay(leecher, torrent, {
         stream: context.stderr,
         jsonStream: context.stdout,
@@ -93,17 +99,26 @@ Example:
         display.stop();
       }
       const seconds = (performance.now() - started) / 1000;
-      say(`   downloaded ${formatBytes(size)} in ${formatDuration(seconds)} (${formatRate(size / seconds)})`);
+      say(
+        `   downloaded ${formatBytes(size)} in ${formatDuration(seconds)} (${formatRate(size / seconds)})`,
+      );
 
       let same = true;
       for (const file of files) {
-        const [original, copy] = await Promise.all([sha1(join(source, 'bt-demo', file)), sha1(join(target, 'bt-demo', file))]);
+        const [original, copy] = await Promise.all([
+          sha1(join(source, 'bt-demo', file)),
+          sha1(join(target, 'bt-demo', file)),
+        ]);
         if (original !== copy) {
           same = false;
           say(`   MISMATCH ${file}`);
         }
       }
-      say(same ? `5. verified: all ${files.length} files are identical to the originals` : '5. the download differs from the original');
+      say(
+        same
+          ? `5. verified: all ${files.length} files are identical to the originals`
+          : '5. the download differs from the original',
+      );
       return same ? ExitCode.ok : ExitCode.negative;
     } finally {
       await Promise.allSettled(sessions.map((session) => session.close()));
@@ -131,7 +146,9 @@ async function generatePayload(root: string, size: number): Promise<string[]> {
     const handle = await open(target, 'w');
     try {
       if (share === 0) {
-        await handle.write('This folder was made by `bt demo` and travelled over a loopback BitTorrent swarm.\n');
+        await handle.write(
+          'This folder was made by `bt demo` and travelled over a loopback BitTorrent swarm.\n',
+        );
       } else {
         let bytes = path.startsWith('video') ? left : Math.floor(size * share);
         left -= bytes;

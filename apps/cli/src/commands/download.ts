@@ -81,12 +81,16 @@ Examples:
       try {
         await torrent.whenComplete(context.signal);
       } catch (error) {
-        display.stop(context.signal.aborted ? 'stopped; run the same command again to resume' : undefined);
+        display.stop(
+          context.signal.aborted ? 'stopped; run the same command again to resume' : undefined,
+        );
         if (context.signal.aborted) return ExitCode.interrupted;
         throw error;
       }
       if (!seed) {
-        display.stop(`done: ${formatBytes(metainfo.length)} verified in ${resolve(directory, metainfo.name)}`);
+        display.stop(
+          `done: ${formatBytes(metainfo.length)} verified in ${resolve(directory, metainfo.name)}`,
+        );
         return ExitCode.ok;
       }
       // seeding until stopped

@@ -4,7 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseTorrent } from '@bt/metainfo';
-import { booleanOption, type Command, ExitCode, integerOption, stringOption, UsageError } from '../command.js';
+import {
+  booleanOption,
+  type Command,
+  ExitCode,
+  integerOption,
+  stringOption,
+  UsageError,
+} from '../command.js';
 import { peerOptions, rateOption, sessionOptionsConfig, startSession } from '../session-options.js';
 import { formatPercent } from '../ui/format.js';
 import { TorrentDisplay } from '../ui/torrent-display.js';
@@ -12,7 +19,8 @@ import { TorrentDisplay } from '../ui/torrent-display.js';
 export const seedCommand: Command = {
   name: 'seed',
   summary: "check a torrent's data and seed it until stopped",
-  usage: 'bt seed <file.torrent> --data DIR [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--json]',
+  usage:
+    'bt seed <file.torrent> --data DIR [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--json]',
   help: `Hashes the torrent's content under DIR (the folder that holds the file or folder named by
 the torrent, as -o of 'bt download' makes it), announces to the torrent's trackers and serves
 every peer that asks, until Ctrl-C. Missing pieces are downloaded from peers first, so a
@@ -66,7 +74,9 @@ Examples:
         });
       }
       display.start();
-      const failed = new Promise<Error>((resolveError) => torrent.on('torrent-error', ({ error }) => resolveError(error)));
+      const failed = new Promise<Error>((resolveError) =>
+        torrent.on('torrent-error', ({ error }) => resolveError(error)),
+      );
       const stopped = new Promise<void>((resolveWait) => {
         if (context.signal.aborted) resolveWait();
         context.signal.addEventListener('abort', () => resolveWait(), { once: true });

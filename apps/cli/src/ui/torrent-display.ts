@@ -42,13 +42,20 @@ export class TorrentDisplay {
     if (json) {
       const quiet = new Set(this.options.quietEvents ?? []);
       this.unsubscribe = this.session.onEvent((event) => {
-        if (event.infoHash === this.torrent.infoHashHex && !quiet.has(event.type)) this.writeJson(toJson(event));
+        if (event.infoHash === this.torrent.infoHashHex && !quiet.has(event.type))
+          this.writeJson(toJson(event));
       });
-      this.timer = setInterval(() => this.writeJson({ type: 'stats', ...statsJson(this.torrent.stats()) }), 2000);
+      this.timer = setInterval(
+        () => this.writeJson({ type: 'stats', ...statsJson(this.torrent.stats()) }),
+        2000,
+      );
     } else if (stream.isTTY === true) {
       this.timer = setInterval(() => this.draw(), 250);
     } else {
-      this.timer = setInterval(() => stream.write(`${this.line(this.torrent.stats())}\n`), (this.options.lineInterval ?? 5) * 1000);
+      this.timer = setInterval(
+        () => stream.write(`${this.line(this.torrent.stats())}\n`),
+        (this.options.lineInterval ?? 5) * 1000,
+      );
     }
     this.timer.unref?.();
   }
@@ -75,14 +82,19 @@ export class TorrentDisplay {
 
   private clear(): void {
     if (this.drawnLines === 0) return;
-    this.options.stream.write(`\r\x1b[${this.drawnLines - 1 > 0 ? `${this.drawnLines - 1}A` : '0G'}\x1b[J`);
+    this.options.stream.write(
+      `\r\x1b[${this.drawnLines - 1 > 0 ? `${this.drawnLines - 1}A` : '0G'}\x1b[J`,
+    );
     this.drawnLines = 0;
   }
 
   private draw(): void {
     const stats = this.torrent.stats();
     const columns = this.options.stream.columns ?? 100;
-    const lines = [this.bar(stats, columns), ...sourceTable(stats).map((row) => row.slice(0, columns))];
+    const lines = [
+      this.bar(stats, columns),
+      ...sourceTable(stats).map((row) => row.slice(0, columns)),
+    ];
     this.clear();
     this.options.stream.write(lines.join('\n'));
     this.drawnLines = lines.length;
@@ -103,7 +115,9 @@ export class TorrentDisplay {
 /** One human line for a torrent's state. */
 export function describe(label: string, stats: TorrentStats): string {
   if (stats.state === 'checking') {
-    const checked = stats.checking ? stats.checking.checkedPieces / Math.max(1, stats.checking.totalPieces) : 0;
+    const checked = stats.checking
+      ? stats.checking.checkedPieces / Math.max(1, stats.checking.totalPieces)
+      : 0;
     return `${label} ${stats.name}: checking ${formatPercent(checked)}`;
   }
   const parts = [
@@ -127,20 +141,29 @@ export function sourceTable(stats: TorrentStats): string[] {
   if (stats.sources.length === 0) return [];
   const rows = stats.sources.map((source) => [
     source.source,
-    source.state === 'error' || (source.state === 'disabled' && source.message) ? `${source.state}: ${source.message ?? ''}` : source.state,
+    source.state === 'error' || (source.state === 'disabled' && source.message)
+      ? `${source.state}: ${source.message ?? ''}`
+      : source.state,
     source.nextUpdateIn === undefined ? '' : formatDuration(source.nextUpdateIn),
     source.seeds === undefined ? '' : String(source.seeds),
     source.peers === undefined ? '' : String(source.peers),
   ]);
   const header = ['source', 'status', 'next update', 'seeds', 'peers'];
-  const widths = header.map((title, column) => Math.min(column === 0 ? 48 : 40, Math.max(title.length, ...rows.map((row) => row[column]!.length))));
-  const format = (row: string[]): string => `  ${row.map((cell, column) => cell.slice(0, widths[column]).padEnd(widths[column]!)).join('  ')}`.trimEnd();
+  const widths = header.map((title, column) =>
+    Math.min(
+      column === 0 ? 48 : 40,
+      Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+    ),
+  );
+  const format = (row: string[]): string =>
+    `  ${row.map((cell, column) => cell.slice(0, widths[column]).padEnd(widths[column]!)).join('  ')}`.trimEnd();
   return [format(header), ...rows.map(format)];
 }
 
 function toJson(event: SessionEvent): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(event)) result[key] = value instanceof Error ? value.message : value;
+  for (const [key, value] of Object.entries(event))
+    result[key] = value instanceof Error ? value.message : value;
   return result;
 }
 
