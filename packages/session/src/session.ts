@@ -5,6 +5,7 @@
  * snapshot. Every layer is swappable through the options; the defaults are TCP over
  * `@bt/wire`, HTTP and UDP trackers, and files through `@bt/storage`.
  */
+import { availableParallelism } from 'node:os';
 import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
 import { createHashPool, type HashPool } from '@bt/storage';
 import { systemClock, type Clock } from './clock.js';
@@ -42,7 +43,7 @@ export interface SessionOptions {
   trackers?: TrackerClientResolver;
   storage?: StorageFactory;
   clock?: Clock;
-  /** Worker threads hashing (and writing) pieces for the default storage. Default: one per core. */
+  /** Worker threads hashing (and writing) pieces for the default storage. Default: cores - 1 (at least 1). */
   hashThreads?: number;
   /** Snub timeout for peers (ms). Default 30 s. */
   snubTimeoutMs?: number;
@@ -119,7 +120,10 @@ export class Session {
       this.storageFactory = options.storage;
     } else {
       this.storageFactory = (torrent, directory) => {
-        this.hashPool ??= createHashPool({ size: options.hashThreads });
+        // one core stays with the event loop (and, on loopback, the other peer)
+        this.hashPool ??= createHashPool({
+          size: options.hashThreads ?? Math.max(1, availableParallelism() - 1),
+        });
         return fileStorageFactory(this.hashPool)(torrent, directory);
       };
     }
