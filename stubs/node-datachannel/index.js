@@ -13,4 +13,13 @@ export class DataChannel extends Unavailable {}
 export const initLogger = () => {};
 export const cleanup = () => {};
 export const preload = () => {};
-export default { PeerConnection, RtcpReceivingSession, Video, Audio, DataChannel, initLogger, cleanup, preload };
+export default {
+  PeerConnection,
+  RtcpReceivingSession,
+  Video,
+  Audio,
+  DataChannel,
+  initLogger,
+  cleanup,
+  preload,
+};

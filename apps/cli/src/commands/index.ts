@@ -12,4 +12,16 @@ import { downloadCommand } from './download.js';
 import { seedCommand } from './seed.js';
 import { demoCommand } from './demo.js';
 
-export const commands: Command[] = [infoCommand, createCommand, magnetCommand, announceCommand, scrapeCommand, trackerCommand, peerCommand, verifyCommand, downloadCommand, seedCommand, demoCommand];
+export const commands: Command[] = [
+  infoCommand,
+  createCommand,
+  magnetCommand,
+  announceCommand,
+  scrapeCommand,
+  trackerCommand,
+  peerCommand,
+  verifyCommand,
+  downloadCommand,
+  seedCommand,
+  demoCommand,
+];
