@@ -13,6 +13,9 @@ import { seedCommand } from './seed.js';
 import { demoCommand } from './demo.js';
 
 export const commands: Command[] = [
+  downloadCommand,
+  seedCommand,
+  verifyCommand,
   infoCommand,
   createCommand,
   magnetCommand,
@@ -20,8 +23,5 @@ export const commands: Command[] = [
   scrapeCommand,
   trackerCommand,
   peerCommand,
-  verifyCommand,
-  downloadCommand,
-  seedCommand,
   demoCommand,
 ];
