@@ -323,5 +323,7 @@ if (!only || only.includes('swarm')) {
   }
 }
 
-await tracker.close();
+// the tracker may wait on clients' keep-alive connections: do not let that hold the run
+await Promise.race([tracker.close(), new Promise((resolve) => setTimeout(resolve, 2000))]);
 await rm(work, { recursive: true, force: true });
+process.exit(0);
