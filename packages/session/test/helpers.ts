@@ -1,16 +1,10 @@
 /** Shared pieces of the loopback tests: payloads, torrents made by mktorrent, real seeders. */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseTorrent, type Metainfo } from '@bt/metainfo';
-import {
-  freePort,
-  startProcess,
-  waitFor,
-  waitForPort,
-  type RunningProcess,
-} from '@bt/test-support';
+import { freePort, startProcess, waitForPort, type RunningProcess } from '@bt/test-support';
 
 /** A folder `dir/name` (multi-file) or a file `dir/name` with random content. */
 export async function makePayload(
@@ -128,51 +122,6 @@ export async function startOurTracker(): Promise<{ url: string; close(): Promise
   const server = new HttpTrackerServer({ interval: 2, minInterval: 1 });
   const address = await server.listen({ port: 0, host: '127.0.0.1' });
   return { url: `http://127.0.0.1:${address.port}/announce`, close: () => server.close() };
-}
-
-/**
- * opentracker (a tracker nobody here wrote) on free loopback TCP and UDP ports. Debian builds
- * it with a whitelist, so the info-hashes it serves are listed in a file.
- */
-export async function startOpentracker(
-  dir: string,
-  infoHashes: string[],
-): Promise<{ http: string; udp: string; process: RunningProcess }> {
-  const port = await freePort();
-  // it chroots into -d (as root) and drops to nobody: the list lives inside, readable
-  const root = join(dir, 'opentracker');
-  await mkdir(root, { recursive: true });
-  await writeFile(join(root, 'whitelist'), `${infoHashes.join('\n')}\n`);
-  await chmod(root, 0o755);
-  const listPath = globalThis.process.getuid?.() === 0 ? '/whitelist' : join(root, 'whitelist');
-  const child = startProcess('opentracker', [
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-P',
-    String(port),
-    '-d',
-    root,
-    '-w',
-    listPath,
-  ]);
-  await waitForPort(port);
-  const http = `http://127.0.0.1:${port}/announce`;
-  // the list is read by a thread shortly after start: wait until it is in force
-  const escaped = [...Buffer.from(infoHashes[0]!, 'hex')]
-    .map((byte) => `%${byte.toString(16).padStart(2, '0')}`)
-    .join('');
-  await waitFor(
-    async () => {
-      const response = await fetch(
-        `${http}?info_hash=${escaped}&peer_id=-PROBE-0000000000000&port=1&uploaded=0&downloaded=0&left=0&event=stopped`,
-      );
-      return !(await response.text()).includes('failure reason');
-    },
-    { timeoutMs: 10_000, intervalMs: 100, what: 'opentracker to load its whitelist' },
-  );
-  return { http, udp: `udp://127.0.0.1:${port}/announce`, process: child };
 }
 
 /** Polls until every file of `files` (relative paths) is identical under `dir` and `source`. */

@@ -10,6 +10,7 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  startOpentracker,
   stopAllProcesses,
   waitFor,
 } from '@bt/test-support';
@@ -23,7 +24,6 @@ import {
   sha1File,
   startAria2Leecher,
   startAria2Seeder,
-  startOpentracker,
   startOurTracker,
   startTransmission,
 } from './helpers.js';
@@ -112,16 +112,19 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
       const leechDir = await makeTempDir();
       await makePayload(seedDir, 'multi', MULTI_FILE);
       const probe = await makeTorrent(join(seedDir, 'multi'), join(seedDir, 'probe.torrent'));
-      const tracker = await startOpentracker(seedDir, [probe.metainfo.infoHashHex]);
+      const tracker = await startOpentracker({
+        program: opentracker!,
+        infoHashes: [probe.metainfo.infoHashHex],
+      });
       // two tiers (mktorrent: one -a per tier); aria2 without DHT speaks only HTTP to trackers
       const { metainfo, file } = await makeTorrent(
         join(seedDir, 'multi'),
         join(seedDir, 'multi.torrent'),
         {
-          announce: [tracker.udp, tracker.http],
+          announce: [tracker.udpUrl, tracker.httpUrl],
         },
       );
-      expect(metainfo.announce).toEqual([[tracker.udp], [tracker.http]]);
+      expect(metainfo.announce).toEqual([[tracker.udpUrl], [tracker.httpUrl]]);
       const ours = await session();
       const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
       await seeding.whenComplete(AbortSignal.timeout(10_000));
