@@ -20,6 +20,10 @@ describe('percent-encoding', () => {
     expect(percentDecodeBytes('%zz')).toBeUndefined();
     expect(percentDecodeBytes('%4')).toBeUndefined();
     expect(percentDecodeBytes('é')).toEqual(Uint8Array.from([0xc3, 0xa9]));
+    expect(percentDecodeBytes('a+é%41😀')).toEqual(
+      Uint8Array.from([0x61, 0x20, 0xc3, 0xa9, 0x41, 0xf0, 0x9f, 0x98, 0x80]),
+    );
+    expect(percentDecodeBytes('é%4')).toBeUndefined();
   });
 
   it('round-trips any bytes', () => {

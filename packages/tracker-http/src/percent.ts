@@ -46,7 +46,15 @@ function hexValue(code: number): number {
  * other characters are taken as their UTF-8 bytes.
  */
 export function percentDecodeBytes(text: string): Uint8Array | undefined {
-  // Escapes only shrink, so ASCII text fits in `text.length` bytes; other characters take the slow path.
+  return decodeEscapes(text, false);
+}
+
+/**
+ * One pass over `text`; escapes only shrink, so the output fits in `text.length` bytes. A
+ * character beyond ASCII restarts the pass over the text's UTF-8 bytes, read as a binary string
+ * (one character per byte), where every character is taken as the byte it stands for.
+ */
+function decodeEscapes(text: string, binary: boolean): Uint8Array | undefined {
   const out = new Uint8Array(text.length);
   let length = 0;
   for (let i = 0; i < text.length; i++) {
@@ -59,38 +67,12 @@ export function percentDecodeBytes(text: string): Uint8Array | undefined {
       i += 2;
     } else if (code === 0x2b) {
       out[length++] = 0x20;
-    } else if (code < 0x80) {
+    } else if (code < 0x80 || binary) {
       out[length++] = code;
     } else {
-      return percentDecodeWide(text);
-    }
-  }
-  return out.subarray(0, length);
-}
-
-/** The general case: characters beyond ASCII count as their UTF-8 bytes. */
-function percentDecodeWide(text: string): Uint8Array | undefined {
-  const encoder = new TextEncoder();
-  const out = new Uint8Array(text.length * 3);
-  let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 0x25) {
-      const high = hexValue(text.charCodeAt(i + 1));
-      const low = hexValue(text.charCodeAt(i + 2));
-      if (high < 0 || low < 0) return undefined;
-      out[length++] = (high << 4) | low;
-      i += 2;
-    } else if (code === 0x2b) {
-      out[length++] = 0x20;
-    } else if (code < 0x80) {
-      out[length++] = code;
-    } else {
-      const pair = code >= 0xd800 && code < 0xdc00 && i + 1 < text.length;
-      const encoded = encoder.encode(text.slice(i, i + (pair ? 2 : 1)));
-      out.set(encoded, length);
-      length += encoded.length;
-      if (pair) i++;
+      let bytes = '';
+      for (const byte of new TextEncoder().encode(text)) bytes += String.fromCharCode(byte);
+      return decodeEscapes(bytes, true);
     }
   }
   return out.subarray(0, length);
