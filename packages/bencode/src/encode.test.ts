@@ -45,6 +45,16 @@ describe('encode', () => {
     expect(
       text(encode(Object.assign(Object.create(null) as object, { k: 'v' }) as EncodableValue)),
     ).toBe('d1:k1:ve');
+    // JSON.parse makes "__proto__" an own key; it is written as a key like any other and decodes
+    // back into a Map, never into an object prototype.
+    const parsed = JSON.parse('{"__proto__":{"a":1},"b":2}') as EncodableValue;
+    expect(text(encode(parsed))).toBe('d9:__proto__d1:ai1ee1:bi2ee');
+    expect(decode(encode(parsed))).toEqual(
+      new Map<string, unknown>([
+        ['__proto__', new Map([['a', 1]])],
+        ['b', 2],
+      ]),
+    );
   });
 
   it('allocates the output once, at its exact size', () => {

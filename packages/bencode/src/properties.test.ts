@@ -108,7 +108,8 @@ function stripUnencodable(json: unknown): Plain | undefined {
   if (Array.isArray(json))
     return json.map(stripUnencodable).filter((item): item is Plain => item !== undefined);
   if (json && typeof json === 'object') {
-    const result: { [key: string]: Plain } = {};
+    // A null prototype, so that a "__proto__" key (JSON.parse makes one) stays an own property.
+    const result = Object.create(null) as { [key: string]: Plain };
     for (const [key, value] of Object.entries(json)) {
       const stripped = stripUnencodable(value);
       if (stripped !== undefined) result[key] = stripped;
