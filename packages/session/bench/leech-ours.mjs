@@ -14,6 +14,10 @@ const torrent = await session.addTorrent(metainfo, {
   seed: false,
   skipCheck: true,
 });
+if (process.env.BT_DEBUG)
+  torrent.onAny((event) => {
+    if (event.type !== 'piece-verified') process.stderr.write(`${JSON.stringify(event)}\n`);
+  });
 const debug = process.env.BT_DEBUG
   ? setInterval(() => {
       const s = torrent.stats();

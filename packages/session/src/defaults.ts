@@ -32,11 +32,12 @@ export function createDefaultTrackerResolver(): TrackerClientResolver & { close(
 
 /**
  * Files under `directory/<name>`, hashed on the given pool. The piece cache is sized for the
- * engine's bounded blocks in flight (32 MiB), not the storage's roomier default.
+ * engine's bounded blocks in flight (16 MiB) plus pieces on their way to the disk, not the
+ * storage's roomier default.
  */
 export function fileStorageFactory(
   hashPool?: HashPool,
-  cacheSize = 32 * 1024 * 1024,
+  cacheSize = 48 * 1024 * 1024,
 ): StorageFactory {
   return (torrent, directory) =>
     createFileStorage({ layout: torrent, directory, hashPool, cacheSize });

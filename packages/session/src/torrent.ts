@@ -186,8 +186,12 @@ const UPLOAD_HIGH_WATER = 4 * 1024 * 1024;
 const READS_PER_PEER = 4;
 /** Most requests out to one peer: 4 MiB, a second of 4 MB/s or 16 ms at 250 MB/s. */
 const MAX_PIPELINE = 256;
-/** Blocks asked for at once per torrent over all peers (24 MiB), so memory stays bounded. */
-const MAX_BLOCKS_IN_FLIGHT = 1536;
+/**
+ * Blocks asked for and not yet stored, per torrent over all peers (16 MiB): memory stays bounded,
+ * and when the disk falls behind (blocks wait in the storage) fewer are asked for, so the
+ * peers slow down instead of the process growing.
+ */
+const MAX_BLOCKS_IN_FLIGHT = 1024;
 
 export class Torrent {
   readonly infoHash: Uint8Array;
@@ -217,6 +221,7 @@ export class Torrent {
   private hashFailures = 0;
   private wasted = 0;
   private pendingWrites = 0;
+  private waitingForStorage = false;
   private announcing = new Set<Promise<void>>();
   private completedAnnounced = false;
   private started = false;
@@ -752,10 +757,13 @@ export class Torrent {
     // refill in batches, not per block, so the picker runs rarely on a fast peer
     if (room <= 0 || (room < Math.max(1, depth >> 3) && peer.outstanding.size > 0)) return;
     // and keep the torrent's blocks in flight bounded however many peers there are
-    let inFlight = 0;
+    let inFlight = this.pendingWrites;
     for (const other of this.peers) inFlight += other.outstanding.size;
     room = Math.min(room, MAX_BLOCKS_IN_FLIGHT - inFlight);
-    if (room <= 0) return;
+    if (room <= 0) {
+      this.waitingForStorage = this.pendingWrites > 0;
+      return;
+    }
     const buckets = [
       this.downloadBucket,
       ...(this.options.globalDownload ? [this.options.globalDownload] : []),
@@ -842,6 +850,7 @@ export class Torrent {
     this.storage.writeBlock(index, begin, block, { peer: peer.key }).then(
       (verdict) => {
         this.pendingWrites--;
+        this.storageCaughtUp();
         if (verdict) this.onVerdict(verdict.index, verdict.ok, verdict.peers);
         else if (result.pieceComplete) this.onPieceLost(index);
       },
@@ -856,6 +865,13 @@ export class Torrent {
       },
     );
     this.fill(peer);
+  }
+
+  /** Blocks waiting in the storage held the pipelines back: refill them once half are stored. */
+  private storageCaughtUp(): void {
+    if (!this.waitingForStorage || this.pendingWrites > MAX_BLOCKS_IN_FLIGHT / 2) return;
+    this.waitingForStorage = false;
+    for (const peer of this.peers) this.fill(peer);
   }
 
   private onVerdict(piece: number, ok: boolean, suppliers: string[]): void {

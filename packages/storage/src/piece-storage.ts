@@ -4,8 +4,10 @@
  * handed to a `StorageBackend`, the set of complete pieces, recheck and checkpoints.
  *
  * Cache policy: partial pieces live in memory up to `cacheSize` bytes (64 MiB by default).
- * When a new piece needs room and the cache is full, the least recently touched partial piece
- * is spilled: its received blocks are written to the back-end unverified (never counted
+ * When a new piece needs room and the cache is full, it waits while pieces are on their way to
+ * the disk (their memory comes back as soon as they are hashed and written: back-pressure on
+ * the peers, not extra disk work); when partial pieces alone fill it, the least recently
+ * touched one is spilled: its received blocks are written to the back-end unverified (never counted
  * complete) and its further blocks go straight to the back-end; when its last block arrives
  * it is read back and hashed there. Memory stays bounded whatever the peers do.
  *
@@ -86,6 +88,8 @@ export class PieceStorage implements Storage {
   private readonly partials = new Map<number, PartialPiece>();
   /** Reusable shared buffers of `pieceLength` bytes. */
   private readonly freeBuffers: Uint8Array[] = [];
+  /** Pieces waiting for memory that a verification in flight will give back. */
+  private readonly releaseWaiters: (() => void)[] = [];
   private cachedBytes = 0;
   private clock = 0;
   private closed = false;
@@ -170,7 +174,12 @@ export class PieceStorage implements Storage {
         },
       );
     }
-    if (partial.allocating !== undefined) await partial.allocating;
+    if (partial.allocating !== undefined || partial.spilling !== undefined) {
+      // The block waits: keep a copy, so the caller's buffer (often a view of a socket chunk
+      // holding more) is free as soon as this call returns.
+      bytes = bytes.slice();
+      if (partial.allocating !== undefined) await partial.allocating;
+    }
     if (partial.verifying || this.partials.get(pieceIndex) !== partial) return undefined;
     partial.touched = ++this.clock;
     if (options.peer !== undefined) partial.peers.add(options.peer);
@@ -190,7 +199,7 @@ export class PieceStorage implements Storage {
     }
     // A spilled piece: the block goes straight to the back-end. The block that completes the
     // piece (in arrival order) waits for the other writes and gets the verdict.
-    const write = this.backend.write(pieceIndex, offset, bytes);
+    const write = this.backend.write(pieceIndex, offset, bytes.slice());
     partial.pendingWrites.add(write);
     partial.received.add(offset, offset + bytes.length);
     const completes = partial.received.covers(size);
@@ -314,6 +323,7 @@ export class PieceStorage implements Storage {
       failure = asError(error);
     }
     this.closed = true;
+    this.wakeAllocators();
     this.partials.clear();
     this.freeBuffers.length = 0;
     this.cachedBytes = 0;
@@ -400,26 +410,52 @@ export class PieceStorage implements Storage {
     } else {
       this.cachedBytes -= buffer.buffer.byteLength;
     }
+    this.wakeAllocators();
   }
 
-  /** Finds room for a piece in the cache, spilling older partial pieces; undefined when it cannot. */
+  /** Lets pieces waiting for memory look again. */
+  private wakeAllocators(): void {
+    for (const wake of this.releaseWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Finds room for a piece in the cache; undefined when it cannot. Memory held by pieces on their
+   * way to the disk (being hashed and written) comes back soon: the piece waits for it, which
+   * slows the peers down instead of spilling a piece still being filled (spilling costs a write
+   * and a read back). Only when partial pieces fill the cache is the least recently touched one
+   * spilled.
+   */
   private async allocate(size: number): Promise<Uint8Array | undefined> {
     const full = this.layout.pieceLength;
-    const reused = size === full ? this.freeBuffers.pop() : undefined;
-    if (reused !== undefined) return reused;
-    const needed = size;
-    while (this.cachedBytes + needed > this.cacheSize) {
+    for (;;) {
+      if (size === full) {
+        const reused = this.freeBuffers.pop();
+        if (reused !== undefined) return reused;
+      }
+      if (this.cachedBytes + size <= this.cacheSize) break;
       const spare = this.freeBuffers.pop();
       if (spare !== undefined) {
         this.cachedBytes -= spare.buffer.byteLength;
+        continue;
+      }
+      if (this.closed) return undefined;
+      if (this.verifyingInMemory()) {
+        await new Promise<void>((resolve) => this.releaseWaiters.push(resolve));
         continue;
       }
       const victim = this.leastRecentlyTouched();
       if (victim === undefined) return undefined;
       await this.spill(victim);
     }
-    this.cachedBytes += needed;
-    return new Uint8Array(new SharedArrayBuffer(needed));
+    this.cachedBytes += size;
+    return new Uint8Array(new SharedArrayBuffer(size));
+  }
+
+  /** True when some piece held in memory is being verified (its memory returns soon). */
+  private verifyingInMemory(): boolean {
+    for (const partial of this.partials.values())
+      if (partial.verifying && partial.buffer !== undefined) return true;
+    return false;
   }
 
   private leastRecentlyTouched(): PartialPiece | undefined {

@@ -44,6 +44,8 @@ export interface Storage {
    * piece's verdict when this block completed it: hashed on the worker pool and, when it
    * matches, written to the back-end before the promise resolves. A failed piece is discarded.
    * Rejects with a `StorageError` when the back-end failed (no space, permission...).
+   * `bytes` is not kept once the call returns (it is copied or copied from at once), so the
+   * caller may reuse its buffer.
    */
   writeBlock(
     pieceIndex: number,
