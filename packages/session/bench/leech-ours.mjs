@@ -24,8 +24,10 @@ const debug = process.env.BT_DEBUG
       const p = torrent
         .peerStats()
         .map((x) => `${x.address} out=${x.outstanding} ${(x.downloadRate / 1e6).toFixed(1)}MB/s`);
+      const m = process.memoryUsage();
+      const mb = (n) => (n / 1048576).toFixed(0);
       process.stderr.write(
-        `${s.state} ${(s.progress * 100).toFixed(1)}% ${(s.downloadRate / 1e6).toFixed(1)}MB/s ${p.join(' ')}\n`,
+        `${s.state} ${(s.progress * 100).toFixed(1)}% ${(s.downloadRate / 1e6).toFixed(1)}MB/s ${p.join(' ')} rss=${mb(m.rss)} heap=${mb(m.heapTotal)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`,
       );
     }, 500)
   : undefined;

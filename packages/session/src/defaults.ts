@@ -37,7 +37,7 @@ export function createDefaultTrackerResolver(): TrackerClientResolver & { close(
  */
 export function fileStorageFactory(
   hashPool?: HashPool,
-  cacheSize = 48 * 1024 * 1024,
+  cacheSize = 32 * 1024 * 1024,
 ): StorageFactory {
   return (torrent, directory) =>
     createFileStorage({ layout: torrent, directory, hashPool, cacheSize });

@@ -16,6 +16,11 @@ export interface CachedFile {
   users: number;
   /** Set once the handle is being closed: it must not be handed out again. */
   closed: boolean;
+  /**
+   * A second descriptor of the file that writes past the OS cache (`O_DIRECT`), opened by the
+   * storage on first use; `null` when the file system refused it. Closed with the entry.
+   */
+  direct?: FileHandle | null;
 }
 
 export type FileOpener = (fileIndex: number, mode: OpenMode) => Promise<FileHandle>;
@@ -33,9 +38,12 @@ export class FileHandles {
     this.opener = opener;
   }
 
-  /** Number of open descriptors. */
+  /** Number of open descriptors (an entry with a direct descriptor counts twice). */
   get size(): number {
-    return this.entries.size + this.retired.size;
+    let size = this.entries.size + this.retired.size;
+    for (const entry of this.entries.values()) if (entry.direct) size++;
+    for (const entry of this.retired) if (entry.direct) size++;
+    return size;
   }
 
   /** A handle for the file, opened for writing when `mode` is `write`. Call `release` after use. */
@@ -140,7 +148,9 @@ export class FileHandles {
         await entry.handle.sync();
       }
     } finally {
-      await entry.handle.close();
+      const direct = entry.direct;
+      entry.direct = null;
+      await Promise.allSettled([entry.handle.close(), direct?.close()]);
     }
   }
 }

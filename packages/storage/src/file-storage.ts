@@ -33,6 +33,7 @@ import {
   validateLayout,
 } from './layout.js';
 import { ensureFolders, isInside } from './path-safety.js';
+import { DIRECT_ALIGNMENT } from './piece-arena.js';
 import { PieceStorage } from './piece-storage.js';
 import type { StorageBackend } from './storage.js';
 
@@ -56,6 +57,15 @@ export interface FileStorageOptions {
   checkpointBytes?: number;
   /** Bytes of piece data per recheck job sent to a worker. Default 4 MiB. */
   recheckBatchSize?: number;
+  /**
+   * Write verified pieces past the OS page cache (`O_DIRECT`) where the file system allows it
+   * and the piece lies on 4 KiB boundaries; the rest of a piece (a file's unaligned start or
+   * end) goes through the cache. It saves the copy into the cache (and, on virtual machines,
+   * the cost of fresh cache pages), keeps torrent data from pushing other programs' files out of
+   * memory, and a written piece is on the device, not only in memory. Seeding then reads from
+   * the disk. Default true; false writes everything through the cache.
+   */
+  directWrites?: boolean;
 }
 
 class FileBackend implements StorageBackend {
@@ -66,6 +76,10 @@ class FileBackend implements StorageBackend {
   private readonly handles: FileHandles;
   private readonly readOnly: boolean;
   private readonly batchSize: number;
+  /** Cleared when the file system refuses writes past the cache. */
+  private directWrites: boolean;
+  /** Where each file opened for writing was found to be (its folders resolved). */
+  private readonly targets = new Map<number, string>();
   private readonly folders = new Map<string, Promise<string>>();
   /** Folders that gained entries since the last checkpoint. */
   private readonly dirtyFolders = new Set<string>();
@@ -77,6 +91,7 @@ class FileBackend implements StorageBackend {
     this.spans = new SpanMap(layout);
     this.readOnly = options.readOnly ?? false;
     this.batchSize = options.recheckBatchSize ?? 4 * 1024 * 1024;
+    this.directWrites = (options.directWrites ?? true) && !this.readOnly;
     this.handles = new FileHandles(options.maxOpenFiles ?? 128, (fileIndex, mode) =>
       this.openFile(fileIndex, mode),
     );
@@ -131,6 +146,7 @@ class FileBackend implements StorageBackend {
         path: shown,
       });
     }
+    this.targets.set(fileIndex, target);
     try {
       const flags = constants.O_RDWR | constants.O_NOFOLLOW;
       try {
@@ -191,11 +207,46 @@ class FileBackend implements StorageBackend {
   }
 
   /** Hash and write in one worker job, with descriptors pinned in the open-file cache meanwhile. */
+  /**
+   * The entry's descriptor for writing past the OS cache, opened on first use; -1 when direct
+   * writes are off or the file system refuses them (then they stay off for this storage).
+   */
+  private async directDescriptor(entry: CachedFile): Promise<number> {
+    if (!this.directWrites || entry.direct === null) return -1;
+    if (entry.direct !== undefined) return entry.direct.fd;
+    const target = this.targets.get(entry.fileIndex);
+    if (target === undefined) return -1;
+    try {
+      const handle = await open(
+        target,
+        constants.O_WRONLY | constants.O_NOFOLLOW | (constants.O_DIRECT ?? 0),
+      );
+      if (entry.closed || constants.O_DIRECT === undefined) {
+        await handle.close();
+        if (constants.O_DIRECT === undefined) this.directWrites = false;
+        return -1;
+      }
+      // another piece of the same file may have opened one meanwhile: keep the first
+      const current = entry.direct as FileHandle | null | undefined;
+      if (current !== undefined) {
+        await handle.close();
+        return current === null ? -1 : current.fd;
+      }
+      entry.direct = handle;
+      return handle.fd;
+    } catch {
+      // EINVAL from a file system without O_DIRECT (tmpfs on older kernels, some FUSE mounts)
+      entry.direct = null;
+      this.directWrites = false;
+      return -1;
+    }
+  }
+
   async writeVerified(
     pieceIndex: number,
     bytes: Uint8Array,
     expected: Uint8Array,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; alignedMemory?: boolean } = {},
   ): Promise<boolean> {
     const spans = this.spans
       .spans(pieceIndex, 0, bytes.length)
@@ -204,6 +255,17 @@ class FileBackend implements StorageBackend {
     try {
       for (const span of spans)
         entries.push(await this.acquire(span.fileIndex, 'write', pieceIndex));
+      const direct: number[] = [];
+      for (let index = 0; index < spans.length; index++) {
+        const span = spans[index] as (typeof spans)[number];
+        // only a range with at least one aligned 4 KiB block in the middle is worth a descriptor
+        const skip = (DIRECT_ALIGNMENT - (span.fileOffset % DIRECT_ALIGNMENT)) % DIRECT_ALIGNMENT;
+        const linesUp =
+          options.alignedMemory === true &&
+          skip + DIRECT_ALIGNMENT <= span.length &&
+          (bytes.byteOffset + span.pieceOffset + skip) % DIRECT_ALIGNMENT === 0;
+        direct.push(linesUp ? await this.directDescriptor(entries[index] as CachedFile) : -1);
+      }
       const result = await this.pool.hashAndWrite(
         bytes,
         expected,
@@ -212,9 +274,11 @@ class FileBackend implements StorageBackend {
           span.pieceOffset,
           span.length,
           span.fileOffset,
+          direct[index] as number,
         ]),
         options,
       );
+      if (result.directRefused === true) this.directWrites = false;
       if (result.writeError !== undefined) {
         const span = spans[result.writeIndex ?? 0];
         throw toStorageError(

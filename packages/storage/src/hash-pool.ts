@@ -102,15 +102,19 @@ export class HashPool {
   /**
    * Hashes `bytes` and, when the digest equals `expected`, writes ranges of them to open file
    * descriptors, all inside one worker. `writes` are `[fd, start in bytes, length, file
-   * position]`; the descriptors must stay open until the promise settles. Resolves with `ok`
-   * (the digest matched) and, when a write failed, its system error code and index.
+   * position, direct fd]`; the descriptors must stay open until the promise settles. A direct fd
+   * (opened with `O_DIRECT`; -1 for none) takes the 4 KiB-aligned middle of a range whose memory
+   * and file position line up, when `bytes` lives in memory aligned to 4096 at a `byteOffset`
+   * of 0 (mod 4096) of its buffer; the rest goes through `fd`. Resolves with `ok` (the digest
+   * matched), when a write failed its system error code and index, and `directRefused` when a
+   * direct write was refused (it was redone through `fd`).
    */
   async hashAndWrite(
     bytes: Uint8Array,
     expected: Uint8Array,
-    writes: [fd: number, start: number, length: number, position: number][],
+    writes: [fd: number, start: number, length: number, position: number, directFd?: number][],
     options: { signal?: AbortSignal } = {},
-  ): Promise<{ ok: boolean; writeError?: string; writeIndex?: number }> {
+  ): Promise<{ ok: boolean; writeError?: string; writeIndex?: number; directRefused?: boolean }> {
     let buffer: ArrayBufferLike = bytes.buffer;
     let offset = bytes.byteOffset;
     const transfer: ArrayBuffer[] = [];
@@ -124,12 +128,13 @@ export class HashPool {
       { type: 'hash-write', buffer, offset, length: bytes.length, expected, writes },
       transfer,
       options.signal,
-    )) as { ok: boolean; writeError?: string; writeIndex?: number };
+    )) as { ok: boolean; writeError?: string; writeIndex?: number; directRefused?: boolean };
     return {
       ok: reply.ok,
       ...(reply.writeError === undefined
         ? {}
         : { writeError: reply.writeError, writeIndex: reply.writeIndex }),
+      ...(reply.directRefused === true ? { directRefused: true } : {}),
     };
   }
 

@@ -20,6 +20,7 @@ import { Bitfield } from './bitfield.js';
 import { StorageError } from './errors.js';
 import type { HashPool, PieceCheckResult } from './hash-pool.js';
 import { pieceCount, pieceHash, pieceSize, type TorrentLayout } from './layout.js';
+import { PieceArena } from './piece-arena.js';
 import { RangeSet } from './ranges.js';
 import type {
   PieceVerdict,
@@ -86,11 +87,10 @@ export class PieceStorage implements Storage {
   private readonly cacheSize: number;
   private readonly complete: Bitfield;
   private readonly partials = new Map<number, PartialPiece>();
-  /** Reusable shared buffers of `pieceLength` bytes. */
-  private readonly freeBuffers: Uint8Array[] = [];
+  /** The memory partial pieces are held in: `cacheSize` bytes cut into one slot per piece. */
+  private readonly arena: PieceArena;
   /** Pieces waiting for memory that a verification in flight will give back. */
   private readonly releaseWaiters: (() => void)[] = [];
-  private cachedBytes = 0;
   private clock = 0;
   private closed = false;
   private checkpointTimer: ReturnType<typeof setInterval> | undefined;
@@ -105,6 +105,7 @@ export class PieceStorage implements Storage {
     this.pool = options.pool;
     this.ownsPool = options.ownsPool ?? false;
     this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+    this.arena = new PieceArena(options.layout.pieceLength, this.cacheSize);
     this.pieceCount = pieceCount(options.layout);
     this.complete = new Bitfield(this.pieceCount);
     this.checkpointBytes = options.checkpointBytes ?? 64 * 1024 * 1024;
@@ -325,8 +326,6 @@ export class PieceStorage implements Storage {
     this.closed = true;
     this.wakeAllocators();
     this.partials.clear();
-    this.freeBuffers.length = 0;
-    this.cachedBytes = 0;
     await this.backend.close();
     if (this.ownsPool) await this.pool.close();
     if (failure !== undefined) throw failure;
@@ -359,7 +358,10 @@ export class PieceStorage implements Storage {
       if (partial.buffer !== undefined) {
         const expected = pieceHash(this.layout, index);
         if (this.backend.writeVerified !== undefined) {
-          ok = await this.backend.writeVerified(index, partial.buffer, expected, { signal });
+          ok = await this.backend.writeVerified(index, partial.buffer, expected, {
+            signal,
+            alignedMemory: this.arena.aligned,
+          });
         } else {
           ok = sameBytes(await this.pool.digest(partial.buffer, { signal }), expected);
           if (ok) await this.backend.write(index, 0, partial.buffer);
@@ -405,11 +407,7 @@ export class PieceStorage implements Storage {
   }
 
   private release(buffer: Uint8Array): void {
-    if (buffer.length === this.layout.pieceLength && !this.closed) {
-      this.freeBuffers.push(buffer);
-    } else {
-      this.cachedBytes -= buffer.buffer.byteLength;
-    }
+    if (!this.closed) this.arena.give(buffer);
     this.wakeAllocators();
   }
 
@@ -426,18 +424,9 @@ export class PieceStorage implements Storage {
    * spilled.
    */
   private async allocate(size: number): Promise<Uint8Array | undefined> {
-    const full = this.layout.pieceLength;
     for (;;) {
-      if (size === full) {
-        const reused = this.freeBuffers.pop();
-        if (reused !== undefined) return reused;
-      }
-      if (this.cachedBytes + size <= this.cacheSize) break;
-      const spare = this.freeBuffers.pop();
-      if (spare !== undefined) {
-        this.cachedBytes -= spare.buffer.byteLength;
-        continue;
-      }
+      const slot = this.arena.take(size);
+      if (slot !== undefined) return slot;
       if (this.closed) return undefined;
       if (this.verifyingInMemory()) {
         await new Promise<void>((resolve) => this.releaseWaiters.push(resolve));
@@ -447,8 +436,6 @@ export class PieceStorage implements Storage {
       if (victim === undefined) return undefined;
       await this.spill(victim);
     }
-    this.cachedBytes += size;
-    return new Uint8Array(new SharedArrayBuffer(size));
   }
 
   /** True when some piece held in memory is being verified (its memory returns soon). */
@@ -480,7 +467,7 @@ export class PieceStorage implements Storage {
         partial.spillError = asError(error);
       } finally {
         partial.spilling = undefined;
-        this.cachedBytes -= buffer.buffer.byteLength;
+        if (!this.closed) this.arena.give(buffer);
       }
     })();
     return partial.spilling;

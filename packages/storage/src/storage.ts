@@ -88,13 +88,15 @@ export interface StorageBackend {
   /**
    * Optional: hashes a whole piece and, when it matches `expected`, stores it, in one step (the
    * file back-end does both inside a hash worker). Resolves with whether it matched. Without
-   * it, the storage hashes on the pool and then calls `write`.
+   * it, the storage hashes on the pool and then calls `write`. `alignedMemory` says that a
+   * `byteOffset` multiple of 4096 is 4096-aligned in memory too (so the bytes may be written
+   * past the OS cache).
    */
   writeVerified?(
     pieceIndex: number,
     bytes: Uint8Array,
     expected: Uint8Array,
-    options?: { signal?: AbortSignal },
+    options?: { signal?: AbortSignal; alignedMemory?: boolean },
   ): Promise<boolean>;
   /** Makes written data durable; returns pieces found lost since (e.g. their file was deleted). */
   flush(): Promise<number[]>;
