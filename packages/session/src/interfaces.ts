@@ -32,7 +32,8 @@ export interface PieceVerdict {
 export interface TorrentStorage {
   /**
    * Stores a block; resolves with the verdict once the block completes its piece (hashed off the
-   * main thread), `undefined` before. The storage may keep the view until the promise settles.
+   * main thread), `undefined` before. `bytes` is lent for the duration of the call only (the
+   * transport reuses its read buffer afterwards): copy what must be kept before returning.
    */
   writeBlock(
     pieceIndex: number,

@@ -262,6 +262,35 @@ describe('limits and hostile input', () => {
     expect(decoder.copiedBytes).toBe(10 * (piece.length - 4));
   });
 
+  it('lets a read buffer be reused: detach copies the unread rest, partial messages are its own', () => {
+    const decoder = new WireDecoder();
+    const block = Uint8Array.from({ length: 100 }, (_, i) => i);
+    const piece = encodeMessage({ type: 'piece', index: 3, begin: 0, block });
+    const stream = Uint8Array.from([
+      ...encodeHandshake({ infoHash, peerId }),
+      ...encodeMessage({ type: 'have', index: 7 }),
+      ...piece,
+    ]);
+    // one shared read buffer: the handshake, the have and half the piece, then the rest
+    const buffer = new Uint8Array(200);
+    const half = HANDSHAKE_LENGTH + 9 + 50;
+    buffer.set(stream.subarray(0, half));
+    decoder.push(buffer.subarray(0, half));
+    expect(decoder.next()).toMatchObject({ type: 'handshake' });
+    decoder.detach();
+    buffer.fill(0xff);
+    expect(decoder.next()).toEqual({ type: 'have', index: 7 });
+    expect(decoder.next()).toBeUndefined();
+    buffer.fill(0xee);
+    buffer.set(stream.subarray(half));
+    decoder.push(buffer.subarray(0, stream.length - half));
+    const next = decoder.next();
+    expect(next).toMatchObject({ type: 'piece', index: 3, begin: 0 });
+    if (next?.type === 'piece') expect(next.block).toEqual(block);
+    expect(decoder.next()).toBeUndefined();
+    expect(decoder.position).toBe(stream.length);
+  });
+
   it('joins an unread rest when pushed early', () => {
     const decoder = new WireDecoder({ handshake: false });
     decoder.push(encodeMessage({ type: 'have', index: 1 }));

@@ -171,6 +171,20 @@ export class WireDecoder {
   }
 
   /**
+   * Copies the unread rest of the pushed chunks, so that the caller may reuse their memory (a
+   * read buffer shared between sockets, say). After `next` returned `undefined` nothing is
+   * left to copy: a partial message is always gathered into the decoder's own memory. Messages
+   * already returned still view the chunks they came from.
+   */
+  detach(): void {
+    const rest = this.#chunk.length - this.#position;
+    this.#consumedBefore += this.#position;
+    this.#chunk = rest > 0 ? this.#chunk.slice(this.#position) : EMPTY;
+    if (rest > 0) this.#copiedBytes += rest;
+    this.#position = 0;
+  }
+
+  /**
    * The next complete message (the handshake first, when expected), or `undefined` when more
    * bytes are needed.
    * @throws WireProtocolError on a protocol fault; the decoder is failed from then on.
