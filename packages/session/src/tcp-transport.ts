@@ -55,23 +55,21 @@ interface ChunkSource {
   listen(handler: (chunk: Uint8Array) => void): () => void;
 }
 
-/** Size of the read buffer dialled sockets share. */
+/** Size of the read buffer a transport's dialled sockets share. */
 const SHARED_READ_SIZE = 256 * 1024;
-let sharedReadBuffer: Uint8Array | undefined;
 
 /**
- * A socket option that reads into the shared buffer, and the source that hands its reads out.
- * The buffer is only lent to the handler for the duration of its call.
+ * A socket option that reads into `buffer` (shared by the transport's dialled sockets), and the
+ * source that hands its reads out. The buffer is only lent to the handler for its call.
  */
-function sharedReads(): {
+function sharedReads(buffer: Uint8Array): {
   onread: { buffer: Uint8Array; callback: (bytes: number, buffer: Uint8Array) => boolean };
   source: ChunkSource;
 } {
-  sharedReadBuffer ??= new Uint8Array(SHARED_READ_SIZE);
   let handler: ((chunk: Uint8Array) => void) | undefined;
   return {
     onread: {
-      buffer: sharedReadBuffer,
+      buffer,
       callback: (bytes, buffer) => {
         handler?.(buffer.subarray(0, bytes));
         return true;
@@ -101,6 +99,8 @@ export class TcpTransport implements PeerTransport {
   private readonly options: TcpTransportOptions;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** The one buffer every dialled socket reads into (made on the first dial). */
+  private readBuffer: Uint8Array | undefined;
 
   constructor(options: TcpTransportOptions = {}) {
     this.options = options;
@@ -108,7 +108,8 @@ export class TcpTransport implements PeerTransport {
 
   async dial(address: PeerAddress, options: DialOptions): Promise<PeerWire> {
     options.signal?.throwIfAborted();
-    const reads = sharedReads();
+    this.readBuffer ??= new Uint8Array(SHARED_READ_SIZE);
+    const reads = sharedReads(this.readBuffer);
     const socket = connect({
       host: address.host,
       port: address.port,
