@@ -15,6 +15,18 @@ export const DIRECT_ALIGNMENT = 4096;
 const WASM_PAGE = 65_536;
 const MAX_WASM_PAGES = 65_536;
 
+/** What the arena needs of `WebAssembly.Memory`, typed here so no DOM library is needed. */
+type SharedMemoryConstructor = new (descriptor: {
+  initial: number;
+  maximum: number;
+  shared: true;
+}) => { readonly buffer: SharedArrayBuffer };
+
+function wasmMemory(): SharedMemoryConstructor | undefined {
+  return (globalThis as unknown as { WebAssembly?: { Memory?: SharedMemoryConstructor } })
+    .WebAssembly?.Memory;
+}
+
 export class PieceArena {
   /** Bytes per slot (the torrent's piece length). */
   readonly slotSize: number;
@@ -34,8 +46,9 @@ export class PieceArena {
     let memory: SharedArrayBuffer | undefined;
     if (pages > 0 && pages <= MAX_WASM_PAGES) {
       try {
-        const wasm = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-        memory = wasm.buffer as unknown as SharedArrayBuffer;
+        const Memory = wasmMemory();
+        if (Memory !== undefined)
+          memory = new Memory({ initial: pages, maximum: pages, shared: true }).buffer;
       } catch {
         memory = undefined;
       }
