@@ -1,7 +1,8 @@
 /**
  * What `bt announce` and `bt scrape` share: reading the torrent (a .torrent file, a magnet
- * link or a bare info-hash), and handing each tracker URL to the client of its scheme
- * (http/https: @bt/tracker-http, udp: @bt/tracker-udp). Display only; no protocol here.
+ * link or a bare info-hash), and the tracker clients, which `@bt/session`'s resolver chooses
+ * by URL scheme (the one place that happens), with a command's shorter waits. Display only; no
+ * protocol here.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -13,8 +14,9 @@ import {
   type ScrapeResult,
   toHex,
 } from '@bt/primitives';
-import { HttpTrackerClient, HttpTrackerError } from '@bt/tracker-http';
-import { UdpTrackerClient, UdpTrackerError } from '@bt/tracker-udp';
+import { createDefaultTrackerResolver, type TrackerClient } from '@bt/session';
+import { HttpTrackerError } from '@bt/tracker-http';
+import { UdpTrackerError } from '@bt/tracker-udp';
 import { UsageError } from './command.js';
 
 export interface TrackerTarget {
@@ -56,25 +58,24 @@ export async function readTarget(input: string, cwd: string): Promise<TrackerTar
   };
 }
 
-export type TrackerScheme = 'http' | 'udp';
-
-export function trackerScheme(url: string): TrackerScheme {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'http' || scheme === 'https') return 'http';
-  if (scheme === 'udp') return 'udp';
-  throw new UsageError(
-    `unsupported tracker URL ${JSON.stringify(url)}: bt speaks http://, https:// and udp://`,
-  );
-}
-
-/** One HTTP and one UDP client (made when first needed), chosen per URL by scheme. */
+/** The clients of the session's resolver, with a command's timeouts. */
 export class TrackerClients {
   readonly #timeoutMs: number;
-  #http: HttpTrackerClient | undefined;
-  #udp: UdpTrackerClient | undefined;
+  readonly #resolve: ReturnType<typeof createDefaultTrackerResolver>;
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
+    // BEP 15's schedule (15 s, doubling) suits a long-running client; a command waits seconds.
+    this.#resolve = createDefaultTrackerResolver({
+      httpTimeoutMs: timeoutMs,
+      udpRetransmitBase: Math.max(1, timeoutMs / 4000),
+      udpMaxRetransmits: 2,
+    });
+  }
+
+  /** Throws a `UsageError` for a URL no client speaks. */
+  check(url: string): void {
+    this.#client(url);
   }
 
   async announce(
@@ -82,30 +83,27 @@ export class TrackerClients {
     request: AnnounceRequest,
     signal: AbortSignal,
   ): Promise<AnnounceResult> {
-    if (trackerScheme(url) === 'http') return this.#httpClient().announce(url, request, { signal });
-    return this.#udpClient().announce(url, request, { signal: this.#withTimeout(signal) });
+    return this.#client(url).announce(url, request, { signal: this.#withTimeout(signal) });
   }
 
   async scrape(url: string, infoHashes: Uint8Array[], signal: AbortSignal): Promise<ScrapeResult> {
-    if (trackerScheme(url) === 'http')
-      return this.#httpClient().scrape(url, infoHashes, { signal });
-    return this.#udpClient().scrape(url, infoHashes, { signal: this.#withTimeout(signal) });
+    const client = this.#client(url);
+    if (client.scrape === undefined) throw new UsageError(`${url}: this tracker cannot scrape`);
+    return client.scrape(url, infoHashes, { signal: this.#withTimeout(signal) });
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#http?.close(), this.#udp?.close()]);
+    await this.#resolve.close();
   }
 
-  #httpClient(): HttpTrackerClient {
-    return (this.#http ??= new HttpTrackerClient({ timeout: this.#timeoutMs }));
-  }
-
-  #udpClient(): UdpTrackerClient {
-    // BEP 15's schedule (15 s, doubling) suits a long-running client; a command waits seconds.
-    return (this.#udp ??= new UdpTrackerClient({
-      retransmitBase: Math.max(1, this.#timeoutMs / 4000),
-      maxRetransmits: 2,
-    }));
+  #client(url: string): TrackerClient {
+    const client = this.#resolve(url);
+    if (client === undefined) {
+      throw new UsageError(
+        `unsupported tracker URL ${JSON.stringify(url)}: bt speaks http://, https:// and udp://`,
+      );
+    }
+    return client;
   }
 
   #withTimeout(signal: AbortSignal): AbortSignal {

@@ -7,8 +7,22 @@ import { HttpTrackerClient } from '@bt/tracker-http';
 import { UdpTrackerClient } from '@bt/tracker-udp';
 import type { StorageFactory, TrackerClient, TrackerClientResolver } from './interfaces.js';
 
-/** HTTP(S) and UDP tracker clients, made on first use, with `close` for the session's end. */
-export function createDefaultTrackerResolver(): TrackerClientResolver & { close(): Promise<void> } {
+export interface DefaultTrackerOptions {
+  /** Longest wait for an HTTP(S) tracker (ms). Default: the HTTP client's own (15 s). */
+  httpTimeoutMs?: number;
+  /** First UDP retransmission after this many seconds, doubling (BEP 15 says 15). Default 3. */
+  udpRetransmitBase?: number;
+  /** UDP retransmissions before giving up. Default 2. */
+  udpMaxRetransmits?: number;
+}
+
+/**
+ * HTTP(S) and UDP tracker clients, made on first use, with `close` for the session's end. The
+ * CLI's `bt announce` and `bt scrape` use it too, with their shorter waits.
+ */
+export function createDefaultTrackerResolver(
+  options: DefaultTrackerOptions = {},
+): TrackerClientResolver & { close(): Promise<void> } {
   let http: HttpTrackerClient | undefined;
   let udp: UdpTrackerClient | undefined;
   const resolve = (url: string): TrackerClient | undefined => {
@@ -16,9 +30,14 @@ export function createDefaultTrackerResolver(): TrackerClientResolver & { close(
     switch (scheme) {
       case 'http':
       case 'https':
-        return (http ??= new HttpTrackerClient());
+        return (http ??= new HttpTrackerClient(
+          options.httpTimeoutMs === undefined ? {} : { timeout: options.httpTimeoutMs },
+        ));
       case 'udp':
-        return (udp ??= new UdpTrackerClient({ retransmitBase: 3, maxRetransmits: 2 }));
+        return (udp ??= new UdpTrackerClient({
+          retransmitBase: options.udpRetransmitBase ?? 3,
+          maxRetransmits: options.udpMaxRetransmits ?? 2,
+        }));
       default:
         return undefined;
     }

@@ -14,7 +14,11 @@ export { Choker } from './choker.js';
 export type { ChokeCandidate, ChokerOptions } from './choker.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { Clock, RandomSource } from './clock.js';
-export { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
+export {
+  createDefaultTrackerResolver,
+  fileStorageFactory,
+  type DefaultTrackerOptions,
+} from './defaults.js';
 export { SessionError } from './errors.js';
 export type { SessionErrorCode } from './errors.js';
 export { EventHub } from './events.js';

@@ -4,7 +4,7 @@
  * (`@bt/tracker-http`, `@bt/tracker-udp`, `@bt/storage`, TCP over `@bt/wire`) are plugged in
  * by `createSession`'s options; these shapes are deliberately small.
  */
-import type { AnnounceRequest, AnnounceResult, PeerAddress } from '@bt/primitives';
+import type { AnnounceRequest, AnnounceResult, PeerAddress, ScrapeResult } from '@bt/primitives';
 import type { BlockRequest as WireBlockRequest, ExtendedHandshake, Message } from '@bt/wire';
 
 /** Announces to one tracker URL. */
@@ -14,6 +14,12 @@ export interface TrackerClient {
     request: AnnounceRequest,
     options?: { signal?: AbortSignal },
   ): Promise<AnnounceResult>;
+  /** Swarm counts for one or more torrents (BEP 48 / BEP 15), where the tracker offers it. */
+  scrape?(
+    url: string,
+    infoHashes: Uint8Array[],
+    options?: { signal?: AbortSignal },
+  ): Promise<ScrapeResult>;
   close?(): Promise<void>;
 }
 

@@ -7,12 +7,7 @@ import {
   stringListOption,
   UsageError,
 } from '../command.js';
-import {
-  describeTrackerFailure,
-  readTarget,
-  TrackerClients,
-  trackerScheme,
-} from '../tracker-clients.js';
+import { describeTrackerFailure, readTarget, TrackerClients } from '../tracker-clients.js';
 
 interface Row {
   tracker: string;
@@ -58,11 +53,10 @@ Examples:
     const trackers = given.length > 0 ? [...new Set(given)] : target.trackers;
     if (trackers.length === 0)
       throw new UsageError('no tracker: give --tracker URL (the input names none)');
-    for (const tracker of trackers) trackerScheme(tracker);
-
     const clients = new TrackerClients(timeoutMs);
     let rows: Row[];
     try {
+      for (const tracker of trackers) clients.check(tracker);
       rows = await Promise.all(
         trackers.map(async (tracker): Promise<Row> => {
           try {
