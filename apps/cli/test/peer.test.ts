@@ -5,6 +5,7 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  runMktorrent,
   startProcess,
   stopAllProcesses,
   waitForPort,
@@ -26,16 +27,11 @@ describe.skipIf(!aria2c || !mktorrent)('bt peer', () => {
     const data = new Uint8Array(5 * 32768 + 1000).map((_, i) => (i * 7) % 256);
     await writeFile(join(dir, 'data.bin'), data);
     torrentPath = join(dir, 'data.torrent');
-    const made = startProcess(mktorrent!, [
-      '-a',
-      'http://127.0.0.1:9/announce',
-      '-l',
-      '15',
-      '-o',
-      torrentPath,
-      join(dir, 'data.bin'),
-    ]);
-    expect(await made.exited).toBe(0);
+    await runMktorrent({
+      program: mktorrent!,
+      source: join(dir, 'data.bin'),
+      output: torrentPath,
+    });
     port = await freePort();
     startProcess(aria2c!, [
       '--seed-ratio=0',

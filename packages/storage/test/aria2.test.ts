@@ -13,6 +13,7 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  runMktorrent,
   startOpentracker,
   startProcess,
   stopAllProcesses,
@@ -103,16 +104,12 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
     await writeFile(join(content, 'empty'), '');
     const trackerPort = await freePort();
     const torrentFile = join(work, 'album.torrent');
-    const made = startProcess(mktorrent as string, [
-      '-a',
-      `http://127.0.0.1:${trackerPort}/announce`,
-      '-l',
-      '15',
-      '-o',
-      torrentFile,
-      content,
-    ]);
-    expect(await made.exited).toBe(0);
+    await runMktorrent({
+      program: mktorrent as string,
+      source: content,
+      output: torrentFile,
+      announce: `http://127.0.0.1:${trackerPort}/announce`,
+    });
     const metainfo = parseTorrent(new Uint8Array(await readFile(torrentFile)));
     const { process: tracker } = await startOpentracker({
       program: opentracker as string,

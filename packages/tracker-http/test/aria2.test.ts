@@ -11,6 +11,7 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  runMktorrent,
   startProcess,
   stopAllProcesses,
   waitFor,
@@ -76,16 +77,13 @@ describe.skipIf(!aria2c || !mktorrent)(
         const content = randomBytes(3 * 1024 * 1024 + 1234);
         await writeFile(join(seedDir, 'payload.bin'), content);
         const torrentPath = join(dir, 'payload.torrent');
-        const made = startProcess(mktorrent!, [
-          '-a',
-          announceUrl,
-          '-l',
-          '16',
-          '-o',
-          torrentPath,
-          join(seedDir, 'payload.bin'),
-        ]);
-        expect(await made.exited).toBe(0);
+        await runMktorrent({
+          program: mktorrent!,
+          source: join(seedDir, 'payload.bin'),
+          output: torrentPath,
+          announce: announceUrl,
+          pieceLengthExponent: 16,
+        });
 
         const seederPort = await freePort();
         const seeder = startProcess(aria2c!, [

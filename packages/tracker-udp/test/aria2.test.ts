@@ -13,6 +13,7 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  runMktorrent,
   startProcess,
   stopAllProcesses,
   waitFor,
@@ -60,16 +61,12 @@ describe.skipIf(!aria2c || !mktorrent)('aria2c against our server', () => {
     const content = randomBytes(300_000);
     await writeFile(join(seedDir, 'payload.bin'), content);
     const torrent = join(seedDir, 'payload.torrent');
-    const made = startProcess(mktorrent!, [
-      '-a',
-      announce,
-      '-l',
-      '15',
-      '-o',
-      torrent,
-      join(seedDir, 'payload.bin'),
-    ]);
-    expect(await made.exited).toBe(0);
+    await runMktorrent({
+      program: mktorrent!,
+      source: join(seedDir, 'payload.bin'),
+      output: torrent,
+      announce: announce,
+    });
 
     const seeder = startProcess(
       aria2c!,

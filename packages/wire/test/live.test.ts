@@ -13,6 +13,7 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  runMktorrent,
   startProcess,
   stopAllProcesses,
   waitForPort,
@@ -47,16 +48,11 @@ describe.skipIf(!aria2c || !mktorrent)('live: aria2c seeder', () => {
     const dir = await makeTempDir('bt-wire-aria2-');
     await writeDataFile(dir);
     const torrentPath = join(dir, 'data.torrent');
-    const made = startProcess(mktorrent!, [
-      '-a',
-      'http://127.0.0.1:9/announce',
-      '-l',
-      '15',
-      '-o',
-      torrentPath,
-      join(dir, 'data.bin'),
-    ]);
-    expect(await made.exited).toBe(0);
+    await runMktorrent({
+      program: mktorrent!,
+      source: join(dir, 'data.bin'),
+      output: torrentPath,
+    });
     const torrent = await readTorrentFile(torrentPath);
     const port = await freePort();
     const seeder = startProcess(aria2c!, [
@@ -197,16 +193,11 @@ describe.skipIf(!mktorrent)('live: WebTorrent leecher downloads from our PeerCon
       const dir = await makeTempDir('bt-wire-serve-');
       const data = await writeDataFile(dir);
       const torrentPath = join(dir, 'data.torrent');
-      const made = startProcess(mktorrent!, [
-        '-a',
-        'http://127.0.0.1:9/announce',
-        '-l',
-        '15',
-        '-o',
-        torrentPath,
-        join(dir, 'data.bin'),
-      ]);
-      expect(await made.exited).toBe(0);
+      await runMktorrent({
+        program: mktorrent!,
+        source: join(dir, 'data.bin'),
+        output: torrentPath,
+      });
       const torrentBytes = await readFile(torrentPath);
       const torrent = readTorrent(new Uint8Array(torrentBytes));
       const pieceCount = torrent.pieceHashes.length;

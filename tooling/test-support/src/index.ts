@@ -1,11 +1,13 @@
 /**
  * Helpers for bt's tests: finding the real programs that interop tests run against (and
- * failing loudly in CI when one is missing), free loopback ports, temporary folders, and
- * child processes that are always cleaned up.
+ * failing loudly in CI when one is missing), free loopback ports, temporary folders, child
+ * processes that are always cleaned up, and the real programs' set-up (mktorrent, opentracker).
  */
 export { findProgram, requireProgram, isCI } from './programs.js';
 export { freePort, freeUdpPort } from './ports.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
+export { runMktorrent } from './mktorrent.js';
+export type { MktorrentOptions } from './mktorrent.js';
 export { startOpentracker } from './opentracker.js';
 export type { Opentracker, StartOpentrackerOptions } from './opentracker.js';
 export { startProcess, stopAllProcesses, waitForPort, waitFor } from './processes.js';

@@ -1,0 +1,33 @@
+/**
+ * Torrents made by mktorrent (the Debian package), so that interop tests start from a file that a
+ * tool nobody here wrote produced.
+ */
+import { startProcess } from './processes.js';
+
+export interface MktorrentOptions {
+  /** The mktorrent binary (from `requireProgram('mktorrent')`). */
+  program: string;
+  /** The file or folder to describe. */
+  source: string;
+  /** Where to write the .torrent. */
+  output: string;
+  /** Announce URL. Default `http://127.0.0.1:9/announce` (nothing listens there). */
+  announce?: string;
+  /** Piece length as a power of two (15 = 32 KiB). Default 15. */
+  pieceLengthExponent?: number;
+}
+
+/** Runs mktorrent; rejects with its output when it fails. */
+export async function runMktorrent(options: MktorrentOptions): Promise<void> {
+  const made = startProcess(options.program, [
+    '-a',
+    options.announce ?? 'http://127.0.0.1:9/announce',
+    '-l',
+    String(options.pieceLengthExponent ?? 15),
+    '-o',
+    options.output,
+    options.source,
+  ]);
+  const code = await made.exited;
+  if (code !== 0) throw new Error(`mktorrent exited with ${code}: ${made.output()}`);
+}
