@@ -14,7 +14,8 @@ import {
   stopAllProcesses,
   waitFor,
 } from '@bt/test-support';
-import { createSession, type Session } from '../src/index.js';
+import type { Metainfo } from '@bt/metainfo';
+import { createSession, type Session, type Torrent } from '../src/index.js';
 import {
   MULTI_FILE,
   MULTI_FILE_PATHS,
@@ -48,6 +49,23 @@ afterAll(async () => {
 
 const loopback = (port: number) => ({ host: '127.0.0.1', port, family: 4 as const });
 
+/** A new session of ours downloads `metainfo` from the peer at `port` (given by hand). */
+async function leechByHand(
+  metainfo: Metainfo,
+  port: number,
+  directory: string,
+  timeoutMs: number,
+): Promise<Torrent> {
+  const ours = await session();
+  const torrent = await ours.addTorrent(metainfo, {
+    directory,
+    peers: [loopback(port)],
+    seed: false,
+  });
+  await torrent.whenComplete(AbortSignal.timeout(timeoutMs));
+  return torrent;
+}
+
 describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
   it('seeds a single-file torrent to us (peer by hand)', async () => {
     const seedDir = await makeTempDir();
@@ -55,13 +73,7 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
     const payload = await makePayload(seedDir, 'payload.bin', 3 * 1024 * 1024 + 12_345);
     const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
     const seeder = await startAria2Seeder(file, seedDir);
-    const ours = await session();
-    const torrent = await ours.addTorrent(metainfo, {
-      directory: leechDir,
-      peers: [loopback(seeder.port)],
-      seed: false,
-    });
-    await torrent.whenComplete(AbortSignal.timeout(30_000));
+    const torrent = await leechByHand(metainfo, seeder.port, leechDir, 30_000);
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
     expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
     await seeder.process.stop();
@@ -148,14 +160,9 @@ describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
     const payload = await makePayload(seedDir, 'payload.bin', 2 * 1024 * 1024 + 999);
     const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
     const seeder = await startTransmission(file, seedDir, join(seedDir, '.transmission'));
-    const ours = await session();
-    const torrent = await ours.addTorrent(metainfo, {
-      directory: leechDir,
-      peers: [loopback(seeder.port)],
-      seed: false,
-    });
-    await torrent.whenComplete(AbortSignal.timeout(60_000));
+    const torrent = await leechByHand(metainfo, seeder.port, leechDir, 60_000);
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+    expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
     await seeder.process.stop();
   });
 
