@@ -101,6 +101,28 @@ async function connect(): Promise<Harness> {
   };
 }
 
+/** Every BEP 3 and BEP 6 message once, in id order, the piece carrying `block`. */
+function everyBep3AndBep6Message(block: Uint8Array): Message[] {
+  return [
+    { type: 'keep-alive' },
+    { type: 'unchoke' },
+    { type: 'choke' },
+    { type: 'interested' },
+    { type: 'not-interested' },
+    { type: 'have', index: 41 },
+    { type: 'bitfield', bitfield: Uint8Array.of(0b1010_0000, 0xff) },
+    { type: 'request', index: 3, begin: 16384, length: 16384 },
+    { type: 'piece', index: 3, begin: 16384, block },
+    { type: 'cancel', index: 3, begin: 16384, length: 16384 },
+    { type: 'port', port: 6881 },
+    { type: 'suggest', index: 5 },
+    { type: 'have-all' },
+    { type: 'have-none' },
+    { type: 'reject', index: 6, begin: 0, length: 16384 },
+    { type: 'allowed-fast', index: 7 },
+  ];
+}
+
 describe('differential: bittorrent-protocol → our decoder', () => {
   it('reads its handshake with BEP 5/6/10 bits and its extension handshake', async () => {
     const { take, events } = await connect();
@@ -142,24 +164,7 @@ describe('differential: bittorrent-protocol → our decoder', () => {
     wire.reject(6, 0, 16384);
     wire.allowedFast(7);
     await settle();
-    const expected: Message[] = [
-      { type: 'keep-alive' },
-      { type: 'unchoke' },
-      { type: 'choke' },
-      { type: 'interested' },
-      { type: 'not-interested' },
-      { type: 'have', index: 41 },
-      { type: 'bitfield', bitfield: Uint8Array.of(0b1010_0000, 0xff) },
-      { type: 'request', index: 3, begin: 16384, length: 16384 },
-      { type: 'piece', index: 3, begin: 16384, block },
-      { type: 'cancel', index: 3, begin: 16384, length: 16384 },
-      { type: 'port', port: 6881 },
-      { type: 'suggest', index: 5 },
-      { type: 'have-all' },
-      { type: 'have-none' },
-      { type: 'reject', index: 6, begin: 0, length: 16384 },
-      { type: 'allowed-fast', index: 7 },
-    ];
+    const expected = everyBep3AndBep6Message(block);
     expect(plain(take())).toEqual(plain(expected));
   });
 
@@ -279,22 +284,7 @@ describe('differential: our encoder → bittorrent-protocol', () => {
     events.length = 0;
     const block = Uint8Array.from({ length: 16384 }, (_, i) => (i * 7) % 256);
     const messages: Message[] = [
-      { type: 'keep-alive' },
-      { type: 'unchoke' },
-      { type: 'choke' },
-      { type: 'interested' },
-      { type: 'not-interested' },
-      { type: 'have', index: 41 },
-      { type: 'bitfield', bitfield: Uint8Array.of(0b1010_0000, 0xff) },
-      { type: 'request', index: 3, begin: 16384, length: 16384 },
-      { type: 'piece', index: 3, begin: 16384, block },
-      { type: 'cancel', index: 3, begin: 16384, length: 16384 },
-      { type: 'port', port: 6881 },
-      { type: 'suggest', index: 5 },
-      { type: 'have-all' },
-      { type: 'have-none' },
-      { type: 'reject', index: 6, begin: 0, length: 16384 },
-      { type: 'allowed-fast', index: 7 },
+      ...everyBep3AndBep6Message(block),
       { type: 'extended', id: 1, payload: encodeMetadataMessage({ type: 'reject', piece: 0 }) },
     ];
     // One write for all of them, as a socket would deliver a burst.
