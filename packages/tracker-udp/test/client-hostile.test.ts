@@ -81,6 +81,19 @@ function connecting(
   };
 }
 
+/** Answers every announce with an empty swarm and a 5 s interval. */
+function answerEmptySwarm(
+  packet: ReturnType<typeof decodeRequest>,
+  reply: (bytes: Uint8Array) => void,
+): void {
+  reply(
+    encodeAnnounceResponse(
+      { transactionId: packet.transactionId, interval: 5, leechers: 0, seeders: 0, peers: [] },
+      4,
+    ),
+  );
+}
+
 describe('client against hostile trackers', () => {
   it('gives up with timeout after the last retransmission to a silent tracker', async () => {
     const tracker = await fake(() => undefined);
@@ -237,22 +250,7 @@ describe('client against hostile trackers', () => {
   });
 
   it('reuses a connection id within its minute and connects again once it expired', async () => {
-    const tracker = await fake(
-      connecting((packet, reply) =>
-        reply(
-          encodeAnnounceResponse(
-            {
-              transactionId: packet.transactionId,
-              interval: 5,
-              leechers: 0,
-              seeders: 0,
-              peers: [],
-            },
-            4,
-          ),
-        ),
-      ),
-    );
+    const tracker = await fake(connecting(answerEmptySwarm));
     const connects = () =>
       tracker.received.filter((bytes) => decodeRequest(bytes).action === 'connect').length;
     const fresh = client();
@@ -280,22 +278,7 @@ describe('client against hostile trackers', () => {
   });
 
   it('sends the URL path and query as BEP 41 URL data', async () => {
-    const tracker = await fake(
-      connecting((packet, reply) =>
-        reply(
-          encodeAnnounceResponse(
-            {
-              transactionId: packet.transactionId,
-              interval: 5,
-              leechers: 0,
-              seeders: 0,
-              peers: [],
-            },
-            4,
-          ),
-        ),
-      ),
-    );
+    const tracker = await fake(connecting(answerEmptySwarm));
     await client().announce(
       `udp://127.0.0.1:${tracker.port}/announce/key?passkey=abc&x=%20`,
       request(),
