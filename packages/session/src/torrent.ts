@@ -75,8 +75,8 @@ class Peer {
   peerInterested = false;
   /** Requests out: block key → when asked. */
   readonly outstanding = new Map<number, number>();
-  /** Pipeline depth, recomputed from the rate every tick. */
-  depth = 32;
+  /** Pipeline depth, recomputed from the rate every tick (a fresh peer starts at the minimum). */
+  depth = MIN_PIPELINE;
   readonly download: RateMeter;
   readonly upload: RateMeter;
   readonly allowedFast = new Set<number>();
@@ -184,8 +184,12 @@ const TRACKER_TIMEOUT_MS = 15_000;
 const MAX_MESSAGES_PER_TICK = 20_000;
 const UPLOAD_HIGH_WATER = 4 * 1024 * 1024;
 const READS_PER_PEER = 4;
-/** Most requests out to one peer: 4 MiB, a second of 4 MB/s or 16 ms at 250 MB/s. */
-const MAX_PIPELINE = 256;
+/**
+ * Requests out to one peer: a second of its rate, at least 64 blocks (1 MiB) and at most 1024
+ * (16 MiB, 40 ms at 400 MB/s), within the torrent's blocks in flight.
+ */
+const MIN_PIPELINE = 64;
+const MAX_PIPELINE = 1024;
 /**
  * Blocks asked for and not yet stored, per torrent over all peers (16 MiB): memory stays bounded,
  * and when the disk falls behind (blocks wait in the storage) fewer are asked for, so the
@@ -432,7 +436,7 @@ export class Torrent {
       peer.messagesThisTick = 0;
       peer.depth = Math.min(
         peer.maxRequests,
-        pipelineDepth(peer.download.rate, { min: 32, max: MAX_PIPELINE }),
+        pipelineDepth(peer.download.rate, { min: MIN_PIPELINE, max: MAX_PIPELINE }),
       );
       this.fill(peer);
       this.serve(peer);
@@ -717,6 +721,7 @@ export class Torrent {
           message.handshake.requestQueueLength > 0
         ) {
           peer.maxRequests = Math.min(4096, message.handshake.requestQueueLength);
+          peer.depth = Math.min(peer.depth, peer.maxRequests);
         }
         return;
       case 'keep-alive':
@@ -749,10 +754,7 @@ export class Torrent {
   private fill(peer: Peer): void {
     if (this.stateValue !== 'downloading' || !peer.amInterested) return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
-    const depth =
-      peer.snubbedAt !== undefined
-        ? 1
-        : Math.min(peer.maxRequests, pipelineDepth(peer.download.rate, { min: 128 }));
+    const depth = peer.snubbedAt !== undefined ? 1 : peer.depth;
     let room = depth - peer.outstanding.size;
     // refill in batches, not per block, so the picker runs rarely on a fast peer
     if (room <= 0 || (room < Math.max(1, depth >> 3) && peer.outstanding.size > 0)) return;
