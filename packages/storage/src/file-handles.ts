@@ -18,7 +18,8 @@ export interface CachedFile {
   closed: boolean;
   /**
    * A second descriptor of the file that writes past the OS cache (`O_DIRECT`), opened by the
-   * storage on first use; `null` when the file system refused it. Closed with the entry.
+   * storage on first use and given with `attachDirect`; `null` when the file system refused it.
+   * Closed with the entry.
    */
   direct?: FileHandle | null;
 }
@@ -32,6 +33,8 @@ export class FileHandles {
   private readonly entries = new Map<number, CachedFile>();
   private readonly opening = new Map<string, Promise<CachedFile>>();
   private readonly retired = new Set<CachedFile>();
+  /** Direct descriptors open (each counts against the limit too). */
+  private directs = 0;
 
   constructor(limit: number, opener: FileOpener) {
     this.limit = Math.max(1, limit);
@@ -40,10 +43,13 @@ export class FileHandles {
 
   /** Number of open descriptors (an entry with a direct descriptor counts twice). */
   get size(): number {
-    let size = this.entries.size + this.retired.size;
-    for (const entry of this.entries.values()) if (entry.direct) size++;
-    for (const entry of this.retired) if (entry.direct) size++;
-    return size;
+    return this.entries.size + this.retired.size + this.directs;
+  }
+
+  /** Gives an entry its direct descriptor (once); it is closed with the entry. */
+  attachDirect(entry: CachedFile, handle: FileHandle): void {
+    entry.direct = handle;
+    this.directs++;
   }
 
   /** A handle for the file, opened for writing when `mode` is `write`. Call `release` after use. */
@@ -150,6 +156,7 @@ export class FileHandles {
     } finally {
       const direct = entry.direct;
       entry.direct = null;
+      if (direct) this.directs--;
       await Promise.allSettled([entry.handle.close(), direct?.close()]);
     }
   }

@@ -232,7 +232,7 @@ class FileBackend implements StorageBackend {
         await handle.close();
         return current === null ? -1 : current.fd;
       }
-      entry.direct = handle;
+      this.handles.attachDirect(entry, handle);
       return handle.fd;
     } catch {
       // EINVAL from a file system without O_DIRECT (tmpfs on older kernels, some FUSE mounts)
