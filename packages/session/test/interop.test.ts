@@ -49,6 +49,32 @@ afterAll(async () => {
 
 const loopback = (port: number) => ({ host: '127.0.0.1', port, family: 4 as const });
 
+/** A seed folder holding a single file of `size` bytes, its torrent, and an empty leech folder. */
+async function singleFileFixture(size: number, announce?: string[]) {
+  const seedDir = await makeTempDir();
+  const leechDir = await makeTempDir();
+  const payload = await makePayload(seedDir, 'payload.bin', size);
+  const { metainfo, file } = await makeTorrent(
+    payload,
+    join(seedDir, 'payload.torrent'),
+    announce === undefined ? undefined : { announce },
+  );
+  return { seedDir, leechDir, payload, metainfo, file };
+}
+
+/** The same for the multi-file layout `MULTI_FILE`, announcing to `announce`. */
+async function multiFileFixture(announce: string[]) {
+  const seedDir = await makeTempDir();
+  const leechDir = await makeTempDir();
+  await makePayload(seedDir, 'multi', MULTI_FILE);
+  const { metainfo, file } = await makeTorrent(
+    join(seedDir, 'multi'),
+    join(seedDir, 'multi.torrent'),
+    { announce },
+  );
+  return { seedDir, leechDir, metainfo, file };
+}
+
 /** A new session of ours downloads `metainfo` from the peer at `port` (given by hand). */
 async function leechByHand(
   metainfo: Metainfo,
@@ -68,10 +94,9 @@ async function leechByHand(
 
 describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
   it('seeds a single-file torrent to us (peer by hand)', async () => {
-    const seedDir = await makeTempDir();
-    const leechDir = await makeTempDir();
-    const payload = await makePayload(seedDir, 'payload.bin', 3 * 1024 * 1024 + 12_345);
-    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
+    const { seedDir, leechDir, payload, metainfo, file } = await singleFileFixture(
+      3 * 1024 * 1024 + 12_345,
+    );
     const seeder = await startAria2Seeder(file, seedDir);
     const torrent = await leechByHand(metainfo, seeder.port, leechDir, 30_000);
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
@@ -81,14 +106,7 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
 
   it('seeds a multi-file torrent to us through our HTTP tracker', async () => {
     const tracker = await startOurTracker();
-    const seedDir = await makeTempDir();
-    const leechDir = await makeTempDir();
-    await makePayload(seedDir, 'multi', MULTI_FILE);
-    const { metainfo, file } = await makeTorrent(
-      join(seedDir, 'multi'),
-      join(seedDir, 'multi.torrent'),
-      { announce: [tracker.url] },
-    );
+    const { seedDir, leechDir, metainfo, file } = await multiFileFixture([tracker.url]);
     const seeder = await startAria2Seeder(file, seedDir);
     const ours = await session();
     const torrent = await ours.addTorrent(metainfo, { directory: leechDir, seed: false });
@@ -101,12 +119,10 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
 
   it('downloads a single-file torrent from us through our HTTP tracker', async () => {
     const tracker = await startOurTracker();
-    const seedDir = await makeTempDir();
-    const leechDir = await makeTempDir();
-    const payload = await makePayload(seedDir, 'payload.bin', 2 * 1024 * 1024 + 7);
-    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'), {
-      announce: [tracker.url],
-    });
+    const { seedDir, leechDir, payload, metainfo, file } = await singleFileFixture(
+      2 * 1024 * 1024 + 7,
+      [tracker.url],
+    );
     const ours = await session();
     const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
     await seeding.whenComplete(AbortSignal.timeout(10_000));
@@ -155,10 +171,9 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
 
 describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
   it('seeds a single-file torrent to us (peer by hand)', async () => {
-    const seedDir = await makeTempDir();
-    const leechDir = await makeTempDir();
-    const payload = await makePayload(seedDir, 'payload.bin', 2 * 1024 * 1024 + 999);
-    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
+    const { seedDir, leechDir, payload, metainfo, file } = await singleFileFixture(
+      2 * 1024 * 1024 + 999,
+    );
     const seeder = await startTransmission(file, seedDir, join(seedDir, '.transmission'));
     const torrent = await leechByHand(metainfo, seeder.port, leechDir, 60_000);
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
@@ -168,14 +183,7 @@ describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
 
   it('downloads a multi-file torrent from us through our HTTP tracker', async () => {
     const tracker = await startOurTracker();
-    const seedDir = await makeTempDir();
-    const leechDir = await makeTempDir();
-    await makePayload(seedDir, 'multi', MULTI_FILE);
-    const { metainfo, file } = await makeTorrent(
-      join(seedDir, 'multi'),
-      join(seedDir, 'multi.torrent'),
-      { announce: [tracker.url] },
-    );
+    const { seedDir, leechDir, metainfo, file } = await multiFileFixture([tracker.url]);
     const ours = await session();
     const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
     await seeding.whenComplete(AbortSignal.timeout(10_000));
