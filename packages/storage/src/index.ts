@@ -29,6 +29,8 @@ export type { MemoryStorageOptions } from './memory-storage.js';
 export { isSafeSegment } from './path-safety.js';
 export { DEFAULT_CACHE_SIZE, PieceStorage } from './piece-storage.js';
 export type { PieceStorageOptions } from './piece-storage.js';
+export { measureSpace } from './space.js';
+export type { SpaceReport } from './space.js';
 export type {
   PieceVerdict,
   RecheckOptions,
