@@ -9,6 +9,7 @@
  *   and interest state, requests with timeouts, keep-alive, idle limit, write backpressure,
  *   byte counters and rates, async-iterable messages, `AbortSignal`s and `close()`.
  */
+export type { ByteStream, ByteStreamHandlers } from './byte-stream.js';
 export { decodeMessages, DEFAULT_MAX_MESSAGE_LENGTH, WireDecoder } from './decoder.js';
 export type { WireDecoderOptions } from './decoder.js';
 export {
@@ -22,6 +23,7 @@ export {
 export { WireConnectionError, WireError, WireProtocolError } from './errors.js';
 export type { WireConnectionErrorCode, WireErrorCode, WireProtocolErrorCode } from './errors.js';
 export { decodeExtendedHandshake, encodeExtendedHandshake } from './extended-handshake.js';
+export { ExtensionRegistry } from './extension-registry.js';
 export type { ExtendedHandshake, ExtendedHandshakeInit } from './extended-handshake.js';
 export {
   decodeHandshake,
@@ -79,6 +81,8 @@ export type {
   MetadataRequest,
   MetadataUnknown,
 } from './metadata.js';
+export { createMemoryStreamPair, MemoryStream } from './memory-stream.js';
+export type { MemoryStreamPairOptions } from './memory-stream.js';
 export { PeerConnection } from './peer-connection.js';
 export type {
   ConnectOptions,
@@ -89,5 +93,12 @@ export type {
   RequestOptions,
   WaitOptions,
 } from './peer-connection.js';
+export { PeerWire, WIRE_DEFAULTS } from './peer-wire.js';
+export type {
+  PeerCapabilities,
+  PeerWireHandlers,
+  PeerWireHandshakeOptions,
+  PeerWireOptions,
+} from './peer-wire.js';
 export { decodePexMessage, encodePexMessage, PexFlags } from './pex.js';
 export type { PexMessage, PexMessageInit, PexPeer } from './pex.js';

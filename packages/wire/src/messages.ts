@@ -135,6 +135,11 @@ export interface ExtendedMessage {
   readonly type: 'extended';
   readonly id: number;
   readonly payload: Uint8Array;
+  /**
+   * The extension's name, when the message went through a `PeerWire` whose `ExtensionRegistry`
+   * registered `id` (the codec alone leaves it out).
+   */
+  readonly name?: string;
 }
 /** A message with an id this package does not know; only produced when the decoder allows them. */
 export interface UnknownMessage {
