@@ -1,4 +1,4 @@
-/** Typed errors of the primitives: malformed identifiers and addresses. */
+/** Typed errors of the primitives: malformed identifiers, addresses and bit sets. */
 
 const marker = Symbol.for('@bt/primitives.error');
 
@@ -8,7 +8,8 @@ export type PrimitivesErrorCode =
   | 'invalid-hex'
   | 'invalid-base32'
   | 'invalid-address'
-  | 'invalid-compact-length';
+  | 'invalid-compact-length'
+  | 'invalid-length';
 
 export class PrimitivesError extends Error {
   override name = 'PrimitivesError';

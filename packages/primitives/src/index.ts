@@ -1,7 +1,7 @@
 /**
  * @bt/primitives: the identifiers and addresses every bt layer shares, and nothing else.
  * Info-hashes and peer ids (BEP 3, BEP 20), compact peer addresses (BEP 23 IPv4, BEP 7 IPv6),
- * hex and base32, and the announce/scrape shapes both tracker transports share. Pure: runs in any JavaScript runtime, depends on nothing.
+ * hex and base32, the BEP 3 piece `Bitfield`, and the announce/scrape shapes both tracker transports share. Pure: runs in any JavaScript runtime, depends on nothing.
  */
 export {
   COMPACT_IPV4_LENGTH,
@@ -26,6 +26,7 @@ export type {
   ScrapeResult,
   TrackerPeer,
 } from './announce.js';
+export { Bitfield } from './bitfield.js';
 export { bytesEqual, fromBase32, fromHex, toBase32, toHex } from './bytes.js';
 export { PrimitivesError } from './errors.js';
 export type { PrimitivesErrorCode } from './errors.js';

@@ -9,7 +9,6 @@
  * The pure parts (`PiecePicker`, `Choker`, `TrackerTiers`, `PeerRegistry`, `TokenBucket`,
  * `RateMeter`, `pipelineDepth`) take time from an injected clock and are usable on their own.
  */
-export { Bitfield } from './bitfield.js';
 export { Choker } from './choker.js';
 export type { ChokeCandidate, ChokerOptions } from './choker.js';
 export { ManualClock, systemClock } from './clock.js';
@@ -40,7 +39,7 @@ export type {
 export { PeerIdSet, PeerRegistry } from './peer-registry.js';
 export type { PeerRegistryOptions, PeerSource } from './peer-registry.js';
 export { BLOCK_SIZE, PiecePicker } from './piece-picker.js';
-export type { BlockRequest, BlockResult, PickerPeer, PiecePickerOptions } from './piece-picker.js';
+export type { BlockResult, PickerPeer, PiecePickerOptions } from './piece-picker.js';
 export { RateMeter, TokenBucket, pipelineDepth, takeAll } from './rate.js';
 export type { PipelineOptions } from './rate.js';
 export { createSession, Session } from './session.js';

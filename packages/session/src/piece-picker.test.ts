@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Bitfield } from './bitfield.js';
+import { Bitfield } from '@bt/primitives';
 import { PiecePicker } from './piece-picker.js';
 
 const block = 16_384;
@@ -42,14 +42,14 @@ describe('PiecePicker', () => {
     p.peerBitfield(field(4, [0, 1, 3]));
     p.peerBitfield(field(4, [0, 3]));
     const requests = p.pick({ has: Bitfield.full(4), choked: false }, 1);
-    expect(requests).toEqual([{ piece: 2, offset: 0, length: block }]);
+    expect(requests).toEqual([{ index: 2, begin: 0, length: block }]);
   });
 
   it('breaks availability ties at random', () => {
     const seen = new Set<number>();
     for (let round = 0; round < 40; round++) {
       const p = new PiecePicker({ pieceCount: 8, pieceLength: block, totalLength: 8 * block });
-      seen.add(p.pick({ has: Bitfield.full(8), choked: false }, 1)[0]!.piece);
+      seen.add(p.pick({ has: Bitfield.full(8), choked: false }, 1)[0]!.index);
     }
     expect(seen.size).toBeGreaterThan(1);
   });
@@ -58,46 +58,46 @@ describe('PiecePicker', () => {
     const p = picker(4);
     const peer = { has: Bitfield.full(4), choked: false };
     const first = p.pick(peer, 2);
-    expect(new Set(first.map((r) => r.piece)).size).toBe(1);
+    expect(new Set(first.map((r) => r.index)).size).toBe(1);
     const next = p.pick(peer, 2);
-    expect(next.every((r) => r.piece === first[0]!.piece)).toBe(true);
-    expect(next.map((r) => r.offset)).toEqual([2 * block, 3 * block]);
+    expect(next.every((r) => r.index === first[0]!.index)).toBe(true);
+    expect(next.map((r) => r.begin)).toEqual([2 * block, 3 * block]);
   });
 
   it('only asks for pieces the peer has, and nothing while choked without allowed-fast', () => {
     const p = picker(4);
     const requests = p.pick({ has: field(4, [1]), choked: false }, 100);
-    expect(new Set(requests.map((r) => r.piece))).toEqual(new Set([1]));
+    expect(new Set(requests.map((r) => r.index))).toEqual(new Set([1]));
     expect(p.pick({ has: Bitfield.full(4), choked: true }, 10)).toEqual([]);
     const fast = p.pick({ has: Bitfield.full(4), choked: true, allowedFast: new Set([3]) }, 10);
-    expect(new Set(fast.map((r) => r.piece))).toEqual(new Set([3]));
+    expect(new Set(fast.map((r) => r.index))).toEqual(new Set([3]));
   });
 
   it('honours suggestions before rarest-first', () => {
     const p = picker(4);
     p.peerBitfield(field(4, [0, 1, 3]));
     const requests = p.pick({ has: Bitfield.full(4), choked: false, suggested: [1] }, 1);
-    expect(requests[0]!.piece).toBe(1);
+    expect(requests[0]!.index).toBe(1);
   });
 
   it('picks in order in sequential mode', () => {
     const p = picker(4, block, 0, true);
     const requests = p.pick({ has: Bitfield.full(4), choked: false }, 3);
-    expect(requests.map((r) => r.piece)).toEqual([0, 1, 2]);
+    expect(requests.map((r) => r.index)).toEqual([0, 1, 2]);
   });
 
   it('completes, verifies and refetches a failed piece', () => {
     const p = picker(2, block * 2);
     const peer = { has: Bitfield.full(2), choked: false };
     const requests = p.pick(peer, 2);
-    const piece = requests[0]!.piece;
+    const piece = requests[0]!.index;
     expect(p.blockReceived(piece, 0)).toEqual({ accepted: true, pieceComplete: false });
     expect(p.blockReceived(piece, 0)).toEqual({ accepted: false, pieceComplete: false });
     expect(p.blockReceived(piece, block)).toEqual({ accepted: true, pieceComplete: true });
     p.pieceFailed(piece);
     expect(p.have.has(piece)).toBe(false);
     const again = p.pick(peer, 4);
-    expect(again.filter((r) => r.piece === piece)).toHaveLength(2);
+    expect(again.filter((r) => r.index === piece)).toHaveLength(2);
     p.blockReceived(piece, 0);
     p.blockReceived(piece, block);
     p.pieceVerified(piece);
@@ -109,7 +109,7 @@ describe('PiecePicker', () => {
     const p = picker(1, block * 2);
     const peer = { has: Bitfield.full(1), choked: false };
     const [a] = p.pick(peer, 1);
-    p.requestDropped(a!.piece, a!.offset);
+    p.requestDropped(a!.index, a!.begin);
     const again = p.pick(peer, 1);
     expect(again).toEqual([a]);
   });
@@ -127,7 +127,7 @@ describe('PiecePicker', () => {
     };
     const duplicate = p.pick(second, 10);
     expect(duplicate).toHaveLength(2);
-    for (const r of duplicate) mine.add(`${r.piece}:${r.offset}`);
+    for (const r of duplicate) mine.add(`${r.index}:${r.begin}`);
     expect(p.pick(second, 10)).toEqual([]);
     expect(p.requestersOf(0, 0)).toBe(2);
     // one copy arrives: the other requester is to be cancelled
@@ -155,7 +155,7 @@ describe('PiecePicker', () => {
     p.setWanted(0, false);
     p.setWanted(1, false);
     const requests = p.pick({ has: Bitfield.full(4), choked: false }, 10);
-    expect(new Set(requests.map((r) => r.piece))).toEqual(new Set([2, 3]));
+    expect(new Set(requests.map((r) => r.index))).toEqual(new Set([2, 3]));
     p.setHave(field(4, [2, 3]));
     expect(p.complete).toBe(true);
   });
@@ -195,7 +195,7 @@ describe('PiecePicker bookkeeping (property)', () => {
               },
               op.max,
             );
-            for (const r of got) mine.push({ piece: r.piece, offset: r.offset, peer: op.peer });
+            for (const r of got) mine.push({ piece: r.index, offset: r.begin, peer: op.peer });
           } else if (op.kind === 'receive' || op.kind === 'drop') {
             const all = outstanding.flat();
             if (all.length === 0) continue;
@@ -255,10 +255,10 @@ describe('PiecePicker after a hash failure', () => {
     for (let offset = 0; offset < 4 * block; offset += block) p.blockReceived(0, offset);
     p.pieceFailed(0);
     const first = p.pick(a, 1);
-    expect(first).toEqual([{ piece: 0, offset: 0, length: block }]);
+    expect(first).toEqual([{ index: 0, begin: 0, length: block }]);
     // b may not help with piece 0 now; it gets piece 1
-    expect(p.pick(b, 10).every((r) => r.piece === 1)).toBe(true);
-    expect(p.pick(a, 10).filter((r) => r.piece === 0)).toHaveLength(3);
+    expect(p.pick(b, 10).every((r) => r.index === 1)).toBe(true);
+    expect(p.pick(a, 10).filter((r) => r.index === 0)).toHaveLength(3);
   });
 });
 
@@ -272,8 +272,8 @@ describe('PiecePicker endgame bound', () => {
         choked: false,
         id,
         isRequested: (piece: number, offset: number) => mine.has(`${piece}:${offset}`),
-        remember: (r: { piece: number; offset: number }[]) =>
-          r.forEach((x) => mine.add(`${x.piece}:${x.offset}`)),
+        remember: (r: { index: number; begin: number }[]) =>
+          r.forEach((x) => mine.add(`${x.index}:${x.begin}`)),
       };
     };
     const [a, b, c] = [asked('a'), asked('b'), asked('c')];

@@ -5,16 +5,11 @@
  * cancelled) once nothing is left unrequested, a sequential mode, and the BEP 6 `allowed fast`
  * and `suggest` hints. Pure: the torrent feeds it events and asks it for requests.
  */
-import { Bitfield } from './bitfield.js';
+import { Bitfield } from '@bt/primitives';
+import type { BlockRequest } from '@bt/wire';
 import type { RandomSource } from './clock.js';
 
 export const BLOCK_SIZE = 16_384;
-
-export interface BlockRequest {
-  piece: number;
-  offset: number;
-  length: number;
-}
 
 export interface PiecePickerOptions {
   pieceCount: number;
@@ -115,8 +110,9 @@ export class PiecePicker {
   }
 
   /** Marks pieces found on disk (after a recheck). */
-  setHave(pieces: Bitfield): void {
-    for (const piece of pieces.indices()) {
+  setHave(pieces: { has(index: number): boolean }): void {
+    for (let piece = 0; piece < this.pieceCount; piece++) {
+      if (!pieces.has(piece)) continue;
       if (this.isFresh(piece)) this.freshCount--;
       this.dropPartial(piece);
       this.verifying.delete(piece);
@@ -202,7 +198,8 @@ export class PiecePicker {
   isInteresting(pieces: Bitfield): boolean {
     if (this.complete) return false;
     if (pieces.complete) return true;
-    for (const piece of pieces.indices()) if (this.isWantedMissing(piece)) return true;
+    for (let piece = 0; piece < this.pieceCount; piece++)
+      if (pieces.has(piece) && this.isWantedMissing(piece)) return true;
     return false;
   }
 
@@ -265,7 +262,7 @@ export class PiecePicker {
           const offset = block * this.blockSize;
           if (peer.isRequested?.(piece, offset)) continue;
           partial.requesters[block]!++;
-          requests.push({ piece, offset, length: this.blockLength(piece, block) });
+          requests.push({ index: piece, begin: offset, length: this.blockLength(piece, block) });
         }
       }
     }
@@ -338,8 +335,8 @@ export class PiecePicker {
       partial.unrequested--;
       this.unrequestedCount--;
       requests.push({
-        piece,
-        offset: block * this.blockSize,
+        index: piece,
+        begin: block * this.blockSize,
         length: this.blockLength(piece, block),
       });
     }

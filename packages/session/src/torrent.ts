@@ -6,8 +6,7 @@
  * within the rate limits, and reports typed events and a stats snapshot.
  */
 import type { AnnounceEvent, PeerAddress } from '@bt/primitives';
-import { formatPeerAddress, parsePeerAddress, toHex } from '@bt/primitives';
-import { Bitfield } from './bitfield.js';
+import { Bitfield, formatPeerAddress, parsePeerAddress, toHex } from '@bt/primitives';
 import { Choker } from './choker.js';
 import type { Clock } from './clock.js';
 import { SessionError } from './errors.js';
@@ -299,10 +298,7 @@ export class Torrent {
             this.events.emit('check-progress', { ...this.checkProgress });
           },
         });
-        const have = new Bitfield(this.picker.pieceCount);
-        for (let piece = 0; piece < this.picker.pieceCount; piece++)
-          if (verified.has(piece)) have.set(piece);
-        this.picker.setHave(have);
+        this.picker.setHave(verified);
       } catch (error) {
         if (this.lifetime.signal.aborted) return;
         this.fail(error);
@@ -795,13 +791,9 @@ export class Torrent {
       return;
     }
     const now = this.clock.now();
-    const wire = new Array<{ index: number; begin: number; length: number }>(requests.length);
-    for (let at = 0; at < requests.length; at++) {
-      const request = requests[at]!;
-      peer.outstanding.set(blockKey(request.piece, request.offset), now);
-      wire[at] = { index: request.piece, begin: request.offset, length: request.length };
-    }
-    peer.wire.sendRequests(wire);
+    for (const request of requests)
+      peer.outstanding.set(blockKey(request.index, request.begin), now);
+    peer.wire.sendRequests(requests);
   }
 
   private onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {

@@ -1,5 +1,5 @@
 /** How much of each file the complete pieces cover: what `bt verify` and front-ends show. */
-import type { Bitfield } from './bitfield.js';
+import type { Bitfield } from '@bt/primitives';
 import { fileSegments, SpanMap, type TorrentLayout } from './layout.js';
 
 export interface FileCompletion {

@@ -90,7 +90,7 @@ describe('writes past the OS cache', () => {
         at += file.length;
       }
       const again = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool });
-      expect((await again.recheck()).isFull()).toBe(true);
+      expect((await again.recheck()).complete).toBe(true);
       await again.close();
     });
   }

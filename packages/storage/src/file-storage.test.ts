@@ -109,7 +109,7 @@ describe('file storage', () => {
       hashPool: pool,
       readOnly: true,
     });
-    expect((await storage.recheck()).count()).toBe(0);
+    expect((await storage.recheck()).count).toBe(0);
     expect(await readdir(directory)).toEqual([]);
     await expect(storage.writeBlock(0, 0, torrent.data.slice(0, 8))).rejects.toMatchObject({
       code: 'permission-denied',
@@ -201,7 +201,7 @@ describe('file storage', () => {
       peak = Math.max(peak, (await readdir('/proc/self/fd')).length - before);
     }
     expect(peak).toBeLessThanOrEqual(4 + 1);
-    expect((await storage.recheck()).isFull()).toBe(true);
+    expect((await storage.recheck()).complete).toBe(true);
     await storage.close();
   });
 
@@ -241,7 +241,7 @@ describe('file storage', () => {
       hashPool: pool,
       readOnly: true,
     });
-    expect((await second.recheck()).count()).toBe(2);
+    expect((await second.recheck()).count).toBe(2);
     await rm(join(directory, 'solo.bin'));
     await expect(second.readBlock(1, 0, 8)).rejects.toMatchObject({ code: 'file-missing' });
     expect(second.hasPiece(1)).toBe(false);
@@ -343,7 +343,7 @@ describe('file storage cache spills', () => {
     await handle.write(torrent.data.subarray(128, 192), 0, 64, 128);
     await handle.close();
     expect(await storage.verifyPiece(2)).toEqual({ index: 2, ok: true, peers: [] });
-    expect(storage.completePieces().isFull()).toBe(true);
+    expect(storage.completePieces().complete).toBe(true);
     await storage.close();
   });
 });

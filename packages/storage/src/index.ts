@@ -6,7 +6,6 @@
  * folder. `createFileStorage` is the default back-end, `createMemoryStorage` the one for tests;
  * a new back-end implements `StorageBackend` and gets the rest from `PieceStorage`.
  */
-export { Bitfield } from './bitfield.js';
 export { fileCompletion } from './completion.js';
 export type { FileCompletion } from './completion.js';
 export { StorageError } from './errors.js';

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeTorrent } from '../test/make-layout.js';
-import {
-  Bitfield,
-  fileCompletion,
-  isSafeSegment,
-  SpanMap,
-  StorageError,
-  validateLayout,
-} from './index.js';
+import { Bitfield } from '@bt/primitives';
+import { fileCompletion, isSafeSegment, SpanMap, StorageError, validateLayout } from './index.js';
 import { RangeSet } from './ranges.js';
 
 function spansOf(files: number[], pieceLength: number) {
@@ -113,20 +107,6 @@ describe('layout arithmetic', () => {
       ['t/f1', 0],
       ['t/f2', 3 + 1],
     ]);
-  });
-});
-
-describe('bitfield', () => {
-  it('uses the BEP 3 bit order and ignores spare bits', () => {
-    const field = new Bitfield(10);
-    field.set(0);
-    field.set(9);
-    expect([...field.toBytes()]).toEqual([0x80, 0x40]);
-    const read = new Bitfield(10, new Uint8Array([0x80, 0x7f]));
-    expect(read.indices()).toEqual([0, 9]);
-    expect(read.count()).toBe(2);
-    expect(read.missing().length).toBe(8);
-    expect(() => field.set(10)).toThrow(RangeError);
   });
 });
 

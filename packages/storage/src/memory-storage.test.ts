@@ -97,7 +97,7 @@ describe('memory storage', () => {
       }
     }
     expect(verdicts.map((verdict) => verdict.ok)).toEqual(Array(10).fill(true));
-    expect(storage.completePieces().isFull()).toBe(true);
+    expect(storage.completePieces().complete).toBe(true);
     await storage.close();
   });
 

@@ -16,7 +16,7 @@
  * them durable (fsync); it runs every `checkpointInterval` ms, in the background each time
  * `checkpointBytes` of verified data were written since the last one, and on `close()`.
  */
-import { Bitfield } from './bitfield.js';
+import { Bitfield } from '@bt/primitives';
 import { StorageError } from './errors.js';
 import type { HashPool, PieceCheckResult } from './hash-pool.js';
 import { pieceCount, pieceHash, pieceSize, type TorrentLayout } from './layout.js';
@@ -236,7 +236,7 @@ export class PieceStorage implements Storage {
       return await this.backend.read(pieceIndex, offset, length);
     } catch (error) {
       if (StorageError.isInstance(error) && error.code === 'file-missing')
-        this.complete.set(pieceIndex, false);
+        this.complete.clear(pieceIndex);
       throw error;
     }
   }
@@ -298,7 +298,7 @@ export class PieceStorage implements Storage {
       try {
         const lost = await this.backend.flush();
         if (lost.length > 0) {
-          for (const index of lost) this.complete.set(index, false);
+          for (const index of lost) this.complete.clear(index);
           throw new StorageError(
             'file-missing',
             `${lost.length} complete pieces were lost: a file was deleted`,
@@ -343,7 +343,8 @@ export class PieceStorage implements Storage {
       );
     }
     const ok = result.status === 'ok';
-    this.complete.set(result.index, ok);
+    if (ok) this.complete.set(result.index);
+    else this.complete.clear(result.index);
     return ok;
   }
 
@@ -375,7 +376,7 @@ export class PieceStorage implements Storage {
           this.applyResult(result as PieceCheckResult);
       }
       if (this.closed) throw new StorageError('closed', 'the storage is closed');
-      if (ok) this.complete.set(index, true);
+      if (ok) this.complete.set(index);
       return { index, ok, peers };
     } finally {
       this.discard(partial);

@@ -3,7 +3,7 @@
  * from, and the `StorageBackend` a new place to keep data (memory, files, an object store)
  * implements to get verification, bounded piece caching and recheck for free.
  */
-import type { Bitfield } from './bitfield.js';
+import type { Bitfield } from '@bt/primitives';
 import type { PieceCheckResult } from './hash-pool.js';
 
 /** The outcome of verifying a piece (BEP 3: its SHA-1 against the torrent's). */

@@ -43,7 +43,7 @@ const storage = await createFileStorage({
   maxOpenFiles: 3,
 });
 const complete = await storage.recheck();
-say(`recheck ${complete.count()}`);
+say(`recheck ${complete.count}`);
 const missing = complete.missing();
 for (let i = missing.length - 1; i > 0; i--) {
   const j = random(i + 1);

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseTorrent } from '@bt/metainfo';
-import { type Bitfield, createFileStorage, fileCompletion } from '@bt/storage';
+import type { Bitfield } from '@bt/primitives';
+import { createFileStorage, fileCompletion } from '@bt/storage';
 import { booleanOption, type Command, ExitCode, stringOption, UsageError } from '../command.js';
 import { formatBytes, formatPercent } from '../ui/format.js';
 import { Progress } from '../ui/progress.js';
@@ -74,7 +75,7 @@ Examples:
         infoHash: metainfo.infoHashHex,
         name: metainfo.name,
         pieceCount: metainfo.pieceCount,
-        completePieces: complete.count(),
+        completePieces: complete.count,
         missingPieces: missing,
         complete: missing.length === 0,
         length: metainfo.length,
@@ -85,7 +86,7 @@ Examples:
     } else {
       const lines = [
         `Name:     ${metainfo.name}`,
-        `Pieces:   ${complete.count()}/${metainfo.pieceCount} complete (${formatPercent(metainfo.pieceCount === 0 ? 1 : complete.count() / metainfo.pieceCount)})`,
+        `Pieces:   ${complete.count}/${metainfo.pieceCount} complete (${formatPercent(metainfo.pieceCount === 0 ? 1 : complete.count / metainfo.pieceCount)})`,
         `Data:     ${formatBytes(bytesComplete)} of ${formatBytes(metainfo.length)}`,
       ];
       if (missing.length > 0) lines.push(`Missing:  ${formatRanges(missing)}`);
