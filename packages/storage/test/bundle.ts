@@ -1,5 +1,5 @@
 /**
- * Test helper: bundles a TypeScript script (and the storage source it imports) into one ESM
+ * Test helper: bundles a TypeScript script (and the bt sources it imports) into one ESM
  * file a child `node` process can run, so process-level tests need no prior build.
  */
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ export async function bundleScript(entry: string): Promise<string> {
     silent: true,
     splitting: false,
     sourcemap: false,
+    // workspace packages from source too: a temp folder has no node_modules to find them in
+    noExternal: [/^@bt\//],
     esbuildOptions(options) {
       options.conditions = ['@bt/source'];
     },
