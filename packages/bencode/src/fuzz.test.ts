@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BencodeError, decode, decodePrefix, encode, locate } from './index.js';
+import { BencodeError, BencodeReader, decode, decodePrefix, encode, locate } from './index.js';
 
 const seeds = [
   encode({
@@ -32,6 +32,10 @@ function mustBeBencodeErrorOrValue(bytes: Uint8Array): void {
     () => decode(bytes, { strict: true }),
     () => decodePrefix(bytes),
     () => locate(bytes, ['info', 'files', 0]),
+    () => {
+      const reader = new BencodeReader(bytes, { strict: true });
+      while (reader.next() !== undefined);
+    },
   ]) {
     try {
       run();

@@ -3,11 +3,14 @@
  *
  * - `decode` / `decodePrefix`: binary-safe values, strict or lenient, typed errors with offsets.
  * - `encode`: always canonical (keys sorted as raw bytes).
+ * - `BencodeReader`: a pull reader, token by token with byte spans, building nothing.
  * - `locate`: the exact byte span of any value, e.g. the `info` dictionary of a torrent.
  */
-export { decode, decodePrefix, locate } from './decode.js';
+export { decode, decodePrefix } from './decode.js';
 export type { DecodeOptions, DecodePrefixResult } from './decode.js';
 export { encode } from './encode.js';
+export { BencodeReader, locate } from './reader.js';
+export type { BencodeReaderOptions, BencodeToken } from './reader.js';
 export { BencodeError, BencodeDecodeError, BencodeEncodeError } from './errors.js';
 export type { BencodeErrorCode, BencodeDecodeErrorCode, BencodeEncodeErrorCode } from './errors.js';
 export {

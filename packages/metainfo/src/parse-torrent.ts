@@ -14,7 +14,7 @@ import {
 } from '@bt/bencode';
 import { toHex } from '@bt/primitives';
 import { InvalidTorrentError } from './errors.js';
-import { type RawFile, scanTorrent } from './fast-scan.js';
+import { type RawFile, scanTorrent } from './scan-torrent.js';
 import { resolveCollisions, sanitizePathSegment } from './path-policy.js';
 import { sha1 } from './sha1.js';
 import { readText } from './text.js';
