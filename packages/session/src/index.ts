@@ -44,8 +44,6 @@ export { RateMeter, TokenBucket, pipelineDepth, takeAll } from './rate.js';
 export type { PipelineOptions } from './rate.js';
 export { createSession, Session } from './session.js';
 export type { AddTorrentOptions, SessionEvent, SessionOptions, SessionStats } from './session.js';
-export { TcpTransport } from './tcp-transport.js';
-export type { TcpTransportOptions } from './tcp-transport.js';
 export { Torrent } from './torrent.js';
 export type {
   PeerStats,

@@ -1,7 +1,8 @@
 /**
  * What the engine consumes, defined here so a front-end can swap any layer: a tracker client,
  * a storage per torrent, and a peer transport (dial out, accept in). The defaults
- * (`@bt/tracker-http`, `@bt/tracker-udp`, `@bt/storage`, TCP over `@bt/wire`) are plugged in
+ * (`@bt/tracker-http`, `@bt/tracker-udp`, `@bt/storage`, `TcpTransport` of `@bt/wire/node`,
+ * whose `PeerWire` is the one peer shell) are plugged in
  * by `createSession`'s options; these shapes are deliberately small.
  */
 import type { AnnounceRequest, AnnounceResult, PeerAddress, ScrapeResult } from '@bt/primitives';

@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
 import { createHashPool, type HashPool } from '@bt/storage';
+import { TcpTransport } from '@bt/wire/node';
 import { systemClock, type Clock } from './clock.js';
 import { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
 import { SessionError } from './errors.js';
@@ -21,7 +22,6 @@ import type {
 } from './interfaces.js';
 import { PeerIdSet } from './peer-registry.js';
 import { TokenBucket } from './rate.js';
-import { TcpTransport } from './tcp-transport.js';
 import { Torrent, type TorrentStats } from './torrent.js';
 
 export interface SessionOptions {
@@ -140,11 +140,21 @@ export class Session {
   /** Binds the listening port (done by `createSession`). */
   async listen(): Promise<number> {
     if (this.options.noListen) return 0;
-    this.portValue = await this.transport.listen(
-      this.options.port ?? 6881,
-      (peer) => this.route(peer),
-      this.options.host,
-    );
+    const port = this.options.port ?? 6881;
+    try {
+      this.portValue = await this.transport.listen(
+        port,
+        (peer) => this.route(peer),
+        this.options.host,
+      );
+    } catch (error) {
+      if (error instanceof SessionError) throw error;
+      throw new SessionError(
+        'listen-failed',
+        `cannot listen on port ${port}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
     return this.portValue;
   }
 
