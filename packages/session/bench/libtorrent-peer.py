@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""A libtorrent 2.0 peer for the session benches (Debian python3-libtorrent, /usr/bin/python3).
+
+  libtorrent-peer.py seed  <torrent> <dir> <port>
+      seeds <dir>/<name> on 127.0.0.1:<port> (seed mode: no check), prints 'listening <port>',
+      runs until SIGTERM.
+  libtorrent-peer.py leech <torrent> <dir> <count> <host:port>...
+      <count> fresh sessions (one per leecher, each its own folder <dir>/<i>) download from the
+      given peers; prints one JSON line {"seconds": ...} once every one has the whole torrent.
+
+TCP only (uTP off), no DHT, LSD, UPnP or NAT-PMP: the same conditions as every other peer of
+the bench; outgoing connections in plaintext. Settings are libtorrent's defaults otherwise.
+"""
+import json
+import os
+import signal
+import sys
+import time
+
+import libtorrent as lt
+
+
+def make_session(port):
+    return lt.session({
+        'listen_interfaces': '127.0.0.1:%d' % port,
+        'enable_dht': False,
+        'enable_lsd': False,
+        'enable_upnp': False,
+        'enable_natpmp': False,
+        'enable_outgoing_utp': False,
+        'enable_incoming_utp': False,
+        'allow_multiple_connections_per_ip': True,
+        # plaintext out (our client has no MSE yet; libtorrent would retry in plain after a
+        # while otherwise); incoming accepts both, as by default
+        'out_enc_policy': int(lt.enc_policy.disabled),
+        'alert_mask': lt.alert_category.error,
+    })
+
+
+def seed(torrent, directory, port):
+    session = make_session(port)
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(torrent)
+    params.save_path = directory
+    params.flags |= lt.torrent_flags.seed_mode
+    session.add_torrent(params)
+    print('listening %d' % session.listen_port(), flush=True)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    while not stop:
+        time.sleep(0.2)
+        for alert in session.pop_alerts():
+            print(alert.message(), file=sys.stderr, flush=True)
+
+
+def leech(torrent, directory, count, peers):
+    info = lt.torrent_info(torrent)
+    sessions = []
+    handles = []
+    started = time.monotonic()
+    for index in range(count):
+        session = make_session(0)
+        params = lt.add_torrent_params()
+        params.ti = info
+        params.save_path = os.path.join(directory, str(index))
+        params.trackers = []
+        handle = session.add_torrent(params)
+        handle.replace_trackers([])
+        for peer in peers:
+            host, port = peer.rsplit(':', 1)
+            handle.connect_peer((host, int(port)))
+        sessions.append(session)
+        handles.append(handle)
+    while True:
+        time.sleep(0.02)
+        statuses = [handle.status() for handle in handles]
+        if all(status.is_seeding for status in statuses):
+            break
+        for session in sessions:
+            for alert in session.pop_alerts():
+                print(alert.message(), file=sys.stderr, flush=True)
+    seconds = time.monotonic() - started
+    print(json.dumps({'seconds': seconds, 'leechers': count}), flush=True)
+
+
+if __name__ == '__main__':
+    mode = sys.argv[1]
+    if mode == 'seed':
+        seed(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif mode == 'leech':
+        leech(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])
+    else:
+        sys.exit('usage: libtorrent-peer.py seed|leech ...')
