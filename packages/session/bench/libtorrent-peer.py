@@ -2,8 +2,9 @@
 """A libtorrent 2.0 peer for the session benches (Debian python3-libtorrent, /usr/bin/python3).
 
   libtorrent-peer.py seed  <torrent> <dir> <port>
-      seeds <dir>/<name> on 127.0.0.1:<port> (seed mode: no check), prints 'listening <port>',
-      runs until SIGTERM.
+      checks <dir>/<name>, seeds it on 127.0.0.1:<port>, prints 'listening <port>' once seeding
+      (not seed mode, which hashes each piece on its first request and would bill the leecher's
+      run with the check), runs until SIGTERM.
   libtorrent-peer.py leech <torrent> <dir> <count> <host:port>...
       <count> fresh sessions (one per leecher, each its own folder <dir>/<i>) download from the
       given peers; prints one JSON line {"seconds": ...} once every one has the whole torrent.
@@ -42,8 +43,11 @@ def seed(torrent, directory, port):
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(torrent)
     params.save_path = directory
-    params.flags |= lt.torrent_flags.seed_mode
-    session.add_torrent(params)
+    handle = session.add_torrent(params)
+    while not handle.status().is_seeding:
+        time.sleep(0.05)
+        for alert in session.pop_alerts():
+            print(alert.message(), file=sys.stderr, flush=True)
     print('listening %d' % session.listen_port(), flush=True)
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))

@@ -51,6 +51,11 @@ export interface FileStorageOptions {
   maxOpenFiles?: number;
   /** Bytes of memory for partial pieces. Default 64 MiB. */
   cacheSize?: number;
+  /**
+   * Bytes of verified pieces kept in memory for uploads, read in windows of up to 1 MiB so a
+   * peer's requests for the blocks of a piece cost one read. Default 32 MiB; 0 disables.
+   */
+  readCacheSize?: number;
   /** Milliseconds between automatic checkpoints. Default 10 000; 0 disables them. */
   checkpointInterval?: number;
   /** Bytes of verified data after which a background checkpoint starts. Default 64 MiB; 0 disables. */
@@ -495,6 +500,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Pi
     pool,
     ownsPool,
     cacheSize: options.cacheSize,
+    readCacheSize: options.readCacheSize,
     checkpointInterval: options.checkpointInterval,
     checkpointBytes: options.checkpointBytes,
   });

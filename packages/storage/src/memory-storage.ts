@@ -98,6 +98,8 @@ export function createMemoryStorage(options: MemoryStorageOptions): PieceStorage
     pool,
     ownsPool,
     cacheSize: options.cacheSize,
+    // the pieces are in memory already
+    readCacheSize: 0,
     checkpointInterval: 0,
   });
 }

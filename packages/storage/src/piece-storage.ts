@@ -22,6 +22,7 @@ import type { HashPool, PieceCheckResult } from './hash-pool.js';
 import { pieceCount, pieceHash, pieceSize, type TorrentLayout } from './layout.js';
 import { PieceArena } from './piece-arena.js';
 import { RangeSet } from './ranges.js';
+import { PieceReadCache } from './read-cache.js';
 import type {
   PieceVerdict,
   RecheckOptions,
@@ -46,6 +47,8 @@ export interface PieceStorageOptions {
    * 0 disables.
    */
   checkpointBytes?: number;
+  /** Bytes of verified pieces kept in memory for uploads (`PieceReadCache`). Default 32 MiB; 0 disables. */
+  readCacheSize?: number;
 }
 
 interface PartialPiece {
@@ -89,6 +92,8 @@ export class PieceStorage implements Storage {
   private readonly partials = new Map<number, PartialPiece>();
   /** The memory partial pieces are held in: `cacheSize` bytes cut into one slot per piece. */
   private readonly arena: PieceArena;
+  /** Windows of verified pieces read for uploads. */
+  private readonly reads: PieceReadCache;
   /** Pieces waiting for memory that a verification in flight will give back. */
   private readonly releaseWaiters: (() => void)[] = [];
   private clock = 0;
@@ -108,6 +113,11 @@ export class PieceStorage implements Storage {
     this.arena = new PieceArena(options.layout.pieceLength, this.cacheSize);
     this.pieceCount = pieceCount(options.layout);
     this.complete = new Bitfield(this.pieceCount);
+    this.reads = new PieceReadCache({
+      pieceSize: (index) => pieceSize(this.layout, index),
+      read: (index, offset, length) => this.backend.read(index, offset, length),
+      capacity: options.readCacheSize,
+    });
     this.checkpointBytes = options.checkpointBytes ?? 64 * 1024 * 1024;
     const interval = options.checkpointInterval ?? 10_000;
     if (interval > 0) {
@@ -233,10 +243,11 @@ export class PieceStorage implements Storage {
       });
     }
     try {
-      return await this.backend.read(pieceIndex, offset, length);
+      return await this.reads.read(pieceIndex, offset, length);
     } catch (error) {
       if (StorageError.isInstance(error) && error.code === 'file-missing')
         this.complete.clear(pieceIndex);
+      this.reads.forget(pieceIndex);
       throw error;
     }
   }
@@ -298,7 +309,10 @@ export class PieceStorage implements Storage {
       try {
         const lost = await this.backend.flush();
         if (lost.length > 0) {
-          for (const index of lost) this.complete.clear(index);
+          for (const index of lost) {
+            this.complete.clear(index);
+            this.reads.forget(index);
+          }
           throw new StorageError(
             'file-missing',
             `${lost.length} complete pieces were lost: a file was deleted`,
@@ -326,6 +340,7 @@ export class PieceStorage implements Storage {
     this.closed = true;
     this.wakeAllocators();
     this.partials.clear();
+    this.reads.clear();
     await this.backend.close();
     if (this.ownsPool) await this.pool.close();
     if (failure !== undefined) throw failure;
@@ -344,7 +359,10 @@ export class PieceStorage implements Storage {
     }
     const ok = result.status === 'ok';
     if (ok) this.complete.set(result.index);
-    else this.complete.clear(result.index);
+    else {
+      this.complete.clear(result.index);
+      this.reads.forget(result.index);
+    }
     return ok;
   }
 

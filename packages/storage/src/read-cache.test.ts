@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { PieceReadCache } from './read-cache.js';
+
+/** A back-end over `data` (pieces of `pieceLength`) that logs every read. */
+function backend(data: Uint8Array, pieceLength: number) {
+  const reads: [number, number, number][] = [];
+  let fail = false;
+  return {
+    reads,
+    failNext() {
+      fail = true;
+    },
+    pieceSize: (index: number) => Math.min(pieceLength, data.length - index * pieceLength),
+    read: (index: number, offset: number, length: number) => {
+      reads.push([index, offset, length]);
+      if (fail) {
+        fail = false;
+        return Promise.reject(new Error('disk gone'));
+      }
+      const start = index * pieceLength + offset;
+      return Promise.resolve(data.slice(start, start + length));
+    },
+  };
+}
+
+const data = Uint8Array.from({ length: 1000 }, (_, index) => (index * 7) % 251);
+
+describe('PieceReadCache', () => {
+  it('reads a window once and serves every block of it from memory', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 1024 });
+    for (let offset = 0; offset < 128; offset += 16) {
+      expect(await cache.read(1, offset, 16)).toEqual(data.slice(256 + offset, 256 + offset + 16));
+    }
+    expect(disk.reads).toEqual([[1, 0, 128]]);
+    expect(await cache.read(1, 128, 16)).toEqual(data.slice(384, 400));
+    expect(disk.reads).toEqual([
+      [1, 0, 128],
+      [1, 128, 128],
+    ]);
+    expect(cache.size).toBe(256);
+  });
+
+  it('never reads past the end of the last, shorter piece', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 1024 });
+    // piece 3 holds bytes 768..999: 232 bytes, windows of 128 and 104
+    expect(await cache.read(3, 128, 100)).toEqual(data.slice(896, 996));
+    expect(disk.reads).toEqual([[3, 128, 104]]);
+  });
+
+  it('shares one read between requests that arrive while it is in flight', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 256, capacity: 1024 });
+    const blocks = await Promise.all([
+      cache.read(0, 0, 16),
+      cache.read(0, 16, 16),
+      cache.read(0, 240, 16),
+    ]);
+    expect(blocks).toEqual([data.slice(0, 16), data.slice(16, 32), data.slice(240, 256)]);
+    expect(disk.reads).toEqual([[0, 0, 256]]);
+  });
+
+  it('reads a block that straddles two windows on its own', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 1024 });
+    expect(await cache.read(0, 120, 16)).toEqual(data.slice(120, 136));
+    expect(disk.reads).toEqual([[0, 120, 16]]);
+    expect(cache.size).toBe(0);
+  });
+
+  it('holds at most its capacity, dropping the least recently used window', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 256 });
+    await cache.read(0, 0, 16);
+    await cache.read(1, 0, 16);
+    await cache.read(0, 16, 16); // piece 0 is now the most recent
+    await cache.read(2, 0, 16); // evicts piece 1
+    expect(cache.size).toBe(256);
+    await cache.read(0, 32, 16);
+    await cache.read(1, 32, 16);
+    expect(disk.reads).toEqual([
+      [0, 0, 128],
+      [1, 0, 128],
+      [2, 0, 128],
+      [1, 0, 128],
+    ]);
+  });
+
+  it('keeps views valid after their window is evicted or forgotten', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 128 });
+    const view = await cache.read(0, 16, 16);
+    await cache.read(1, 0, 16);
+    cache.forget(1);
+    cache.clear();
+    expect(view).toEqual(data.slice(16, 32));
+    expect(cache.size).toBe(0);
+  });
+
+  it('does not keep a failed read, and reads again next time', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 1024 });
+    disk.failNext();
+    await expect(cache.read(0, 0, 16)).rejects.toThrow('disk gone');
+    expect(await cache.read(0, 0, 16)).toEqual(data.slice(0, 16));
+    expect(disk.reads).toEqual([
+      [0, 0, 128],
+      [0, 0, 128],
+    ]);
+  });
+
+  it('forgets the windows of a piece that is no longer complete', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 1024 });
+    await cache.read(0, 0, 16);
+    await cache.read(0, 128, 16);
+    await cache.read(1, 0, 16);
+    cache.forget(0);
+    expect(cache.size).toBe(128);
+    await cache.read(0, 0, 16);
+    expect(disk.reads.filter(([index]) => index === 0)).toHaveLength(3);
+  });
+});
