@@ -109,11 +109,13 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
       '--json',
     ];
     const controller = new AbortController();
-    const first = runCli(args, { signal: controller.signal });
-    // interrupt a few seconds in (the seeder sends 1 MB/s)
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    controller.abort();
-    const stopped = await first;
+    // interrupted once a piece is verified (an event: the seeder sends 1 MB/s, so more remain)
+    const stopped = await runCli(args, {
+      signal: controller.signal,
+      onStdout: (text) => {
+        if (text.includes('piece-verified')) controller.abort();
+      },
+    });
     expect(stopped.code).toBe(130);
     expect(stopped.stdout).toContain('piece-verified');
     const second = await runCli(args);

@@ -8,11 +8,15 @@ export interface CliResult {
   stderr: string;
 }
 
-function capture(): { stream: Writable & { isTTY?: boolean }; text: () => string } {
+function capture(onWrite?: (text: string) => void): {
+  stream: Writable & { isTTY?: boolean };
+  text: () => string;
+} {
   const chunks: Buffer[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       chunks.push(Buffer.from(chunk));
+      onWrite?.(Buffer.concat(chunks).toString('utf8'));
       callback();
     },
   });
@@ -21,10 +25,16 @@ function capture(): { stream: Writable & { isTTY?: boolean }; text: () => string
 
 export async function runCli(
   argv: string[],
-  options: { cwd?: string; signal?: AbortSignal } = {},
+  options: {
+    cwd?: string;
+    signal?: AbortSignal;
+    /** Called with all of stdout so far on each write: lets a test act on an event. */
+    onStdout?: (text: string) => void;
+  } = {},
 ): Promise<CliResult> {
-  const out = capture();
+  const { onStdout, ...rest } = options;
+  const out = capture(onStdout);
   const err = capture();
-  const code = await main({ argv, stdout: out.stream, stderr: err.stream, ...options });
+  const code = await main({ argv, stdout: out.stream, stderr: err.stream, ...rest });
   return { code, stdout: out.text(), stderr: err.text() };
 }

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  PATIENCE_MS,
   freePort,
   makeTempDir,
   removeTempDirs,
@@ -54,7 +55,7 @@ async function scenario(
   if (extra.unreachable) peers.push(loopback(await freePort()));
   const torrent = await session.addTorrent(metainfo, { directory: leechDir, peers, seed: false });
   // the fake peer is dialled first; give it a head start for the seeder's slower handshake
-  await torrent.whenComplete(AbortSignal.timeout(60_000));
+  await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
   const same = (await sha1File(join(leechDir, 'payload.bin'))) === (await sha1File(payload));
   const stats = torrent.stats();
   await session.close();
@@ -101,7 +102,7 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
     const events: SessionEvent[] = [];
     session.onEvent((event) => events.push(event));
     const torrent = await session.addTorrent(metainfo, { directory: seedDir });
-    await torrent.whenComplete(AbortSignal.timeout(10_000));
+    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     const before = process.memoryUsage().heapUsed;
     torrent.addPeers([loopback(fake.port)]);
     const fakeAddress = `127.0.0.1:${fake.port}`;
@@ -109,7 +110,7 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
       () =>
         events.some((event) => event.type === 'peer-disconnected' && event.address === fakeAddress),
       {
-        timeoutMs: 10_000,
+        timeoutMs: PATIENCE_MS,
         what: 'the flooder to be dropped',
       },
     );

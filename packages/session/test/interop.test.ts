@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  PATIENCE_MS,
   makeTempDir,
   removeTempDirs,
   requireProgram,
@@ -98,7 +99,7 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
       3 * 1024 * 1024 + 12_345,
     );
     const seeder = await startAria2Seeder(file, seedDir);
-    const torrent = await leechByHand(metainfo, seeder.port, leechDir, 30_000);
+    const torrent = await leechByHand(metainfo, seeder.port, leechDir, PATIENCE_MS);
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
     expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
     await seeder.process.stop();
@@ -110,7 +111,7 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
     const seeder = await startAria2Seeder(file, seedDir);
     const ours = await session();
     const torrent = await ours.addTorrent(metainfo, { directory: leechDir, seed: false });
-    await torrent.whenComplete(AbortSignal.timeout(40_000));
+    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     expect(await sameFiles(seedDir, leechDir, MULTI_FILE_PATHS)).toBe(true);
     expect(torrent.stats().sources[0]).toMatchObject({ source: tracker.url, state: 'working' });
     await seeder.process.stop();
@@ -125,7 +126,7 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
     );
     const ours = await session();
     const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
-    await seeding.whenComplete(AbortSignal.timeout(10_000));
+    await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     const leecher = startAria2Leecher(file, leechDir);
     await leecher.exited;
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
@@ -155,9 +156,9 @@ describe.skipIf(!aria2 || !mktorrent)('aria2c', () => {
       expect(metainfo.announce).toEqual([[tracker.udpUrl], [tracker.httpUrl]]);
       const ours = await session();
       const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
-      await seeding.whenComplete(AbortSignal.timeout(10_000));
+      await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
       await waitFor(() => seeding.stats().sources.every((source) => source.state === 'working'), {
-        timeoutMs: 10_000,
+        timeoutMs: PATIENCE_MS,
         what: 'both announces',
       });
       const leecher = startAria2Leecher(file, leechDir);
@@ -175,7 +176,7 @@ describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
       2 * 1024 * 1024 + 999,
     );
     const seeder = await startTransmission(file, seedDir, join(seedDir, '.transmission'));
-    const torrent = await leechByHand(metainfo, seeder.port, leechDir, 60_000);
+    const torrent = await leechByHand(metainfo, seeder.port, leechDir, PATIENCE_MS);
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
     expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
     await seeder.process.stop();
@@ -186,10 +187,10 @@ describe.skipIf(!transmission || !mktorrent)('Transmission', () => {
     const { seedDir, leechDir, metainfo, file } = await multiFileFixture([tracker.url]);
     const ours = await session();
     const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
-    await seeding.whenComplete(AbortSignal.timeout(10_000));
+    await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     const leecher = await startTransmission(file, leechDir, join(leechDir, '.transmission'));
     await waitFor(() => sameFiles(seedDir, leechDir, MULTI_FILE_PATHS), {
-      timeoutMs: 60_000,
+      timeoutMs: PATIENCE_MS,
       intervalMs: 250,
       what: 'Transmission to finish',
     });
@@ -226,7 +227,7 @@ describe.skipIf(!mktorrent)('WebTorrent (npm)', () => {
         peers: [loopback(client.torrentPort)],
         seed: false,
       });
-      await downloading.whenComplete(AbortSignal.timeout(40_000));
+      await downloading.whenComplete(AbortSignal.timeout(PATIENCE_MS));
       expect(await sameFiles(seedDir, leechDir, MULTI_FILE_PATHS)).toBe(true);
 
       // we seed, WebTorrent downloads
@@ -235,7 +236,7 @@ describe.skipIf(!mktorrent)('WebTorrent (npm)', () => {
       const payload = await makePayload(ourSeedDir, 'single.bin', 1_500_000);
       const single = await makeTorrent(payload, join(ourSeedDir, 'single.torrent'));
       const seeding = await ours.addTorrent(single.metainfo, { directory: ourSeedDir });
-      await seeding.whenComplete(AbortSignal.timeout(10_000));
+      await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
       const theirs = client.add(Buffer.from(single.bytes), { path: theirDir });
       // WebTorrent dials out only with MSE/PE encryption (which we do not speak), so we dial it
       theirs.on('ready', () => seeding.addPeers([loopback(client.torrentPort)]));

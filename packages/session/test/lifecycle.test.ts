@@ -4,7 +4,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, removeTempDirs, requireProgram, waitFor } from '@bt/test-support';
+import {
+  PATIENCE_MS,
+  makeTempDir,
+  removeTempDirs,
+  requireProgram,
+  waitFor,
+} from '@bt/test-support';
 import { createSession, type Session } from '../src/index.js';
 import { makePayload, makeTorrent, sha1File } from './helpers.js';
 
@@ -31,7 +37,7 @@ async function pair(size: number, seederUploadLimit = 0) {
   const leecher = await createSession({ port: 0, host: '127.0.0.1' });
   sessions.push(seeder, leecher);
   const seeding = await seeder.addTorrent(metainfo, { directory: seedDir });
-  await seeding.whenComplete(AbortSignal.timeout(10_000));
+  await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
   return {
     seeder,
     leecher,
@@ -44,31 +50,27 @@ async function pair(size: number, seederUploadLimit = 0) {
 
 describe.skipIf(!mktorrent)('torrent lifecycle', () => {
   it('pauses (no peers, no progress), resumes to completion, and is removed', async () => {
-    const { leecher, metainfo, payload, leechDir, peer } = await pair(4 * 1024 * 1024, 1024 * 1024);
-    const torrent = await leecher.addTorrent(metainfo, { directory: leechDir, peers: [peer] });
-    const timer = setInterval(
-      () =>
-        console.log(
-          torrent.stats().state,
-          torrent.stats().piecesHave,
-          JSON.stringify(torrent.peerStats()),
-        ),
-      1000,
+    const { seeder, leecher, metainfo, payload, leechDir, peer } = await pair(
+      4 * 1024 * 1024,
+      1024 * 1024,
     );
+    const torrent = await leecher.addTorrent(metainfo, { directory: leechDir, peers: [peer] });
     await waitFor(() => torrent.stats().piecesHave >= 3, {
-      timeoutMs: 20_000,
+      timeoutMs: PATIENCE_MS,
       what: 'some pieces',
     });
-    clearInterval(timer);
     await torrent.pause();
     expect(torrent.state).toBe('paused');
     expect(torrent.stats().peers).toBe(0);
-    // nothing arrives while paused (a piece already in hand may still finish verifying)
+    // nothing arrives while paused (a piece already in hand may still finish verifying): the
+    // count stays put until the seeder has seen the connection go, after which nothing can come
     const paused = torrent.stats().downloaded;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor(() => seeder.get(metainfo.infoHash)?.stats().peers === 0, {
+      what: 'the seeder to see the paused leecher go',
+    });
     expect(torrent.stats().downloaded).toBe(paused);
     await torrent.resume();
-    await torrent.whenComplete(AbortSignal.timeout(30_000));
+    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
     await leecher.removeTorrent(metainfo.infoHash);
     expect(leecher.list()).toEqual([]);
@@ -85,7 +87,7 @@ describe.skipIf(!mktorrent)('torrent lifecycle', () => {
       seed: false,
     });
     torrent.on('piece-verified', ({ piece }) => order.push(piece));
-    await torrent.whenComplete(AbortSignal.timeout(20_000));
+    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     expect(order).toHaveLength(metainfo.pieceCount);
     // requests go strictly in order; verification on the worker pool may reorder a little
     const firstQuarter = order.slice(0, Math.floor(order.length / 4));
@@ -101,7 +103,7 @@ describe.skipIf(!mktorrent)('torrent lifecycle', () => {
       downloadLimit: 1024 * 1024,
       seed: false,
     });
-    await torrent.whenComplete(AbortSignal.timeout(30_000));
+    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     // 3 MiB at 1 MiB/s (after a burst of at most a quarter second's worth) cannot take under 2.5 s
     expect((performance.now() - started) / 1000).toBeGreaterThan(2.5);
   });

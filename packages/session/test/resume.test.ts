@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  PATIENCE_MS,
   makeTempDir,
   removeTempDirs,
   requireProgram,
@@ -54,7 +55,7 @@ describe.skipIf(!aria2 || !mktorrent)('kill -9 and resume', () => {
     await waitFor(
       () => lines(first.output()).filter((line) => line.type === 'piece').length >= 20,
       {
-        timeoutMs: 30_000,
+        timeoutMs: PATIENCE_MS,
         what: 'twenty verified pieces',
       },
     );

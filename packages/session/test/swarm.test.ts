@@ -6,7 +6,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, removeTempDirs, requireProgram, stopAllProcesses } from '@bt/test-support';
+import {
+  PATIENCE_MS,
+  makeTempDir,
+  removeTempDirs,
+  requireProgram,
+  stopAllProcesses,
+} from '@bt/test-support';
 import { toHex } from '@bt/primitives';
 import { createSession, type Session, type Torrent } from '../src/index.js';
 import {
@@ -63,7 +69,7 @@ describe.skipIf(!aria2 || !mktorrent)('a mixed swarm', () => {
     }, 100);
     try {
       await Promise.all(
-        torrents.map((torrent) => torrent.whenComplete(AbortSignal.timeout(60_000))),
+        torrents.map((torrent) => torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS))),
       );
       await ariaLeecher.exited;
     } finally {

@@ -9,6 +9,7 @@ import { mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { parseTorrent } from '@bt/metainfo';
 import {
+  PATIENCE_MS,
   freePort,
   makeTempDir,
   removeTempDirs,
@@ -18,6 +19,7 @@ import {
   startProcess,
   stopAllProcesses,
   waitFor,
+  waitForExit,
   waitForPort,
 } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,7 +87,7 @@ async function aria2Verdict(torrentFile: string, directory: string): Promise<str
         };
         return result.status === 'active' || result.status === 'waiting' ? undefined : result;
       },
-      { timeoutMs: 30_000, what: 'aria2c hash check' },
+      { timeoutMs: PATIENCE_MS, what: 'aria2c hash check' },
     );
     return status.bitfield ?? '';
   } finally {
@@ -135,7 +137,7 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
         );
         return Buffer.from(await response.arrayBuffer()).includes('8:completei1e');
       },
-      { timeoutMs: 30_000, what: 'the seeder to announce' },
+      { timeoutMs: PATIENCE_MS, what: 'the seeder to announce' },
     ).catch((error: unknown) => {
       throw new Error(
         `${String(error)}\nseeder: ${seeder.output().slice(-2000)}\ntracker: ${tracker.output().slice(-1000)}`,
@@ -151,10 +153,7 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
       ...quiet,
       torrentFile,
     ]);
-    const leecherExit = await Promise.race([
-      leecher.exited,
-      new Promise((resolve) => setTimeout(() => resolve('timeout'), 60_000)),
-    ]);
+    const leecherExit = await waitForExit(leecher);
     await Promise.all([seeder.stop(), tracker.stop(), leecher.stop()]);
     expect(leecherExit, leecher.output()).toBe(0);
 
@@ -190,7 +189,7 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
     const theirs = await aria2Verdict(torrentFile, downloads);
     expect(damaged).toBe(theirs);
     expect(damaged).not.toBe(full);
-  }, 120_000);
+  });
 });
 
 function fullBitfield(count: number): Uint8Array {

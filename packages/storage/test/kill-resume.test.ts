@@ -7,7 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir, removeTempDirs, startProcess, stopAllProcesses } from '@bt/test-support';
+import {
+  makeTempDir,
+  removeTempDirs,
+  startProcess,
+  stopAllProcesses,
+  waitFor,
+} from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFileStorage, createHashPool } from '../src/index.js';
 import { bundleScript } from './bundle.js';
@@ -56,8 +62,13 @@ describe('kill and resume', () => {
       ];
       const child = startProcess(process.execPath, args, { label: `writer ${round}` });
       if (!last) {
-        // Kill at a random instant once the child is writing.
-        const wait = 80 + (randomBytes(2).readUInt16BE(0) % 500);
+        // Kill at a random instant once the child is writing: after its first report (an
+        // event, however slow the machine is to start it), plus a random extra.
+        await waitFor(
+          () => /^(complete \d+|done)$/m.test(child.output()) || child.child.exitCode !== null,
+          { intervalMs: 5, what: `writer ${round} to report a piece` },
+        );
+        const wait = randomBytes(2).readUInt16BE(0) % 300;
         await new Promise((resolve) => setTimeout(resolve, wait));
         await child.stop('SIGKILL');
       }
@@ -114,7 +125,7 @@ describe('kill and resume', () => {
       expect(Buffer.compare(bytes, data.subarray(offset, offset + file.length))).toBe(0);
       offset += file.length;
     }
-  }, 90_000);
+  });
 });
 function summarize(output: string): string {
   return `${output.split('\n')[0]} complete=${(output.match(/complete/g) ?? []).length} rejected=${(output.match(/rejected/g) ?? []).length} tail=${output.slice(-60).replace(/\n/g, '|')}`;

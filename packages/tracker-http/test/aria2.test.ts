@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  PATIENCE_MS,
   freePort,
   makeTempDir,
   removeTempDirs,
@@ -15,6 +16,7 @@ import {
   startProcess,
   stopAllProcesses,
   waitFor,
+  waitForExit,
 } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -55,7 +57,7 @@ describe.skipIf(!aria2c || !mktorrent)(
       scrape: (infoHashes) => registry.scrape(infoHashes),
     };
     const server = new HttpTrackerServer({ registry: recording, interval: 60 });
-    const client = new HttpTrackerClient({ timeout: 5000 });
+    const client = new HttpTrackerClient({ timeout: PATIENCE_MS });
     afterAll(async () => {
       await stopAllProcesses();
       await client.close();
@@ -65,7 +67,6 @@ describe.skipIf(!aria2c || !mktorrent)(
 
     it(
       'the leecher downloads the whole file from the seeder it found through the tracker',
-      { timeout: 90_000 },
       async () => {
         const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
         const announceUrl = `http://127.0.0.1:${port}/announce`;
@@ -100,7 +101,7 @@ describe.skipIf(!aria2c || !mktorrent)(
         await waitFor(
           async () => (await client.scrape(announceUrl, [infoHash])).files[0]?.complete === 1,
           {
-            timeoutMs: 20_000,
+            timeoutMs: PATIENCE_MS,
             what: `aria2c seeding to announce (${seeder.output()})`,
           },
         );
@@ -113,10 +114,7 @@ describe.skipIf(!aria2c || !mktorrent)(
           '--seed-time=0',
           torrentPath,
         ]);
-        const code = await Promise.race([
-          leecher.exited,
-          new Promise((resolve) => setTimeout(() => resolve('timed out'), 60_000)),
-        ]);
+        const code = await waitForExit(leecher);
         expect(code, leecher.output()).toBe(0);
         expect(Buffer.compare(await readFile(join(leechDir, 'payload.bin')), content)).toBe(0);
         // What each aria2c told the tracker: the seeder started complete; the leecher started

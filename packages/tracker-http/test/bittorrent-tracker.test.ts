@@ -5,13 +5,14 @@
 import type { AddressInfo } from 'node:net';
 import { toHex } from '@bt/primitives';
 import Client, { Server } from 'bittorrent-tracker';
+import { PATIENCE_MS } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTrackerClient, HttpTrackerServer } from '../src/index.js';
 import { bytes, peerIdOf, request } from './helpers.js';
 
 describe('our HTTP client against the bittorrent-tracker server', () => {
   const server = new Server({ http: true, udp: false, ws: false, stats: false, interval: 60_000 });
-  const client = new HttpTrackerClient({ timeout: 5000 });
+  const client = new HttpTrackerClient({ timeout: PATIENCE_MS });
   let announceUrl = '';
 
   beforeAll(async () => {
@@ -68,7 +69,7 @@ describe('our HTTP client against the bittorrent-tracker server', () => {
 
 describe('the bittorrent-tracker client against our HTTP server', () => {
   const server = new HttpTrackerServer({ interval: 60 });
-  const ours = new HttpTrackerClient({ timeout: 5000 });
+  const ours = new HttpTrackerClient({ timeout: PATIENCE_MS });
   let announceUrl = '';
   const clients: Client[] = [];
 

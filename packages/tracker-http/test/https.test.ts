@@ -8,7 +8,13 @@ import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { encode } from '@bt/bencode';
-import { makeTempDir, removeTempDirs, requireProgram, startProcess } from '@bt/test-support';
+import {
+  PATIENCE_MS,
+  makeTempDir,
+  removeTempDirs,
+  requireProgram,
+  startProcess,
+} from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTrackerClient, HttpTrackerError } from '../src/index.js';
 import { request, startStub } from './helpers.js';
@@ -64,7 +70,7 @@ describe.skipIf(!openssl)('the client over HTTPS', () => {
   });
 
   it('refuses a self-signed certificate by default, as a network error', async () => {
-    const client = new HttpTrackerClient({ timeout: 5000 });
+    const client = new HttpTrackerClient({ timeout: PATIENCE_MS });
     try {
       await client.announce(httpsUrl, request());
       expect.unreachable();
@@ -76,7 +82,7 @@ describe.skipIf(!openssl)('the client over HTTPS', () => {
   });
 
   it('announces over TLS when told to accept the certificate, also after an http -> https redirect', async () => {
-    const client = new HttpTrackerClient({ timeout: 5000, insecure: true });
+    const client = new HttpTrackerClient({ timeout: PATIENCE_MS, insecure: true });
     const hop = await startStub((incoming, response) => {
       response.statusCode = 301;
       response.setHeader('location', httpsUrl + incoming.url!.slice(incoming.url!.indexOf('?')));

@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { encode } from '@bt/bencode';
+import { PATIENCE_MS } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   HttpTrackerClient,
@@ -28,7 +29,7 @@ async function errorOf(promise: Promise<unknown>): Promise<HttpTrackerError> {
 
 describe('our client against our server', () => {
   const server = new HttpTrackerServer({ interval: 120 });
-  const client = new HttpTrackerClient({ timeout: 5000 });
+  const client = new HttpTrackerClient({ timeout: PATIENCE_MS });
   let announceUrl = '';
 
   beforeAll(async () => {
@@ -198,8 +199,9 @@ describe('our client against our server', () => {
 });
 
 describe('our client against hostile trackers', () => {
+  // A timeout here only ends a stuck test: every verdict below is the answer's, never the clock's.
   const client = new HttpTrackerClient({
-    timeout: 2000,
+    timeout: PATIENCE_MS,
     maxResponseBytes: 64 * 1024,
     maxRedirects: 3,
   });
@@ -259,9 +261,11 @@ describe('our client against hostile trackers', () => {
       response.end();
     });
     expect((await errorOf(client.announce(streamed, request()))).code).toBe('too-large');
+    // compressed before the request, not while the client's clock runs in this same process
+    const compressed = gzipSync(Buffer.alloc(50 * 1024 * 1024));
     const bomb = await stub((_request, response) => {
       response.setHeader('content-encoding', 'gzip');
-      response.end(gzipSync(Buffer.alloc(50 * 1024 * 1024)));
+      response.end(compressed);
     });
     expect((await errorOf(client.announce(bomb, request()))).code).toBe('too-large');
   });
@@ -317,13 +321,14 @@ describe('our client against hostile trackers', () => {
 
   it('a tracker that never answers is a timeout; an abort is aborted; both promptly', async () => {
     const silent = await stub(() => {
-      // never answers
+      // never answers: the clock is the only possible verdict
     });
     const error = await errorOf(client.announce(silent, request(), { timeout: 300 }));
     expect(error.code).toBe('timeout');
+    // aborted once the tracker holds the request: on that event, not after a delay
     const controller = new AbortController();
-    const pending = client.announce(silent, request(), { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    const holding = await stub(() => controller.abort());
+    const pending = client.announce(holding, request(), { signal: controller.signal });
     expect((await errorOf(pending)).code).toBe('aborted');
     expect(
       (await errorOf(client.announce(silent, request(), { signal: AbortSignal.abort() }))).code,
@@ -338,8 +343,8 @@ describe('our client against hostile trackers', () => {
     ).toBe('network');
     const cut = await stub((_request, response) => {
       response.setHeader('content-length', '1000');
-      response.write('d8:interval');
-      setTimeout(() => response.socket?.destroy(), 20);
+      // cut once the first bytes are out
+      response.write('d8:interval', () => response.socket?.destroy());
     });
     expect((await errorOf(client.announce(cut, request()))).code).toBe('network');
   });

@@ -5,6 +5,7 @@
  * The Debian build only serves listed torrents; `startOpentracker` writes the allow-list.
  */
 import {
+  PATIENCE_MS,
   removeTempDirs,
   requireProgram,
   startOpentracker,
@@ -17,7 +18,7 @@ import { bytes, request } from './helpers.js';
 const opentracker = requireProgram('opentracker');
 
 describe.skipIf(!opentracker)('our HTTP client against opentracker', () => {
-  const client = new HttpTrackerClient({ timeout: 5000 });
+  const client = new HttpTrackerClient({ timeout: PATIENCE_MS });
   const infoHash = bytes(0x5a);
   const other = bytes(0x5b);
   const probe = bytes(0x5c);

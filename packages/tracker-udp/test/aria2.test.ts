@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  PATIENCE_MS,
   freePort,
   freeUdpPort,
   makeTempDir,
@@ -17,6 +18,7 @@ import {
   startProcess,
   stopAllProcesses,
   waitFor,
+  waitForExit,
 } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UdpTrackerServer } from '../src/index.js';
@@ -74,21 +76,18 @@ describe.skipIf(!aria2c || !mktorrent)('aria2c against our server', () => {
       { label: 'aria2c seeder' },
     );
     await waitFor(() => server.stats().seeders === 1, {
-      timeoutMs: 20_000,
+      timeoutMs: PATIENCE_MS,
       what: 'the aria2c seeder to announce',
     });
 
     const leecher = startProcess(aria2c!, await aria2Args(leechDir, torrent, ['--seed-time=0']), {
       label: 'aria2c leecher',
     });
-    const code = await Promise.race([
-      leecher.exited,
-      new Promise<string>((resolve) => setTimeout(() => resolve('did not finish in 45 s'), 45_000)),
-    ]);
+    const code = await waitForExit(leecher);
     expect(code, `${leecher.output()}\n--- seeder ---\n${seeder.output()}`).toBe(0);
     expect(Buffer.compare(await readFile(join(leechDir, 'payload.bin')), content)).toBe(0);
     const stats = server.stats();
     expect(stats.announces).toBeGreaterThanOrEqual(2);
     expect(stats.errors).toBe(0);
-  }, 60_000);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { type AnnounceRequest, generatePeerId, randomBytes, toHex } from '@bt/primitives';
 import Client, { Server } from 'bittorrent-tracker';
+import { waitFor } from '@bt/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UdpTrackerClient, UdpTrackerServer } from '../src/index.js';
 
@@ -43,7 +44,7 @@ async function theirServer(family: 4 | 6 = 4): Promise<string> {
 describe('our client against the bittorrent-tracker server', () => {
   it('announces, peers see each other, scrape counts move with start and stop', async () => {
     const url = await theirServer();
-    const client = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 3 });
+    const client = new UdpTrackerClient({ retransmitBase: 2, maxRetransmits: 4 });
     cleanups.push(() => client.close());
     const infoHash = randomBytes(20);
     const seeder = peer(infoHash, 8001, 0);
@@ -70,7 +71,7 @@ describe('our client against the bittorrent-tracker server', () => {
 
   it('announces and scrapes over IPv6 (::1)', async () => {
     const url = await theirServer(6);
-    const client = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 3 });
+    const client = new UdpTrackerClient({ retransmitBase: 2, maxRetransmits: 4 });
     cleanups.push(() => client.close());
     const infoHash = randomBytes(20);
     await client.announce(url, peer(infoHash, 8201, 0));
@@ -87,7 +88,7 @@ describe('our client against the bittorrent-tracker server', () => {
 
   it('runs many announces at once over one socket', async () => {
     const url = await theirServer();
-    const client = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 3 });
+    const client = new UdpTrackerClient({ retransmitBase: 2, maxRetransmits: 4 });
     cleanups.push(() => client.close());
     const infoHash = randomBytes(20);
     await Promise.all(
@@ -121,9 +122,7 @@ function theirClient(url: string, infoHash: Uint8Array, port: number) {
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !check(); i++)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
+  await waitFor(check, { intervalMs: 10, what });
 }
 
 describe('the bittorrent-tracker client against our server', () => {

@@ -5,6 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { type AnnounceRequest, generatePeerId, randomBytes } from '@bt/primitives';
 import fc from 'fast-check';
+import { waitFor } from '@bt/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   decodeResponse,
@@ -70,7 +71,7 @@ async function rawSocket(
 }
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor(check, { intervalMs: 5 });
   expect(check()).toBe(true);
 }
 

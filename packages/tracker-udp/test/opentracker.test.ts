@@ -22,7 +22,7 @@ describe.skipIf(!opentracker)('our client against opentracker', () => {
   beforeAll(async () => {
     const tracker = await startOpentracker({ program: opentracker!, infoHashes: listed });
     url = tracker.udpUrl;
-    client = new UdpTrackerClient({ retransmitBase: 0.5, maxRetransmits: 3 });
+    client = new UdpTrackerClient({ retransmitBase: 2, maxRetransmits: 4 });
   });
 
   afterAll(async () => {

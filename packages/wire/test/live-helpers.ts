@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode, getBytes, getDictionary, getInteger, locate } from '@bt/bencode';
-import { waitFor } from '@bt/test-support';
+import { PATIENCE_MS, waitFor } from '@bt/test-support';
 import { PeerConnection } from '../src/peer-connection.js';
 import type { ExtendedHandshake, HandshakeMessage, Message } from '../src/index.js';
 
@@ -76,7 +76,7 @@ export async function leech(
   const pieces = options.pieces;
   const pieceCount = torrent.pieceHashes.length;
   const wanted = pieces ?? [...new Set([0, 1, pieceCount - 1])];
-  const signal = AbortSignal.timeout(40_000);
+  const signal = AbortSignal.timeout(PATIENCE_MS);
   const connection = await PeerConnection.connect(
     { host: '127.0.0.1', port },
     {
@@ -100,7 +100,7 @@ export async function leech(
     const first = await waitFor(
       () => seen.find((message) => message.type === 'bitfield' || message.type === 'have-all'),
       {
-        timeoutMs: 15_000,
+        timeoutMs: PATIENCE_MS,
         what: 'the seeder’s bitfield or have-all',
       },
     );
@@ -112,7 +112,7 @@ export async function leech(
     }
     connection.interested();
     // Transmission unchokes on its 10-second choking round.
-    await waitFor(() => !connection.peerChoking, { timeoutMs: 30_000, what: 'an unchoke' });
+    await waitFor(() => !connection.peerChoking, { timeoutMs: PATIENCE_MS, what: 'an unchoke' });
     let blocks = 0;
     for (const index of wanted) {
       const size = Math.min(torrent.pieceLength, torrent.length - index * torrent.pieceLength);

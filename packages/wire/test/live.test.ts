@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import WebTorrent from 'webtorrent';
 import {
+  PATIENCE_MS,
   freePort,
   makeTempDir,
   removeTempDirs,
@@ -129,7 +130,7 @@ describe.skipIf(!transmissionCli || !transmissionCreate)('live: Transmission see
     ]);
     await waitForPort(port);
     // It resets connections until its verification is done: retry for a while.
-    const result = await retry(() => leech(port, torrent), 30_000);
+    const result = await retry(() => leech(port, torrent), PATIENCE_MS);
     expect(result.handshake.infoHash).toEqual(new Uint8Array(torrent.infoHash));
     expect(result.extended?.client).toMatch(/Transmission/);
     expect(result.extended?.extensions).toMatchObject({
@@ -139,7 +140,7 @@ describe.skipIf(!transmissionCli || !transmissionCreate)('live: Transmission see
     expect(result.pieceSet).toBe('have-all');
     expect(result.verified).toEqual([0, 1, torrent.pieceHashes.length - 1]);
     await seeder.stop();
-  }, 90_000);
+  });
 });
 
 describe('live: WebTorrent seeder (npm webtorrent, TCP)', () => {

@@ -10,5 +10,12 @@ export { runMktorrent } from './mktorrent.js';
 export type { MktorrentOptions } from './mktorrent.js';
 export { startOpentracker } from './opentracker.js';
 export type { Opentracker, StartOpentrackerOptions } from './opentracker.js';
-export { startProcess, stopAllProcesses, waitForPort, waitFor } from './processes.js';
+export {
+  PATIENCE_MS,
+  startProcess,
+  stopAllProcesses,
+  waitForPort,
+  waitFor,
+  waitForExit,
+} from './processes.js';
 export type { RunningProcess, StartProcessOptions } from './processes.js';

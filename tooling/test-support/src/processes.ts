@@ -1,9 +1,11 @@
 /**
- * Child processes for interop tests: started with captured output, killed (whole process
- * group) by `stop`, by `stopAllProcesses`, and when the test process exits.
+ * Child processes for interop tests: each in its own process group, with captured output,
+ * killed (the whole group) by `stop`, by `stopAllProcesses`, and on every way out of the test
+ * process (see `cleanup.ts`). Tests start programs only through `startProcess`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { groupAlive, releaseGroup, trackGroup } from './cleanup.js';
 
 export interface StartProcessOptions {
   cwd?: string;
@@ -21,6 +23,13 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * The longest any one wait of a test may take (a download, a program's start, an answer) before
+ * the test is declared stuck: a limit for when something is broken, never a verdict on speed,
+ * since the suite runs on loaded machines. It stays under vitest's testTimeout (vitest.base.ts).
+ */
+export const PATIENCE_MS = 120_000;
+
 const running = new Set<RunningProcess>();
 
 export function startProcess(
@@ -34,6 +43,8 @@ export function startProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  const pgid = child.pid;
+  if (pgid !== undefined) trackGroup(pgid);
   let output = '';
   const append = (chunk: Buffer): void => {
     output += chunk.toString('utf8');
@@ -42,7 +53,11 @@ export function startProcess(
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
+    child.on('exit', (code, signal) => {
+      // the leader is gone; forget the group once nothing of it is left (pids get reused)
+      if (pgid !== undefined && !groupAlive(pgid)) releaseGroup(pgid);
+      resolve(code ?? signal ?? -1);
+    });
     child.on('error', (error) => {
       output += `\nspawn error: ${error.message}`;
       resolve(-1);
@@ -54,21 +69,21 @@ export function startProcess(
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       running.delete(handle);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        child.kill(signal);
-      }
-      const timer = setTimeout(() => {
+      if (pgid === undefined) return;
+      // the whole group, even when its leader has already exited
+      const kill = (sent: NodeJS.Signals): void => {
         try {
-          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          process.kill(-pgid, sent);
         } catch {
           // already gone
         }
-      }, 3000);
+      };
+      kill(signal);
+      const timer = setTimeout(() => kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(timer);
+      if (groupAlive(pgid)) kill('SIGKILL');
+      releaseGroup(pgid);
     },
   };
   running.add(handle);
@@ -79,22 +94,35 @@ export async function stopAllProcesses(): Promise<void> {
   await Promise.all([...running].map((handle) => handle.stop()));
 }
 
-process.on('exit', () => {
-  for (const handle of running) {
-    try {
-      if (handle.child.pid) process.kill(-handle.child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+/**
+ * The exit code (or signal) of `running` once it ends by itself; if it runs `timeoutMs` (default
+ * `PATIENCE_MS`) it is declared stuck: stopped, and this rejects with its last output.
+ */
+export async function waitForExit(
+  running: RunningProcess,
+  timeoutMs = PATIENCE_MS,
+): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      void running.stop().finally(() => {
+        reject(new Error(`still running after ${timeoutMs} ms: ${running.output().slice(-3000)}`));
+      });
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([running.exited, stuck]);
+  } finally {
+    clearTimeout(timer);
   }
-});
+}
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+/** Polls `check` until it returns a truthy value or `timeoutMs` (default `PATIENCE_MS`) passes. */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  const deadline = Date.now() + (options.timeoutMs ?? PATIENCE_MS);
   for (;;) {
     const value = await check();
     if (value) return value;
@@ -108,7 +136,7 @@ export async function waitFor<T>(
 export async function waitForPort(
   port: number,
   host = '127.0.0.1',
-  timeoutMs = 15_000,
+  timeoutMs = PATIENCE_MS,
 ): Promise<void> {
   await waitFor(
     () =>
