@@ -67,6 +67,7 @@ describe.skipIf(!aria2c || !mktorrent)(
 
     it(
       'the leecher downloads the whole file from the seeder it found through the tracker',
+      { timeout: 2 * PATIENCE_MS }, // two waits: the seeder's announce, the leecher's exit
       async () => {
         const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
         const announceUrl = `http://127.0.0.1:${port}/announce`;
