@@ -3,7 +3,6 @@
  * verified byte for byte (NDJSON events), Ctrl-C then the same command again resumes, and a
  * seed that aria2c downloads from.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  runMktorrent,
   startProcess,
   stopAllProcesses,
   waitForPort,
@@ -43,8 +43,12 @@ async function fixture(size: number, announce = 'http://127.0.0.1:9/announce') {
   const payload = join(seedDir, 'payload.bin');
   await writeFile(payload, randomBytes(size));
   const torrent = join(seedDir, 'payload.torrent');
-  execFileSync('mktorrent', ['-l', '16', '-a', announce, '-o', torrent, payload], {
-    stdio: 'ignore',
+  await runMktorrent({
+    program: 'mktorrent',
+    source: payload,
+    output: torrent,
+    announce,
+    pieceLengthExponent: 16,
   });
   return { seedDir, payload, torrent };
 }
@@ -60,7 +64,7 @@ async function ariaSeeder(torrent: string, dir: string, limit?: string) {
     ...(limit ? [`--max-overall-upload-limit=${limit}`] : []),
     torrent,
   ]);
-  await waitForPort(port, '127.0.0.1', 30_000);
+  await waitForPort(port, '127.0.0.1');
   return { child, port };
 }
 
@@ -143,7 +147,7 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
       `--listen-port=${ariaPort}`,
       torrent,
     ]);
-    await waitForPort(ariaPort, '127.0.0.1', 30_000);
+    await waitForPort(ariaPort, '127.0.0.1');
     const controller = new AbortController();
     const seeding = runCli(
       ['seed', torrent, '--data', seedDir, '--port', '0', '--peer', `127.0.0.1:${ariaPort}`],

@@ -2,9 +2,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { parseTorrent, type Metainfo } from '@bt/metainfo';
-import { freePort, startProcess, waitForPort, type RunningProcess } from '@bt/test-support';
+import {
+  freePort,
+  runMktorrent,
+  startProcess,
+  waitForPort,
+  type RunningProcess,
+} from '@bt/test-support';
 
 /** A folder `dir/name` (multi-file) or a file `dir/name` with random content. */
 export async function makePayload(
@@ -30,9 +35,13 @@ export async function makeTorrent(
   output: string,
   options: { announce?: string[]; pieceLengthLog2?: number } = {},
 ): Promise<{ metainfo: Metainfo; file: string; bytes: Uint8Array }> {
-  const args = ['-l', String(options.pieceLengthLog2 ?? 16), '-o', output];
-  for (const url of options.announce ?? ['http://127.0.0.1:9/announce']) args.push('-a', url);
-  execFileSync('mktorrent', [...args, target], { stdio: 'ignore' });
+  await runMktorrent({
+    program: 'mktorrent',
+    source: target,
+    output,
+    pieceLengthExponent: options.pieceLengthLog2 ?? 16,
+    ...(options.announce ? { announce: options.announce } : {}),
+  });
   const bytes = new Uint8Array(await readFile(output));
   return { metainfo: parseTorrent(bytes), file: output, bytes };
 }
@@ -70,7 +79,7 @@ export async function startAria2Seeder(
     '--bt-max-peers=0',
     torrent,
   ]);
-  await waitForPort(port, '127.0.0.1', 30_000);
+  await waitForPort(port, '127.0.0.1');
   return { process, port };
 }
 

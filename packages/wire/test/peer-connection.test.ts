@@ -1,7 +1,7 @@
 /** PeerConnection over loopback TCP: ours against ours, and against a raw hostile socket. */
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   encodeHandshake,
   encodeMessage,
@@ -102,6 +102,11 @@ describe('PeerConnection', () => {
   });
 
   it('requests blocks and receives them, counting bytes both ways', async () => {
+    // The rates are read on the wall clock over a 5 s window: a loaded machine can let that
+    // window pass between the last block and the read. One instant for the whole test keeps the
+    // verdict on the counting, not on the machine's speed (RateMeter's own tests cover time).
+    const instant = vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+    onTestFinished(() => instant.mockRestore());
     const { outgoing, incoming } = await pair();
     const served = incoming.messages();
     incoming.unchoke();

@@ -11,17 +11,20 @@ export interface MktorrentOptions {
   source: string;
   /** Where to write the .torrent. */
   output: string;
-  /** Announce URL. Default `http://127.0.0.1:9/announce` (nothing listens there). */
-  announce?: string;
+  /**
+   * Announce URL, or one URL per tier. Default `http://127.0.0.1:9/announce` (nothing listens
+   * there).
+   */
+  announce?: string | readonly string[];
   /** Piece length as a power of two (15 = 32 KiB). Default 15. */
   pieceLengthExponent?: number;
 }
 
 /** Runs mktorrent; rejects with its output when it fails. */
 export async function runMktorrent(options: MktorrentOptions): Promise<void> {
+  const announce = options.announce ?? 'http://127.0.0.1:9/announce';
   const made = startProcess(options.program, [
-    '-a',
-    options.announce ?? 'http://127.0.0.1:9/announce',
+    ...(typeof announce === 'string' ? [announce] : announce).flatMap((url) => ['-a', url]),
     '-l',
     String(options.pieceLengthExponent ?? 15),
     '-o',

@@ -75,7 +75,6 @@ export async function startOpentracker(options: StartOpentrackerOptions): Promis
       }
     },
     {
-      timeoutMs: 10_000,
       intervalMs: 100,
       what: `opentracker to load its whitelist (output: ${tracker.output()})`,
     },
