@@ -1,0 +1,129 @@
+/**
+ * Our own nodes on loopback, through the UDP shell: bootstrap, lookups, announces, BEP 44, 51
+ * and 33 end to end, state files and read-only mode.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from '@bt/primitives';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Dht, createDht, generateKeyPair } from '../src/node.js';
+import { DhtError } from '../src/index.js';
+
+const nodes: Dht[] = [];
+const folders: string[] = [];
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((node) => node.close()));
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+async function node(options: Parameters<typeof createDht>[0] = {}): Promise<Dht> {
+  const dht = await createDht({ host: '127.0.0.1', bootstrap: [], ...options });
+  nodes.push(dht);
+  return dht;
+}
+
+/** A mesh of `count` nodes, each bootstrapped from the first; resolves when all are ready. */
+async function mesh(count: number): Promise<Dht[]> {
+  const first = await node();
+  const entry = `127.0.0.1:${first.address().port}`;
+  const rest = await Promise.all(Array.from({ length: count - 1 }, () => node({ bootstrap: [entry] })));
+  await Promise.all(rest.map((dht) => dht.ready));
+  return [first, ...rest];
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+describe('our nodes on loopback', () => {
+  it('bootstrap fills the tables, announce and lookup meet', async () => {
+    const dhts = await mesh(8);
+    for (const dht of dhts.slice(1)) expect(dht.stats().tables[0]!.table.nodes).toBeGreaterThan(0);
+    const infoHash = randomBytes(20);
+    const announced = await dhts[3]!.announce(infoHash, { port: 51413 });
+    expect(announced.acknowledged).toBeGreaterThan(0);
+    const peers = await collect(dhts[6]!.lookup(infoHash));
+    expect(peers).toContainEqual({ host: '127.0.0.1', port: 51413, family: 4 });
+  });
+
+  it('BEP 44: immutable and mutable items, with salt and seq', async () => {
+    const dhts = await mesh(6);
+    const put = await dhts[1]!.put('hello world');
+    expect(put.stored).toBeGreaterThan(0);
+    const item = await dhts[4]!.get(put.target);
+    expect(new TextDecoder().decode(item!.value)).toBe('11:hello world');
+
+    const keyPair = generateKeyPair();
+    const salt = new TextEncoder().encode('salt');
+    const first = await dhts[2]!.put({ a: 1 }, { keyPair, seq: 1, salt });
+    expect(first.stored).toBeGreaterThan(0);
+    const second = await dhts[2]!.put({ a: 2 }, { keyPair, seq: 2, salt });
+    expect(second.target).toEqual(first.target);
+    const found = await dhts[5]!.get(first.target, { salt });
+    expect(found?.seq).toBe(2);
+    expect(new TextDecoder().decode(found!.value)).toBe('d1:ai2ee');
+    // Without the salt the signature does not check out.
+    expect(await dhts[5]!.get(first.target)).toBeUndefined();
+  });
+
+  it('BEP 51 samples and BEP 33 scrapes', async () => {
+    const dhts = await mesh(6);
+    const infoHash = randomBytes(20);
+    await dhts[1]!.announce(infoHash, { port: 6000, seed: true });
+    await dhts[2]!.announce(infoHash, { port: 6001 });
+    const samples = await collect(dhts[4]!.sample());
+    expect(samples.map((sample) => Buffer.from(sample.infoHash).toString('hex'))).toContain(
+      Buffer.from(infoHash).toString('hex'),
+    );
+    const scrape = await dhts[5]!.scrape(infoHash);
+    // One IP (127.0.0.1): BEP 33 counts IPs, and the second announce replaced the first.
+    expect(scrape.responses).toBeGreaterThan(0);
+    expect(scrape.seeds + scrape.peers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a state file brings the id and table back', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'bt-dht-state-'));
+    folders.push(folder);
+    const dhts = await mesh(4);
+    const state = join(folder, 'dht.state');
+    const entry = `127.0.0.1:${dhts[0]!.address().port}`;
+    const first = await node({ bootstrap: [entry], state });
+    await first.ready;
+    const id = Buffer.from(first.id).toString('hex');
+    await first.close();
+    const again = await node({ bootstrap: [], state });
+    expect(Buffer.from(again.id).toString('hex')).toBe(id);
+    await again.ready;
+    expect(again.stats().tables[0]!.table.nodes).toBeGreaterThan(0);
+  });
+
+  it('BEP 43: a read-only node asks but never enters tables', async () => {
+    const dhts = await mesh(4);
+    const entry = `127.0.0.1:${dhts[0]!.address().port}`;
+    const reader = await node({ bootstrap: [entry], readOnly: true });
+    await reader.ready;
+    expect(reader.stats().tables[0]!.table.nodes).toBeGreaterThan(0);
+    // Each of the four knows at most the other three: the reader is in no table.
+    for (const dht of dhts) {
+      expect(dht.stats().tables[0]!.table.nodes).toBeLessThanOrEqual(3);
+      expect(dht.stats().queriesIn).toBeGreaterThanOrEqual(0);
+    }
+    expect(reader.stats().queriesIn).toBe(0);
+  });
+
+  it('abort ends a lookup with a typed error, close ends the rest', async () => {
+    const dhts = await mesh(3);
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(collect(dhts[1]!.lookup(randomBytes(20), { signal: controller.signal }))).rejects.toMatchObject({
+      code: 'aborted',
+    });
+    await dhts[2]!.close();
+    await expect(dhts[2]!.announce(randomBytes(20), { port: 1 })).rejects.toSatisfy(
+      (error: unknown) => DhtError.isInstance(error) && error.code === 'closed',
+    );
+  });
+});
