@@ -58,8 +58,13 @@ export default tseslint.config(
   },
   {
     // Pure codecs run in browsers, Deno and Bun too: no Node built-ins, no Buffer.
-    files: ['packages/bencode/src/**/*.ts', 'packages/primitives/src/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    files: [
+      'packages/bencode/src/**/*.ts',
+      'packages/primitives/src/**/*.ts',
+      'packages/dht/src/**/*.ts',
+    ],
+    // The DHT's UDP shell (`@bt/dht/node`) is the one Node module there.
+    ignores: ['**/*.test.ts', 'packages/dht/src/node.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

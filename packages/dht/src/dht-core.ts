@@ -126,10 +126,10 @@ export interface DhtCoreStats {
 /** How a lookup reports what it finds. Set once; called synchronously from `receive`/`tick`. */
 export interface LookupHandler {
   /** Peers from one `values` answer (get_peers), not yet deduplicated across answers. */
-  peers?(peers: PeerAddress[], from: PeerAddress): void;
+  peers?: (peers: PeerAddress[], from: PeerAddress) => void;
   /** Every answer, for the BEP 44 / 51 / 33 operations built on lookups. */
-  response?(response: KrpcResponse, candidate: Candidate): void;
-  done?(result: LookupResult): void;
+  response?: (response: KrpcResponse, candidate: Candidate) => void;
+  done?: (result: LookupResult) => void;
 }
 
 export interface LookupResult {
@@ -265,7 +265,11 @@ function concatBytes(...parts: Uint8Array[]): Uint8Array {
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** BEP 44: what a mutable item's signature covers: (`4:salt` salt) `3:seqi<seq>e1:v` value. */
-export function mutableSignatureMessage(value: Uint8Array, seq: number, salt?: Uint8Array): Uint8Array {
+export function mutableSignatureMessage(
+  value: Uint8Array,
+  seq: number,
+  salt?: Uint8Array,
+): Uint8Array {
   const parts: Uint8Array[] = [];
   if (salt && salt.length > 0) parts.push(ascii(`4:salt${salt.length}:`), salt);
   parts.push(ascii(`3:seqi${seq}e1:v`), value);
@@ -411,7 +415,10 @@ export class DhtCore {
   saveState(): Uint8Array {
     const state: Record<string, Uint8Array> = { id: this.#id };
     for (const [family, table] of this.#tables) {
-      const nodes = table.nodes().filter((node) => node.failures === 0).slice(0, 500);
+      const nodes = table
+        .nodes()
+        .filter((node) => node.failures === 0)
+        .slice(0, 500);
       state[family === 4 ? 'nodes' : 'nodes6'] = encodeCompactNodes(nodes, family);
     }
     return encode(state);
@@ -484,7 +491,8 @@ export class DhtCore {
     const first = this.#notSlow.values().next();
     if (!first.done) next = first.value.slowAt;
     const pending = this.#pending.values().next();
-    if (!pending.done && (next === undefined || pending.value.deadline < next)) next = pending.value.deadline;
+    if (!pending.done && (next === undefined || pending.value.deadline < next))
+      next = pending.value.deadline;
     return next;
   }
 
@@ -506,7 +514,8 @@ export class DhtCore {
         now,
         (lookup) => {
           lookup.add(this.#savedNodes.filter((node) => node.address.family === family));
-          for (const address of this.#bootstrap) if (address.family === family) lookup.addSeed(address);
+          for (const address of this.#bootstrap)
+            if (address.family === family) lookup.addSeed(address);
         },
       );
       this.#bootstrapping = active.finished ? undefined : active;
@@ -558,11 +567,18 @@ export class DhtCore {
   announce(
     infoHash: Uint8Array,
     options: { port: number; impliedPort?: boolean; seed?: boolean; family?: AddressFamily },
-    handler: { peers?(peers: PeerAddress[]): void; done?(acknowledged: number, result: LookupResult): void },
+    handler: {
+      peers?: (peers: PeerAddress[]) => void;
+      done?: (acknowledged: number, result: LookupResult) => void;
+    },
     now: number,
   ): LookupHandle {
     return this.lookup(
-      { target: infoHash, method: 'get_peers', ...(options.family ? { family: options.family } : {}) },
+      {
+        target: infoHash,
+        method: 'get_peers',
+        ...(options.family ? { family: options.family } : {}),
+      },
       {
         peers: (peers) => handler.peers?.(peers),
         done: (result) => {
@@ -657,7 +673,10 @@ export class DhtCore {
     now: number,
   ): LookupHandle {
     if (item.value.length > MAX_ITEM_VALUE_LENGTH) {
-      throw new DhtError('invalid-argument', `a BEP 44 value is at most ${MAX_ITEM_VALUE_LENGTH} bytes bencoded`);
+      throw new DhtError(
+        'invalid-argument',
+        `a BEP 44 value is at most ${MAX_ITEM_VALUE_LENGTH} bytes bencoded`,
+      );
     }
     if (item.salt && item.salt.length > MAX_SALT_LENGTH) {
       throw new DhtError('invalid-argument', `a BEP 44 salt is at most ${MAX_SALT_LENGTH} bytes`);
@@ -683,9 +702,13 @@ export class DhtCore {
                 method: 'put',
                 token: candidate.token,
                 value: item.value,
-                ...(item.key ? { key: item.key, signature: item.signature!, seq: item.seq ?? 0 } : {}),
+                ...(item.key
+                  ? { key: item.key, signature: item.signature!, seq: item.seq ?? 0 }
+                  : {}),
                 ...(item.salt && item.salt.length > 0 ? { salt: item.salt } : {}),
-                ...(item.cas !== undefined && candidate.itemSeq !== undefined ? { cas: item.cas } : {}),
+                ...(item.cas !== undefined && candidate.itemSeq !== undefined
+                  ? { cas: item.cas }
+                  : {}),
               },
               candidate.id,
               {
@@ -710,7 +733,10 @@ export class DhtCore {
   /** BEP 51: a lookup that asks every node on the way for samples of the info-hashes it stores. */
   sample(
     target: Uint8Array,
-    handler: { samples(infoHashes: Uint8Array[], from: PeerAddress, total: number | undefined): void; done?(result: LookupResult): void },
+    handler: {
+      samples: (infoHashes: Uint8Array[], from: PeerAddress, total: number | undefined) => void;
+      done?: (result: LookupResult) => void;
+    },
     now: number,
   ): LookupHandle {
     return this.lookup(
@@ -726,7 +752,11 @@ export class DhtCore {
   }
 
   /** BEP 33: estimated seeds and peers of a swarm, from the union of the nodes' bloom filters. */
-  scrape(infoHash: Uint8Array, done: (estimate: ScrapeEstimate) => void, now: number): LookupHandle {
+  scrape(
+    infoHash: Uint8Array,
+    done: (estimate: ScrapeEstimate) => void,
+    now: number,
+  ): LookupHandle {
     const seeds = new Uint8Array(BLOOM_LENGTH);
     const peers = new Uint8Array(BLOOM_LENGTH);
     let responses = 0;
@@ -743,7 +773,12 @@ export class DhtCore {
             responses++;
           }
         },
-        done: () => done({ seeds: Math.round(bloomEstimate(seeds)), peers: Math.round(bloomEstimate(peers)), responses }),
+        done: () =>
+          done({
+            seeds: Math.round(bloomEstimate(seeds)),
+            peers: Math.round(bloomEstimate(peers)),
+            responses,
+          }),
       },
       now,
     );
@@ -781,40 +816,48 @@ export class DhtCore {
     const picks = lookup.next(this.#budget(now));
     for (const candidate of picks) {
       const body = this.#lookupQuery(request);
-      const sent = this.#sendQuery(candidate.address, body, candidate.id, {
-        response: (response, at) => {
-          if (active.finished) return;
-          if (candidate.id && idKey(candidate.id) !== idKey(response.id)) {
-            // It answered with another id than the one it was listed under: not to be trusted.
+      const sent = this.#sendQuery(
+        candidate.address,
+        body,
+        candidate.id,
+        {
+          response: (response, at) => {
+            if (active.finished) return;
+            if (candidate.id && idKey(candidate.id) !== idKey(response.id)) {
+              // It answered with another id than the one it was listed under: not to be trusted.
+              candidate.state = 'failed';
+            } else if (idKey(response.id) === idKey(this.#id)) {
+              candidate.state = 'failed';
+            } else {
+              lookup.responded(candidate, response.id);
+              if (response.token) candidate.token = response.token;
+              const nodes = active.family === 4 ? response.nodes : response.nodes6;
+              if (nodes) lookup.add(nodes, this.#id);
+              if (response.values && response.values.length > 0)
+                active.handler.peers?.(response.values, candidate.address);
+              active.handler.response?.(response, candidate);
+            }
+            this.#pump(active, at);
+          },
+          error: (_message, at) => {
+            if (active.finished) return;
             candidate.state = 'failed';
-          } else if (idKey(response.id) === idKey(this.#id)) {
+            this.#pump(active, at);
+          },
+          slow: (at) => {
+            if (active.finished || candidate.state !== 'pending') return;
+            candidate.state = 'slow';
+            this.#pump(active, at);
+          },
+          timeout: (at) => {
+            if (active.finished) return;
             candidate.state = 'failed';
-          } else {
-            lookup.responded(candidate, response.id);
-            if (response.token) candidate.token = response.token;
-            const nodes = active.family === 4 ? response.nodes : response.nodes6;
-            if (nodes) lookup.add(nodes, this.#id);
-            if (response.values && response.values.length > 0) active.handler.peers?.(response.values, candidate.address);
-            active.handler.response?.(response, candidate);
-          }
-          this.#pump(active, at);
+            this.#pump(active, at);
+          },
         },
-        error: (_message, at) => {
-          if (active.finished) return;
-          candidate.state = 'failed';
-          this.#pump(active, at);
-        },
-        slow: (at) => {
-          if (active.finished || candidate.state !== 'pending') return;
-          candidate.state = 'slow';
-          this.#pump(active, at);
-        },
-        timeout: (at) => {
-          if (active.finished) return;
-          candidate.state = 'failed';
-          this.#pump(active, at);
-        },
-      }, now, false);
+        now,
+        false,
+      );
       if (!sent) candidate.state = 'new';
     }
     if (lookup.done) this.#finish(active, false);
@@ -832,7 +875,11 @@ export class DhtCore {
           ...(request.noSeed ? { noSeed: true } : {}),
         };
       case 'get':
-        return { method: 'get', target: request.target, ...(request.seq !== undefined ? { seq: request.seq } : {}) };
+        return {
+          method: 'get',
+          target: request.target,
+          ...(request.seq !== undefined ? { seq: request.seq } : {}),
+        };
       case 'sample_infohashes':
         return { method: 'sample_infohashes', target: request.target };
     }
@@ -873,7 +920,10 @@ export class DhtCore {
       this.#sendTokens = Math.min(this.#maxQps, this.#sendTokens + (elapsed * this.#maxQps) / 1000);
       this.#sendRefilled = now;
     }
-    return Math.max(0, Math.min(this.#maxPending - this.#pending.size, Math.floor(this.#sendTokens)));
+    return Math.max(
+      0,
+      Math.min(this.#maxPending - this.#pending.size, Math.floor(this.#sendTokens)),
+    );
   }
 
   #sendQuery(
@@ -898,7 +948,14 @@ export class DhtCore {
       id: this.#id,
       ...(this.#readOnly ? { readOnly: true } : {}),
     } as KrpcQuery;
-    const pending: Pending = { tid, to, nodeId, slowAt: now + this.#slowAfter, deadline: now + this.#timeout, handler };
+    const pending: Pending = {
+      tid,
+      to,
+      nodeId,
+      slowAt: now + this.#slowAfter,
+      deadline: now + this.#timeout,
+      handler,
+    };
     this.#pending.set(tid, pending);
     this.#notSlow.set(tid, pending);
     this.#queriesOut++;
@@ -911,9 +968,17 @@ export class DhtCore {
     const key = addressKey(address);
     const last = this.#recentPings.get(key);
     if (last !== undefined && now - last < 60_000) return;
-    if (this.#recentPings.size >= 1024) this.#recentPings.delete(this.#recentPings.keys().next().value!);
+    if (this.#recentPings.size >= 1024)
+      this.#recentPings.delete(this.#recentPings.keys().next().value!);
     this.#recentPings.set(key, now);
-    this.#sendQuery(address, { method: 'ping' }, nodeId, { response: () => undefined, error: () => undefined, timeout: () => undefined }, now, false);
+    this.#sendQuery(
+      address,
+      { method: 'ping' },
+      nodeId,
+      { response: () => undefined, error: () => undefined, timeout: () => undefined },
+      now,
+      false,
+    );
   }
 
   #expire(now: number): void {
@@ -1044,7 +1109,12 @@ export class DhtCore {
   }
 
   #answer(query: KrpcQuery, from: PeerAddress, now: number): KrpcResponse | KrpcErrorMessage {
-    const response: KrpcResponse = { kind: 'response', transactionId: query.transactionId, id: this.#id, ip: from };
+    const response: KrpcResponse = {
+      kind: 'response',
+      transactionId: query.transactionId,
+      id: this.#id,
+      ip: from,
+    };
     switch (query.method) {
       case 'ping':
         return response;
@@ -1052,7 +1122,8 @@ export class DhtCore {
         this.#addNodes(response, query.target, query.want, from);
         return response;
       case 'get_peers': {
-        if (this.#peers.canAccept(query.infoHash)) response.token = this.#token(from, query.infoHash, 0);
+        if (this.#peers.canAccept(query.infoHash))
+          response.token = this.#token(from, query.infoHash, 0);
         const scrape = query.scrape ? this.#peers.scrape(query.infoHash, now) : undefined;
         const limit = scrape ? 40 : from.family === 4 ? MAX_VALUES_V4 : MAX_VALUES_V6;
         const values = this.#peers.get(query.infoHash, from.family, limit, now, query.noSeed);
@@ -1069,7 +1140,12 @@ export class DhtCore {
           return this.#error(query, KRPC_ERROR.protocol, 'bad token');
         }
         const port = query.impliedPort ? from.port : query.port;
-        this.#peers.add(query.infoHash, { host: from.host, port, family: from.family }, query.seed ?? false, now);
+        this.#peers.add(
+          query.infoHash,
+          { host: from.host, port, family: from.family },
+          query.seed ?? false,
+          now,
+        );
         return response;
       }
       case 'get': {
@@ -1115,8 +1191,10 @@ export class DhtCore {
     now: number,
     response: KrpcResponse,
   ): KrpcResponse | KrpcErrorMessage {
-    if (query.value.length > MAX_ITEM_VALUE_LENGTH) return this.#error(query, KRPC_ERROR.messageTooBig, 'message (v field) too big');
-    if (query.salt && query.salt.length > MAX_SALT_LENGTH) return this.#error(query, KRPC_ERROR.saltTooBig, 'salt (salt field) too big');
+    if (query.value.length > MAX_ITEM_VALUE_LENGTH)
+      return this.#error(query, KRPC_ERROR.messageTooBig, 'message (v field) too big');
+    if (query.salt && query.salt.length > MAX_SALT_LENGTH)
+      return this.#error(query, KRPC_ERROR.saltTooBig, 'salt (salt field) too big');
     try {
       // Stored values are served re-encoded, so only canonical bencode keeps its signature.
       decode(query.value, { strict: true });
@@ -1125,26 +1203,54 @@ export class DhtCore {
     }
     if (!query.key) {
       const target = immutableTarget(query.value);
-      if (!this.#checkToken(query.token, from, target)) return this.#error(query, KRPC_ERROR.protocol, 'bad token');
+      if (!this.#checkToken(query.token, from, target))
+        return this.#error(query, KRPC_ERROR.protocol, 'bad token');
       this.#items.put(target, { value: Uint8Array.from(query.value) }, now);
       return response;
     }
-    if (query.key.length !== 32 || !query.signature || query.signature.length !== 64 || query.seq === undefined) {
-      return this.#error(query, KRPC_ERROR.protocol, 'a mutable put needs k (32 bytes), sig (64 bytes) and seq');
+    if (
+      query.key.length !== 32 ||
+      !query.signature ||
+      query.signature.length !== 64 ||
+      query.seq === undefined
+    ) {
+      return this.#error(
+        query,
+        KRPC_ERROR.protocol,
+        'a mutable put needs k (32 bytes), sig (64 bytes) and seq',
+      );
     }
     if (query.seq < 0) return this.#error(query, KRPC_ERROR.protocol, 'negative seq');
     const target = mutableTarget(query.key, query.salt);
-    if (!this.#checkToken(query.token, from, target)) return this.#error(query, KRPC_ERROR.protocol, 'bad token');
-    if (!this.#verify) return this.#error(query, KRPC_ERROR.server, 'mutable items are not stored here');
-    if (!this.#verify(query.signature, mutableSignatureMessage(query.value, query.seq, query.salt), query.key)) {
+    if (!this.#checkToken(query.token, from, target))
+      return this.#error(query, KRPC_ERROR.protocol, 'bad token');
+    if (!this.#verify)
+      return this.#error(query, KRPC_ERROR.server, 'mutable items are not stored here');
+    if (
+      !this.#verify(
+        query.signature,
+        mutableSignatureMessage(query.value, query.seq, query.salt),
+        query.key,
+      )
+    ) {
       return this.#error(query, KRPC_ERROR.invalidSignature, 'invalid signature');
     }
     const existing = this.#items.get(target, now);
     if (existing && existing.seq !== undefined) {
-      if (query.cas !== undefined && query.cas !== existing.seq) return this.#error(query, KRPC_ERROR.casMismatch, 'the CAS hash mismatched, re-read value and try again');
-      if (query.seq < existing.seq) return this.#error(query, KRPC_ERROR.sequenceTooLow, 'sequence number less than current');
+      if (query.cas !== undefined && query.cas !== existing.seq)
+        return this.#error(
+          query,
+          KRPC_ERROR.casMismatch,
+          'the CAS hash mismatched, re-read value and try again',
+        );
+      if (query.seq < existing.seq)
+        return this.#error(query, KRPC_ERROR.sequenceTooLow, 'sequence number less than current');
       if (query.seq === existing.seq && idKey(existing.value) !== idKey(query.value)) {
-        return this.#error(query, KRPC_ERROR.sequenceTooLow, 'sequence number not greater than current');
+        return this.#error(
+          query,
+          KRPC_ERROR.sequenceTooLow,
+          'sequence number not greater than current',
+        );
       }
     }
     this.#items.put(
@@ -1161,7 +1267,12 @@ export class DhtCore {
     return response;
   }
 
-  #addNodes(response: KrpcResponse, target: Uint8Array, want: { v4: boolean; v6: boolean } | undefined, from: PeerAddress): void {
+  #addNodes(
+    response: KrpcResponse,
+    target: Uint8Array,
+    want: { v4: boolean; v6: boolean } | undefined,
+    from: PeerAddress,
+  ): void {
     const v4 = want ? want.v4 : from.family === 4;
     const v6 = want ? want.v6 : from.family === 6;
     const table4 = this.#tables.get(4);
@@ -1182,7 +1293,9 @@ export class DhtCore {
   #checkToken(token: Uint8Array, from: PeerAddress, target: Uint8Array): boolean {
     if (token.length !== TOKEN_LENGTH) return false;
     const key = idKey(token);
-    return key === idKey(this.#token(from, target, 0)) || key === idKey(this.#token(from, target, 1));
+    return (
+      key === idKey(this.#token(from, target, 0)) || key === idKey(this.#token(from, target, 1))
+    );
   }
 
   // ---- upkeep ----------------------------------------------------------------------------------
@@ -1193,16 +1306,28 @@ export class DhtCore {
     for (const [host, budget] of this.#ipBudgets) {
       if (budget.blockedUntil <= now && now - budget.last > 60_000) this.#ipBudgets.delete(host);
     }
-    for (const [key, time] of this.#recentPings) if (now - time >= 60_000) this.#recentPings.delete(key);
+    for (const [key, time] of this.#recentPings)
+      if (now - time >= 60_000) this.#recentPings.delete(key);
     for (const [family, table] of this.#tables) {
       // An empty table: bootstrap again (the routers may have been down).
-      if (table.size === 0 && !this.#bootstrapping && (this.#bootstrap.length > 0 || this.#savedNodes.length > 0)) {
+      if (
+        table.size === 0 &&
+        !this.#bootstrapping &&
+        (this.#bootstrap.length > 0 || this.#savedNodes.length > 0)
+      ) {
         this.bootstrap(now);
         continue;
       }
       for (const node of table.questionable(now, 4)) {
         node.lastPinged = now;
-        this.#sendQuery(node.address, { method: 'ping' }, node.id, { response: () => undefined, error: () => undefined, timeout: () => undefined }, now, false);
+        this.#sendQuery(
+          node.address,
+          { method: 'ping' },
+          node.id,
+          { response: () => undefined, error: () => undefined, timeout: () => undefined },
+          now,
+          false,
+        );
       }
       if (!this.#refreshing && !this.#bootstrapping) {
         const stale = table.staleBuckets(now);
@@ -1217,4 +1342,3 @@ export class DhtCore {
     }
   }
 }
-

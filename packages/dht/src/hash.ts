@@ -22,7 +22,8 @@ export function sha1(bytes: Uint8Array): Uint8Array {
         if (index < length) byte = bytes[index]!;
         else if (index === length) byte = 0x80;
         else if (index >= total - 4) byte = ((length * 8) >>> ((total - 1 - index) * 8)) & 0xff;
-        else if (index >= total - 8) byte = (Math.floor(length / 0x20000000) >>> ((total - 5 - index) * 8)) & 0xff;
+        else if (index >= total - 8)
+          byte = (Math.floor(length / 0x20000000) >>> ((total - 5 - index) * 8)) & 0xff;
         word = (word << 8) | byte;
       }
       w[i] = word;

@@ -35,7 +35,14 @@ export {
   MAX_SALT_LENGTH,
   MAX_TRANSACTION_ID_LENGTH,
 } from './krpc.js';
-export type { KrpcErrorMessage, KrpcMessage, KrpcMethod, KrpcQuery, KrpcResponse, Want } from './krpc.js';
+export type {
+  KrpcErrorMessage,
+  KrpcMessage,
+  KrpcMethod,
+  KrpcQuery,
+  KrpcResponse,
+  Want,
+} from './krpc.js';
 export { Lookup } from './lookup.js';
 export type { Candidate, CandidateState, LookupOptions } from './lookup.js';
 export {

@@ -14,7 +14,12 @@ import {
 } from '@bt/bencode';
 import { type PeerAddress, decodeCompactPeer, encodeCompactPeer } from '@bt/primitives';
 import { DhtError } from './errors.js';
-import { type NodeContact, NODE_ID_LENGTH, decodeCompactNodes, encodeCompactNodes } from './node-id.js';
+import {
+  type NodeContact,
+  NODE_ID_LENGTH,
+  decodeCompactNodes,
+  encodeCompactNodes,
+} from './node-id.js';
 
 /** BEP 5 and BEP 44 error codes. */
 export const KRPC_ERROR = {
@@ -153,11 +158,16 @@ function asDictionary(value: BencodeValue | undefined, field: string): BencodeDi
 
 function bytesField(dictionary: BencodeDictionary, key: string, field: string): Uint8Array {
   const value = dictionary.get(key);
-  if (!(value instanceof Uint8Array)) fail(field, value === undefined ? 'missing' : 'expected a byte string');
+  if (!(value instanceof Uint8Array))
+    fail(field, value === undefined ? 'missing' : 'expected a byte string');
   return value;
 }
 
-function optionalBytes(dictionary: BencodeDictionary, key: string, field: string): Uint8Array | undefined {
+function optionalBytes(
+  dictionary: BencodeDictionary,
+  key: string,
+  field: string,
+): Uint8Array | undefined {
   const value = dictionary.get(key);
   if (value === undefined) return undefined;
   if (!(value instanceof Uint8Array)) fail(field, 'expected a byte string');
@@ -170,7 +180,11 @@ function idField(dictionary: BencodeDictionary, key: string, field: string): Uin
   return value;
 }
 
-function optionalInteger(dictionary: BencodeDictionary, key: string, field: string): number | undefined {
+function optionalInteger(
+  dictionary: BencodeDictionary,
+  key: string,
+  field: string,
+): number | undefined {
   const value = dictionary.get(key);
   if (value === undefined) return undefined;
   if (typeof value !== 'number') fail(field, 'expected an integer within ±2^53');
@@ -195,7 +209,8 @@ function parseWant(dictionary: BencodeDictionary): Want | undefined {
 }
 
 function parseIp(value: BencodeValue | undefined): PeerAddress | undefined {
-  if (!(value instanceof Uint8Array) || (value.length !== 6 && value.length !== 18)) return undefined;
+  if (!(value instanceof Uint8Array) || (value.length !== 6 && value.length !== 18))
+    return undefined;
   return decodeCompactPeer(value);
 }
 
@@ -222,7 +237,8 @@ export function decodeKrpc(bytes: Uint8Array): KrpcMessage {
   }
   const message = asDictionary(root, 'message');
   const transactionId = bytesField(message, 't', 't');
-  if (transactionId.length > MAX_TRANSACTION_ID_LENGTH) fail('t', `longer than ${MAX_TRANSACTION_ID_LENGTH} bytes`);
+  if (transactionId.length > MAX_TRANSACTION_ID_LENGTH)
+    fail('t', `longer than ${MAX_TRANSACTION_ID_LENGTH} bytes`);
   const type = bytesField(message, 'y', 'y');
   if (type.length !== 1) fail('y', 'expected q, r or e');
   const version = optionalVersion(message);
@@ -235,7 +251,8 @@ export function decodeKrpc(bytes: Uint8Array): KrpcMessage {
     case 0x65: {
       // e
       const error = message.get('e');
-      if (!Array.isArray(error) || typeof error[0] !== 'number') fail('e', 'expected [code, message]');
+      if (!Array.isArray(error) || typeof error[0] !== 'number')
+        fail('e', 'expected [code, message]');
       const text = error[1] instanceof Uint8Array ? textDecoder.decode(error[1]) : '';
       const ip = parseIp(message.get('ip'));
       return { kind: 'error', transactionId, code: error[0], message: text, ...(ip ? { ip } : {}) };
@@ -280,7 +297,8 @@ function decodeQuery(
     case 'announce_peer': {
       const port = optionalInteger(args, 'port', 'a.port');
       const impliedPort = flag(args, 'implied_port');
-      if (!impliedPort && (port === undefined || port < 1 || port > 65535)) fail('a.port', 'expected a port 1-65535');
+      if (!impliedPort && (port === undefined || port < 1 || port > 65535))
+        fail('a.port', 'expected a port 1-65535');
       return {
         ...common,
         method: 'announce_peer',
@@ -293,7 +311,12 @@ function decodeQuery(
     }
     case 'get': {
       const seq = optionalInteger(args, 'seq', 'a.seq');
-      return { ...common, method: 'get', target: idField(args, 'target', 'a.target'), ...(seq === undefined ? {} : { seq }) };
+      return {
+        ...common,
+        method: 'get',
+        target: idField(args, 'target', 'a.target'),
+        ...(seq === undefined ? {} : { seq }),
+      };
     }
     case 'put': {
       const query: KrpcQuery = {
@@ -315,7 +338,11 @@ function decodeQuery(
       return query;
     }
     case 'sample_infohashes':
-      return { ...common, method: 'sample_infohashes', target: idField(args, 'target', 'a.target') };
+      return {
+        ...common,
+        method: 'sample_infohashes',
+        target: idField(args, 'target', 'a.target'),
+      };
     default: {
       const target = args.get('target') ?? args.get('info_hash');
       return {

@@ -114,9 +114,11 @@ export class Lookup {
 
   /** The candidate an answer from this address belongs to. */
   find(address: PeerAddress): Candidate | undefined {
-    for (const seed of this.#seeds) if (seed.address.port === address.port && seed.address.host === address.host) return seed;
+    for (const seed of this.#seeds)
+      if (seed.address.port === address.port && seed.address.host === address.host) return seed;
     for (const candidate of this.candidates) {
-      if (candidate.address.port === address.port && candidate.address.host === address.host) return candidate;
+      if (candidate.address.port === address.port && candidate.address.host === address.host)
+        return candidate;
     }
     return undefined;
   }
@@ -189,9 +191,11 @@ export class Lookup {
       if (candidate.state === 'failed') continue;
       if (candidate.state !== 'responded') return false;
       live++;
-      if (live >= this.k) return !this.#seeds.some((seed) => seed.state === 'pending' || seed.state === 'new');
+      if (live >= this.k)
+        return !this.#seeds.some((seed) => seed.state === 'pending' || seed.state === 'new');
     }
-    for (const seed of this.#seeds) if (seed.state === 'pending' || seed.state === 'new' || seed.state === 'slow') return false;
+    for (const seed of this.#seeds)
+      if (seed.state === 'pending' || seed.state === 'new' || seed.state === 'slow') return false;
     return true;
   }
 

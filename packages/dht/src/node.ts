@@ -56,7 +56,10 @@ export interface CreateDhtOptions {
    */
   socket?: Socket;
   /** Everything else the core takes: a fixed id, α, timeouts, rate limits, store caps. */
-  core?: Omit<DhtCoreOptions, 'now' | 'bootstrap' | 'state' | 'readOnly' | 'verifySignature' | 'families'>;
+  core?: Omit<
+    DhtCoreOptions,
+    'now' | 'bootstrap' | 'state' | 'readOnly' | 'verifySignature' | 'families'
+  >;
 }
 
 export interface DhtStats extends DhtCoreStats {
@@ -133,7 +136,10 @@ export interface Dht {
   /** BEP 5: a lookup, then announce_peer to the closest nodes that gave tokens. */
   announce(infoHash: Uint8Array, options?: AnnounceOptions): Promise<AnnounceResult>;
   /** BEP 44: the newest valid item under `target` (pass the salt a mutable item was put with). */
-  get(target: Uint8Array, options?: DhtOperationOptions & { salt?: Uint8Array }): Promise<DhtItem | undefined>;
+  get(
+    target: Uint8Array,
+    options?: DhtOperationOptions & { salt?: Uint8Array },
+  ): Promise<DhtItem | undefined>;
   /** BEP 44: stores a value (anything bencode can hold, at most 1000 bytes encoded). */
   put(value: EncodableValue, options?: PutOptions): Promise<PutResult>;
   /** BEP 51: info-hashes sampled from the nodes on the way to a target. */
@@ -158,9 +164,16 @@ function base64url(bytes: Uint8Array): string {
 }
 
 /** ed25519 verification through `node:crypto` (raw 32-byte keys). */
-export function verifyEd25519(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+export function verifyEd25519(
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
   try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: base64url(publicKey) }, format: 'jwk' });
+    const key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: base64url(publicKey) },
+      format: 'jwk',
+    });
     return verify(null, message, key, signature);
   } catch {
     return false;
@@ -170,7 +183,12 @@ export function verifyEd25519(signature: Uint8Array, message: Uint8Array, public
 /** ed25519 signature with a raw 32-byte secret seed. */
 export function signEd25519(message: Uint8Array, keyPair: DhtKeyPair): Uint8Array {
   const key = createPrivateKey({
-    key: { kty: 'OKP', crv: 'Ed25519', d: base64url(keyPair.secretKey), x: base64url(keyPair.publicKey) },
+    key: {
+      kty: 'OKP',
+      crv: 'Ed25519',
+      d: base64url(keyPair.secretKey),
+      x: base64url(keyPair.publicKey),
+    },
     format: 'jwk',
   });
   return new Uint8Array(sign(null, message, key));
@@ -191,11 +209,16 @@ function normalizeHost(host: string): PeerAddress['host'] {
   return isIPv4(host) ? host : formatIPv6(parseIPv6(host));
 }
 
-async function resolve(entry: string | PeerAddress, family: 4 | 6): Promise<PeerAddress | undefined> {
+async function resolve(
+  entry: string | PeerAddress,
+  family: 4 | 6,
+): Promise<PeerAddress | undefined> {
   const address = typeof entry === 'string' ? parsePeerAddress(entry) : entry;
   if (isIP(address.host)) {
     const literal = isIPv4(address.host) ? 4 : 6;
-    return literal === family ? { host: normalizeHost(address.host), port: address.port, family } : undefined;
+    return literal === family
+      ? { host: normalizeHost(address.host), port: address.port, family }
+      : undefined;
   }
   try {
     const result = await Promise.race([
@@ -213,9 +236,9 @@ async function resolve(entry: string | PeerAddress, family: 4 | 6): Promise<Peer
 class Channel<T> {
   readonly #items: T[] = [];
   #waiting: ((value: IteratorResult<T>) => void) | undefined;
-  #failWaiting: ((error: unknown) => void) | undefined;
+  #failWaiting: ((error: Error) => void) | undefined;
   #ended = false;
-  #error: unknown;
+  #error: Error | undefined;
 
   push(item: T): void {
     if (this.#ended) return;
@@ -229,7 +252,7 @@ class Channel<T> {
     }
   }
 
-  end(error?: unknown): void {
+  end(error?: Error): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = error;
@@ -279,9 +302,18 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
   if (shared) {
     socket = shared;
   } else {
-    socket = createSocket({ type: isIPv4(requestedHost) ? 'udp4' : 'udp6', ipv6Only: !isIPv4(requestedHost) });
+    socket = createSocket({
+      type: isIPv4(requestedHost) ? 'udp4' : 'udp6',
+      ipv6Only: !isIPv4(requestedHost),
+    });
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', (error) => reject(new DhtError('socket-error', `cannot bind ${requestedHost}:${options.port ?? 0}`, { cause: error })));
+      socket.once('error', (error) =>
+        reject(
+          new DhtError('socket-error', `cannot bind ${requestedHost}:${options.port ?? 0}`, {
+            cause: error,
+          }),
+        ),
+      );
       socket.bind(options.port ?? 0, requestedHost, () => resolve());
     });
   }
@@ -301,7 +333,9 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     }
   }
   const bootstrap = (
-    await Promise.all((options.bootstrap ?? DEFAULT_BOOTSTRAP).map((entry) => resolve(entry, family)))
+    await Promise.all(
+      (options.bootstrap ?? DEFAULT_BOOTSTRAP).map((entry) => resolve(entry, family)),
+    )
   ).filter((address): address is PeerAddress => address !== undefined);
 
   const core = new DhtCore({
@@ -315,7 +349,7 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
   });
 
   let closed = false;
-  const open = new Set<{ cancel(): void; fail(error: unknown): void }>();
+  const open = new Set<{ cancel(): void; fail(error: DhtError): void }>();
   const send = (datagrams: Datagram[]): void => {
     if (closed) return;
     for (const datagram of datagrams) {
@@ -327,8 +361,15 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     if (closed) return;
     send(core.receive(bytes, from, clock()));
   };
-  const onMessage = (message: Buffer, rinfo: { address: string; port: number; family: string }): void => {
-    receive(message, { host: rinfo.family === 'IPv6' ? normalizeHost(rinfo.address) : rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 6 : 4 });
+  const onMessage = (
+    message: Buffer,
+    rinfo: { address: string; port: number; family: string },
+  ): void => {
+    receive(message, {
+      host: rinfo.family === 'IPv6' ? normalizeHost(rinfo.address) : rinfo.address,
+      port: rinfo.port,
+      family: rinfo.family === 'IPv6' ? 6 : 4,
+    });
   };
   const onError = (): void => undefined;
   if (!shared) {
@@ -355,15 +396,15 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     if (closed) return Promise.reject(new DhtError('closed', 'the DHT node is closed'));
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<T>((resolve, reject) => {
-      let handle: LookupHandle | undefined;
+      const running: { handle?: LookupHandle } = {};
       let settled = false;
       const entry = {
-        cancel: () => handle?.cancel(),
-        fail: (error: unknown) => {
+        cancel: () => running.handle?.cancel(),
+        fail: (error: DhtError) => {
           if (settled) return;
           settled = true;
           cleanup();
-          handle?.cancel();
+          running.handle?.cancel();
           reject(error);
         },
       };
@@ -374,7 +415,7 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
       };
       open.add(entry);
       signal?.addEventListener('abort', onAbort, { once: true });
-      handle = start((value) => {
+      running.handle = start((value) => {
         if (settled) return;
         settled = true;
         cleanup();
@@ -396,7 +437,10 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
         const channel = new Channel<T>();
         const handle = start(channel);
         flush();
-        const entry = { cancel: () => handle.cancel(), fail: (error: unknown) => channel.end(error) };
+        const entry = {
+          cancel: () => handle.cancel(),
+          fail: (error: DhtError) => channel.end(error),
+        };
         const onAbort = (): void => {
           handle.cancel();
           channel.end(abortError(signal!));
@@ -426,7 +470,11 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
       return stream<PeerAddress>(lookupOptions.signal, (channel) => {
         const seen = new Set<string>();
         return core.lookup(
-          { target: infoHash, method: 'get_peers', ...(lookupOptions.noSeed ? { noSeed: true } : {}) },
+          {
+            target: infoHash,
+            method: 'get_peers',
+            ...(lookupOptions.noSeed ? { noSeed: true } : {}),
+          },
           {
             peers: (peers) => {
               for (const peer of peers) {
@@ -446,7 +494,9 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
       checkHash(infoHash, 'infoHash');
       const port = announceOptions.port ?? local.port;
       if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        return Promise.reject(new DhtError('invalid-argument', `port ${port} is out of range 1-65535`));
+        return Promise.reject(
+          new DhtError('invalid-argument', `port ${port} is out of range 1-65535`),
+        );
       }
       return operation<AnnounceResult>(announceOptions.signal, (settle) => {
         const peers = new Map<string, PeerAddress>();
@@ -470,7 +520,12 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     get(target, getOptions = {}) {
       checkHash(target, 'target');
       return operation<DhtItem | undefined>(getOptions.signal, (settle) =>
-        core.getItem(target, getOptions.salt ? { salt: getOptions.salt } : {}, (item) => settle(item), clock()),
+        core.getItem(
+          target,
+          getOptions.salt ? { salt: getOptions.salt } : {},
+          (item) => settle(item),
+          clock(),
+        ),
       );
     },
     put(value, putOptions = {}) {
@@ -478,12 +533,17 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
       try {
         bytes = encode(value);
       } catch (error) {
-        return Promise.reject(new DhtError('invalid-argument', 'the value cannot be bencoded', { cause: error }));
+        return Promise.reject(
+          new DhtError('invalid-argument', 'the value cannot be bencoded', { cause: error }),
+        );
       }
       let item: DhtItem & { cas?: number } = { value: bytes };
       if (putOptions.keyPair) {
         const seq = putOptions.seq ?? 0;
-        const signature = signEd25519(mutableSignatureMessage(bytes, seq, putOptions.salt), putOptions.keyPair);
+        const signature = signEd25519(
+          mutableSignatureMessage(bytes, seq, putOptions.salt),
+          putOptions.keyPair,
+        );
         item = {
           value: bytes,
           key: putOptions.keyPair.publicKey,
@@ -498,7 +558,9 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
       );
     },
     sample(sampleOptions = {}) {
-      const target = sampleOptions.target ?? new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(20)));
+      const target =
+        sampleOptions.target ??
+        new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(20)));
       checkHash(target, 'target');
       return stream<Sample>(sampleOptions.signal, (channel) => {
         const seen = new Set<string>();
@@ -521,12 +583,15 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     },
     scrape(infoHash, scrapeOptions = {}) {
       checkHash(infoHash, 'infoHash');
-      return operation<ScrapeEstimate>(scrapeOptions.signal, (settle) => core.scrape(infoHash, settle, clock()));
+      return operation<ScrapeEstimate>(scrapeOptions.signal, (settle) =>
+        core.scrape(infoHash, settle, clock()),
+      );
     },
     stats: () => ({ ...core.stats(clock()), address: { ...local } }),
     addNode(address) {
       const parsed = typeof address === 'string' ? parsePeerAddress(address) : address;
-      if (!isIP(parsed.host)) throw new DhtError('invalid-argument', `addNode needs an IP address, got ${parsed.host}`);
+      if (!isIP(parsed.host))
+        throw new DhtError('invalid-argument', `addNode needs an IP address, got ${parsed.host}`);
       core.addNode({ ...parsed, host: normalizeHost(parsed.host) }, clock());
       flush();
     },

@@ -101,7 +101,13 @@ export class PeerStore {
    * Up to `limit` peers of the family, compact, chosen at random offsets so every peer gets
    * handed out; with `noSeed`, non-seeds first (BEP 33).
    */
-  get(infoHash: Uint8Array, family: 4 | 6, limit: number, now: number, noSeed = false): Uint8Array[] {
+  get(
+    infoHash: Uint8Array,
+    family: 4 | 6,
+    limit: number,
+    now: number,
+    noSeed = false,
+  ): Uint8Array[] {
     const swarm = this.#swarms.get(idKey(infoHash));
     if (!swarm) return [];
     const out: Uint8Array[] = [];

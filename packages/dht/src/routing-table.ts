@@ -121,7 +121,11 @@ export class RoutingTable {
     if (!isLocalAddress(address.host) && this.#ips.has(address.host)) return false;
     const index = this.#bucketIndex(id);
     const bucket = this.#buckets[index]!;
-    return bucket.nodes.length < BUCKET_SIZE || index === this.#buckets.length - 1 || bucket.nodes.some((node) => node.failures > 0 || node.lastResponse === 0);
+    return (
+      bucket.nodes.length < BUCKET_SIZE ||
+      index === this.#buckets.length - 1 ||
+      bucket.nodes.some((node) => node.failures > 0 || node.lastResponse === 0)
+    );
   }
 
   /**
@@ -157,7 +161,8 @@ export class RoutingTable {
     for (;;) {
       const index = this.#bucketIndex(node.id);
       const bucket = this.#buckets[index]!;
-      if (node.subnet !== '' && bucket.nodes.some((other) => other.subnet === node.subnet)) return undefined;
+      if (node.subnet !== '' && bucket.nodes.some((other) => other.subnet === node.subnet))
+        return undefined;
       if (bucket.nodes.length < BUCKET_SIZE) {
         this.#add(bucket, node, now);
         return undefined;
@@ -263,7 +268,11 @@ export class RoutingTable {
       const [candidate] = bucket.replacements.splice(pick, 1);
       if (!candidate) return;
       if (!candidate.local && this.#ips.has(candidate.address.host)) continue;
-      if (candidate.subnet !== '' && bucket.nodes.some((other) => other.subnet === candidate.subnet)) continue;
+      if (
+        candidate.subnet !== '' &&
+        bucket.nodes.some((other) => other.subnet === candidate.subnet)
+      )
+        continue;
       this.#add(bucket, candidate, bucket.lastChanged);
       return;
     }
@@ -315,7 +324,9 @@ export class RoutingTable {
         out.push(node);
       }
     }
-    out.sort((a, b) => Math.max(a.lastResponse, a.lastQuery) - Math.max(b.lastResponse, b.lastQuery));
+    out.sort(
+      (a, b) => Math.max(a.lastResponse, a.lastQuery) - Math.max(b.lastResponse, b.lastQuery),
+    );
     if (out.length > limit) out.length = limit;
     return out;
   }

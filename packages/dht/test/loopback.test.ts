@@ -27,7 +27,9 @@ async function node(options: Parameters<typeof createDht>[0] = {}): Promise<Dht>
 async function mesh(count: number): Promise<Dht[]> {
   const first = await node();
   const entry = `127.0.0.1:${first.address().port}`;
-  const rest = await Promise.all(Array.from({ length: count - 1 }, () => node({ bootstrap: [entry] })));
+  const rest = await Promise.all(
+    Array.from({ length: count - 1 }, () => node({ bootstrap: [entry] })),
+  );
   await Promise.all(rest.map((dht) => dht.ready));
   return [first, ...rest];
 }
@@ -118,7 +120,9 @@ describe('our nodes on loopback', () => {
     const dhts = await mesh(3);
     const controller = new AbortController();
     controller.abort(new Error('stop'));
-    await expect(collect(dhts[1]!.lookup(randomBytes(20), { signal: controller.signal }))).rejects.toMatchObject({
+    await expect(
+      collect(dhts[1]!.lookup(randomBytes(20), { signal: controller.signal })),
+    ).rejects.toMatchObject({
       code: 'aborted',
     });
     await dhts[2]!.close();

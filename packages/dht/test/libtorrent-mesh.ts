@@ -1,0 +1,75 @@
+/**
+ * A loopback DHT of libtorrent sessions (Debian `python3-libtorrent`), started by
+ * `libtorrent-mesh.py` and driven over its HTTP control port. Shared by the interop tests and
+ * the bench.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { findProgram, isCI, startProcess, waitFor } from '@bt/test-support';
+
+export interface MeshNode {
+  host: string;
+  port: number;
+}
+
+export interface LibtorrentMesh {
+  nodes: MeshNode[];
+  command<T = Record<string, unknown>>(op: string, args?: Record<string, unknown>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** A Python 3 that can import libtorrent (the Debian one, even when another python3 is first on PATH). */
+export function requireLibtorrentPython(): string | undefined {
+  for (const candidate of ['/usr/bin/python3', findProgram('python3')]) {
+    if (!candidate) continue;
+    try {
+      execFileSync(candidate, ['-c', 'import libtorrent'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  const message =
+    "libtorrent for Python is missing (Debian package 'python3-libtorrent'; run 'bash scripts/install-peers')";
+  if (isCI())
+    throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
+  process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);
+  return undefined;
+}
+
+/** Starts `count` linked sessions on 127.`block`.N.1 (N = 1..count). */
+export async function startLibtorrentMesh(
+  python: string,
+  count: number,
+  block = 1,
+): Promise<LibtorrentMesh> {
+  const script = fileURLToPath(new URL('./libtorrent-mesh.py', import.meta.url));
+  const child = startProcess(python, [script, String(count), String(block)], {
+    label: 'libtorrent mesh',
+  });
+  const line = await waitFor(
+    () =>
+      child
+        .output()
+        .split('\n')
+        .find((text) => text.startsWith('{"control"')),
+    {
+      timeoutMs: 30_000,
+      what: `the libtorrent mesh to start (output so far: ${child.output().slice(-500)})`,
+    },
+  );
+  const ready = JSON.parse(line) as { control: number; nodes: MeshNode[] };
+  return {
+    nodes: ready.nodes,
+    async command<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+      const response = await fetch(`http://127.0.0.1:${ready.control}/`, {
+        method: 'POST',
+        body: JSON.stringify({ op, ...args }),
+      });
+      const body = (await response.json()) as T & { error?: string };
+      if (!response.ok) throw new Error(`libtorrent mesh ${op}: ${body.error}`);
+      return body;
+    },
+    stop: () => child.stop(),
+  };
+}
