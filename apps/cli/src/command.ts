@@ -14,20 +14,31 @@ export const ExitCode = {
   usage: 2,
   /** The job could not run: unreadable or invalid input, I/O or network failure. */
   error: 3,
-  /** Stopped by Ctrl-C / SIGTERM. */
+  /** Stopped by Ctrl-C (SIGINT). SIGHUP gives 129, SIGTERM 143, a closed output 141 (128 + the signal). */
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
+/** Where a command writes: stdout or stderr, or a test's capture. */
+export interface Output {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+  /** The terminal's width; 0 or absent when it reports none. */
+  readonly columns?: number;
+}
+
 export interface CommandContext {
   /** Option values as parsed by `node:util` parseArgs with the command's `options`. */
   values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   positionals: string[];
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  /** Aborted on Ctrl-C / SIGTERM; long-running commands stop cleanly on it. */
+  stdout: Output;
+  stderr: Output;
+  /**
+   * Aborted on SIGINT, SIGTERM, SIGHUP or a closed stdout (its reason is a `Stop`); long-running
+   * commands stop cleanly on it: stopped announces, data flushed, temporary folders removed.
+   */
   signal: AbortSignal;
   /** The working directory, for resolving relative paths. */
   cwd: string;
@@ -50,6 +61,57 @@ export interface Command {
 /** A wrong command line: printed with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+export type CommandErrorCode =
+  /** A file named on the command line cannot be read. */
+  | 'unreadable-input'
+  /** It was read, and it is not what the command takes (not a .torrent file...). */
+  | 'invalid-input'
+  /** A folder to write in cannot be created or written. */
+  | 'unwritable-folder'
+  /** Not enough free space, or a file size limit, before or during a download. */
+  | 'no-space'
+  /** `bt seed` was pointed at a folder without the torrent's data. */
+  | 'nothing-to-seed'
+  /** The disk failed under a running torrent. */
+  | 'storage-failed';
+
+/** The job could not run, for a reason the user can act on: one line, exit code 3. */
+export class CommandError extends Error {
+  override name = 'CommandError';
+  readonly code: CommandErrorCode;
+
+  constructor(code: CommandErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Why a command was told to stop: a signal, or nobody reading its output any more. */
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'output-closed';
+
+const STOP_EXIT_CODES: Record<StopReason, number> = {
+  SIGHUP: 129,
+  SIGINT: 130,
+  'output-closed': 141,
+  SIGTERM: 143,
+};
+
+/** The reason of an aborted `CommandContext.signal`. */
+export class Stop extends Error {
+  override name = 'Stop';
+  readonly reason: StopReason;
+
+  constructor(reason: StopReason) {
+    super(reason === 'output-closed' ? 'the output was closed' : `stopped by ${reason}`);
+    this.reason = reason;
+  }
+
+  /** 128 + the signal's number, as shells report a process ended by that signal. */
+  get exitCode(): number {
+    return STOP_EXIT_CODES[this.reason];
+  }
 }
 
 /** Reads a string option; `undefined` when absent. */
@@ -75,13 +137,20 @@ export function integerOption(
 ): number | undefined {
   const text = stringOption(context, name);
   if (text === undefined) return undefined;
+  const range =
+    bounds.min !== undefined && bounds.max !== undefined
+      ? `a whole number from ${bounds.min} to ${bounds.max}`
+      : bounds.min !== undefined
+        ? `a whole number of at least ${bounds.min}`
+        : 'a whole number';
   if (!/^-?\d+$/.test(text))
-    throw new UsageError(`--${name} expects a whole number, got ${JSON.stringify(text)}`);
+    throw new UsageError(`--${name} expects ${range}, got ${JSON.stringify(text)}`);
   const value = Number(text);
-  if (bounds.min !== undefined && value < bounds.min)
-    throw new UsageError(`--${name} must be at least ${bounds.min}`);
-  if (bounds.max !== undefined && value > bounds.max)
-    throw new UsageError(`--${name} must be at most ${bounds.max}`);
+  if (
+    (bounds.min !== undefined && value < bounds.min) ||
+    (bounds.max !== undefined && value > bounds.max)
+  )
+    throw new UsageError(`--${name} expects ${range}, got ${text}`);
   return value;
 }
 

@@ -50,12 +50,16 @@ export function rateOption(context: CommandContext, name: string): number | unde
   return Math.round(Number(match[1]) * unit);
 }
 
-/** Starts a session on `--port` (default 6881, or any free port when that one is taken). */
+/** `--port N`, checked before anything starts. */
+export function portOption(context: CommandContext): number | undefined {
+  return integerOption(context, 'port', { min: 0, max: 65535 });
+}
+
+/** Starts a session on `port` (default 6881, or any free port when that one is taken). */
 export async function startSession(
-  context: CommandContext,
+  port: number | undefined,
   options: SessionOptions = {},
 ): Promise<Session> {
-  const port = integerOption(context, 'port', { min: 0, max: 65535 });
   try {
     return await createSession({ ...options, port: port ?? 6881 });
   } catch (error) {

@@ -4,9 +4,9 @@
  * by URL scheme (the one place that happens), with a command's shorter waits. Display only; no
  * protocol here.
  */
-import { readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseMagnet, parseTorrent } from '@bt/metainfo';
+import { parseMagnet } from '@bt/metainfo';
 import {
   type AnnounceRequest,
   type AnnounceResult,
@@ -18,6 +18,7 @@ import { createDefaultTrackerResolver, type TrackerClient } from '@bt/session';
 import { HttpTrackerError } from '@bt/tracker-http';
 import { UdpTrackerError } from '@bt/tracker-udp';
 import { UsageError } from './command.js';
+import { readTorrent } from './torrent-file.js';
 
 export interface TrackerTarget {
   infoHash: Uint8Array;
@@ -42,13 +43,16 @@ export async function readTarget(input: string, cwd: string): Promise<TrackerTar
     };
   }
   if (/^([0-9a-fA-F]{40}|[A-Za-z2-7]{32})$/.test(input)) {
-    const bytes = await readFile(resolve(cwd, input)).catch(() => undefined);
-    if (bytes === undefined) {
+    const isFile = await access(resolve(cwd, input)).then(
+      () => true,
+      () => false,
+    );
+    if (!isFile) {
       const infoHash = parseInfoHash(input);
       return { infoHash, infoHashHex: toHex(infoHash), trackers: [] };
     }
   }
-  const metainfo = parseTorrent(await readFile(resolve(cwd, input)), { copy: false });
+  const metainfo = await readTorrent(input, cwd);
   return {
     infoHash: metainfo.infoHash,
     infoHashHex: metainfo.infoHashHex,

@@ -15,7 +15,7 @@ import {
   UsageError,
 } from '../command.js';
 import { describeTrackerFailure, readTarget, TrackerClients } from '../tracker-clients.js';
-import { formatDuration } from '../ui/format.js';
+import { formatDuration, printable } from '../ui/format.js';
 
 const EVENTS = ['started', 'completed', 'stopped', 'none'] as const;
 
@@ -124,9 +124,9 @@ Examples:
             ? ''
             : ` (at least ${formatDuration(result.minInterval)})`;
         const lines = [
-          `${tracker}: ${counts}; announce again in ${formatDuration(result.interval)}${minimum}`,
+          `${printable(tracker)}: ${counts}; announce again in ${formatDuration(result.interval)}${minimum}`,
         ];
-        if (result.warning !== undefined) lines.push(`warning: ${result.warning}`);
+        if (result.warning !== undefined) lines.push(`warning: ${printable(result.warning)}`);
         lines.push(
           `${result.peers.length} peer${result.peers.length === 1 ? '' : 's'}${result.peers.length > 0 ? ':' : ''}`,
         );
@@ -146,7 +146,7 @@ Examples:
           `${JSON.stringify({ tracker, infoHash: target.infoHashHex, error: { code: failure.code, message: failure.message } }, null, 2)}\n`,
         );
       }
-      context.stderr.write(`bt announce: ${tracker}: ${failure.message}\n`);
+      context.stderr.write(`bt announce: ${printable(tracker)}: ${printable(failure.message)}\n`);
       return failure.refused ? ExitCode.negative : ExitCode.error;
     } finally {
       await clients.close();

@@ -13,37 +13,52 @@ import { createTorrent } from '@bt/metainfo/node';
 import { createSession } from '@bt/session';
 import { HttpTrackerServer } from '@bt/tracker-http';
 import { booleanOption, type Command, ExitCode, integerOption } from '../command.js';
+import { rateOption } from '../session-options.js';
 import { formatBytes, formatDuration, formatRate } from '../ui/format.js';
 import { TorrentDisplay } from '../ui/torrent-display.js';
+
+/** 64 MiB in about 8 seconds: long enough to watch the display, short enough to wait for. */
+const DEFAULT_RATE = 8 * 1024 * 1024;
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'see the whole client work on loopback: tracker, seeder, downloader, verification',
-  usage: 'bt demo [--size MIB] [--keep] [--json]',
+  usage: 'bt demo [--size MIB] [--rate R] [--keep] [--json]',
   help: `Runs a complete swarm on this machine, with nothing from the internet:
   1. generates a folder of random files and makes a torrent of it (1 MiB pieces)
   2. starts bt's HTTP tracker on 127.0.0.1
   3. seeds the folder from one bt session
   4. downloads it with a second session, which finds the seed through the tracker,
-     showing the same progress display as 'bt download'
+     showing the same progress display as 'bt download' (rate-limited, so that the
+     progress bar and the source table can be watched: 64 MiB take about 8 seconds)
   5. compares every downloaded byte with the original, then removes everything
 
 Options:
   --size MIB   payload size in MiB (default 64)
+  --rate R     the downloader's rate limit, e.g. 8M (default), 500K; 0 for loopback speed
   --keep       keep the temporary folder and print where it is
-  --json       newline-delimited JSON events instead of the display
+  --json       newline-delimited JSON events instead of the display, each with a time
 
 Exit codes: 0 the download verified byte for byte; 1 it did not; 3 the demo could not run.
 
 Example:
   bt demo`,
-  options: { size: { type: 'string' }, keep: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: {
+    size: { type: 'string' },
+    rate: { type: 'string' },
+    keep: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
   positionals: [0, 0],
   async run(context) {
     const json = booleanOption(context, 'json');
     const size = (integerOption(context, 'size', { min: 1, max: 16_384 }) ?? 64) * 1024 * 1024;
+    const rate = rateOption(context, 'rate') ?? DEFAULT_RATE;
     const say = (text: string): void => {
-      if (json) context.stdout.write(`${JSON.stringify({ type: 'demo', message: text })}\n`);
+      if (json)
+        context.stdout.write(
+          `${JSON.stringify({ type: 'demo', time: new Date().toISOString(), message: text })}\n`,
+        );
       else context.stderr.write(`${text}\n`);
     };
     const work = await mkdtemp(join(tmpdir(), 'bt-demo-'));
@@ -80,9 +95,12 @@ Example:
       sessions.push(leecher);
       const target = join(work, 'download');
       const started = performance.now();
-      const torrent = await leecher.addTorrent(metainfo, { directory: target });
+      const torrent = await leecher.addTorrent(metainfo, {
+        directory: target,
+        downloadLimit: rate,
+      });
       say(
-        `4. downloader on port ${leecher.port} asks the tracker for peers and downloads into ${target}`,
+        `4. downloader on port ${leecher.port} asks the tracker for peers and downloads into ${target}${rate > 0 ? ` (at most ${formatRate(rate)})` : ''}`,
       );
       const display = new TorrentDisplay(leecher, torrent, {
         stream: context.stderr,
@@ -91,6 +109,7 @@ Example:
         label: 'demo',
         lineInterval: 2,
         quietEvents: ['check-progress', 'piece-verified'],
+        stopsWhenComplete: true,
       });
       display.start();
       try {

@@ -1,14 +1,20 @@
 /**
  * `bt download`: downloads a torrent into a folder, verifies every piece, and exits 0 (or keeps
  * seeding with `--seed`). Ctrl-C stops cleanly; the same command again resumes. The engine is
- * `@bt/session`; this file parses options and shows progress.
+ * `@bt/session`; this file checks the folder, parses options and shows progress.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseTorrent } from '@bt/metainfo';
 import { booleanOption, type Command, ExitCode, integerOption, stringOption } from '../command.js';
-import { peerOptions, rateOption, sessionOptionsConfig, startSession } from '../session-options.js';
-import { formatBytes } from '../ui/format.js';
+import { checkOutputFolder, describeDiskFailure } from '../folder-checks.js';
+import {
+  peerOptions,
+  portOption,
+  rateOption,
+  sessionOptionsConfig,
+  startSession,
+} from '../session-options.js';
+import { readTorrent } from '../torrent-file.js';
+import { formatBytes, formatDuration, formatPercent, formatRate, printable } from '../ui/format.js';
 import { TorrentDisplay } from '../ui/torrent-display.js';
 
 export const downloadCommand: Command = {
@@ -20,6 +26,7 @@ export const downloadCommand: Command = {
 exits once every piece is verified on disk. Peers come from the torrent's trackers (HTTP and
 UDP, BEP 12 tiers) and from --peer. Data already in DIR is checked first and only what is
 missing is fetched, so running the same command again resumes an interrupted download.
+Before it waits on any peer it checks that DIR can be written and has the space still needed.
 
 Options:
   -o, --output DIR     the download folder (default: the current folder)
@@ -30,14 +37,18 @@ Options:
       --limit-down R   download rate limit, e.g. 500K, 2M, 1.5MiB (bytes per second)
       --limit-up R     upload rate limit
       --sequential     fetch pieces in order (for previewing media) instead of rarest first
-      --json           newline-delimited JSON events on stdout instead of the display
+      --json           newline-delimited JSON events on stdout instead of the display; each
+                       has a type and a time; an error is {"type":"error","code","message"}
 
 Display: on a terminal a progress bar with rates, ETA, peers and seeds over the table of
-sources (each tracker: working or its error, next update, seeds, peers); elsewhere a line
-every few seconds.
+sources (each tracker: working or its error, next update, seeds, peers), fitted to its width;
+elsewhere a line every few seconds, the reason when nothing arrives (tracker errors, no
+peers), and the source table whenever it changes.
 
-Exit codes: 0 every piece verified; 3 could not run (bad torrent, disk error); 130 stopped
-by Ctrl-C (a stopped announce is sent and written data is flushed; run again to resume).
+Exit codes: 0 every piece verified; 3 could not run (bad torrent, folder not writable, not
+enough space, disk error: the verified data is kept); 129/130/143 stopped by SIGHUP, Ctrl-C,
+SIGTERM, 141 the output was closed (a stopped announce is sent and written data is flushed;
+run again to resume).
 
 Examples:
   bt download ubuntu.iso.torrent -o ~/Downloads
@@ -54,13 +65,16 @@ Examples:
     const json = booleanOption(context, 'json');
     const seed = booleanOption(context, 'seed');
     const directory = resolve(context.cwd, stringOption(context, 'output') ?? '.');
+    const port = portOption(context);
     const peers = peerOptions(context);
     const maxPeers = integerOption(context, 'max-peers', { min: 1, max: 10_000 });
     const downloadLimit = rateOption(context, 'limit-down');
     const uploadLimit = rateOption(context, 'limit-up');
-    const metainfo = parseTorrent(await readFile(resolve(context.cwd, context.positionals[0]!)));
-    const session = await startSession(context);
+    const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
+    await checkOutputFolder(metainfo, directory, '-o');
+    const session = await startSession(port);
     try {
+      const started = performance.now();
       const torrent = await session.addTorrent(metainfo, {
         directory,
         peers,
@@ -76,20 +90,40 @@ Examples:
         json,
         label: 'download',
         quietEvents: ['check-progress'],
+        stopsWhenComplete: !seed,
+      });
+      let onDisk = 0;
+      torrent.on('check-finished', ({ piecesHave, pieceCount }) => {
+        onDisk = torrent.stats().verifiedBytes;
+        if (json) return;
+        const have =
+          piecesHave === 0
+            ? 'nothing on disk yet'
+            : `${formatBytes(onDisk)} of ${formatBytes(metainfo.length)} (${formatPercent(piecesHave / Math.max(1, pieceCount))}, ${piecesHave}/${pieceCount} pieces) already on disk, verified: resuming`;
+        context.stderr.write(`checked: ${have}; listening on port ${session.port}\n`);
       });
       display.start();
       try {
         await torrent.whenComplete(context.signal);
       } catch (error) {
-        display.stop(
-          context.signal.aborted ? 'stopped; run the same command again to resume' : undefined,
+        if (context.signal.aborted) {
+          display.stop('stopped; run the same command again to resume');
+          return ExitCode.interrupted;
+        }
+        display.stop();
+        throw (
+          (await describeDiskFailure(error, metainfo, directory, torrent.stats().verifiedBytes)) ??
+          error
         );
-        if (context.signal.aborted) return ExitCode.interrupted;
-        throw error;
       }
       if (!seed) {
+        const seconds = (performance.now() - started) / 1000;
+        const fetched = metainfo.length - onDisk;
         display.stop(
-          `done: ${formatBytes(metainfo.length)} verified in ${resolve(directory, metainfo.name)}`,
+          `done: ${formatBytes(metainfo.length)} verified in ${printable(resolve(directory, metainfo.name))}; ` +
+            (fetched > 0
+              ? `${formatBytes(fetched)} downloaded in ${formatDuration(seconds)} (${formatRate(fetched / Math.max(seconds, 1e-3))})`
+              : 'it was all on disk already'),
         );
         return ExitCode.ok;
       }
@@ -98,7 +132,8 @@ Examples:
         if (context.signal.aborted) resolveWait();
         context.signal.addEventListener('abort', () => resolveWait(), { once: true });
       });
-      display.stop('stopped seeding');
+      const stats = torrent.stats();
+      display.stop(`stopped seeding: uploaded ${formatBytes(stats.uploaded)}`);
       return ExitCode.ok;
     } finally {
       await session.close();

@@ -1,15 +1,8 @@
 /** `bt info`: what a .torrent file or magnet link holds. Reading is @bt/metainfo's job. */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import {
-  magnetFromMetainfo,
-  type Magnet,
-  type Metainfo,
-  parseMagnet,
-  parseTorrent,
-} from '@bt/metainfo';
+import { magnetFromMetainfo, type Magnet, type Metainfo, parseMagnet } from '@bt/metainfo';
 import { booleanOption, type Command, ExitCode } from '../command.js';
-import { formatBytes } from '../ui/format.js';
+import { readTorrent } from '../torrent-file.js';
+import { formatBytes, printable } from '../ui/format.js';
 
 export const infoCommand: Command = {
   name: 'info',
@@ -39,9 +32,7 @@ Examples:
       );
       return ExitCode.ok;
     }
-    const metainfo = parseTorrent(await readTorrentFile(resolve(context.cwd, input)), {
-      copy: false,
-    });
+    const metainfo = await readTorrent(input, context.cwd);
     context.stdout.write(
       json ? `${JSON.stringify(torrentJson(metainfo), null, 2)}\n` : torrentText(metainfo),
     );
@@ -95,8 +86,9 @@ function magnetJson(magnet: Magnet): Record<string, unknown> {
   };
 }
 
+/** A labelled line; the value may come from the file, so it is escaped. */
 function row(label: string, value: string): string {
-  return `${`${label}:`.padEnd(12)}${value}\n`;
+  return `${`${label}:`.padEnd(12)}${printable(value)}\n`;
 }
 
 function torrentText(metainfo: Metainfo): string {
@@ -118,16 +110,17 @@ function torrentText(metainfo: Metainfo): string {
   if (metainfo.announce.length === 0) text += '  (none)\n';
   metainfo.announce.forEach((tier, index) => {
     tier.forEach((url, position) => {
-      text += `  ${position === 0 ? `tier ${index + 1}:` : ''.padEnd(`tier ${index + 1}:`.length)} ${url}\n`;
+      text += `  ${position === 0 ? `tier ${index + 1}:` : ''.padEnd(`tier ${index + 1}:`.length)} ${printable(url)}\n`;
     });
   });
   const seeds = [...metainfo.urlList, ...metainfo.httpSeeds];
-  if (seeds.length > 0) text += `\nWeb seeds:\n${seeds.map((url) => `  ${url}\n`).join('')}`;
+  if (seeds.length > 0)
+    text += `\nWeb seeds:\n${seeds.map((url) => `  ${printable(url)}\n`).join('')}`;
   const files = metainfo.files.filter((file) => !file.padding);
   text += `\nFiles (${files.length}):\n`;
   text += metainfo.multiFile
     ? fileTree(metainfo)
-    : `  ${metainfo.name}  ${formatBytes(metainfo.length)}\n`;
+    : `  ${printable(metainfo.name)}  ${formatBytes(metainfo.length)}\n`;
   return text;
 }
 
@@ -151,14 +144,14 @@ function fileTree(metainfo: Metainfo): string {
       node = child;
     });
   }
-  const lines: string[] = [`  ${metainfo.name}/`];
+  const lines: string[] = [`  ${printable(metainfo.name)}/`];
   const draw = (node: TreeNode, indent: string): void => {
     const entries = [...node.children];
     entries.forEach(([name, child], index) => {
       const last = index === entries.length - 1;
       const folder = child.length === undefined;
       lines.push(
-        `${indent}${last ? '└── ' : '├── '}${name}${folder ? '/' : `  ${formatBytes(child.length!)}`}`,
+        `${indent}${last ? '└── ' : '├── '}${printable(name)}${folder ? '/' : `  ${formatBytes(child.length!)}`}`,
       );
       if (folder) draw(child, `${indent}${last ? '    ' : '│   '}`);
     });
@@ -184,33 +177,15 @@ function magnetText(magnet: Magnet): string {
   text +=
     magnet.trackers.length === 0
       ? '  (none)\n'
-      : magnet.trackers.map((url) => `  ${url}\n`).join('');
+      : magnet.trackers.map((url) => `  ${printable(url)}\n`).join('');
   if (magnet.webSeeds.length > 0)
-    text += `\nWeb seeds:\n${magnet.webSeeds.map((url) => `  ${url}\n`).join('')}`;
+    text += `\nWeb seeds:\n${magnet.webSeeds.map((url) => `  ${printable(url)}\n`).join('')}`;
   if (magnet.peers.length > 0) {
-    text += `\nPeers:\n${magnet.peers.map((peer) => `  ${peer.host}:${peer.port}\n`).join('')}`;
+    text += `\nPeers:\n${magnet.peers.map((peer) => `  ${printable(peer.host)}:${peer.port}\n`).join('')}`;
   }
   if (magnet.infoHash === undefined) {
     text +=
       '\nNote: this is a BitTorrent v2-only link (BEP 52); bt does not download v2 torrents yet.\n';
   }
   return text;
-}
-
-/** Reads a .torrent file; a failure becomes one line that names the file. */
-export async function readTorrentFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a folder'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (error as Error).message;
-    throw new Error(`cannot read ${path}: ${reason}`, { cause: error });
-  }
 }

@@ -1,8 +1,7 @@
 /** `bt magnet`: the magnet link of a .torrent file. Building it is @bt/metainfo's job. */
-import { resolve } from 'node:path';
-import { magnetFromMetainfo, parseTorrent } from '@bt/metainfo';
+import { magnetFromMetainfo } from '@bt/metainfo';
 import { type Command, ExitCode } from '../command.js';
-import { readTorrentFile } from './info.js';
+import { readTorrent } from '../torrent-file.js';
 
 export const magnetCommand: Command = {
   name: 'magnet',
@@ -17,12 +16,7 @@ Examples:
   options: {},
   positionals: [1, 1],
   async run(context) {
-    const metainfo = parseTorrent(
-      await readTorrentFile(resolve(context.cwd, context.positionals[0]!)),
-      {
-        copy: false,
-      },
-    );
+    const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
     context.stdout.write(`${magnetFromMetainfo(metainfo)}\n`);
     return ExitCode.ok;
   },

@@ -1,7 +1,6 @@
 /** `bt peer`: handshake with one peer and show what it says about itself. The protocol is @bt/wire's. */
-import { readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseTorrent } from '@bt/metainfo';
 import { describePeerId, formatPeerAddress, parsePeerAddress, toHex } from '@bt/primitives';
 import {
   type ExtendedHandshake,
@@ -11,7 +10,9 @@ import {
   WireError,
 } from '@bt/wire';
 import { booleanOption, type Command, ExitCode, integerOption, UsageError } from '../command.js';
+import { readTorrent } from '../torrent-file.js';
 import { readTarget } from '../tracker-clients.js';
+import { printable } from '../ui/format.js';
 
 interface PieceSet {
   kind: 'have-all' | 'have-none' | 'bitfield' | 'none-sent';
@@ -78,7 +79,7 @@ Examples:
       });
     } catch (error) {
       if (context.signal.aborted) throw error;
-      context.stderr.write(`bt peer: ${describe(error)}\n`);
+      context.stderr.write(`bt peer: ${printable(describe(error))}\n`);
       return ExitCode.error;
     }
 
@@ -95,7 +96,9 @@ Examples:
     } catch (error) {
       await connection.close();
       if (context.signal.aborted) throw error;
-      context.stderr.write(`bt peer: ${formatPeerAddress(address)}: ${describe(error)}\n`);
+      context.stderr.write(
+        `bt peer: ${formatPeerAddress(address)}: ${printable(describe(error))}\n`,
+      );
       return ExitCode.negative;
     }
     await connection.close();
@@ -134,15 +137,17 @@ Examples:
       ['extensions', announced.length > 0 ? announced.join(', ') : 'none'],
     ];
     if (extended) {
-      if (extended.client !== undefined) lines.push(['client', extended.client]);
-      const names = Object.entries(extended.extensions).map(([name, id]) => `${name}=${id}`);
+      if (extended.client !== undefined) lines.push(['client', printable(extended.client)]);
+      const names = Object.entries(extended.extensions).map(
+        ([name, id]) => `${printable(name)}=${id}`,
+      );
       lines.push(['messages', names.length > 0 ? names.join(' ') : 'none']);
       if (extended.metadataSize !== undefined)
         lines.push(['metadata', `${extended.metadataSize} bytes`]);
       if (extended.requestQueueLength !== undefined)
         lines.push(['reqq', String(extended.requestQueueLength)]);
       if (extended.port !== undefined) lines.push(['listen port', String(extended.port)]);
-      if (extended.yourIp !== undefined) lines.push(['sees us at', extended.yourIp]);
+      if (extended.yourIp !== undefined) lines.push(['sees us at', printable(extended.yourIp)]);
     }
     lines.push(['pieces', describePieces(pieces)]);
     lines.push(['unchoked', unchoked ? 'yes' : `no (within ${timeoutMs / 1000} s)`]);
@@ -157,8 +162,14 @@ Examples:
 /** The piece count of a .torrent file; `undefined` for a magnet link or a bare info-hash. */
 async function readPieceCount(input: string, cwd: string): Promise<number | undefined> {
   if (/^magnet:/i.test(input)) return undefined;
-  const bytes = await readFile(resolve(cwd, input)).catch(() => undefined);
-  return bytes === undefined ? undefined : parseTorrent(bytes, { copy: false }).pieceCount;
+  if (/^([0-9a-fA-F]{40}|[A-Za-z2-7]{32})$/.test(input)) {
+    const isFile = await access(resolve(cwd, input)).then(
+      () => true,
+      () => false,
+    );
+    if (!isFile) return undefined;
+  }
+  return (await readTorrent(input, cwd)).pieceCount;
 }
 
 /** The client code of an Azureus-style id (`-TR3000-`), else its printable prefix (`A2-1-36-0-`...). */

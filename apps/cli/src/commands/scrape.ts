@@ -8,6 +8,7 @@ import {
   UsageError,
 } from '../command.js';
 import { describeTrackerFailure, readTarget, TrackerClients } from '../tracker-clients.js';
+import { printable } from '../ui/format.js';
 
 interface Row {
   tracker: string;
@@ -102,7 +103,7 @@ Examples:
       for (const row of rows) {
         if (row.error) {
           lines.push(
-            `${'-'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(9)} ${'-'.padStart(6)}  ${row.tracker}: ${row.error.message}`,
+            `${'-'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(9)} ${'-'.padStart(6)}  ${printable(row.tracker)}: ${printable(row.error.message)}`,
           );
         } else {
           const ratio =
@@ -112,7 +113,7 @@ Examples:
                 ? 'inf'
                 : '-';
           lines.push(
-            `${String(row.complete).padStart(8)} ${String(row.incomplete).padStart(8)} ${String(row.downloaded).padStart(9)} ${ratio.padStart(6)}  ${row.tracker}`,
+            `${String(row.complete).padStart(8)} ${String(row.incomplete).padStart(8)} ${String(row.downloaded).padStart(9)} ${ratio.padStart(6)}  ${printable(row.tracker)}`,
           );
         }
       }

@@ -1,9 +1,7 @@
 /**
  * `bt seed`: checks a torrent's data and seeds it until stopped. The engine is `@bt/session`.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseTorrent } from '@bt/metainfo';
 import {
   booleanOption,
   type Command,
@@ -12,52 +10,79 @@ import {
   stringOption,
   UsageError,
 } from '../command.js';
-import { peerOptions, rateOption, sessionOptionsConfig, startSession } from '../session-options.js';
-import { formatPercent } from '../ui/format.js';
+import { checkOutputFolder, checkSeedData, describeDiskFailure } from '../folder-checks.js';
+import {
+  peerOptions,
+  portOption,
+  rateOption,
+  sessionOptionsConfig,
+  startSession,
+} from '../session-options.js';
+import { readTorrent } from '../torrent-file.js';
+import { formatBytes, formatPercent, shareRatio } from '../ui/format.js';
 import { TorrentDisplay } from '../ui/torrent-display.js';
 
 export const seedCommand: Command = {
   name: 'seed',
   summary: "check a torrent's data and seed it until stopped",
   usage:
-    'bt seed <file.torrent> --data DIR [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--json]',
+    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--json]',
   help: `Hashes the torrent's content under DIR (the folder that holds the file or folder named by
 the torrent, as -o of 'bt download' makes it), announces to the torrent's trackers and serves
-every peer that asks, until Ctrl-C. Missing pieces are downloaded from peers first, so a
-partial copy becomes a full seed.
+every peer that asks, until Ctrl-C. The data must be there: a DIR that does not exist or holds
+none of the torrent's files is an error. Pieces missing from a partial copy are downloaded
+from peers first, so it becomes a full seed.
 
 Options:
       --data DIR       the folder holding the torrent's content (required)
+      --allow-download fetch the content from peers when DIR does not hold it (the same as
+                       'bt download -o DIR --seed')
       --port N         TCP port to accept peers on (default 6881, or a free one if taken)
       --peer HOST:PORT a peer to connect to; repeatable
       --max-peers N    most connections (default 50)
       --limit-up R     upload rate limit, e.g. 500K, 2M (bytes per second)
       --limit-down R   download rate limit while completing missing pieces
-      --json           newline-delimited JSON events on stdout instead of the display
+      --json           newline-delimited JSON events on stdout instead of the display; each
+                       has a type and a time
 
-Exit codes: 0 stopped by Ctrl-C after seeding; 3 could not run (bad torrent, unreadable data).
+Display: the upload rate, the total uploaded, and the share ratio (uploaded over downloaded,
+or over the torrent's size when nothing was downloaded).
+
+Exit codes: 129/130/143 stopped by SIGHUP, Ctrl-C, SIGTERM (the normal end of seeding); 141
+the output was closed; 3 could not run (bad torrent, no data in DIR, unreadable data).
 
 Examples:
   bt seed ubuntu.iso.torrent --data ~/Downloads
   bt seed album.torrent --data /srv/music --port 51413 --limit-up 1M`,
-  options: { ...sessionOptionsConfig, data: { type: 'string' } },
+  options: {
+    ...sessionOptionsConfig,
+    data: { type: 'string' },
+    'allow-download': { type: 'boolean' },
+  },
   positionals: [1, 1],
   async run(context) {
     const json = booleanOption(context, 'json');
     const data = stringOption(context, 'data');
     if (data === undefined || data === '') throw new UsageError('--data DIR is required');
+    const directory = resolve(context.cwd, data);
+    const port = portOption(context);
     const peers = peerOptions(context);
     const maxPeers = integerOption(context, 'max-peers', { min: 1, max: 10_000 });
-    const metainfo = parseTorrent(await readFile(resolve(context.cwd, context.positionals[0]!)));
-    const session = await startSession(context);
+    const downloadLimit = rateOption(context, 'limit-down');
+    const uploadLimit = rateOption(context, 'limit-up');
+    const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
+    if (booleanOption(context, 'allow-download'))
+      await checkOutputFolder(metainfo, directory, '--data');
+    else await checkSeedData(metainfo, directory);
+    const session = await startSession(port);
     try {
       const torrent = await session.addTorrent(metainfo, {
-        directory: resolve(context.cwd, data),
+        directory,
         peers,
         seed: true,
         maxPeers,
-        downloadLimit: rateOption(context, 'limit-down'),
-        uploadLimit: rateOption(context, 'limit-up'),
+        downloadLimit,
+        uploadLimit,
       });
       const display = new TorrentDisplay(session, torrent, {
         stream: context.stderr,
@@ -82,8 +107,17 @@ Examples:
         context.signal.addEventListener('abort', () => resolveWait(), { once: true });
       });
       const outcome = await Promise.race([stopped.then(() => undefined), failed]);
-      display.stop(outcome ? undefined : 'stopped seeding');
-      if (outcome) throw outcome;
+      const stats = torrent.stats();
+      const ratio = shareRatio(stats.uploaded, stats.downloaded, stats.totalBytes);
+      display.stop(
+        outcome
+          ? undefined
+          : `stopped seeding: uploaded ${formatBytes(stats.uploaded)}, ratio ${ratio.toFixed(2)}`,
+      );
+      if (outcome)
+        throw (
+          (await describeDiskFailure(outcome, metainfo, directory, stats.verifiedBytes)) ?? outcome
+        );
       return ExitCode.ok;
     } finally {
       await session.close();

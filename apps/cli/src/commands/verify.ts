@@ -2,13 +2,12 @@
  * `bt verify`: rechecks a torrent's data on disk, piece by piece, and says what is complete.
  * The checking (hashing on worker threads, file mapping, path safety) is @bt/storage's job.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseTorrent } from '@bt/metainfo';
 import type { Bitfield } from '@bt/primitives';
 import { createFileStorage, fileCompletion } from '@bt/storage';
 import { booleanOption, type Command, ExitCode, stringOption, UsageError } from '../command.js';
-import { formatBytes, formatPercent } from '../ui/format.js';
+import { readTorrent } from '../torrent-file.js';
+import { formatBytes, formatPercent, printable } from '../ui/format.js';
 import { Progress } from '../ui/progress.js';
 
 export const verifyCommand: Command = {
@@ -37,9 +36,7 @@ Examples:
     const json = booleanOption(context, 'json');
     const data = stringOption(context, 'data');
     if (data === undefined || data === '') throw new UsageError('--data <folder> is required');
-    const metainfo = parseTorrent(await readFile(resolve(context.cwd, context.positionals[0]!)), {
-      copy: false,
-    });
+    const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
     const storage = await createFileStorage({
       layout: metainfo,
       directory: resolve(context.cwd, data),
@@ -85,7 +82,7 @@ Examples:
       context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       const lines = [
-        `Name:     ${metainfo.name}`,
+        `Name:     ${printable(metainfo.name)}`,
         `Pieces:   ${complete.count}/${metainfo.pieceCount} complete (${formatPercent(metainfo.pieceCount === 0 ? 1 : complete.count / metainfo.pieceCount)})`,
         `Data:     ${formatBytes(bytesComplete)} of ${formatBytes(metainfo.length)}`,
       ];
@@ -102,7 +99,7 @@ Examples:
         const share =
           file.length === 0 ? '' : ` ${formatPercent(file.bytesComplete / file.length)}`;
         lines.push(
-          `  ${state} ${file.path} (${formatBytes(file.length)}${file.bytesComplete === file.length ? '' : share})`,
+          `  ${state} ${printable(file.path)} (${formatBytes(file.length)}${file.bytesComplete === file.length ? '' : share})`,
         );
       }
       lines.push(

@@ -2,10 +2,17 @@
  * A progress display that suits where output goes: a redrawn bar on a TTY, a plain line every
  * few seconds elsewhere (logs, CI), nothing when quiet. Commands feed it; it decides the look.
  */
-import { formatBytes, formatDuration, formatPercent, formatRate } from './format.js';
+import type { Output } from '../command.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatPercent,
+  formatRate,
+  terminalColumns,
+} from './format.js';
 
 export interface ProgressOptions {
-  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stream: Output;
   label: string;
   /** Total units of work; bytes unless `unit` says otherwise. */
   total: number;
@@ -66,11 +73,11 @@ export class Progress {
       : `${this.done}/${total}`;
     const text = `${label} ${formatPercent(fraction)} ${amount} ETA ${formatDuration(eta)}${suffix ? ` ${suffix}` : ''}`;
     if (stream.isTTY === true) {
-      const columns = stream.columns ?? 80;
+      const columns = terminalColumns(stream);
       const barWidth = Math.max(10, Math.min(30, columns - text.length - 4));
       const filled = Math.round(fraction * barWidth);
       const bar = `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
-      stream.write(`\r\x1b[2K${bar} ${text}`.slice(0, columns + 8));
+      stream.write(`\r\x1b[2K${`${bar} ${text}`.slice(0, columns - 1)}`);
       this.drawn = true;
     } else {
       stream.write(`${text}\n`);
