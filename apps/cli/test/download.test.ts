@@ -94,6 +94,9 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
       .map((line) => JSON.parse(line) as { type: string; progress?: number });
     expect(events.some((event) => event.type === 'torrent-completed')).toBe(true);
     expect(events.filter((event) => event.type === 'stats').at(-1)?.progress).toBe(1);
+    // every event says when it happened
+    for (const event of events)
+      expect((event as { time?: string }).time).toMatch(/^\d{4}-\d\d-\d\dT/);
     await seeder.child.stop();
   });
 
@@ -122,14 +125,16 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
     });
     expect(stopped.code).toBe(130);
     expect(stopped.stdout).toContain('piece-verified');
-    const second = await runCli(args);
+    // again, on the display: it says how much it found, its port, and `done` at the end
+    const second = await runCli(args.filter((arg) => arg !== '--json'));
     expect(second.code, second.stderr).toBe(0);
-    const checked = second.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { type: string; piecesHave?: number })
-      .find((event) => event.type === 'check-finished');
-    expect(checked?.piecesHave).toBeGreaterThan(0);
+    expect(second.stderr).toMatch(
+      /checked: \d.*iB of 10\.0 MiB \(\d+\.\d%, \d+\/160 pieces\) already on disk, verified: resuming; listening on port \d+/,
+    );
+    const lines = second.stderr.trim().split('\n');
+    expect(lines.at(-2)).toMatch(/^download payload\.bin: done 100\.0% 10\.0 MiB$/);
+    expect(lines.at(-1)).toMatch(/^done: 10\.0 MiB verified in .*payload\.bin; .* downloaded in /);
+    expect(second.stderr).not.toMatch(/seeding/);
     expect(Buffer.compare(await readFile(join(out, 'payload.bin')), await readFile(payload))).toBe(
       0,
     );
@@ -158,8 +163,15 @@ describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
     expect(await leecher.exited).toBe(0);
     controller.abort();
     const result = await seeding;
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain('checked: 17/17 pieces');
+    // the whole payload went up at least once: a ratio of at least 1 over its size
+    const summary = /stopped seeding: uploaded (\d+\.\d+) MiB, ratio (\d+\.\d\d)/.exec(
+      result.stderr,
+    );
+    expect(summary, result.stderr).not.toBeNull();
+    expect(Number(summary![1])).toBeGreaterThanOrEqual(1);
+    expect(Number(summary![2])).toBeGreaterThanOrEqual(1);
     expect(
       Buffer.compare(await readFile(join(leechDir, 'payload.bin')), await readFile(payload)),
     ).toBe(0);

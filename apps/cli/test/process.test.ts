@@ -111,12 +111,7 @@ describe('a closed stdout', () => {
         const seeder = await ariaSeeder(torrent, seedDir, '512K');
         const out = await makeTempDir();
         const args = ['download', torrent, '-o', out, '--port', '0'];
-        const bt = await startBt([
-          ...args,
-          '--peer',
-          `127.0.0.1:${seeder.port}`,
-          '--json',
-        ]);
+        const bt = await startBt([...args, '--peer', `127.0.0.1:${seeder.port}`, '--json']);
         await bt.waitForOutput(/"type":"piece-verified"/);
         bt.process.child.stdout!.destroy();
         expect(await bt.exited).toBe(141);

@@ -23,7 +23,8 @@ export const trackerCommand: Command = {
   help: `Runs a tracker: an HTTP endpoint (BEP 3, 23, 7, 48) and a UDP endpoint (BEP 15) over one
 in-memory swarm registry. Peers expire after twice the announce interval; numwant is capped;
 torrents and peers are capped so a flood of announces cannot grow memory without bound.
-Prints where it listens, then one status line per minute; Ctrl-C stops it cleanly (exit 0).
+Prints where it listens, then one status line per minute; Ctrl-C stops it cleanly (exit 130;
+SIGTERM 143, SIGHUP 129).
 
 Options:
   --http-port N       HTTP port (default 6969; 0 picks a free one); --no-http to leave it out
@@ -88,7 +89,9 @@ Announce URLs: http://HOST:HTTP-PORT/announce and udp://HOST:UDP-PORT/announce.`
         ...(udpAddress ? [`udp://${shown}:${udpAddress.port}/announce`] : []),
       ];
       if (json)
-        context.stdout.write(`${JSON.stringify({ event: 'tracker-started', announce: urls })}\n`);
+        context.stdout.write(
+          `${JSON.stringify({ event: 'tracker-started', time: new Date().toISOString(), announce: urls })}\n`,
+        );
       else
         context.stdout.write(
           `tracker: listening at ${urls.join(' and ')}${allow.length > 0 ? ` (${allow.length} torrents allowed)` : ''}\n`,
@@ -140,7 +143,9 @@ Announce URLs: http://HOST:HTTP-PORT/announce and udp://HOST:UDP-PORT/announce.`
       clearInterval(timer);
       status();
       context.stdout.write(
-        json ? `${JSON.stringify({ event: 'tracker-stopped' })}\n` : 'tracker: stopped\n',
+        json
+          ? `${JSON.stringify({ event: 'tracker-stopped', time: new Date().toISOString() })}\n`
+          : 'tracker: stopped\n',
       );
       return ExitCode.ok;
     } finally {

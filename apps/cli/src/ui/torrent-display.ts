@@ -238,8 +238,8 @@ function statusParts(stats: TorrentStats, context: StatusContext): Part[] {
     parts.push(
       { text: `down ${formatRate(stats.downloadRate)}`, drop: 0 },
       { text: `up ${formatRate(stats.uploadRate)}`, drop: 4 },
-      { text: `ETA ${formatDuration(stats.eta)}`, drop: 0 },
     );
+    if (!stalled) parts.push({ text: `ETA ${formatDuration(stats.eta)}`, drop: 0 });
   }
   parts.push(peers, ...tail);
   return parts;
