@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { build } from 'tsup';
-import { makeTempDir, type RunningProcess, startProcess } from '@bt/test-support';
+import { makeTempDir, PATIENCE_MS, type RunningProcess, startProcess } from '@bt/test-support';
 
 let bundled: Promise<string> | undefined;
 
@@ -73,7 +73,7 @@ export function watch(running: RunningProcess): BtProcess {
     stdout: () => out,
     stderr: () => err,
     exited: running.exited,
-    waitForOutput(pattern, timeoutMs = 60_000) {
+    waitForOutput(pattern, timeoutMs = PATIENCE_MS) {
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(check);

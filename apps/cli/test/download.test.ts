@@ -3,20 +3,19 @@
  * verified byte for byte (NDJSON events), Ctrl-C then the same command again resumes, and a
  * seed that aria2c downloads from.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   freePort,
   makeTempDir,
   removeTempDirs,
   requireProgram,
-  runMktorrent,
   startProcess,
   stopAllProcesses,
   waitForPort,
 } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ariaCommon, ariaSeeder, fixture } from './aria-fixtures.js';
 import { runCli } from './run-cli.js';
 
 const aria2 = requireProgram('aria2c', 'aria2');
@@ -26,47 +25,6 @@ afterAll(async () => {
   await stopAllProcesses();
   await removeTempDirs();
 });
-
-const ariaCommon = [
-  '--enable-dht=false',
-  '--enable-dht6=false',
-  '--bt-enable-lpd=false',
-  '--enable-peer-exchange=false',
-  '--disable-ipv6=true',
-  '--console-log-level=warn',
-  '--summary-interval=0',
-  '--file-allocation=none',
-];
-
-async function fixture(size: number, announce = 'http://127.0.0.1:9/announce') {
-  const seedDir = await makeTempDir();
-  const payload = join(seedDir, 'payload.bin');
-  await writeFile(payload, randomBytes(size));
-  const torrent = join(seedDir, 'payload.torrent');
-  await runMktorrent({
-    program: 'mktorrent',
-    source: payload,
-    output: torrent,
-    announce,
-    pieceLengthExponent: 16,
-  });
-  return { seedDir, payload, torrent };
-}
-
-async function ariaSeeder(torrent: string, dir: string, limit?: string) {
-  const port = await freePort();
-  const child = startProcess('aria2c', [
-    ...ariaCommon,
-    '--seed-ratio=0.0',
-    '--check-integrity=true',
-    `--dir=${dir}`,
-    `--listen-port=${port}`,
-    ...(limit ? [`--max-overall-upload-limit=${limit}`] : []),
-    torrent,
-  ]);
-  await waitForPort(port, '127.0.0.1');
-  return { child, port };
-}
 
 describe.skipIf(!aria2 || !mktorrent)('bt download / bt seed', () => {
   it('downloads from an aria2c seeder given by --peer and exits 0 once verified', async () => {

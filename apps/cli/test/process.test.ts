@@ -3,20 +3,11 @@
  * ends the command quietly and cleanly, a file size limit checked before the download starts.
  * Each test waits on what the process prints, never on time.
  */
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  freePort,
-  makeTempDir,
-  removeTempDirs,
-  requireProgram,
-  startProcess,
-  stopAllProcesses,
-  waitForPort,
-} from '@bt/test-support';
+import { makeTempDir, removeTempDirs, requireProgram, stopAllProcesses } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ariaSeeder, fixture } from './aria-fixtures.js';
 import { startBt } from './bt-process.js';
 import { startRecordingTracker } from './recording-tracker.js';
 import { runCli } from './run-cli.js';
@@ -29,43 +20,6 @@ afterAll(async () => {
   await stopAllProcesses();
   await removeTempDirs();
 });
-
-const ariaCommon = [
-  '--enable-dht=false',
-  '--enable-dht6=false',
-  '--bt-enable-lpd=false',
-  '--enable-peer-exchange=false',
-  '--disable-ipv6=true',
-  '--console-log-level=warn',
-  '--summary-interval=0',
-  '--file-allocation=none',
-];
-
-async function fixture(size: number, announce: string) {
-  const seedDir = await makeTempDir();
-  const payload = join(seedDir, 'payload.bin');
-  await writeFile(payload, randomBytes(size));
-  const torrent = join(seedDir, 'payload.torrent');
-  execFileSync('mktorrent', ['-l', '16', '-a', announce, '-o', torrent, payload], {
-    stdio: 'ignore',
-  });
-  return { seedDir, payload, torrent };
-}
-
-async function ariaSeeder(torrent: string, dir: string, limit: string) {
-  const port = await freePort();
-  const child = startProcess('aria2c', [
-    ...ariaCommon,
-    '--seed-ratio=0.0',
-    '--check-integrity=true',
-    `--dir=${dir}`,
-    `--listen-port=${port}`,
-    `--max-overall-upload-limit=${limit}`,
-    torrent,
-  ]);
-  await waitForPort(port, '127.0.0.1', 30_000);
-  return { child, port };
-}
 
 /** No stack trace, no raw system error. */
 function expectQuiet(stderr: string): void {
