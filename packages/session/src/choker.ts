@@ -8,7 +8,8 @@
 import type { RandomSource } from './clock.js';
 
 export interface ChokeCandidate {
-  id: string;
+  /** The peer's id in its torrent. */
+  id: number;
   /** The peer wants something from us. */
   interested: boolean;
   /** Bytes per second the peer sends us. */
@@ -34,10 +35,10 @@ export class Choker {
   private readonly random: RandomSource;
   private lastRechoke = Number.NEGATIVE_INFINITY;
   private lastOptimistic = Number.NEGATIVE_INFINITY;
-  private optimistic: string | undefined;
+  private optimistic: number | undefined;
   /** Seeding: when each peer last got a slot, for the round-robin. */
-  private readonly lastServed = new Map<string, number>();
-  private unchoked = new Set<string>();
+  private readonly lastServed = new Map<number, number>();
+  private unchoked = new Set<number>();
 
   constructor(options: ChokerOptions = {}) {
     this.slots = options.slots ?? 4;
@@ -51,12 +52,12 @@ export class Choker {
     return now - this.lastRechoke >= this.rechokeInterval;
   }
 
-  get current(): ReadonlySet<string> {
+  get current(): ReadonlySet<number> {
     return this.unchoked;
   }
 
   /** The set of peers to unchoke now; everyone else is choked. */
-  rechoke(candidates: readonly ChokeCandidate[], now: number, seeding: boolean): Set<string> {
+  rechoke(candidates: readonly ChokeCandidate[], now: number, seeding: boolean): Set<number> {
     this.lastRechoke = now;
     const interested = candidates.filter((peer) => peer.interested);
     const ids = new Set(candidates.map((peer) => peer.id));
@@ -77,7 +78,7 @@ export class Choker {
           b.downloadRate - a.downloadRate,
       );
     }
-    const result = new Set<string>();
+    const result = new Set<number>();
     for (const peer of ranked) {
       if (result.size >= this.slots) break;
       if (!seeding && peer.snubbed) continue;

@@ -2,8 +2,14 @@
  * The typed events a torrent (and the session, for all its torrents) reports to front-ends,
  * and the small hub that delivers them. Names are `<noun>-<action>`.
  */
-import type { TorrentState } from './torrent.js';
+import type { SessionError } from './errors.js';
 
+export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'paused' | 'stopped' | 'error';
+
+/**
+ * Errors are `SessionError`s: `code` says what happened, `party` whether a peer, a tracker or
+ * our own I/O failed.
+ */
 export interface TorrentEventMap {
   'state-changed': { state: TorrentState; previous: TorrentState };
   'check-progress': { checkedPieces: number; totalPieces: number };
@@ -11,10 +17,13 @@ export interface TorrentEventMap {
   'piece-verified': { piece: number; piecesHave: number; pieceCount: number };
   'piece-failed': { piece: number; peers: string[] };
   'peer-connected': { address: string; incoming: boolean };
-  'peer-disconnected': { address: string; reason?: string };
-  'peer-failed': { address: string; error: string };
+  /** `error` says why we closed it, or how the connection failed; none for a clean close. */
+  'peer-disconnected': { address: string; error?: SessionError };
+  /** Dialling failed. */
+  'peer-failed': { address: string; error: SessionError };
   'peer-dropped': { address: string; reason: 'self' | 'duplicate' };
-  'peer-banned': { address: string; reason: string };
+  /** The peer sent data for `piece` that failed its hash, and is banned. */
+  'peer-banned': { address: string; piece: number; error: SessionError };
   'peer-snubbed': { address: string };
   'tracker-announced': {
     url: string;
@@ -23,9 +32,9 @@ export interface TorrentEventMap {
     seeds?: number;
     leechers?: number;
   };
-  'tracker-failed': { url: string; event: string; error: string };
+  'tracker-failed': { url: string; event: string; error: SessionError };
   'torrent-completed': { totalBytes: number };
-  'torrent-error': { error: Error };
+  'torrent-error': { error: SessionError };
 }
 
 export type TorrentEventType = keyof TorrentEventMap;

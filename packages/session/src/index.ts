@@ -8,6 +8,9 @@
  *
  * The pure parts (`PiecePicker`, `Choker`, `TrackerTiers`, `PeerRegistry`, `TokenBucket`,
  * `RateMeter`, `pipelineDepth`) take time from an injected clock and are usable on their own.
+ * Events carry `SessionError`s whose `party` says whether a peer, a tracker or our I/O failed.
+ * `allowsPublicDiscovery` is the one BEP 27 check discovery asks; BEP 10 extensions plug into
+ * the one handshake hook (`TorrentExtension`, `extendedHandshake`).
  */
 export { Choker } from './choker.js';
 export type { ChokeCandidate, ChokerOptions } from './choker.js';
@@ -18,10 +21,17 @@ export {
   fileStorageFactory,
   type DefaultTrackerOptions,
 } from './defaults.js';
+export { allowsPublicDiscovery } from './discovery.js';
 export { SessionError } from './errors.js';
-export type { SessionErrorCode } from './errors.js';
+export type { SessionErrorCode, SessionErrorParty } from './errors.js';
 export { EventHub } from './events.js';
-export type { TorrentEvent, TorrentEventMap, TorrentEventType } from './events.js';
+export type { TorrentEvent, TorrentEventMap, TorrentEventType, TorrentState } from './events.js';
+export { CLIENT_NAME, extendedHandshake } from './extensions.js';
+export type {
+  ExtendedHandshakeOptions,
+  ExtensionHandshakeFields,
+  TorrentExtension,
+} from './extensions.js';
 export type {
   DialOptions,
   IncomingPeer,
@@ -45,13 +55,9 @@ export type { PipelineOptions } from './rate.js';
 export { createSession, Session } from './session.js';
 export type { AddTorrentOptions, SessionEvent, SessionOptions, SessionStats } from './session.js';
 export { Torrent } from './torrent.js';
-export type {
-  PeerStats,
-  SourceStatus,
-  TorrentOptions,
-  TorrentState,
-  TorrentStats,
-} from './torrent.js';
+export type { PeerStats, TorrentStats } from './torrent.js';
+export type { SourceStatus } from './announcing.js';
+export type { TorrentOptions } from './torrent-context.js';
 export { TrackerTiers } from './tracker-tiers.js';
 export type {
   DueAnnounce,

@@ -142,6 +142,12 @@ export class PeerRegistry {
     return peer.banned;
   }
 
+  /** The peer alone sent a piece that verified: earlier shared failures no longer count against it. */
+  hashPassed(address: PeerAddress): void {
+    const peer = this.peers.get(PeerRegistry.key(address));
+    if (peer && !peer.banned) peer.strikes = 0;
+  }
+
   ban(address: PeerAddress): void {
     this.add(address, 'incoming');
     this.peers.get(PeerRegistry.key(address))!.banned = true;

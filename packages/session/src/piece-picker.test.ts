@@ -248,8 +248,8 @@ describe('PiecePicker after a hash failure', () => {
       totalLength: block * 8,
       sequential: true,
     });
-    const a = { has: Bitfield.full(2), choked: false, id: 'a' };
-    const b = { has: Bitfield.full(2), choked: false, id: 'b' };
+    const a = { has: Bitfield.full(2), choked: false, id: 1 };
+    const b = { has: Bitfield.full(2), choked: false, id: 2 };
     p.pick(a, 2);
     p.pick(b, 2);
     for (let offset = 0; offset < 4 * block; offset += block) p.blockReceived(0, offset);
@@ -265,7 +265,7 @@ describe('PiecePicker after a hash failure', () => {
 describe('PiecePicker endgame bound', () => {
   it('asks at most two peers for a block', () => {
     const p = new PiecePicker({ pieceCount: 1, pieceLength: block, totalLength: block });
-    const asked = (id: string) => {
+    const asked = (id: number) => {
       const mine = new Set<string>();
       return {
         has: Bitfield.full(1),
@@ -276,7 +276,7 @@ describe('PiecePicker endgame bound', () => {
           r.forEach((x) => mine.add(`${x.index}:${x.begin}`)),
       };
     };
-    const [a, b, c] = [asked('a'), asked('b'), asked('c')];
+    const [a, b, c] = [asked(1), asked(2), asked(3)];
     a.remember(p.pick(a, 5));
     b.remember(p.pick(b, 5));
     expect(p.requestersOf(0, 0)).toBe(2);

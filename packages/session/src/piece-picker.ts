@@ -33,7 +33,7 @@ export interface PickerPeer {
   /** True when this peer has the block asked already (endgame must not ask twice). */
   isRequested?(piece: number, offset: number): boolean;
   /** Identifies the peer for pieces that must come from one peer only (after a hash failure). */
-  id?: string;
+  id?: number;
 }
 
 /** Most peers asked for one block in endgame. */
@@ -51,7 +51,7 @@ interface PartialPiece {
   unrequested: number;
   received: number;
   /** Set for a piece refetched after a hash failure: only this peer may supply it. */
-  owner?: string;
+  owner?: number;
 }
 
 export interface BlockResult {
@@ -307,7 +307,7 @@ export class PiecePicker {
     return candidates;
   }
 
-  private start(piece: number, peerId: string | undefined): PartialPiece {
+  private start(piece: number, peerId: number | undefined): PartialPiece {
     const blocks = this.blockCount(piece);
     const partial: PartialPiece = {
       state: new Uint8Array(blocks),
@@ -345,7 +345,7 @@ export class PiecePicker {
   // Events ----------------------------------------------------------------------------------
 
   /** A block arrived (from `peerId`, where pieces are refetched from one peer). */
-  blockReceived(piece: number, offset: number, peerId?: string): BlockResult {
+  blockReceived(piece: number, offset: number, peerId?: number): BlockResult {
     const partial = this.partials.get(piece);
     const block = offset / this.blockSize;
     if (!partial || !Number.isInteger(block) || block >= partial.state.length) {

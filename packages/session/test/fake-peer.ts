@@ -1,12 +1,24 @@
 /**
  * Hostile peers for tests, written on `@bt/wire`'s codec: one that serves corrupt blocks, one
- * that floods, one that unchokes, takes requests and never answers.
+ * that floods, one that unchokes, takes requests and never answers, and liars that send blocks
+ * nobody asked them for (while choking us, or unchoked in place of what was asked) or blocks
+ * off the block grid.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { WireDecoder, encodeHandshake, encodeMessage, encodePieceHeader } from '@bt/wire';
 import { generatePeerId } from '@bt/primitives';
 
-export type FakeBehaviour = 'corrupt' | 'flood-requests' | 'flood-haves' | 'stall';
+export type FakeBehaviour =
+  | 'corrupt'
+  | 'flood-requests'
+  | 'flood-haves'
+  | 'stall'
+  /** Never unchokes; sends blocks of the right size anyway. */
+  | 'unrequested-choked'
+  /** Unchokes, and answers each request with another block than the one asked. */
+  | 'unrequested-unchoked'
+  /** Unchokes, and answers each request with a block one byte off the asked offset. */
+  | 'misaligned';
 
 export interface FakePeer {
   port: number;
@@ -16,6 +28,8 @@ export interface FakePeer {
   closedByRemote: number;
   /** Requests received. */
   requests: number;
+  /** Blocks sent. */
+  blocksSent: number;
   close(): Promise<void>;
 }
 
@@ -30,6 +44,7 @@ export async function startFakePeer(options: {
     connections: 0,
     closedByRemote: 0,
     requests: 0,
+    blocksSent: 0,
     close: async () => undefined,
   };
   const server: Server = createServer((socket) => {
@@ -42,8 +57,17 @@ export async function startFakePeer(options: {
       if (!ended) peer.closedByRemote++;
     });
     const decoder = new WireDecoder({ pieceCount: options.pieceCount });
+    const asked = new Set<string>();
+    const sent = new Set<string>();
     const send = (bytes: Uint8Array): void => {
       if (!socket.destroyed) socket.write(bytes);
+    };
+    const sendBlock = (index: number, begin: number, length: number): void => {
+      const block = new Uint8Array(length);
+      for (let at = 0; at < block.length; at++) block[at] = (at * 31 + index) & 0xff;
+      send(encodePieceHeader(index, begin, length));
+      send(block);
+      peer.blocksSent++;
     };
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -72,6 +96,11 @@ export async function startFakePeer(options: {
               for (let at = 0; at < 20_000; at++) many.set(request, at * request.length);
               send(many);
             }
+            if (options.behaviour === 'unrequested-choked') {
+              // blocks of the right size and place that nobody asked for, without unchoking
+              for (let index = 0; index < Math.min(4, options.pieceCount); index++)
+                sendBlock(index, 0, 16_384);
+            }
             if (options.behaviour === 'flood-haves') {
               const have = encodeMessage({ type: 'have', index: 0 });
               const many = new Uint8Array(have.length * 200_000);
@@ -79,15 +108,25 @@ export async function startFakePeer(options: {
               send(many);
             }
           } else if (item.type === 'interested') {
-            send(encodeMessage({ type: 'unchoke' }));
+            if (options.behaviour !== 'unrequested-choked')
+              send(encodeMessage({ type: 'unchoke' }));
           } else if (item.type === 'request') {
             peer.requests++;
-            if (options.behaviour === 'corrupt') {
-              const block = new Uint8Array(item.length);
-              for (let at = 0; at < block.length; at++) block[at] = (at * 31 + item.index) & 0xff;
-              send(encodePieceHeader(item.index, item.begin, item.length));
-              send(block);
+            if (options.behaviour === 'corrupt') sendBlock(item.index, item.begin, item.length);
+            asked.add(`${item.index}:${item.begin}`);
+            if (options.behaviour === 'unrequested-unchoked') {
+              // in place of what was asked: the first block of a piece never asked of us
+              for (let step = 1; step <= options.pieceCount; step++) {
+                const index = (item.index + step) % options.pieceCount;
+                const key = `${index}:0`;
+                if (asked.has(key) || sent.has(key)) continue;
+                sent.add(key);
+                sendBlock(index, 0, 16_384);
+                break;
+              }
             }
+            if (options.behaviour === 'misaligned')
+              sendBlock(item.index, item.begin + 1, item.length - 1);
           }
         }
       } catch {

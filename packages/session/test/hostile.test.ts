@@ -1,7 +1,9 @@
 /**
  * Hostile peers beside an honest aria2c seeder: one sends corrupt blocks (banned, its pieces
- * fetched elsewhere, the file still correct), one floods requests and one floods messages
- * (disconnected, memory bounded), one unchokes and never answers (snubbed, replaced).
+ * fetched elsewhere, the file still correct); liars send blocks we did not ask them for (while
+ * choking us, or unchoked) or off the block grid (dropped at once, the honest seeder never
+ * blamed); one floods requests and one floods messages (disconnected, memory bounded), one
+ * unchokes and never answers (snubbed, replaced).
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -89,6 +91,31 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
     ).toBe(false);
   });
 
+  it.each([
+    ['unrequested-choked', 'blocks nobody asked for while it chokes us'],
+    ['unrequested-unchoked', 'blocks other than those asked of it'],
+    ['misaligned', 'blocks off the block grid'],
+  ] as const)(
+    'drops a peer that sends %s (%s), and never blames the honest seeder',
+    async (behaviour, _what) => {
+      const { same, stats, events, fake, fakeAddress } = await scenario(behaviour);
+      expect(same).toBe(true);
+      expect(fake.blocksSent).toBeGreaterThan(0);
+      // the liar's blocks never entered a piece: nothing failed, nobody was banned
+      expect(stats.hashFailures).toBe(0);
+      expect(events.filter((event) => event.type === 'peer-banned')).toEqual([]);
+      expect(
+        events.some(
+          (event) =>
+            event.type === 'peer-disconnected' &&
+            event.address === fakeAddress &&
+            event.error?.code === 'peer-unrequested' &&
+            event.error.party === 'peer',
+        ),
+      ).toBe(true);
+    },
+  );
+
   it('disconnects a peer that floods requests while we seed', async () => {
     const seedDir = await makeTempDir();
     const payload = await makePayload(seedDir, 'payload.bin', 1024 * 1024);
@@ -117,7 +144,7 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
     const dropped = events.find(
       (event) => event.type === 'peer-disconnected' && event.address === fakeAddress,
     );
-    expect(dropped).toMatchObject({ reason: expect.stringMatching(/flood/) });
+    expect(dropped).toMatchObject({ error: { code: 'peer-flood', party: 'peer' } });
     // 20,000 queued requests would be 320 MB of blocks: nothing of the kind was kept
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024);
     expect(torrent.stats().uploaded).toBe(0);
@@ -133,7 +160,7 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
         (event) =>
           event.type === 'peer-disconnected' &&
           event.address === fakeAddress &&
-          /flood/.test(event.reason ?? ''),
+          event.error?.code === 'peer-flood',
       ),
     ).toBe(true);
   });
@@ -153,7 +180,7 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
         (event) =>
           event.type === 'peer-disconnected' &&
           event.address === fakeAddress &&
-          event.reason === 'stalled',
+          event.error?.code === 'peer-stalled',
       ),
     ).toBe(true);
   });

@@ -6,7 +6,14 @@
  * events, each with a timestamp (every engine event plus a `stats` snapshot every couple of
  * seconds). It only renders what the engine reports; text from the network is escaped.
  */
-import type { Session, SessionEvent, SourceStatus, Torrent, TorrentStats } from '@bt/session';
+import {
+  SessionError,
+  type Session,
+  type SessionEvent,
+  type SourceStatus,
+  type Torrent,
+  type TorrentStats,
+} from '@bt/session';
 import type { Output } from '../command.js';
 import {
   formatBytes,
@@ -72,7 +79,7 @@ export class TorrentDisplay {
     const { json, stream } = this.options;
     this.unsubscribe.push(
       this.torrent.on('peer-failed', ({ address, error }) => {
-        this.context.lastPeerFailure = `${address}: ${error}`;
+        this.context.lastPeerFailure = `${address}: ${error.message}`;
       }),
       this.torrent.on('peer-connected', () => {
         this.context.lastPeerFailure = undefined;
@@ -207,7 +214,7 @@ function statusParts(stats: TorrentStats, context: StatusContext): Part[] {
   const peers = { text: `peers ${stats.peers} (seeds ${stats.seeds})`, drop: 1 };
   const tail: Part[] = [];
   if (stats.hashFailures > 0) tail.push({ text: `hash failures ${stats.hashFailures}`, drop: 4 });
-  if (stats.error) tail.push({ text: `error: ${printable(stats.error)}`, drop: 0 });
+  if (stats.error) tail.push({ text: `error: ${printable(stats.error.message)}`, drop: 0 });
   if (stats.state === 'seeding' && context.stopsWhenComplete === true) {
     return [
       { text: 'done', drop: 0 },
@@ -344,10 +351,20 @@ function sourceRow(source: SourceStatus, countdown: boolean): string[] {
 function toJson(event: SessionEvent): Record<string, unknown> {
   const result: Record<string, unknown> = { type: event.type, time: now() };
   for (const [key, value] of Object.entries(event))
-    result[key] = value instanceof Error ? value.message : value;
+    result[key] = value instanceof Error ? errorJson(value) : value;
   return result;
 }
 
+/** A session error as `{ code, party, message }` (who failed: a peer, a tracker, our I/O). */
+function errorJson(error: Error): Record<string, unknown> {
+  if (!SessionError.isInstance(error)) return { message: error.message };
+  return { code: error.code, party: error.party, message: error.message };
+}
+
 function statsJson(stats: TorrentStats): Record<string, unknown> {
-  return { ...stats, eta: Number.isFinite(stats.eta) ? stats.eta : null };
+  return {
+    ...stats,
+    eta: Number.isFinite(stats.eta) ? stats.eta : null,
+    error: stats.error ? errorJson(stats.error) : undefined,
+  };
 }

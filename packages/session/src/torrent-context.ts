@@ -1,0 +1,82 @@
+/**
+ * What a torrent's concerns (peer reactions, downloading, uploading, announcing) share: the
+ * options, the picker, the storage, the peers and the torrent's own few verbs. `Torrent`
+ * implements it; each concern gets it once and owns its own facts.
+ */
+import type { PeerAddress } from '@bt/primitives';
+import type { Clock } from './clock.js';
+import type { SessionError } from './errors.js';
+import type { TorrentEventMap, TorrentState } from './events.js';
+import type { TorrentExtension } from './extensions.js';
+import type {
+  PeerTransport,
+  TorrentDescription,
+  TorrentStorage,
+  TrackerClientResolver,
+} from './interfaces.js';
+import type { Peer } from './peer.js';
+import type { PeerIdSet, PeerRegistry } from './peer-registry.js';
+import type { PiecePicker } from './piece-picker.js';
+import type { RateMeter, TokenBucket } from './rate.js';
+
+export interface TorrentOptions {
+  torrent: TorrentDescription;
+  storage: TorrentStorage;
+  peerId: Uint8Array;
+  /** Our listening port, for announces. */
+  port: () => number;
+  transport: PeerTransport;
+  trackers: TrackerClientResolver;
+  clock: Clock;
+  /** Peers given by hand (`--peer`). */
+  peers?: PeerAddress[];
+  maxPeers?: number;
+  /** Global connection budget shared with other torrents: true when one more may be opened. */
+  canConnect?: () => boolean;
+  /** Global duplicate/self detection. */
+  peerIds?: PeerIdSet;
+  sequential?: boolean;
+  /** Bytes per second; 0 = unlimited. */
+  downloadLimit?: number;
+  uploadLimit?: number;
+  /** Session-wide buckets charged as well. */
+  globalDownload?: TokenBucket;
+  globalUpload?: TokenBucket;
+  /** Keep seeding after completion. Default true. */
+  seed?: boolean;
+  /** No outgoing block for this long (ms) with requests out: the peer is snubbed. Default 30 s. */
+  snubTimeoutMs?: number;
+  /** Unchoke slots. Default 4. */
+  uploadSlots?: number;
+  /** Most requests a peer may queue with us before it counts as a flood. Default 2000. */
+  maxPeerRequests?: number;
+  /** Skip the recheck (a brand-new download into an empty folder). */
+  skipCheck?: boolean;
+  /**
+   * BEP 5: a peer said where its DHT node listens (a `port` message). Called only for torrents
+   * that allow public discovery (`allowsPublicDiscovery`); the DHT adds the node to its table.
+   */
+  onDhtNode?: (address: PeerAddress) => void;
+  /** BEP 10 extensions: each adds its fields to our extended handshake. */
+  extensions?: readonly TorrentExtension[];
+}
+
+export interface TorrentContext {
+  readonly options: TorrentOptions;
+  readonly clock: Clock;
+  readonly picker: PiecePicker;
+  readonly storage: TorrentStorage;
+  readonly registry: PeerRegistry;
+  readonly peers: ReadonlySet<Peer>;
+  readonly state: TorrentState;
+  /** Aborted when the torrent pauses, stops or fails. */
+  readonly signal: AbortSignal;
+  /** Payload bytes both ways over all peers. */
+  readonly downloadMeter: RateMeter;
+  readonly uploadMeter: RateMeter;
+  emit<K extends keyof TorrentEventMap>(type: K, event: TorrentEventMap[K]): void;
+  /** Closes the peer's connection, with why when the peer is to blame. */
+  drop(peer: Peer, error?: SessionError): void;
+  /** The torrent cannot go on (our I/O failed). */
+  fail(error: SessionError): void;
+}

@@ -1,0 +1,162 @@
+/**
+ * Uploading: the peers' requests (queued in order, bounded, refused while we choke them), blocks
+ * read from the storage a few at a time and sent within the rate limits and the socket's
+ * back-pressure, and choking (BEP 3: which peers get the upload slots, decided by the choker;
+ * BEP 6: what a choked peer had queued is rejected one by one).
+ */
+import { Choker } from './choker.js';
+import { SessionError } from './errors.js';
+import type { Peer } from './peer.js';
+import { takeAll, type TokenBucket } from './rate.js';
+import type { TorrentContext } from './torrent-context.js';
+
+/** Bytes queued on a peer's socket above which we stop reading blocks for it until it drains. */
+const UPLOAD_HIGH_WATER = 4 * 1024 * 1024;
+/** Blocks read from the storage at once per peer. */
+const READS_PER_PEER = 4;
+/** The largest block a peer may ask for (128 KiB, as mainstream clients). */
+const MAX_REQUEST_LENGTH = 131_072;
+
+export class Uploading {
+  private readonly ctx: TorrentContext;
+  private readonly choker: Choker;
+  private readonly slots: number;
+  private readonly maxPeerRequests: number;
+  private readonly buckets: TokenBucket[];
+
+  constructor(ctx: TorrentContext, bucket: TokenBucket) {
+    this.ctx = ctx;
+    this.slots = ctx.options.uploadSlots ?? 4;
+    this.maxPeerRequests = ctx.options.maxPeerRequests ?? 2000;
+    this.choker = new Choker({ slots: this.slots });
+    this.buckets = [bucket, ...(ctx.options.globalUpload ? [ctx.options.globalUpload] : [])];
+  }
+
+  // Requests --------------------------------------------------------------------------------
+
+  onRequest(peer: Peer, index: number, begin: number, length: number): void {
+    const { picker } = this.ctx;
+    const valid =
+      index < picker.pieceCount &&
+      length > 0 &&
+      length <= MAX_REQUEST_LENGTH &&
+      begin + length <= picker.pieceSize(index) &&
+      picker.have.has(index);
+    if (peer.amChoking || !valid) {
+      // a few requests cross our choke on the wire; thousands are a flood
+      if (++peer.refusedRequests > this.maxPeerRequests)
+        return this.ctx.drop(peer, new SessionError('peer-flood', 'request flood'));
+      if (peer.wire.capabilities.fast) peer.wire.send({ type: 'reject', index, begin, length });
+      else if (!valid)
+        this.ctx.drop(
+          peer,
+          new SessionError('peer-protocol', `request for piece ${index}, which we do not have`),
+        );
+      return;
+    }
+    if (peer.uploadQueue.length >= this.maxPeerRequests) {
+      this.ctx.drop(peer, new SessionError('peer-flood', 'request flood'));
+      return;
+    }
+    peer.uploadQueue.push({ index, begin, length });
+    this.serve(peer);
+  }
+
+  onCancel(peer: Peer, index: number, begin: number, length: number): void {
+    const at = peer.uploadQueue.findIndex(
+      (item) => item.index === index && item.begin === begin && item.length === length,
+    );
+    if (at >= 0) peer.uploadQueue.splice(at, 1);
+  }
+
+  /** Sends what the peer asked for, unless a send for it is already running. */
+  serve(peer: Peer): void {
+    if (peer.serving || peer.uploadQueue.length === 0 || peer.amChoking) return;
+    peer.serving = true;
+    void this.serveLoop(peer).finally(() => {
+      peer.serving = false;
+    });
+  }
+
+  private async serveLoop(peer: Peer): Promise<void> {
+    const { ctx } = this;
+    while (peer.uploadQueue.length > 0 && !peer.amChoking && ctx.peers.has(peer)) {
+      if (peer.wire.bufferedBytes > UPLOAD_HIGH_WATER) return; // onDrain resumes
+      const batch: { index: number; begin: number; length: number }[] = [];
+      while (batch.length < READS_PER_PEER && peer.uploadQueue.length > 0) {
+        const next = peer.uploadQueue[0]!;
+        if (!takeAll(this.buckets, next.length)) break;
+        batch.push(peer.uploadQueue.shift()!);
+      }
+      if (batch.length === 0) {
+        const wait = Math.max(
+          ...this.buckets.map((bucket) => bucket.waitTime(peer.uploadQueue[0]?.length ?? 0)),
+          10,
+        );
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        continue;
+      }
+      const blocks = await Promise.all(
+        batch.map((item) =>
+          ctx.storage.readBlock(item.index, item.begin, item.length).catch(() => undefined),
+        ),
+      );
+      for (let at = 0; at < batch.length; at++) {
+        const block = blocks[at];
+        const item = batch[at]!;
+        if (!block || peer.amChoking || !ctx.peers.has(peer)) continue;
+        peer.wire.sendPiece(item.index, item.begin, block);
+        peer.upload.add(block.length);
+        ctx.uploadMeter.add(block.length);
+      }
+    }
+  }
+
+  // Choking ---------------------------------------------------------------------------------
+
+  /** Time to run the choker (every 10 s). */
+  due(now: number): boolean {
+    return this.choker.due(now);
+  }
+
+  /** The peer became interested: a free upload slot goes at once rather than at the next rechoke. */
+  onInterested(peer: Peer): void {
+    peer.peerInterested = true;
+    if (this.choker.current.size < this.slots + 1 && peer.amChoking)
+      this.rechoke(this.ctx.clock.now());
+  }
+
+  /** The peer left: its slot goes to another at once. */
+  onPeerGone(peer: Peer): void {
+    if (this.choker.current.has(peer.id)) this.rechoke(this.ctx.clock.now());
+  }
+
+  rechoke(now: number): void {
+    const { ctx } = this;
+    const unchoke = this.choker.rechoke(
+      [...ctx.peers].map((peer) => ({
+        id: peer.id,
+        interested: peer.peerInterested,
+        downloadRate: peer.download.rate,
+        uploadRate: peer.upload.rate,
+        snubbed: peer.snubbedAt !== undefined,
+      })),
+      now,
+      ctx.state === 'seeding',
+    );
+    for (const peer of ctx.peers) {
+      const shouldChoke = !unchoke.has(peer.id);
+      if (shouldChoke === peer.amChoking) continue;
+      peer.amChoking = shouldChoke;
+      peer.wire.send({ type: shouldChoke ? 'choke' : 'unchoke' });
+      if (shouldChoke) {
+        if (peer.wire.capabilities.fast) {
+          for (const item of peer.uploadQueue) peer.wire.send({ type: 'reject', ...item });
+        }
+        peer.uploadQueue.length = 0;
+      } else {
+        this.serve(peer);
+      }
+    }
+  }
+}
