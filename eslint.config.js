@@ -1,7 +1,22 @@
 // One linter for the whole tree, with the type-aware rules that matter for network code.
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+/**
+ * Packages whose main entry must stay pure (codecs): add mse and utp as they appear, and wire
+ * once its main entry no longer imports sockets.
+ */
+const PURE_PACKAGES = [
+  'bencode',
+  'primitives',
+  'metainfo',
+  'tracker-http',
+  'tracker-udp',
+  'tracker-server',
+  'dht',
+];
 
 export default tseslint.config(
   {
@@ -57,23 +72,31 @@ export default tseslint.config(
     },
   },
   {
-    // Pure codecs run in browsers, Deno and Bun too: no Node built-ins, no Buffer.
-    files: [
-      'packages/bencode/src/**/*.ts',
-      'packages/primitives/src/**/*.ts',
-      'packages/dht/src/**/*.ts',
-    ],
-    // The DHT's UDP shell (`@bt/dht/node`) is the one Node module there.
-    ignores: ['**/*.test.ts', 'packages/dht/src/node.ts'],
+    // The main entry of every codec package is pure: it runs in browsers, Deno and Bun too, so
+    // no Node built-ins and no Buffer. Sockets, files, timers and workers live in `src/node.ts`
+    // and `src/node/**` (the `./node` entry), which pure modules must not import either.
+    files: PURE_PACKAGES.map((name) => `packages/${name}/src/**/*.ts`),
+    ignores: ['**/*.test.ts', '**/src/node.ts', '**/src/node/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*'], message: 'pure package: no Node built-ins' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', ...builtinModules],
+              message: 'pure entry: no Node built-ins (put it behind ./node)',
+            },
+            {
+              group: ['./node.js', './node/*', '../node/*', '**/node/*'],
+              message: 'pure entry: do not import the ./node side',
+            },
+          ],
+        },
       ],
       'no-restricted-globals': [
         'error',
-        { name: 'Buffer', message: 'pure package: use Uint8Array' },
-        { name: 'process', message: 'pure package' },
+        { name: 'Buffer', message: 'pure entry: use Uint8Array' },
+        { name: 'process', message: 'pure entry' },
       ],
     },
   },

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toHex } from '@bt/primitives';
-import { HttpTrackerClient } from '@bt/tracker-http';
+import { HttpTrackerClient } from '@bt/tracker-http/node';
 import { freePort, freeUdpPort, makeTempDir, removeTempDirs } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';

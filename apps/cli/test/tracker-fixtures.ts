@@ -1,8 +1,8 @@
 /** Test helpers for the tracker commands: a torrent naming given trackers, and loopback servers. */
 import { createHash } from 'node:crypto';
 import { encode, locate } from '@bt/bencode';
-import { HttpTrackerServer } from '@bt/tracker-http';
-import { SwarmRegistry, UdpTrackerServer } from '@bt/tracker-udp';
+import { SwarmRegistry } from '@bt/tracker-server';
+import { HttpTrackerServer, UdpTrackerServer } from '@bt/tracker-server/node';
 
 export function torrentFor(trackers: string[]): { bytes: Uint8Array; infoHash: Uint8Array } {
   const bytes = encode({

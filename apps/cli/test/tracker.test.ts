@@ -1,5 +1,5 @@
-import { HttpTrackerClient } from '@bt/tracker-http';
-import { UdpTrackerClient } from '@bt/tracker-udp';
+import { HttpTrackerClient } from '@bt/tracker-http/node';
+import { UdpTrackerClient } from '@bt/tracker-udp/node';
 import { freePort, freeUdpPort, waitForPort } from '@bt/test-support';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';

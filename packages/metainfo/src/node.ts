@@ -3,11 +3,11 @@
  * needs Node (20.19+). Everything pure (reading, magnet links, the path policy, piece
  * arithmetic) is in the main entry, `@bt/metainfo`, which runs in any JavaScript runtime.
  */
-export { createTorrent } from './create-torrent.js';
+export { createTorrent } from './node/create-torrent.js';
 export type {
   CreatedTorrent,
   CreateTorrentFile,
   CreateTorrentFiles,
   CreateTorrentOptions,
   CreateTorrentProgress,
-} from './create-torrent.js';
+} from './node/create-torrent.js';

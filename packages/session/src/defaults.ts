@@ -3,8 +3,8 @@
  * (the one place that happens), and file-system storage with one hash pool for the session.
  */
 import { createFileStorage, type HashPool } from '@bt/storage';
-import { HttpTrackerClient } from '@bt/tracker-http';
-import { UdpTrackerClient } from '@bt/tracker-udp';
+import { HttpTrackerClient } from '@bt/tracker-http/node';
+import { UdpTrackerClient } from '@bt/tracker-udp/node';
 import type { StorageFactory, TrackerClient, TrackerClientResolver } from './interfaces.js';
 
 export interface DefaultTrackerOptions {

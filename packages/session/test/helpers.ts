@@ -125,9 +125,9 @@ export async function startTransmission(
   return { process, port };
 }
 
-/** Our HTTP tracker from @bt/tracker-http on a free loopback port. */
+/** Our HTTP tracker from @bt/tracker-server on a free loopback port. */
 export async function startOurTracker(): Promise<{ url: string; close(): Promise<void> }> {
-  const { HttpTrackerServer } = await import('@bt/tracker-http');
+  const { HttpTrackerServer } = await import('@bt/tracker-server/node');
   const server = new HttpTrackerServer({ interval: 2, minInterval: 1 });
   const address = await server.listen({ port: 0, host: '127.0.0.1' });
   return { url: `http://127.0.0.1:${address.port}/announce`, close: () => server.close() };

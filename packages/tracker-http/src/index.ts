@@ -1,13 +1,10 @@
 /**
- * @bt/tracker-http: the HTTP(S) BitTorrent tracker protocol, client and server.
+ * @bt/tracker-http: the HTTP(S) BitTorrent tracker protocol (BEP 3, 7, 23, 48). This entry is
+ * pure (no sockets, any runtime): the codecs of both sides, query strings with raw-byte
+ * percent-encoding and the bencoded answers, and the typed errors.
  *
- * - `HttpTrackerClient`: announce (BEP 3, compact peers BEP 23, IPv6 `peers6` BEP 7) and scrape
- *   (BEP 48) over `node:http`/`node:https`, with bounded redirects, gzip, an overall timeout,
- *   `AbortSignal` cancellation and a response size limit; typed `HttpTrackerError`s.
- * - `HttpTrackerServer`: a tracker endpoint over a `TrackerRegistry` (share one with the UDP
- *   server of `@bt/tracker-udp`), with `MemorySwarmRegistry` as a bounded default.
- * - The pure codecs both use: query strings with raw-byte percent-encoding, and the bencoded
- *   answers, with no sockets, for use anywhere.
+ * The client, over `node:http`/`node:https`, is in `@bt/tracker-http/node`:
+ * `HttpTrackerClient`. The server is in `@bt/tracker-server/node`, over these codecs.
  */
 export {
   appendQuery,
@@ -16,8 +13,6 @@ export {
   parseAnnounceResponse,
 } from './announce-codec.js';
 export type { AnnounceUrlOptions } from './announce-codec.js';
-export { HttpTrackerClient } from './client.js';
-export type { HttpAnnounceOptions, HttpScrapeOptions, HttpTrackerClientOptions } from './client.js';
 export { HttpTrackerError } from './errors.js';
 export type { HttpTrackerErrorCode, HttpTrackerErrorOptions } from './errors.js';
 export {
@@ -36,16 +31,3 @@ export {
   TrackerRequestError,
 } from './server-codec.js';
 export type { AnnounceAnswer, AnnounceQuery, TrackerRequestErrorCode } from './server-codec.js';
-export { HttpTrackerServer } from './server.js';
-export type {
-  HttpTrackerListenOptions,
-  HttpTrackerServerOptions,
-  HttpTrackerServerStats,
-} from './server.js';
-export { MemorySwarmRegistry } from './swarm-registry.js';
-export type {
-  MemorySwarmRegistryOptions,
-  SwarmAnnounce,
-  SwarmAnnounceResult,
-  TrackerRegistry,
-} from './swarm-registry.js';

@@ -16,7 +16,8 @@ import {
   startProcess,
 } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpTrackerClient, HttpTrackerError } from '../src/index.js';
+import { HttpTrackerError } from '../src/index.js';
+import { HttpTrackerClient } from '../src/node.js';
 import { request, startStub } from './helpers.js';
 
 const openssl = requireProgram('openssl');

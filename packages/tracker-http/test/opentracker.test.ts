@@ -12,7 +12,8 @@ import {
   stopAllProcesses,
 } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpTrackerClient, HttpTrackerError } from '../src/index.js';
+import { HttpTrackerError } from '../src/index.js';
+import { HttpTrackerClient } from '../src/node.js';
 import { bytes, request } from './helpers.js';
 
 const opentracker = requireProgram('opentracker');

@@ -1,11 +1,11 @@
 /**
- * @bt/tracker-udp: the UDP tracker protocol (BEP 15, with BEP 41 URL data). A pure packet
- * codec (no sockets), a client that runs many announces over one socket with BEP 15's
- * retransmission schedule and connection-id cache, a server, and the transport-free in-memory
- * `SwarmRegistry` that the HTTP and UDP servers of one tracker share.
+ * @bt/tracker-udp: the UDP tracker protocol (BEP 15, with BEP 41 URL data). This entry is pure
+ * (no sockets, any runtime): the packet codec of both sides, tracker URLs and typed errors.
+ *
+ * The client, which runs many announces over one socket with BEP 15's retransmission schedule
+ * and connection-id cache, is in `@bt/tracker-udp/node`: `UdpTrackerClient`. The server is in
+ * `@bt/tracker-server/node`, over this codec.
  */
-export { UdpTrackerClient } from './client.js';
-export type { UdpTrackerClientOptions, UdpTrackerRequestOptions } from './client.js';
 export {
   ACTION_ANNOUNCE,
   ACTION_CONNECT,
@@ -43,20 +43,5 @@ export type {
 } from './codec.js';
 export { UdpTrackerError } from './errors.js';
 export type { UdpTrackerErrorCode, UdpTrackerErrorOptions } from './errors.js';
-export { UdpTrackerServer } from './server.js';
-export type {
-  UdpTrackerServerAddress,
-  UdpTrackerServerOptions,
-  UdpTrackerServerStats,
-} from './server.js';
-export { SwarmRegistry, SwarmRegistryError } from './swarm-registry.js';
-export type {
-  SwarmAnnounce,
-  SwarmAnnounceResult,
-  SwarmPeer,
-  SwarmRegistryErrorCode,
-  SwarmRegistryOptions,
-  SwarmRegistryStats,
-} from './swarm-registry.js';
 export { parseUdpTrackerUrl } from './url.js';
 export type { UdpTrackerUrl } from './url.js';

@@ -14,9 +14,9 @@ import {
   encodeConnectResponse,
   encodeErrorResponse,
   encodeScrapeResponse,
-  UdpTrackerClient,
   UdpTrackerError,
 } from '../src/index.js';
+import { UdpTrackerClient } from '../src/node.js';
 import { type FakeTracker, startFakeTracker } from './fake-tracker.js';
 
 const request = (): AnnounceRequest => ({

@@ -10,7 +10,8 @@ import {
   stopAllProcesses,
 } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UdpTrackerClient, UdpTrackerError } from '../src/index.js';
+import { UdpTrackerError } from '../src/index.js';
+import { UdpTrackerClient } from '../src/node.js';
 
 const opentracker = requireProgram('opentracker');
 

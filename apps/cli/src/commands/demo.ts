@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTorrent } from '@bt/metainfo/node';
 import { createSession } from '@bt/session';
-import { HttpTrackerServer } from '@bt/tracker-http';
+import { HttpTrackerServer } from '@bt/tracker-server/node';
 import { booleanOption, type Command, ExitCode, integerOption } from '../command.js';
 import { rateOption } from '../session-options.js';
 import { formatBytes, formatDuration, formatRate } from '../ui/format.js';

@@ -1,11 +1,11 @@
 /**
  * `bt tracker`: a tracker for a private group or a local swarm. One swarm registry
- * (@bt/tracker-udp's `SwarmRegistry`) behind an HTTP endpoint (@bt/tracker-http) and a UDP
- * endpoint (@bt/tracker-udp), so peers see each other whichever protocol they speak.
+ * (`SwarmRegistry`) behind an HTTP and a UDP endpoint, all from @bt/tracker-server, so peers
+ * see each other whichever protocol they speak.
  */
 import { parseInfoHash } from '@bt/primitives';
-import { HttpTrackerServer } from '@bt/tracker-http';
-import { SwarmRegistry, UdpTrackerServer } from '@bt/tracker-udp';
+import { SwarmRegistry } from '@bt/tracker-server';
+import { HttpTrackerServer, UdpTrackerServer } from '@bt/tracker-server/node';
 import {
   booleanOption,
   type Command,

@@ -1,8 +1,8 @@
 /**
- * The in-memory swarm registry a tracker server keeps: torrents, the peers announcing them,
- * and the counts a scrape reports. Transport-free (no sockets, no timers, no UDP or HTTP
- * types), so the HTTP and the UDP server of one `bt tracker` share a single instance; the HTTP
- * package accepts any object with the same structural interface rather than importing this one.
+ * The one swarm registry of a tracker: torrents, the peers announcing them, and the counts a
+ * scrape reports. Transport-free (no sockets, no timers, no UDP or HTTP types), so the HTTP
+ * and the UDP server of one `bt tracker` share a single instance. Both servers consume the
+ * `TrackerRegistry` interface, which `SwarmRegistry` implements; another store can stand in.
  *
  * Rules (BEP 3, BEP 15, BEP 48):
  * - A peer is identified by its peer id when it sends one, else by `host:port`. Announcing
@@ -35,7 +35,7 @@ import {
   type TrackerPeer,
 } from '@bt/primitives';
 
-const marker = Symbol.for('@bt/tracker-udp.swarm-registry-error');
+const marker = Symbol.for('@bt/tracker-server.swarm-registry-error');
 
 export type SwarmRegistryErrorCode = 'torrent-not-allowed' | 'invalid-info-hash';
 
@@ -236,7 +236,26 @@ function compactOf(peer: TrackerPeer): Uint8Array | undefined {
   }
 }
 
-export class SwarmRegistry {
+/**
+ * What the HTTP and UDP servers need of a registry. `SwarmRegistry` is the default; another
+ * store (shared between processes, say) implements this. A registry refuses a torrent by
+ * throwing an error with a string `code` (`SwarmRegistryError` does), which the servers turn
+ * into a failure reason, or says so beforehand through `isAllowed`.
+ */
+export interface TrackerRegistry {
+  /** Seconds between announces the servers ask of clients. */
+  readonly interval: number;
+  announce(request: SwarmAnnounce): SwarmAnnounceResult;
+  /** Counts for each info-hash, in order; zeros for torrents not tracked. */
+  scrape(infoHashes: readonly Uint8Array[]): ScrapeFile[];
+  /** Whether a torrent is served at all (an allow-list). */
+  isAllowed(infoHash: Uint8Array): boolean;
+  /** Drops expired entries; servers call it now and then. */
+  prune(): unknown;
+  stats(): SwarmRegistryStats;
+}
+
+export class SwarmRegistry implements TrackerRegistry {
   /** Seconds between announces; peers expire after twice this. */
   readonly interval: number;
   readonly defaultNumwant: number;

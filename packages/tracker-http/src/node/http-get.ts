@@ -9,7 +9,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { request as httpsRequest } from 'node:https';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
-import { HttpTrackerError } from './errors.js';
+import { HttpTrackerError } from '../errors.js';
 
 export interface HttpGetOptions {
   signal?: AbortSignal | undefined;

@@ -1,5 +1,5 @@
 /**
- * A UDP tracker server (BEP 15, BEP 41) over a `SwarmRegistry`: connect, announce and scrape
+ * A UDP tracker server (BEP 15, BEP 41) over a `TrackerRegistry` (by default a `SwarmRegistry`): connect, announce and scrape
  * on one socket, stateless connection ids, answers in the request's address family (6-byte
  * peers to IPv4 clients, 18-byte peers to IPv6 clients). Every malformed datagram gets an
  * error reply (or, below 16 bytes, silence) and is counted; nothing a client sends can stop
@@ -15,10 +15,14 @@ import {
   encodeErrorResponse,
   encodeScrapeResponse,
   type ScrapeRequestPacket,
-} from './codec.js';
-import { ConnectionIds } from './connection-ids.js';
-import { UdpTrackerError } from './errors.js';
-import { SwarmRegistry, type SwarmRegistryOptions } from './swarm-registry.js';
+  UdpTrackerError,
+} from '@bt/tracker-udp';
+import { ConnectionIds } from '../connection-ids.js';
+import {
+  SwarmRegistry,
+  type SwarmRegistryOptions,
+  type TrackerRegistry,
+} from '../swarm-registry.js';
 
 /** Datagrams longer than this are refused: the longest valid request (a 74-hash scrape) is 1496 bytes. */
 const MAX_REQUEST_LENGTH = 2048;
@@ -29,7 +33,7 @@ export interface UdpTrackerServerOptions extends SwarmRegistryOptions {
    * its own from the registry options (`interval`, `allowList`, `maxTorrents`...); when present
    * those options are ignored and the registry's own `interval` is what clients are told.
    */
-  registry?: SwarmRegistry;
+  registry?: TrackerRegistry;
   /**
    * Honour the announce's IPv4 `ip` field instead of the datagram's source address. Off by
    * default: it lets anyone list any address. Useful behind NAT on a private network.
@@ -73,7 +77,7 @@ export interface UdpTrackerServerAddress {
 }
 
 export class UdpTrackerServer {
-  readonly registry: SwarmRegistry;
+  readonly registry: TrackerRegistry;
   readonly #trustIpField: boolean;
   readonly #pruneInterval: number;
   readonly #receiveBufferSize: number;

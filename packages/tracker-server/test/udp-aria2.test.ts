@@ -21,7 +21,7 @@ import {
   waitForExit,
 } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UdpTrackerServer } from '../src/index.js';
+import { UdpTrackerServer } from '../src/node.js';
 
 const aria2c = requireProgram('aria2c', 'aria2');
 const mktorrent = requireProgram('mktorrent');

@@ -12,11 +12,11 @@ import {
   encodeAnnounceRequest,
   encodeConnectRequest,
   encodeScrapeRequest,
-  SwarmRegistry,
-  UdpTrackerClient,
   UdpTrackerError,
-  UdpTrackerServer,
-} from '../src/index.js';
+} from '@bt/tracker-udp';
+import { UdpTrackerClient } from '@bt/tracker-udp/node';
+import { SwarmRegistry } from '../src/index.js';
+import { UdpTrackerServer } from '../src/node.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -11,10 +11,10 @@ import {
   decodeTrackerBody,
   parseAnnounceResponse,
   throwOnFailure,
-} from './announce-codec.js';
-import { HttpTrackerError } from './errors.js';
+} from '../announce-codec.js';
+import { HttpTrackerError } from '../errors.js';
 import { httpGet, type HttpGetResponse } from './http-get.js';
-import { announceToScrapeUrl, buildScrapeUrl, parseScrapeResponse } from './scrape-codec.js';
+import { announceToScrapeUrl, buildScrapeUrl, parseScrapeResponse } from '../scrape-codec.js';
 
 export interface HttpTrackerClientOptions {
   /** Milliseconds for a whole announce or scrape, redirects included. Default 30 000. */

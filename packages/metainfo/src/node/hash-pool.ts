@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CreateTorrentError } from './errors.js';
+import { CreateTorrentError } from '../errors.js';
 
 /** One file's part of a job's byte range. */
 export interface HashSegment {

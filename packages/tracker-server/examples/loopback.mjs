@@ -1,5 +1,6 @@
 // A tracker and two peers on loopback: run `pnpm build`, then `node examples/loopback.mjs`.
-import { HttpTrackerClient, HttpTrackerServer } from '@bt/tracker-http';
+import { HttpTrackerServer } from '@bt/tracker-server/node';
+import { HttpTrackerClient } from '@bt/tracker-http/node';
 
 const server = new HttpTrackerServer({ interval: 300 });
 const { port } = await server.listen({ host: '127.0.0.1', port: 0 });

@@ -31,9 +31,9 @@ import {
   MAX_SCRAPE_INFO_HASHES,
   peekHeader,
   type UdpTrackerResponse,
-} from './codec.js';
-import { UdpTrackerError } from './errors.js';
-import { parseUdpTrackerUrl } from './url.js';
+} from '../codec.js';
+import { UdpTrackerError } from '../errors.js';
+import { parseUdpTrackerUrl } from '../url.js';
 
 export interface UdpTrackerClientOptions {
   /** Seconds before the first retransmission; doubles after each. BEP 15: 15. */

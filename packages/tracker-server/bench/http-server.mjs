@@ -21,14 +21,15 @@ async function serve(kind, maxPeers) {
   let count = () => 0;
   let port;
   if (kind === 'ours') {
-    const { HttpTrackerServer, MemorySwarmRegistry } = await import('../dist/index.js');
-    const registry = new MemorySwarmRegistry({
+    const { SwarmRegistry } = await import('../dist/index.js');
+    const { HttpTrackerServer } = await import('../dist/node.js');
+    const registry = new SwarmRegistry({
       maxPeers: maxPeers || undefined,
       maxPeersPerTorrent: 10_000,
     });
     const server = new HttpTrackerServer({ registry });
     port = (await server.listen({ port: 0, host: '127.0.0.1' })).port;
-    count = () => registry.size.peers;
+    count = () => registry.stats().peers;
   } else {
     const { Server } = await import('bittorrent-tracker');
     const server = new Server({

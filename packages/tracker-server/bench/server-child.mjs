@@ -1,7 +1,7 @@
 // Runs our UDP tracker server (the built package) in its own process, so the bench can read
 // its RSS from /proc like opentracker's. Prints {"port":N} once listening, and its stats as
 // a JSON line on SIGUSR2. MAX_PEERS sets the registry's global peer limit.
-import { UdpTrackerServer } from '../dist/index.js';
+import { UdpTrackerServer } from '../dist/node.js';
 
 const server = new UdpTrackerServer({
   interval: 1800,

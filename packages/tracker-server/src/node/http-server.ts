@@ -1,6 +1,7 @@
 /**
  * `HttpTrackerServer`: the HTTP endpoint of a tracker (BEP 3 announce, BEP 48 scrape, BEP 23
- * compact and BEP 7 IPv6 peers) over a `TrackerRegistry`, on `node:http`. Every request that
+ * compact and BEP 7 IPv6 peers) over a `TrackerRegistry` (by default a `SwarmRegistry`), on
+ * `node:http`. Every request that
  * is not a good announce or scrape gets a bencoded `failure reason`; nothing a client sends
  * can make it throw or grow memory without bound (query length, scrape size and the
  * registry's caps are all limited).
@@ -15,26 +16,24 @@ import {
   parseAnnounceQuery,
   parseScrapeQuery,
   TrackerRequestError,
-} from './server-codec.js';
+} from '@bt/tracker-http';
 import {
-  MemorySwarmRegistry,
+  SwarmRegistry,
   type SwarmAnnounceResult,
+  type SwarmRegistryOptions,
   type TrackerRegistry,
-} from './swarm-registry.js';
+} from '../swarm-registry.js';
 
-export interface HttpTrackerServerOptions {
-  /** Where swarms live; share one with a UDP server. Default: a new `MemorySwarmRegistry`. */
+export interface HttpTrackerServerOptions extends SwarmRegistryOptions {
+  /**
+   * Where swarms live; share one with a UDP server. When absent the server makes a
+   * `SwarmRegistry` from the registry options (`interval`, `allowList`, `numwantCap`...).
+   */
   registry?: TrackerRegistry;
-  /** Seconds between announces asked of clients. Default: the registry's `interval`, else 1800. */
+  /** Seconds between announces asked of clients. Default: the registry's `interval`. */
   interval?: number;
   /** `min interval` sent to clients, in seconds. Default: half the interval. */
   minInterval?: number;
-  /** Peers returned when a client does not say. Default 50. */
-  defaultNumwant?: number;
-  /** Most peers returned to one announce. Default 200. */
-  maxNumwant?: number;
-  /** Info-hashes served; any other gets `failure reason`. Default: all. */
-  allowInfoHash?: (infoHash: Uint8Array) => boolean;
   /** Record the `ip` parameter instead of the connection's address. Default `false`. */
   trustIpParameter?: boolean;
   /** Most info-hashes in one scrape. Default 256. */
@@ -68,9 +67,6 @@ export class HttpTrackerServer {
   readonly #server: Server;
   readonly #interval: number;
   readonly #minInterval: number;
-  readonly #defaultNumwant: number;
-  readonly #maxNumwant: number;
-  readonly #allow: ((infoHash: Uint8Array) => boolean) | undefined;
   readonly #trustIp: boolean;
   readonly #maxScrape: number;
   readonly #announcePath: string;
@@ -78,16 +74,9 @@ export class HttpTrackerServer {
   #pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(options: HttpTrackerServerOptions = {}) {
-    this.registry =
-      options.registry ??
-      new MemorySwarmRegistry(options.interval === undefined ? {} : { interval: options.interval });
-    const registryInterval = (this.registry as { interval?: unknown }).interval;
-    this.#interval =
-      options.interval ?? (typeof registryInterval === 'number' ? registryInterval : 1800);
+    this.registry = options.registry ?? new SwarmRegistry(options);
+    this.#interval = options.interval ?? this.registry.interval;
     this.#minInterval = options.minInterval ?? Math.max(1, Math.floor(this.#interval / 2));
-    this.#defaultNumwant = options.defaultNumwant ?? 50;
-    this.#maxNumwant = options.maxNumwant ?? 200;
-    this.#allow = options.allowInfoHash;
     this.#trustIp = options.trustIpParameter ?? false;
     this.#maxScrape = options.maxScrapeInfoHashes ?? 256;
     this.#announcePath = options.announcePath ?? '/announce';
@@ -124,7 +113,7 @@ export class HttpTrackerServer {
         },
       );
     });
-    if (this.registry.prune && this.#pruneTimer === undefined) {
+    if (this.#pruneTimer === undefined) {
       const prune = this.registry.prune.bind(this.registry);
       this.#pruneTimer = setInterval(prune, Math.min(this.#interval, 600) * 500);
       this.#pruneTimer.unref();
@@ -190,10 +179,7 @@ export class HttpTrackerServer {
         peer: { host, port: query.port, family, peerId: query.peerId },
         event,
         left: query.left,
-        numwant:
-          event === 'stopped'
-            ? 0
-            : Math.min(query.numwant ?? this.#defaultNumwant, this.#maxNumwant),
+        ...(query.numwant === undefined ? {} : { numwant: query.numwant }),
       });
     } catch (error) {
       throw registryRefusal(error);
@@ -210,10 +196,7 @@ export class HttpTrackerServer {
   }
 
   #checkAllowed(infoHash: Uint8Array): void {
-    if (
-      (this.#allow && !this.#allow(infoHash)) ||
-      (this.registry.isAllowed && !this.registry.isAllowed(infoHash))
-    ) {
+    if (!this.registry.isAllowed(infoHash)) {
       throw new TrackerRequestError('not-allowed', 'torrent not allowed on this tracker');
     }
   }
@@ -224,11 +207,7 @@ export class HttpTrackerServer {
       throw new TrackerRequestError('missing-parameter', 'scrape needs at least one info_hash');
     const unique = new Map<string, Uint8Array>();
     for (const hash of hashes) {
-      if (
-        (this.#allow && !this.#allow(hash)) ||
-        (this.registry.isAllowed && !this.registry.isAllowed(hash))
-      )
-        continue;
+      if (!this.registry.isAllowed(hash)) continue;
       unique.set(
         Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1'),
         hash,

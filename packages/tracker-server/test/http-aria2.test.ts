@@ -19,12 +19,9 @@ import {
   waitForExit,
 } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  HttpTrackerClient,
-  HttpTrackerServer,
-  MemorySwarmRegistry,
-  type TrackerRegistry,
-} from '../src/index.js';
+import { HttpTrackerClient } from '@bt/tracker-http/node';
+import { type SwarmAnnounce, type SwarmAnnounceResult, SwarmRegistry } from '../src/index.js';
+import { HttpTrackerServer } from '../src/node.js';
 
 const aria2c = requireProgram('aria2c', 'aria2');
 const mktorrent = requireProgram('mktorrent');
@@ -43,20 +40,19 @@ const isolated = [
 describe.skipIf(!aria2c || !mktorrent)(
   'aria2c seeder and leecher meet through our HTTP tracker',
   () => {
-    const registry = new MemorySwarmRegistry({ interval: 60 });
     const seen: { port: number; event: string; left: number }[] = [];
-    const recording: TrackerRegistry = {
-      announce(announce) {
+    class RecordingRegistry extends SwarmRegistry {
+      override announce(announce: SwarmAnnounce): SwarmAnnounceResult {
         seen.push({
           port: announce.peer.port,
           event: announce.event ?? 'none',
           left: announce.left,
         });
-        return registry.announce(announce);
-      },
-      scrape: (infoHashes) => registry.scrape(infoHashes),
-    };
-    const server = new HttpTrackerServer({ registry: recording, interval: 60 });
+        return super.announce(announce);
+      }
+    }
+    const registry = new RecordingRegistry({ interval: 60 });
+    const server = new HttpTrackerServer({ registry, interval: 60 });
     const client = new HttpTrackerClient({ timeout: PATIENCE_MS });
     afterAll(async () => {
       await stopAllProcesses();

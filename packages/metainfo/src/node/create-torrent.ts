@@ -8,12 +8,12 @@ import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { encode, type EncodableValue } from '@bt/bencode';
-import { withRawValue } from './encode-torrent.js';
-import { CreateTorrentError } from './errors.js';
+import { withRawValue } from '../encode-torrent.js';
+import { CreateTorrentError } from '../errors.js';
 import { hashPieces, planJobs } from './hash-pool.js';
-import { parseTorrent } from './parse-torrent.js';
-import { choosePieceLength } from './piece-length.js';
-import type { Metainfo } from './types.js';
+import { parseTorrent } from '../parse-torrent.js';
+import { choosePieceLength } from '../piece-length.js';
+import type { Metainfo } from '../types.js';
 
 /** One file to put in a torrent: where it goes in the torrent, and where to read it. */
 export interface CreateTorrentFile {
