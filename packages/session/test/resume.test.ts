@@ -13,6 +13,7 @@ import {
   startProcess,
   stopAllProcesses,
   waitFor,
+  waitForExit,
 } from '@bt/test-support';
 import { bundleChild } from './child-client.js';
 import { makePayload, makeTorrent, sha1File, startAria2Seeder } from './helpers.js';
@@ -64,7 +65,7 @@ describe.skipIf(!aria2 || !mktorrent)('kill -9 and resume', () => {
     expect(verifiedBeforeKill).toBeLessThan(metainfo.pieceCount);
 
     const second = startProcess('node', [child, file, leechDir, peer]);
-    const code = await second.exited;
+    const code = await waitForExit(second);
     expect(code, second.output()).toBe(0);
     const output = lines(second.output());
     const checked = output.find((line) => line.type === 'checked')!;

@@ -81,10 +81,18 @@ async function aria2Verdict(torrentFile: string, directory: string): Promise<str
     ]);
     const status = await waitFor(
       async () => {
-        const result = (await rpc(rpcPort, 'aria2.tellStatus', [gid, ['status', 'bitfield']])) as {
-          status: string;
-          bitfield?: string;
-        };
+        let result: { status: string; bitfield?: string };
+        try {
+          result = (await rpc(rpcPort, 'aria2.tellStatus', [gid, ['status', 'bitfield']])) as {
+            status: string;
+            bitfield?: string;
+          };
+        } catch (error) {
+          // a connection refused or cut is worth another poll while aria2c lives
+          if (daemon.child.exitCode !== null || !String(error).includes('fetch failed'))
+            throw error;
+          return undefined;
+        }
         return result.status === 'active' || result.status === 'waiting' ? undefined : result;
       },
       { timeoutMs: PATIENCE_MS, what: 'aria2c hash check' },
@@ -132,10 +140,17 @@ describe.skipIf(!aria2c || !opentracker || !mktorrent)('recheck agrees with aria
       .join('');
     await waitFor(
       async () => {
-        const response = await fetch(
-          `http://127.0.0.1:${trackerPort}/scrape?info_hash=${infoHash}`,
-        );
-        return Buffer.from(await response.arrayBuffer()).includes('8:completei1e');
+        try {
+          const response = await fetch(
+            `http://127.0.0.1:${trackerPort}/scrape?info_hash=${infoHash}`,
+          );
+          return Buffer.from(await response.arrayBuffer()).includes('8:completei1e');
+        } catch (error) {
+          // opentracker closes each connection after its answer, and a poll can meet the
+          // pooled socket it just closed: ask again, unless the tracker is gone
+          if (tracker.child.exitCode !== null) throw error;
+          return false;
+        }
       },
       { timeoutMs: PATIENCE_MS, what: 'the seeder to announce' },
     ).catch((error: unknown) => {

@@ -4,10 +4,19 @@
  * and a folder turned read-only under a running download (tmpfs remounted `ro`, EROFS: as root,
  * chmod would not stop us). The tmpfs cases need `mount` (root with CAP_SYS_ADMIN).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCI, makeTempDir, removeTempDirs, requireProgram } from '@bt/test-support';
+import {
+  isCI,
+  makeTempDir,
+  releaseMount,
+  removeTempDirs,
+  requireProgram,
+  startProcess,
+  trackMount,
+  waitForExit,
+} from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileStorage, createHashPool, StorageError, type Storage } from '../src/index.js';
 import { bundleScript } from './bundle.js';
@@ -22,6 +31,7 @@ function tryMount(directory: string, size: string): boolean {
       stdio: 'pipe',
     });
     mounts.push(directory);
+    trackMount(directory); // unmounted even if this run is killed
     return true;
   } catch {
     return false;
@@ -49,6 +59,7 @@ afterAll(async () => {
     } catch {
       // already gone
     }
+    releaseMount(directory);
   }
   await removeTempDirs();
 });
@@ -85,21 +96,20 @@ describe.skipIf(!prlimit)('file size limit (EFBIG)', () => {
       }),
     );
     await writeFile(join(work, 'source.bin'), torrent.data);
-    const result = spawnSync(
-      prlimit as string,
-      [
-        '--fsize=300000',
-        process.execPath,
-        script,
-        join(work, 'layout.json'),
-        join(work, 'source.bin'),
-        join(work, 'dl'),
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
-    const out = result.stdout;
+    const writer = startProcess(prlimit as string, [
+      '--fsize=300000',
+      process.execPath,
+      script,
+      join(work, 'layout.json'),
+      join(work, 'source.bin'),
+      join(work, 'dl'),
+    ]);
+    let stderr = '';
+    writer.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const status = await waitForExit(writer);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const out = writer.output(); // stdout alone, stderr being empty
     expect(out).toContain('exit-ok');
     const complete = [...out.matchAll(/^complete (\d+)$/gm)].map((match) => Number(match[1]));
     const errors = [...out.matchAll(/^error (\d+) (\S+) (\S+)$/gm)];

@@ -1,25 +1,30 @@
 /**
- * What a test leaves outside itself (the process groups of the programs it started, its
- * `/tmp/bt-*` folders) is registered here and removed on every way out of the test process:
- * a normal exit, SIGINT/SIGTERM/SIGHUP (Ctrl-C, a cancelled CI job, turbo stopping a task),
- * and a death that runs no code at all (SIGKILL, a crash of the runtime). For that last one a
- * small watcher process is started beside the first registration: it holds a pipe from this
- * process, is told each group and folder as they come and go, and removes what is left once
- * the pipe closes, whoever closed it.
+ * What a test leaves outside itself (the process groups of the programs it started, the file
+ * systems it mounted, its `/tmp/bt-*` folders) is registered here and removed on every way out
+ * of the test process: a normal exit; SIGINT, SIGTERM or SIGHUP (Ctrl-C, a cancelled CI job,
+ * turbo stopping a task); the end of the runner this worker reports to; and a death that runs
+ * no code at all (SIGKILL, a crash of the runtime). For that last one a small watcher process
+ * is started beside the first registration: it holds a pipe from this process, is told each
+ * group, mount and folder as they come and go, and removes what is left once the pipe closes,
+ * whoever closed it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 const groups = new Set<number>();
+const mounts = new Set<string>();
 const folders = new Set<string>();
 let watcher: ChildProcess | undefined;
 let installed = false;
 
-// The watcher: reads `+g <pgid>`, `-g <pgid>`, `+d <path>`, `-d <path>` lines; on end of input
-// it kills every group still listed and removes every folder still listed, then exits.
+// The watcher: reads `+g <pgid>`, `-g <pgid>`, `+m <path>`, `-m <path>`, `+d <path>`, `-d <path>`
+// lines; on end of input it kills every group still listed, unmounts every mount, removes every
+// folder, then exits.
 const WATCHER = `
+const { spawnSync } = require('node:child_process');
 const { rmSync } = require('node:fs');
 const groups = new Set();
+const mounts = new Set();
 const folders = new Set();
 let pending = '';
 process.stdin.setEncoding('utf8');
@@ -32,12 +37,15 @@ process.stdin.on('data', (chunk) => {
     const value = line.slice(3);
     if (line.startsWith('+g ')) groups.add(Number(value));
     else if (line.startsWith('-g ')) groups.delete(Number(value));
+    else if (line.startsWith('+m ')) mounts.add(value);
+    else if (line.startsWith('-m ')) mounts.delete(value);
     else if (line.startsWith('+d ')) folders.add(value);
     else if (line.startsWith('-d ')) folders.delete(value);
   }
 });
 const sweep = () => {
   for (const pgid of groups) { try { process.kill(-pgid, 'SIGKILL'); } catch {} }
+  for (const mount of mounts) spawnSync('umount', ['-l', mount], { stdio: 'ignore' });
   for (const folder of folders) { try { rmSync(folder, { recursive: true, force: true }); } catch {} }
   process.exit(0);
 };
@@ -65,7 +73,7 @@ function tell(line: string): void {
   watcher.stdin?.write(`${line}\n`);
 }
 
-/** Kills every registered group and removes every registered folder, synchronously. */
+/** Kills every registered group, unmounts, removes every registered folder, synchronously. */
 export function cleanUpNow(): void {
   for (const pgid of groups) {
     try {
@@ -75,6 +83,8 @@ export function cleanUpNow(): void {
     }
   }
   groups.clear();
+  for (const mount of mounts) spawnSync('umount', ['-l', mount], { stdio: 'ignore' });
+  mounts.clear();
   for (const folder of folders) {
     try {
       rmSync(folder, { recursive: true, force: true });
@@ -97,6 +107,15 @@ function install(): void {
   installed = true;
   process.on('exit', cleanUpNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  // A test worker talks to its runner over IPC. A runner that dies (SIGTERM to vitest alone
+  // ends it at once) leaves the worker running its test for nobody, holding what it started:
+  // clean up and end it too.
+  if (typeof process.send === 'function') {
+    process.once('disconnect', () => {
+      cleanUpNow();
+      process.exit(process.exitCode ?? 1);
+    });
+  }
 }
 
 /** A process group (its leader's pid) to kill if this process ends before it is released. */
@@ -109,6 +128,18 @@ export function trackGroup(pgid: number): void {
 export function releaseGroup(pgid: number): void {
   if (!groups.delete(pgid)) return;
   tell(`-g ${pgid}`);
+}
+
+/** A file system mounted by a test, to unmount (lazily) if this process ends before it is released. */
+export function trackMount(path: string): void {
+  install();
+  mounts.add(path);
+  tell(`+m ${path}`);
+}
+
+export function releaseMount(path: string): void {
+  if (!mounts.delete(path)) return;
+  tell(`-m ${path}`);
 }
 
 /** A folder to remove if this process ends before it is released. */

@@ -6,6 +6,7 @@
 export { findProgram, requireProgram, isCI } from './programs.js';
 export { freePort, freeUdpPort } from './ports.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
+export { releaseMount, trackMount } from './cleanup.js';
 export { runMktorrent } from './mktorrent.js';
 export type { MktorrentOptions } from './mktorrent.js';
 export { startOpentracker } from './opentracker.js';

@@ -2,7 +2,7 @@
  * Nothing is left behind: a child vitest runs a test that holds a program (a process group with
  * a grandchild) and a temp folder, and the run is ended the ways a run really ends early: Ctrl-C
  * to the terminal's process group, SIGTERM to the runner (a cancelled CI job), and SIGKILL to the
- * test's worker (nothing runs in it). Each time, the group and the folder must be gone.
+ * test's worker (nothing runs in it). Each time, the group, the mount and the folder must be gone.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,7 +33,14 @@ interface Report {
   worker: number;
   group: number;
   folder: string;
+  /** A tmpfs mounted inside `folder`, where the test may mount. */
+  mount?: string;
 }
+
+const mounted = (path: string): boolean =>
+  readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[1] === path);
 
 /** A child vitest running the hanging fixture, once it holds its program and folder. */
 async function hangingRun() {
@@ -50,16 +57,30 @@ async function hangingRun() {
   // the check below can fail: both are there before the run is ended
   expect(groupAlive(held.group)).toBe(true);
   expect(existsSync(held.folder)).toBe(true);
+  if (held.mount !== undefined) expect(mounted(held.mount)).toBe(true);
   return { run, held };
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function expectNothingLeft(held: Report): Promise<void> {
-  await waitFor(() => !groupAlive(held.group) && !existsSync(held.folder), {
+  const gone = (): boolean =>
+    !alive(held.worker) && !groupAlive(held.group) && !existsSync(held.folder);
+  await waitFor(gone, {
     intervalMs: 100,
-    what: `process group ${held.group} and ${held.folder} to go`,
+    what: `test worker ${held.worker}, process group ${held.group} and ${held.folder} to go`,
   });
+  expect(alive(held.worker)).toBe(false);
   expect(groupAlive(held.group)).toBe(false);
   expect(existsSync(held.folder)).toBe(false);
+  if (held.mount !== undefined) expect(mounted(held.mount)).toBe(false);
 }
 
 describe('an aborted run leaves no process and no temp folder', () => {
