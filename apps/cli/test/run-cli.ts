@@ -1,5 +1,6 @@
 /** Test helper: runs `main` in-process with captured output. */
 import { Writable } from 'node:stream';
+import { PATIENCE_MS } from '@bt/test-support';
 import { main } from '../src/main.js';
 
 export interface CliResult {
@@ -8,7 +9,7 @@ export interface CliResult {
   stderr: string;
 }
 
-function capture(onWrite?: (text: string) => void): {
+function capture(onWrite: () => void): {
   stream: Writable & { isTTY?: boolean };
   text: () => string;
 } {
@@ -16,25 +17,77 @@ function capture(onWrite?: (text: string) => void): {
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       chunks.push(Buffer.from(chunk));
-      onWrite?.(Buffer.concat(chunks).toString('utf8'));
+      onWrite();
       callback();
     },
   });
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-export async function runCli(
-  argv: string[],
-  options: {
-    cwd?: string;
-    signal?: AbortSignal;
-    /** Called with all of stdout so far on each write: lets a test act on an event. */
-    onStdout?: (text: string) => void;
-  } = {},
-): Promise<CliResult> {
-  const { onStdout, ...rest } = options;
-  const out = capture(onStdout);
-  const err = capture();
-  const code = await main({ argv, stdout: out.stream, stderr: err.stream, ...rest });
-  return { code, stdout: out.text(), stderr: err.text() };
+export interface RunningCli {
+  /** The exit code and everything printed, once the command ends. */
+  result: Promise<CliResult>;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stdout + stderr match `pattern`; rejects if the command ends first. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/** Starts a command in-process; the caller waits on its output, then on `result`. */
+export interface RunCliOptions {
+  cwd?: string;
+  signal?: AbortSignal;
+  /** Called with everything on stdout so far, after each write. */
+  onStdout?: (text: string) => void;
+}
+
+export function startCli(argv: string[], options: RunCliOptions = {}): RunningCli {
+  const waiters = new Set<() => void>();
+  const wake = (): void => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  const out = capture(() => {
+    options.onStdout?.(out.text());
+    wake();
+  });
+  const err = capture(wake);
+  let ended = false;
+  const result = main({
+    argv,
+    stdout: out.stream,
+    stderr: err.stream,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  }).then((code) => ({ code, stdout: out.text(), stderr: err.text() }));
+  void result.finally(() => {
+    ended = true;
+    wake();
+  });
+  return {
+    result,
+    stdout: out.text,
+    stderr: err.text,
+    waitForOutput(pattern, timeoutMs = PATIENCE_MS) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${out.text()}\n${err.text()}`));
+        }, timeoutMs);
+        const check = (): void => {
+          const text = out.text() + err.text();
+          if (!pattern.test(text) && !ended) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          if (pattern.test(text)) resolve();
+          else reject(new Error(`ended before ${pattern}:\n${out.text()}\n${err.text()}`));
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+export async function runCli(argv: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  return startCli(argv, options).result;
 }
