@@ -1,7 +1,7 @@
 /**
  * Decoding a stream of 16 KiB piece messages, as a socket delivers it (64 KiB chunks):
  * - ours: `WireDecoder` (push a chunk, pull messages; blocks are views), with the allocator
- *   PeerConnection gives it (uninitialized memory for gathering messages split across chunks)
+ *   `@bt/wire/node`'s TCP transport gives it (uninitialized memory for gathering split messages)
  * - anchor: npm `bittorrent-protocol` (WebTorrent's wire) parsing the same bytes; its parser is
  *   called directly (`_write`), so its stream machinery is not counted against it
  * - physical limit: a plain copy of the same bytes (`Uint8Array.set` of each chunk into a
@@ -11,9 +11,8 @@
  * Run: pnpm build && pnpm bench (BENCH_QUICK=1 for a 64 MiB run). Node flags are set by the script.
  */
 import Wire from 'bittorrent-protocol';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { encodeHandshake, encodePieceHeader, PeerConnection, WireDecoder } from '../dist/index.js';
+import { encodeHandshake, encodePieceHeader, WireDecoder } from '../dist/index.js';
+import { TcpTransport } from '../dist/node.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const MiB = 1024 * 1024;
@@ -43,7 +42,7 @@ const handshake = encodeHandshake({
   peerId: new Uint8Array(20).fill(2),
 });
 
-// As PeerConnection runs it: split messages are gathered into uninitialized memory (no zero-fill).
+// As the TCP transport runs it: split messages are gathered into uninitialized memory (no zero-fill).
 const allocate = (length) => {
   const buffer = Buffer.allocUnsafeSlow(length);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
@@ -257,57 +256,68 @@ console.log(
 if (process.env.BENCH_STRICT === '1' && (!vsAnchor.pass || !vsCopy.pass || !perMessage))
   process.exitCode = 1;
 
-// For information (no target): PeerConnection end to end over loopback TCP, one peer serving
-// blocks to another that keeps 64 requests outstanding.
+// For information (no target): the peer shell end to end over loopback TCP (`TcpTransport`
+// both sides), one peer serving blocks to another that keeps 64 requests outstanding.
 async function loopbackTransfer(totalBytes) {
   const infoHash = new Uint8Array(20).fill(7);
   const block = new Uint8Array(BLOCK).fill(1);
   const pieceCount = totalBytes / (16 * BLOCK);
-  const server = createServer((socket) => {
-    const seeder = new PeerConnection(socket, { peerId: new Uint8Array(20).fill(3), pieceCount });
-    seeder.on('message', (message) => {
-      if (message.type === 'interested') seeder.unchoke();
-      if (message.type === 'request') seeder.sendPiece(message.index, message.begin, block);
-    });
-    void seeder
-      .receiveHandshake()
-      .then((theirs) => seeder.handshake({ infoHash: theirs.infoHash }))
-      .catch(() => seeder.destroy());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const leecher = await PeerConnection.connect(
-    { host: '127.0.0.1', port: server.address().port },
-    { peerId: new Uint8Array(20).fill(4), infoHash, pieceCount, writeHighWaterMark: 1024 * 1024 },
+  const server = new TcpTransport();
+  const client = new TcpTransport();
+  const port = await server.listen(
+    0,
+    (peer) => {
+      void peer.accept(new Uint8Array(20).fill(3), pieceCount).then((seeder) => {
+        seeder.start({
+          onMessage: (message) => {
+            if (message.type === 'interested') seeder.send({ type: 'unchoke' });
+            if (message.type === 'request') seeder.sendPiece(message.index, message.begin, block);
+          },
+          onClose: () => undefined,
+        });
+      });
+    },
+    '127.0.0.1',
   );
-  leecher.on('message', () => undefined);
-  await leecher.handshake();
-  leecher.interested();
-  while (leecher.peerChoking) await new Promise((resolve) => setTimeout(resolve, 1));
-  const start = process.hrtime.bigint();
+  const leecher = await client.dial(
+    { host: '127.0.0.1', port, family: 4 },
+    { peerId: new Uint8Array(20).fill(4), infoHash, pieceCount },
+  );
   const blocks = totalBytes / BLOCK;
   let next = 0;
   let received = 0;
+  let start = 0n;
+  const ask = (count) => {
+    const requests = [];
+    for (let i = 0; i < count && next < blocks; i++, next++)
+      requests.push({ index: next >>> 4, begin: (next & 15) * BLOCK, length: BLOCK });
+    leecher.sendRequests(requests);
+  };
   await new Promise((resolve, reject) => {
-    const ask = () => {
-      if (next >= blocks) return;
-      const i = next++;
-      leecher.request({ index: i >>> 4, begin: (i & 15) * BLOCK, length: BLOCK }).then((bytes) => {
-        received += bytes.length;
-        if (received === totalBytes) resolve();
-        else ask();
-      }, reject);
-    };
-    for (let i = 0; i < 64; i++) ask();
+    leecher.start({
+      onMessage: (message) => {
+        if (message.type === 'unchoke') {
+          start = process.hrtime.bigint();
+          ask(64);
+        } else if (message.type === 'piece') {
+          received += message.block.length;
+          if (received === totalBytes) resolve();
+          else ask(1);
+        }
+      },
+      onClose: (error) => reject(error ?? new Error('closed early')),
+    });
+    leecher.send({ type: 'interested' });
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  await leecher.close();
-  server.close();
+  leecher.close();
+  await client.close();
+  await server.close();
   return seconds;
 }
 const transferBytes = QUICK ? 32 * MiB : 512 * MiB;
 const transferSeconds = await loopbackTransfer(transferBytes);
 console.log(
-  `INFO PeerConnection over loopback TCP: ${(transferBytes / MiB).toFixed(0)} MiB in 16 KiB blocks, 64 requests outstanding: ` +
+  `INFO PeerWire over loopback TCP: ${(transferBytes / MiB).toFixed(0)} MiB in 16 KiB blocks, 64 requests outstanding: ` +
     `${(transferSeconds * 1000).toFixed(0)} ms, ${(transferBytes / transferSeconds / MiB).toFixed(0)} MiB/s (both ends in this one process)`,
 );

@@ -3,8 +3,8 @@
  * messages:
  * - `WireProtocolError`: the remote peer broke the protocol (a frame too long, a bitfield of the
  *   wrong size, an unknown message id...). Drop that peer and carry on.
- * - `WireConnectionError`: a connection or one of its requests ended without a protocol fault of
- *   the peer (closed, timed out, aborted, rejected, choked, socket I/O failure).
+ * - `WireConnectionError`: a connection ended, or a call could not be made, without a protocol
+ *   fault of the peer (closed, timed out, aborted, not negotiated yet, socket I/O failure).
  * Both are `WireError`s; `WireError.isInstance` works across duplicate installs.
  */
 
@@ -33,13 +33,8 @@ export type WireConnectionErrorCode =
   | 'connection-failed'
   | 'handshake-timeout'
   | 'idle-timeout'
-  | 'request-timeout'
-  | 'request-rejected'
-  | 'request-cancelled'
-  | 'choked'
   | 'aborted'
-  | 'not-ready'
-  | 'write-buffer-full';
+  | 'not-ready';
 
 export type WireErrorCode = WireProtocolErrorCode | WireConnectionErrorCode;
 

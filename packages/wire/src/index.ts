@@ -5,9 +5,12 @@
  *   messages, the BEP 6 fast extension, the BEP 10 extension protocol and its handshake, and the
  *   payloads of BEP 9 `ut_metadata` and BEP 11 `ut_pex`. `WireDecoder` is incremental, zero-copy
  *   for piece blocks and bounded against hostile peers.
- * - `PeerConnection`: one peer over a Node `Duplex` (a TCP socket by default): handshakes, choke
- *   and interest state, requests with timeouts, keep-alive, idle limit, write backpressure,
- *   byte counters and rates, async-iterable messages, `AbortSignal`s and `close()`.
+ * - `PeerWire`: the one peer shell, over any `ByteStream` (TCP from `@bt/wire/node`, uTP, an
+ *   MSE stream, `createMemoryStreamPair` in tests): the handshake, BEP 6/10 negotiation guards,
+ *   the BEP 10 extension registry, zero-copy piece sends, and no timers (`tick(now)`). The
+ *   engine that drives it owns the peer's state. `WIRE_DEFAULTS` states the defaults once.
+ *
+ * Pure: nothing here imports a Node built-in; sockets live behind `@bt/wire/node`.
  */
 export type { ByteStream, ByteStreamHandlers } from './byte-stream.js';
 export { decodeMessages, DEFAULT_MAX_MESSAGE_LENGTH, WireDecoder } from './decoder.js';
@@ -40,7 +43,6 @@ export {
   MessageId,
   PIECE_HEADER_LENGTH,
 } from './messages.js';
-export { RateMeter } from './rate.js';
 export type {
   AllowedFastMessage,
   BitfieldMessage,
@@ -83,16 +85,6 @@ export type {
 } from './metadata.js';
 export { createMemoryStreamPair, MemoryStream } from './memory-stream.js';
 export type { MemoryStreamPairOptions } from './memory-stream.js';
-export { PeerConnection } from './peer-connection.js';
-export type {
-  ConnectOptions,
-  HandshakeOptions,
-  PeerConnectionEvents,
-  PeerConnectionOptions,
-  PeerConnectionStats,
-  RequestOptions,
-  WaitOptions,
-} from './peer-connection.js';
 export { PeerWire, WIRE_DEFAULTS } from './peer-wire.js';
 export type {
   PeerCapabilities,

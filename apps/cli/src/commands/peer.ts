@@ -4,11 +4,12 @@ import { resolve } from 'node:path';
 import { describePeerId, formatPeerAddress, parsePeerAddress, toHex } from '@bt/primitives';
 import {
   type ExtendedHandshake,
-  type HandshakeMessage,
+  ExtensionRegistry,
   type Message,
-  PeerConnection,
+  type PeerWire,
   WireError,
 } from '@bt/wire';
+import { TcpTransport } from '@bt/wire/node';
 import { booleanOption, type Command, ExitCode, integerOption, UsageError } from '../command.js';
 import { readTorrent } from '../torrent-file.js';
 import { readTarget } from '../tracker-clients.js';
@@ -66,42 +67,44 @@ Examples:
     const pieceCount = await readPieceCount(input, context.cwd);
     const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
 
-    let connection: PeerConnection;
+    const transport = new TcpTransport({
+      reserved: { fast: !booleanOption(context, 'no-fast'), extended: true, dht: false },
+      extensions: new ExtensionRegistry(['ut_metadata', 'ut_pex']),
+      handshakeTimeout: timeoutMs,
+    });
+    let wire: PeerWire;
     try {
-      connection = await PeerConnection.connect(address, {
+      wire = await transport.dial(address, {
         peerId: randomPeerId(),
         infoHash: target.infoHash,
         pieceCount,
-        extensions: { fast: !booleanOption(context, 'no-fast'), extended: true, dht: false },
-        extendedHandshake: { client: 'bt', extensions: { ut_metadata: 1, ut_pex: 2 } },
-        connectTimeout: timeoutMs,
         signal,
       });
     } catch (error) {
+      await transport.close();
       if (context.signal.aborted) throw error;
+      if (!WireError.isInstance(error) || error.code !== 'connection-failed') {
+        context.stderr.write(
+          `bt peer: ${formatPeerAddress(address)}: ${printable(describe(error))}\n`,
+        );
+        return ExitCode.negative;
+      }
       context.stderr.write(`bt peer: ${printable(describe(error))}\n`);
       return ExitCode.error;
     }
 
-    const messages: Message[] = [];
-    connection.on('message', (message) => messages.push(message));
-    let handshake: HandshakeMessage;
-    let extended: ExtendedHandshake | undefined;
-    let unchoked = false;
-    try {
-      handshake = await connection.handshake({ signal });
-      extended = await connection.receiveExtendedHandshake({ signal }).catch(() => undefined);
-      connection.interested();
-      unchoked = await until(() => !connection.peerChoking, signal);
-    } catch (error) {
-      await connection.close();
-      if (context.signal.aborted) throw error;
-      context.stderr.write(
-        `bt peer: ${formatPeerAddress(address)}: ${printable(describe(error))}\n`,
-      );
-      return ExitCode.negative;
-    }
-    await connection.close();
+    // What the peer says after the handshake, kept (the wire lends its views for the call only).
+    const peer = watch(wire);
+    const handshake = wire.remoteHandshake!;
+    if (wire.capabilities.extended) wire.sendExtendedHandshake({ client: 'bt' });
+    const extended = wire.capabilities.extended
+      ? await peer.until(() => peer.extended, signal)
+      : undefined;
+    wire.send({ type: 'interested' });
+    const unchoked = (await peer.until(() => peer.unchoked || undefined, signal)) ?? false;
+    wire.close();
+    await transport.close();
+    const messages = peer.messages;
 
     const pieces = pieceSet(messages, pieceCount);
     const extensions = handshake.extensions;
@@ -190,13 +193,52 @@ function randomPeerId(): Uint8Array {
   return peerId;
 }
 
-/** Resolves true once `check` holds, false when `signal` aborts first (checked every 50 ms). */
-async function until(check: () => boolean, signal: AbortSignal): Promise<boolean> {
-  while (!check()) {
-    if (signal.aborted) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
+/** A started wire's piece-set messages, extension handshake and unchoke, with a wait on them. */
+function watch(wire: PeerWire): {
+  messages: Message[];
+  extended: ExtendedHandshake | undefined;
+  unchoked: boolean;
+  until<T>(read: () => T | undefined, signal: AbortSignal): Promise<T | undefined>;
+} {
+  let wake: (() => void) | undefined;
+  let closed = false;
+  const state = {
+    messages: [] as Message[],
+    extended: undefined as ExtendedHandshake | undefined,
+    unchoked: false,
+    /** Resolves with what `read` gives once it gives something; `undefined` when the peer closes or `signal` aborts first. */
+    async until<T>(read: () => T | undefined, signal: AbortSignal): Promise<T | undefined> {
+      for (;;) {
+        const value = read();
+        if (value !== undefined || closed || signal.aborted) return value;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            wake = undefined;
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          wake = done;
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    },
+  };
+  wire.start({
+    onMessage: (message) => {
+      if (message.type === 'bitfield')
+        state.messages.push({ type: 'bitfield', bitfield: message.bitfield.slice() });
+      else if (message.type === 'have-all' || message.type === 'have-none')
+        state.messages.push(message);
+      else if (message.type === 'extended-handshake') state.extended = message.handshake;
+      else if (message.type === 'unchoke') state.unchoked = true;
+      wake?.();
+    },
+    onClose: () => {
+      closed = true;
+      wake?.();
+    },
+  });
+  return state;
 }
 
 function pieceSet(messages: Message[], total: number | undefined): PieceSet {

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import type { PeerAddress } from '@bt/primitives';
-import { WireConnectionError } from '../errors.js';
+import { WireConnectionError, WireError } from '../errors.js';
 import type { HandshakeMessage } from '../messages.js';
 import { PeerWire, type PeerWireOptions } from '../peer-wire.js';
 import { connectTcp, SHARED_READ_SIZE, TcpStream } from './tcp-stream.js';
@@ -71,6 +71,19 @@ export class TcpTransport {
       return wire;
     } catch (error) {
       wire.close(error instanceof Error ? error : undefined);
+      // A socket that never connected: say so, with the address.
+      if (
+        WireError.isInstance(error) &&
+        error.code === 'connection-failed' &&
+        !wire.remoteHandshake
+      ) {
+        const cause = error.cause instanceof Error ? error.cause.message : error.message;
+        throw new WireConnectionError(
+          'connection-failed',
+          `could not connect to ${address.host}:${address.port}: ${cause}`,
+          { cause: error.cause ?? error },
+        );
+      }
       throw error;
     }
   }
