@@ -16,6 +16,7 @@ const PURE_PACKAGES = [
   'tracker-udp',
   'tracker-server',
   'dht',
+  'wire',
 ];
 
 export default tseslint.config(
