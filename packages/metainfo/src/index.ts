@@ -5,7 +5,8 @@
  *   `info` bytes, BEP 12 tiers, BEP 17/19 web seeds, BEP 27 private, BEP 47 attributes.
  * - The path policy (`sanitizePathSegment`, `isSafePathSegment`): nothing from a torrent can
  *   point outside the download folder.
- * - Piece arithmetic: `pieceHash`, `pieceSize`, `filesInPiece`, `piecesOfFile`, `filePathSegments`.
+ * - Piece geometry, the one the storage and the engine use: `pieceCount`, `pieceHash`,
+ *   `pieceSize`, `filesInPiece` (of a piece or a block), `piecesOfFile`, `filePathSegments`.
  * - Magnet links (BEP 9, BEP 53): `parseMagnet`, `formatMagnet`, `magnetFromMetainfo`.
  *
  * Pure: no Node built-ins are imported, so this entry runs in any JavaScript runtime. Creating
@@ -26,8 +27,15 @@ export type {
 export { parseInfo, parseTorrent } from './parse-torrent.js';
 export type { ParseTorrentOptions, TorrentExtras } from './parse-torrent.js';
 export { isSafePathSegment, sanitizePathSegment } from './path-policy.js';
-export { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from './pieces.js';
-export type { PieceFileRange } from './pieces.js';
+export {
+  filePathSegments,
+  filesInPiece,
+  pieceCount,
+  pieceHash,
+  pieceSize,
+  piecesOfFile,
+} from './pieces.js';
+export type { PieceFileRange, PieceGeometry } from './pieces.js';
 export type { Metainfo, TorrentFile } from './types.js';
 export { encodeTorrent } from './encode-torrent.js';
 export { formatMagnet, isFileSelected, magnetFromMetainfo, parseMagnet } from './magnet.js';

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseTorrent } from './parse-torrent.js';
-import { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from './pieces.js';
+import {
+  filePathSegments,
+  filesInPiece,
+  pieceCount,
+  pieceHash,
+  pieceSize,
+  piecesOfFile,
+} from './pieces.js';
 import { makeTorrent } from '../test/make-torrent.js';
 
 const multi = parseTorrent(
@@ -69,5 +76,44 @@ describe('piece helpers', () => {
     expect(filePathSegments(multi, 3)).toEqual(['root', 'dir', 'c']);
     const single = parseTorrent(makeTorrent({ name: 'one.iso', length: 5 }));
     expect(filePathSegments(single, 0)).toEqual(['one.iso']);
+  });
+});
+
+describe('piece geometry of any shape (what the storage and the engine use)', () => {
+  // Not a Metainfo: the shape @bt/storage's TorrentLayout has.
+  const geometry = {
+    pieceLength: 16,
+    length: 33,
+    files: [
+      { offset: 0, length: 5 },
+      { offset: 5, length: 0 },
+      { offset: 5, length: 20 },
+      { offset: 25, length: 8 },
+    ],
+  };
+
+  it('counts and sizes pieces from the lengths alone', () => {
+    expect(pieceCount(geometry)).toBe(3);
+    expect([0, 1, 2].map((index) => pieceSize(geometry, index))).toEqual([16, 16, 1]);
+  });
+
+  it('gives the file ranges of a block inside a piece', () => {
+    expect(filesInPiece(geometry, 0, 4, 4)).toEqual([
+      { fileIndex: 0, fileOffset: 4, pieceOffset: 4, length: 1 },
+      { fileIndex: 2, fileOffset: 0, pieceOffset: 5, length: 3 },
+    ]);
+    expect(filesInPiece(geometry, 1, 8)).toEqual([
+      { fileIndex: 2, fileOffset: 19, pieceOffset: 8, length: 1 },
+      { fileIndex: 3, fileOffset: 0, pieceOffset: 9, length: 7 },
+    ]);
+    expect(filesInPiece(geometry, 2)).toEqual([
+      { fileIndex: 3, fileOffset: 7, pieceOffset: 0, length: 1 },
+    ]);
+  });
+
+  it('refuses a block outside its piece', () => {
+    expect(() => filesInPiece(geometry, 2, 0, 2)).toThrow(RangeError);
+    expect(() => filesInPiece(geometry, 0, -1, 2)).toThrow(RangeError);
+    expect(() => filesInPiece(geometry, 3)).toThrow(RangeError);
   });
 });

@@ -1,10 +1,9 @@
 /**
  * Piece arithmetic over a torrent's concatenated content (BEP 3): the hash and size of a
  * piece, which byte ranges of which files a piece covers, which pieces a file covers, and
- * where a file lives relative to the download folder. Storage, verification and file
- * selection all use these, so they agree.
+ * where a file lives relative to the download folder. The one piece geometry of the project:
+ * storage, verification, file selection and the engine's picker all use these, so they agree.
  */
-import type { Metainfo } from './types.js';
 
 /** One piece's share of one file. */
 export interface PieceFileRange {
@@ -16,17 +15,36 @@ export interface PieceFileRange {
   length: number;
 }
 
-type PieceLayout = Pick<Metainfo, 'pieceLength' | 'pieceCount' | 'length'>;
+/**
+ * What piece arithmetic needs (BEP 3): the content's length, the piece length, and the files in
+ * content order with their offsets. A `Metainfo` is one; so is `@bt/storage`'s `TorrentLayout`.
+ * The number of pieces follows from the first two.
+ */
+export interface PieceGeometry {
+  pieceLength: number;
+  /** Total length of the content in bytes. */
+  length: number;
+  /** Files in content order: where each starts in the concatenated content, and its length. */
+  files: readonly { readonly offset: number; readonly length: number }[];
+}
 
-function checkPiece(metainfo: PieceLayout, index: number): void {
-  if (!Number.isInteger(index) || index < 0 || index >= metainfo.pieceCount) {
-    throw new RangeError(`piece ${index} does not exist (the torrent has ${metainfo.pieceCount})`);
+type PieceLengths = Pick<PieceGeometry, 'pieceLength' | 'length'>;
+
+/** How many pieces the content has: `ceil(length / pieceLength)`. */
+export function pieceCount(geometry: PieceLengths): number {
+  return Math.ceil(geometry.length / geometry.pieceLength);
+}
+
+function checkPiece(geometry: PieceLengths, index: number): void {
+  const count = pieceCount(geometry);
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new RangeError(`piece ${index} does not exist (the torrent has ${count})`);
   }
 }
 
-/** The 20-byte SHA-1 of piece `index`: a view of `metainfo.pieces`. */
+/** The 20-byte SHA-1 of piece `index`: a view of `pieces`. */
 export function pieceHash(
-  metainfo: Pick<Metainfo, 'pieces' | 'pieceLength' | 'pieceCount' | 'length'>,
+  metainfo: PieceLengths & { readonly pieces: Uint8Array },
   index: number,
 ): Uint8Array {
   checkPiece(metainfo, index);
@@ -34,15 +52,14 @@ export function pieceHash(
 }
 
 /** The size of piece `index`: `pieceLength`, except for a shorter last piece. */
-export function pieceSize(metainfo: PieceLayout, index: number): number {
-  checkPiece(metainfo, index);
-  if (index < metainfo.pieceCount - 1) return metainfo.pieceLength;
-  return metainfo.length - index * metainfo.pieceLength;
+export function pieceSize(geometry: PieceLengths, index: number): number {
+  checkPiece(geometry, index);
+  return Math.min(geometry.pieceLength, geometry.length - index * geometry.pieceLength);
 }
 
 /** Index of the first file whose end lies past `position` (files are in content order). */
-function firstFileEndingAfter(metainfo: Pick<Metainfo, 'files'>, position: number): number {
-  const files = metainfo.files;
+function firstFileEndingAfter(geometry: Pick<PieceGeometry, 'files'>, position: number): number {
+  const files = geometry.files;
   let low = 0;
   let high = files.length;
   while (low < high) {
@@ -55,19 +72,35 @@ function firstFileEndingAfter(metainfo: Pick<Metainfo, 'files'>, position: numbe
 }
 
 /**
- * The byte ranges of files that piece `index` covers, in order. Empty files cover nothing
- * and never appear; padding files do (their bytes are zeros; check `files[i].padding`).
+ * The byte ranges of files that piece `index` covers, in order; with `pieceOffset` and `length`,
+ * those of that part of the piece only (a block). Empty files cover nothing and never appear;
+ * padding files do (their bytes are zeros; check `files[i].padding`).
+ * @throws RangeError for a piece that does not exist or a part outside the piece.
  */
 export function filesInPiece(
-  metainfo: Pick<Metainfo, 'files' | 'pieceLength' | 'pieceCount' | 'length'>,
+  geometry: PieceGeometry,
   index: number,
+  pieceOffset = 0,
+  length?: number,
 ): PieceFileRange[] {
-  const start = index * metainfo.pieceLength;
-  const end = start + pieceSize(metainfo, index);
+  const size = pieceSize(geometry, index);
+  const take = length ?? size - pieceOffset;
+  if (
+    !Number.isInteger(pieceOffset) ||
+    !Number.isInteger(take) ||
+    pieceOffset < 0 ||
+    take < 0 ||
+    pieceOffset + take > size
+  ) {
+    throw new RangeError(`bytes ${pieceOffset}+${take} are outside piece ${index} (${size} bytes)`);
+  }
+  const pieceStart = index * geometry.pieceLength;
+  const start = pieceStart + pieceOffset;
+  const end = start + take;
   const ranges: PieceFileRange[] = [];
-  const files = metainfo.files;
+  const files = geometry.files;
   for (
-    let fileIndex = firstFileEndingAfter(metainfo, start);
+    let fileIndex = firstFileEndingAfter(geometry, start);
     fileIndex < files.length;
     fileIndex++
   ) {
@@ -79,7 +112,7 @@ export function filesInPiece(
     ranges.push({
       fileIndex,
       fileOffset: from - file.offset,
-      pieceOffset: from - start,
+      pieceOffset: from - pieceStart,
       length: to - from,
     });
   }
@@ -88,15 +121,15 @@ export function filesInPiece(
 
 /** The first and last piece that file `fileIndex` touches; `undefined` for an empty file. */
 export function piecesOfFile(
-  metainfo: Pick<Metainfo, 'files' | 'pieceLength'>,
+  geometry: Pick<PieceGeometry, 'files' | 'pieceLength'>,
   fileIndex: number,
 ): { first: number; last: number } | undefined {
-  const file = metainfo.files[fileIndex];
+  const file = geometry.files[fileIndex];
   if (file === undefined) throw new RangeError(`file ${fileIndex} does not exist`);
   if (file.length === 0) return undefined;
   return {
-    first: Math.floor(file.offset / metainfo.pieceLength),
-    last: Math.floor((file.offset + file.length - 1) / metainfo.pieceLength),
+    first: Math.floor(file.offset / geometry.pieceLength),
+    last: Math.floor((file.offset + file.length - 1) / geometry.pieceLength),
   };
 }
 
@@ -106,7 +139,11 @@ export function piecesOfFile(
  * for a single-file one. Join them with the platform's separator under the download folder.
  */
 export function filePathSegments(
-  metainfo: Pick<Metainfo, 'files' | 'name' | 'multiFile'>,
+  metainfo: {
+    readonly name: string;
+    readonly multiFile: boolean;
+    readonly files: readonly { readonly path: readonly string[] }[];
+  },
   fileIndex: number,
 ): string[] {
   const file = metainfo.files[fileIndex];

@@ -1,6 +1,7 @@
 /** How much of each file the complete pieces cover: what `bt verify` and front-ends show. */
 import type { Bitfield } from '@bt/primitives';
-import { fileSegments, SpanMap, type TorrentLayout } from './layout.js';
+import { filePathSegments, piecesOfFile } from '@bt/metainfo';
+import type { TorrentLayout } from './layout.js';
 
 export interface FileCompletion {
   fileIndex: number;
@@ -13,10 +14,9 @@ export interface FileCompletion {
 }
 
 export function fileCompletion(layout: TorrentLayout, complete: Bitfield): FileCompletion[] {
-  const spans = new SpanMap(layout);
   return layout.files.map((file, fileIndex) => {
     let bytesComplete = 0;
-    const range = spans.piecesOfFile(fileIndex);
+    const range = piecesOfFile(layout, fileIndex);
     if (range !== undefined) {
       for (let index = range.first; index <= range.last; index++) {
         if (!complete.has(index)) continue;
@@ -28,7 +28,7 @@ export function fileCompletion(layout: TorrentLayout, complete: Bitfield): FileC
     }
     return {
       fileIndex,
-      path: fileSegments(layout, fileIndex).join('/'),
+      path: filePathSegments(layout, fileIndex).join('/'),
       length: file.length,
       bytesComplete,
       padding: file.padding === true,

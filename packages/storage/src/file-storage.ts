@@ -15,6 +15,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from '@bt/metainfo';
 import { StorageError, toStorageError } from './errors.js';
 import { type CachedFile, FileHandles, type OpenMode } from './file-handles.js';
 import {
@@ -24,14 +25,7 @@ import {
   type PieceCheck,
   type PieceCheckResult,
 } from './hash-pool.js';
-import {
-  fileSegments,
-  pieceHash,
-  pieceSize,
-  SpanMap,
-  type TorrentLayout,
-  validateLayout,
-} from './layout.js';
+import { type TorrentLayout, validateLayout } from './layout.js';
 import { ensureFolders, isInside } from './path-safety.js';
 import { DIRECT_ALIGNMENT } from './piece-arena.js';
 import { PieceStorage } from './piece-storage.js';
@@ -77,7 +71,6 @@ class FileBackend implements StorageBackend {
   private readonly layout: TorrentLayout;
   private readonly root: string;
   private readonly pool: HashPool;
-  private readonly spans: SpanMap;
   private readonly handles: FileHandles;
   private readonly readOnly: boolean;
   private readonly batchSize: number;
@@ -93,7 +86,6 @@ class FileBackend implements StorageBackend {
     this.layout = layout;
     this.root = root;
     this.pool = pool;
-    this.spans = new SpanMap(layout);
     this.readOnly = options.readOnly ?? false;
     this.batchSize = options.recheckBatchSize ?? 4 * 1024 * 1024;
     this.directWrites = (options.directWrites ?? true) && !this.readOnly;
@@ -104,11 +96,11 @@ class FileBackend implements StorageBackend {
 
   /** Path of a file relative to the download folder, for messages. */
   shownPath(fileIndex: number): string {
-    return fileSegments(this.layout, fileIndex).join('/');
+    return filePathSegments(this.layout, fileIndex).join('/');
   }
 
   absolutePath(fileIndex: number): string {
-    return join(this.root, ...fileSegments(this.layout, fileIndex));
+    return join(this.root, ...filePathSegments(this.layout, fileIndex));
   }
 
   /** Creates the zero-length files (and their folders). */
@@ -134,7 +126,7 @@ class FileBackend implements StorageBackend {
       throw new StorageError('permission-denied', `read-only storage: cannot write ${shown}`, {
         path: shown,
       });
-    const segments = fileSegments(this.layout, fileIndex);
+    const segments = filePathSegments(this.layout, fileIndex);
     const folderKey = segments.slice(0, -1).join('/');
     let folder = this.folders.get(folderKey);
     if (folder === undefined) {
@@ -179,7 +171,7 @@ class FileBackend implements StorageBackend {
   }
 
   async write(pieceIndex: number, pieceOffset: number, bytes: Uint8Array): Promise<void> {
-    const spans = this.spans.spans(pieceIndex, pieceOffset, bytes.length);
+    const spans = filesInPiece(this.layout, pieceIndex, pieceOffset, bytes.length);
     await Promise.all(
       spans.map(async (span) => {
         if (this.layout.files[span.fileIndex]?.padding === true) return;
@@ -253,9 +245,9 @@ class FileBackend implements StorageBackend {
     expected: Uint8Array,
     options: { signal?: AbortSignal; alignedMemory?: boolean } = {},
   ): Promise<boolean> {
-    const spans = this.spans
-      .spans(pieceIndex, 0, bytes.length)
-      .filter((span) => this.layout.files[span.fileIndex]?.padding !== true);
+    const spans = filesInPiece(this.layout, pieceIndex, 0, bytes.length).filter(
+      (span) => this.layout.files[span.fileIndex]?.padding !== true,
+    );
     const entries: CachedFile[] = [];
     try {
       for (const span of spans)
@@ -304,7 +296,7 @@ class FileBackend implements StorageBackend {
 
   async read(pieceIndex: number, pieceOffset: number, length: number): Promise<Uint8Array> {
     const result = new Uint8Array(length);
-    const spans = this.spans.spans(pieceIndex, pieceOffset, length);
+    const spans = filesInPiece(this.layout, pieceIndex, pieceOffset, length);
     await Promise.all(
       spans.map(async (span) => {
         if (this.layout.files[span.fileIndex]?.padding === true) return;
@@ -358,15 +350,13 @@ class FileBackend implements StorageBackend {
     let batch: PieceCheck[] = [];
     let batchBytes = 0;
     for (const index of indices) {
-      const parts: PieceCheck['parts'] = this.spans
-        .spans(index)
-        .map((span) => [
-          this.layout.files[span.fileIndex]?.padding === true
-            ? null
-            : this.absolutePath(span.fileIndex),
-          span.fileOffset,
-          span.length,
-        ]);
+      const parts: PieceCheck['parts'] = filesInPiece(this.layout, index).map((span) => [
+        this.layout.files[span.fileIndex]?.padding === true
+          ? null
+          : this.absolutePath(span.fileIndex),
+        span.fileOffset,
+        span.length,
+      ]);
       batch.push({ index, expected: pieceHash(this.layout, index), parts });
       batchBytes += pieceSize(this.layout, index);
       if (batchBytes >= this.batchSize) {
@@ -419,7 +409,7 @@ class FileBackend implements StorageBackend {
           if (stats.nlink === 0) {
             deleted.add(entry);
             entry.dirty = false;
-            const range = this.spans.piecesOfFile(entry.fileIndex);
+            const range = piecesOfFile(this.layout, entry.fileIndex);
             if (range !== undefined)
               for (let index = range.first; index <= range.last; index++) lost.push(index);
           } else if (entry.dirty) {

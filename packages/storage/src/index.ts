@@ -14,15 +14,8 @@ export { createFileStorage } from './file-storage.js';
 export type { FileStorageOptions } from './file-storage.js';
 export { createHashPool, HashPool } from './hash-pool.js';
 export type { HashPoolOptions, PieceCheck, PieceCheckResult } from './hash-pool.js';
-export {
-  fileSegments,
-  pieceCount,
-  pieceHash,
-  pieceSize,
-  SpanMap,
-  validateLayout,
-} from './layout.js';
-export type { LayoutFile, PieceSpan, TorrentLayout } from './layout.js';
+export { validateLayout } from './layout.js';
+export type { LayoutFile, TorrentLayout } from './layout.js';
 export { createMemoryStorage } from './memory-storage.js';
 export type { MemoryStorageOptions } from './memory-storage.js';
 export { isSafeSegment } from './path-safety.js';

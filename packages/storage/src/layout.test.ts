@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeTorrent } from '../test/make-layout.js';
 import { Bitfield } from '@bt/primitives';
-import { fileCompletion, isSafeSegment, SpanMap, StorageError, validateLayout } from './index.js';
+import { filesInPiece, piecesOfFile } from '@bt/metainfo';
+import { fileCompletion, isSafeSegment, StorageError, validateLayout } from './index.js';
 import { RangeSet } from './ranges.js';
 
 function spansOf(files: number[], pieceLength: number) {
@@ -10,9 +11,18 @@ function spansOf(files: number[], pieceLength: number) {
     pieceLength,
     files: files.map((length, index) => ({ path: [`f${index}`], length })),
   });
-  return { torrent, map: new SpanMap(torrent.layout) };
+  const layout = torrent.layout;
+  return {
+    torrent,
+    map: {
+      spans: (index: number, offset?: number, length?: number) =>
+        filesInPiece(layout, index, offset, length),
+      piecesOfFile: (index: number) => piecesOfFile(layout, index),
+    },
+  };
 }
 
+/** The storage's spans are @bt/metainfo's piece geometry over its `TorrentLayout`. */
 describe('layout arithmetic', () => {
   it('maps one-byte pieces to single bytes of their file', () => {
     const { map } = spansOf([3, 2], 1);

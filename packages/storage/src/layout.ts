@@ -1,8 +1,9 @@
 /**
- * The shape of a torrent's content as the storage needs it, and the arithmetic from pieces to
- * file ranges (BEP 3: pieces run over the files concatenated in order; BEP 47: padding files are
- * zeros never written to disk). `Metainfo` from @bt/metainfo satisfies `TorrentLayout`; the
- * span arithmetic lives here too so the storage checks its input again rather than trusting it.
+ * The shape of a torrent's content as the storage needs it (BEP 3: pieces run over the files
+ * concatenated in order; BEP 47: padding files are zeros never written to disk), and its
+ * validation: the storage checks its input again rather than trusting it. `Metainfo` from
+ * @bt/metainfo satisfies `TorrentLayout`; the piece arithmetic over it (sizes, the file ranges
+ * of a piece or block, the pieces of a file) is @bt/metainfo's one piece geometry.
  */
 import { StorageError } from './errors.js';
 import { isSafeSegment } from './path-safety.js';
@@ -31,32 +32,7 @@ export interface TorrentLayout {
   files: readonly LayoutFile[];
 }
 
-/** A contiguous range of one piece that lies in one file. */
-export interface PieceSpan {
-  fileIndex: number;
-  /** Offset inside the file. */
-  fileOffset: number;
-  /** Offset inside the piece. */
-  pieceOffset: number;
-  length: number;
-}
-
-export const HASH_LENGTH = 20;
-
-export function pieceCount(layout: TorrentLayout): number {
-  return Math.floor(layout.pieces.length / HASH_LENGTH);
-}
-
-/** Size of piece `index` in bytes: `pieceLength`, except the last one. */
-export function pieceSize(layout: TorrentLayout, index: number): number {
-  const start = index * layout.pieceLength;
-  return Math.max(0, Math.min(layout.pieceLength, layout.length - start));
-}
-
-/** The expected SHA-1 of piece `index`: a view into `layout.pieces`. */
-export function pieceHash(layout: TorrentLayout, index: number): Uint8Array {
-  return layout.pieces.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH);
-}
+const HASH_LENGTH = 20;
 
 /**
  * Checks the layout's arithmetic: positive piece length, file offsets contiguous and summing
@@ -72,9 +48,8 @@ export function validateLayout(layout: TorrentLayout): void {
     fail(`invalid length ${layout.length}`);
   if (layout.pieces.length % HASH_LENGTH !== 0) fail('pieces is not a multiple of 20 bytes');
   const expectedPieces = Math.ceil(layout.length / layout.pieceLength);
-  if (pieceCount(layout) !== expectedPieces) {
-    fail(`${pieceCount(layout)} piece hashes for ${expectedPieces} pieces`);
-  }
+  const hashes = layout.pieces.length / HASH_LENGTH;
+  if (hashes !== expectedPieces) fail(`${hashes} piece hashes for ${expectedPieces} pieces`);
   if (layout.files.length === 0) fail('no files');
   if (!layout.multiFile && layout.files.length !== 1)
     fail('a single-file torrent has exactly one file');
@@ -100,77 +75,4 @@ export function validateLayout(layout: TorrentLayout): void {
     }
   });
   if (offset !== layout.length) fail(`files sum to ${offset} bytes, length is ${layout.length}`);
-}
-
-/** Path segments of file `fileIndex` relative to the download folder, the torrent's name first. */
-export function fileSegments(layout: TorrentLayout, fileIndex: number): string[] {
-  const file = layout.files[fileIndex] as LayoutFile;
-  return layout.multiFile ? [layout.name, ...file.path] : [layout.name];
-}
-
-/**
- * Maps pieces to file spans with a binary search over file offsets. Zero-length files have no
- * spans. Padding files are included (flagged by the layout), so callers decide what to do.
- */
-export class SpanMap {
-  private readonly layout: TorrentLayout;
-  private readonly ends: Float64Array;
-
-  constructor(layout: TorrentLayout) {
-    this.layout = layout;
-    this.ends = new Float64Array(layout.files.length);
-    layout.files.forEach((file, index) => {
-      this.ends[index] = file.offset + file.length;
-    });
-  }
-
-  /** Index of the first file whose end lies after `position`. */
-  private fileAt(position: number): number {
-    let low = 0;
-    let high = this.ends.length - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if ((this.ends[middle] as number) > position) high = middle;
-      else low = middle + 1;
-    }
-    return low;
-  }
-
-  /** Spans covering `length` bytes from `pieceOffset` in piece `index`. */
-  spans(
-    index: number,
-    pieceOffset = 0,
-    length = pieceSize(this.layout, index) - pieceOffset,
-  ): PieceSpan[] {
-    const result: PieceSpan[] = [];
-    let position = index * this.layout.pieceLength + pieceOffset;
-    const end = position + length;
-    let fileIndex = this.fileAt(position);
-    while (position < end && fileIndex < this.layout.files.length) {
-      const file = this.layout.files[fileIndex] as LayoutFile;
-      const fileEnd = file.offset + file.length;
-      if (fileEnd > position) {
-        const take = Math.min(end, fileEnd) - position;
-        result.push({
-          fileIndex,
-          fileOffset: position - file.offset,
-          pieceOffset: position - index * this.layout.pieceLength,
-          length: take,
-        });
-        position += take;
-      }
-      fileIndex++;
-    }
-    return result;
-  }
-
-  /** The first and last piece holding bytes of a file, or undefined for an empty file. */
-  piecesOfFile(fileIndex: number): { first: number; last: number } | undefined {
-    const file = this.layout.files[fileIndex];
-    if (file === undefined || file.length === 0) return undefined;
-    return {
-      first: Math.floor(file.offset / this.layout.pieceLength),
-      last: Math.floor((file.offset + file.length - 1) / this.layout.pieceLength),
-    };
-  }
 }

@@ -9,7 +9,8 @@ import {
   type HashPoolOptions,
   type PieceCheckResult,
 } from './hash-pool.js';
-import { pieceHash, pieceSize, type TorrentLayout, validateLayout } from './layout.js';
+import { pieceHash, pieceSize } from '@bt/metainfo';
+import { type TorrentLayout, validateLayout } from './layout.js';
 import { PieceStorage } from './piece-storage.js';
 import type { StorageBackend } from './storage.js';
 

@@ -19,7 +19,8 @@
 import { Bitfield } from '@bt/primitives';
 import { StorageError } from './errors.js';
 import type { HashPool, PieceCheckResult } from './hash-pool.js';
-import { pieceCount, pieceHash, pieceSize, type TorrentLayout } from './layout.js';
+import { pieceCount, pieceHash, pieceSize } from '@bt/metainfo';
+import type { TorrentLayout } from './layout.js';
 import { PieceArena } from './piece-arena.js';
 import { RangeSet } from './ranges.js';
 import { PieceReadCache } from './read-cache.js';

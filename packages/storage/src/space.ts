@@ -6,7 +6,8 @@
  */
 import { lstat, readFile, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileSegments, type TorrentLayout } from './layout.js';
+import { filePathSegments } from '@bt/metainfo';
+import type { TorrentLayout } from './layout.js';
 
 export interface SpaceReport {
   /** Bytes the content still needs: every file's length less what is allocated on disk. */
@@ -30,7 +31,7 @@ export async function measureSpace(layout: TorrentLayout, directory: string): Pr
     largestFile = Math.max(largestFile, file.length);
     let allocated = 0;
     try {
-      const stats = await lstat(join(root, ...fileSegments(layout, fileIndex)));
+      const stats = await lstat(join(root, ...filePathSegments(layout, fileIndex)));
       // a sparse file holds only what was written; a symbolic link is never written through
       if (stats.isFile()) allocated = Math.min(file.length, stats.blocks * 512);
     } catch {
