@@ -36,11 +36,9 @@ describe("against bittorrent-dht's nodes", () => {
     for (let i = 0; i < THEIRS; i++) theirs.push(await theirNode([entry]));
     for (const node of theirs) ours.addNode(`127.0.0.1:${node.address().port}`);
     await waitFor(() => ours.stats().tables[0]!.table.nodes >= THEIRS, {
-      timeoutMs: 20_000,
       what: 'our table to hold every bittorrent-dht node',
     });
     await waitFor(() => theirs.every((node) => node.nodes.count() >= 1), {
-      timeoutMs: 20_000,
       what: "bittorrent-dht's tables to fill",
     });
   });

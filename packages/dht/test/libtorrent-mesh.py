@@ -4,7 +4,9 @@ Each session listens on its own loopback address in its own /24 (127.A.N.1), so 
 one-node-per-IP rules do not bite; the bootstrap list is empty (its default points at the
 internet), the IP restrictions are off, and the sessions are linked with add_dht_node.
 
-Usage: python3 libtorrent-mesh.py SESSIONS [A]. Prints one JSON line when ready:
+Usage: python3 libtorrent-mesh.py SESSIONS [A [FOLDER]]. FOLDER (made and removed by the
+caller, so that it goes even if this process is killed) holds the sessions' files; without it a
+temp folder is made and removed at exit. Prints one JSON line when ready:
 {"control": PORT, "nodes": [{"host": ..., "port": ...}, ...]}; then answers POST / with a JSON
 command (see `handle`) by a JSON result. Runs until SIGTERM.
 """
@@ -21,12 +23,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import libtorrent as lt
 
-workdir = tempfile.mkdtemp(prefix="bt-dht-libtorrent-")
-atexit.register(shutil.rmtree, workdir, True)
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-
 count = int(sys.argv[1])
 block = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+if len(sys.argv) > 3:
+    workdir = sys.argv[3]
+else:
+    workdir = tempfile.mkdtemp(prefix="bt-dht-libtorrent-")
+    atexit.register(shutil.rmtree, workdir, True)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 sessions = []
 for n in range(count):

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { findProgram, isCI, startProcess, waitFor } from '@bt/test-support';
+import { findProgram, isCI, makeTempDir, startProcess, waitFor } from '@bt/test-support';
 
 export interface MeshNode {
   host: string;
@@ -44,7 +44,9 @@ export async function startLibtorrentMesh(
   block = 1,
 ): Promise<LibtorrentMesh> {
   const script = fileURLToPath(new URL('./libtorrent-mesh.py', import.meta.url));
-  const child = startProcess(python, [script, String(count), String(block)], {
+  // our temp folder, not the script's: it goes even when the script is killed
+  const folder = await makeTempDir('bt-dht-libtorrent-');
+  const child = startProcess(python, [script, String(count), String(block), folder], {
     label: 'libtorrent mesh',
   });
   const line = await waitFor(
@@ -54,7 +56,6 @@ export async function startLibtorrentMesh(
         .split('\n')
         .find((text) => text.startsWith('{"control"')),
     {
-      timeoutMs: 30_000,
       what: `the libtorrent mesh to start (output so far: ${child.output().slice(-500)})`,
     },
   );

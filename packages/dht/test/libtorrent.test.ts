@@ -13,7 +13,7 @@ import {
   requireLibtorrentPython,
   startLibtorrentMesh,
 } from './libtorrent-mesh.js';
-import { waitFor } from '@bt/test-support';
+import { removeTempDirs, waitFor } from '@bt/test-support';
 
 const python = requireLibtorrentPython();
 const SESSIONS = 5;
@@ -35,16 +35,16 @@ describe.skipIf(!python)('against a loopback DHT of libtorrent sessions', () => 
     const first = mesh.nodes[0]!;
     dht = await createDht({ host: '127.0.0.1', bootstrap: [`${first.host}:${first.port}`] });
     await dht.ready;
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await dht?.close();
     await mesh?.stop();
+    await removeTempDirs();
   });
 
   it('bootstraps from one session and learns the others', async () => {
     await waitFor(() => dht.stats().tables[0]!.table.nodes >= SESSIONS, {
-      timeoutMs: 20_000,
       what: 'our table to hold every libtorrent session',
     });
     const stats = dht.stats();
@@ -55,7 +55,7 @@ describe.skipIf(!python)('against a loopback DHT of libtorrent sessions', () => 
         (await mesh.command<{ nodes: number }>('nodes', { session: 3 })).nodes >= SESSIONS - 1
           ? true
           : false,
-      { timeoutMs: 20_000, what: 'libtorrent session 3 to know the mesh' },
+      { what: 'libtorrent session 3 to know the mesh' },
     );
   });
 
@@ -69,7 +69,7 @@ describe.skipIf(!python)('against a loopback DHT of libtorrent sessions', () => 
     // The announce runs inside libtorrent: look until it has landed.
     const found = await waitFor(
       async () => (await collect(dht.lookup(infoHash))).find((peer) => peer.host === expected.host),
-      { timeoutMs: 30_000, intervalMs: 200, what: 'the peer libtorrent announced' },
+      { intervalMs: 200, what: 'the peer libtorrent announced' },
     );
     expect(found).toEqual(expected);
   });
@@ -142,7 +142,7 @@ describe.skipIf(!python)('against a loopback DHT of libtorrent sessions', () => 
         (await collect(dht.sample())).some(
           (sample) => hex(sample.infoHash) === toHex(infoHash) && sample.from.host !== '127.0.0.1',
         ),
-      { timeoutMs: 30_000, intervalMs: 200, what: 'a libtorrent node to sample the info-hash' },
+      { intervalMs: 200, what: 'a libtorrent node to sample the info-hash' },
     );
     expect(sampled).toBe(true);
     const theirs = await waitFor(
@@ -154,7 +154,7 @@ describe.skipIf(!python)('against a loopback DHT of libtorrent sessions', () => 
         });
         return reply.samples?.includes(toHex(infoHash)) ? reply : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 200, what: 'libtorrent to sample our node' },
+      { intervalMs: 200, what: 'libtorrent to sample our node' },
     );
     expect(theirs.num).toBeGreaterThanOrEqual(1);
     const scrape = await dht.scrape(infoHash);

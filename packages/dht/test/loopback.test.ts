@@ -2,19 +2,17 @@
  * Our own nodes on loopback, through the UDP shell: bootstrap, lookups, announces, BEP 44, 51
  * and 33 end to end, state files and read-only mode.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from '@bt/primitives';
+import { makeTempDir, removeTempDirs } from '@bt/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Dht, createDht, generateKeyPair } from '../src/node.js';
 import { DhtError } from '../src/index.js';
 
 const nodes: Dht[] = [];
-const folders: string[] = [];
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((node) => node.close()));
-  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+  await removeTempDirs();
 });
 
 async function node(options: Parameters<typeof createDht>[0] = {}): Promise<Dht> {
@@ -87,8 +85,7 @@ describe('our nodes on loopback', () => {
   });
 
   it('a state file brings the id and table back', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'bt-dht-state-'));
-    folders.push(folder);
+    const folder = await makeTempDir('bt-dht-state-');
     const dhts = await mesh(4);
     const state = join(folder, 'dht.state');
     const entry = `127.0.0.1:${dhts[0]!.address().port}`;

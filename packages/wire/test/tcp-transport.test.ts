@@ -4,6 +4,7 @@
  * buffer, and the transport's tick dropping a socket that never handshakes.
  */
 import { connect, createServer } from 'node:net';
+import { PATIENCE_MS } from '@bt/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   encodeHandshake,
@@ -46,7 +47,7 @@ function start(wire: PeerWire): Started {
 }
 
 function poll<T>(read: () => T) {
-  return expect.poll(read, { timeout: 20_000 });
+  return expect.poll(read, { timeout: PATIENCE_MS });
 }
 
 describe('TcpTransport (loopback)', () => {
