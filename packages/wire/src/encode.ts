@@ -5,7 +5,8 @@
  * without being copied (e.g. with `writev`).
  */
 import { encodeExtendedHandshake } from './extended-handshake.js';
-import { type BlockRequest, type Message, MessageId, PIECE_HEADER_LENGTH } from './messages.js';
+import type { BlockRequest } from './block-request.js';
+import { type Message, MessageId, PIECE_HEADER_LENGTH } from './messages.js';
 
 const REQUEST_FRAME_LENGTH = 17;
 

@@ -8,7 +8,7 @@
  * Both are `WireError`s; `WireError.isInstance` works across duplicate installs.
  */
 
-import type { BlockRequest } from './messages.js';
+import type { BlockRequest } from './block-request.js';
 
 const marker = Symbol.for('@bt/wire.error');
 

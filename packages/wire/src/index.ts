@@ -43,10 +43,10 @@ export {
   MessageId,
   PIECE_HEADER_LENGTH,
 } from './messages.js';
+export type { BlockRequest } from './block-request.js';
 export type {
   AllowedFastMessage,
   BitfieldMessage,
-  BlockRequest,
   CancelMessage,
   ChokeMessage,
   ExtendedHandshakeMessage,

@@ -5,6 +5,7 @@
  * decoded). Every message is a plain object with a `type` tag, so switches over `Message` can be
  * checked for exhaustiveness.
  */
+import type { BlockRequest } from './block-request.js';
 import type { ExtendedHandshake } from './extended-handshake.js';
 
 /** BEP 3 and BEP 6 message ids, and BEP 10's `extended`. */
@@ -31,13 +32,6 @@ export const MessageId = {
 export const DEFAULT_BLOCK_LENGTH = 16 * 1024;
 /** Bytes before a piece message's block: length prefix (4), id (1), index (4), begin (4). */
 export const PIECE_HEADER_LENGTH = 13;
-
-/** A block of a piece: what `request`, `cancel` and `reject` name. */
-export interface BlockRequest {
-  readonly index: number;
-  readonly begin: number;
-  readonly length: number;
-}
 
 /** Which optional protocols a handshake's reserved bytes announce. */
 export interface HandshakeExtensions {

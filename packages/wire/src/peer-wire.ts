@@ -23,8 +23,8 @@ import { WireConnectionError, WireError, WireProtocolError } from './errors.js';
 import { type ExtendedHandshakeInit, encodeExtendedHandshake } from './extended-handshake.js';
 import type { ExtensionRegistry } from './extension-registry.js';
 import { encodeHandshake } from './handshake.js';
+import type { BlockRequest } from './block-request.js';
 import {
-  type BlockRequest,
   DEFAULT_BLOCK_LENGTH,
   type HandshakeExtensions,
   type HandshakeMessage,
