@@ -2,7 +2,7 @@
  * Hostile peers for tests, written on `@bt/wire`'s codec: one that serves corrupt blocks, one
  * that floods, one that unchokes, takes requests and never answers, and liars that send blocks
  * nobody asked them for (while choking us, or unchoked in place of what was asked) or blocks
- * off the block grid.
+ * off the block grid, and one that sends a BEP 6 message without having announced BEP 6.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { WireDecoder, encodeHandshake, encodeMessage, encodePieceHeader } from '@bt/wire';
@@ -18,7 +18,9 @@ export type FakeBehaviour =
   /** Unchokes, and answers each request with another block than the one asked. */
   | 'unrequested-unchoked'
   /** Unchokes, and answers each request with a block one byte off the asked offset. */
-  | 'misaligned';
+  | 'misaligned'
+  /** Does not announce BEP 6 in its handshake, then sends have-all (a BEP 6 message) anyway. */
+  | 'unnegotiated-fast';
 
 export interface FakePeer {
   port: number;
@@ -83,7 +85,9 @@ export async function startFakePeer(options: {
             );
             const spare = bitfield.length * 8 - options.pieceCount;
             if (spare > 0) bitfield[bitfield.length - 1]! &= (0xff << spare) & 0xff;
-            send(encodeMessage({ type: 'bitfield', bitfield }));
+            if (options.behaviour === 'unnegotiated-fast')
+              send(encodeMessage({ type: 'have-all' }));
+            else send(encodeMessage({ type: 'bitfield', bitfield }));
             if (options.behaviour === 'flood-requests') {
               // asks for far more than any client queues, choked or not
               const request = encodeMessage({

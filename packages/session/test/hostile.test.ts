@@ -165,6 +165,19 @@ describe.skipIf(!aria2 || !mktorrent)('hostile peers', () => {
     ).toBe(true);
   });
 
+  it('drops a peer that sends a BEP 6 message without having negotiated BEP 6', async () => {
+    const { same, events, fake, fakeAddress } = await scenario('unnegotiated-fast');
+    expect(same).toBe(true);
+    expect(fake.closedByRemote).toBeGreaterThanOrEqual(1);
+    const dropped = events.find(
+      (event) => event.type === 'peer-disconnected' && event.address === fakeAddress,
+    );
+    expect(dropped?.type === 'peer-disconnected' && dropped.error?.code).toBe('peer-protocol');
+    expect(
+      dropped?.type === 'peer-disconnected' && (dropped.error?.cause as { code?: string }).code,
+    ).toBe('extension-not-negotiated');
+  });
+
   it('snubs a peer that stalls, refetches its blocks elsewhere and replaces it', async () => {
     const { same, events, fake, fakeAddress } = await scenario('stall', {
       unreachable: true,
