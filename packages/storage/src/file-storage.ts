@@ -294,12 +294,22 @@ class FileBackend implements StorageBackend {
     }
   }
 
-  async read(pieceIndex: number, pieceOffset: number, length: number): Promise<Uint8Array> {
-    const result = new Uint8Array(length);
+  async read(
+    pieceIndex: number,
+    pieceOffset: number,
+    length: number,
+    into?: Uint8Array,
+  ): Promise<Uint8Array> {
+    const result = into?.subarray(0, length) ?? new Uint8Array(length);
     const spans = filesInPiece(this.layout, pieceIndex, pieceOffset, length);
     await Promise.all(
       spans.map(async (span) => {
-        if (this.layout.files[span.fileIndex]?.padding === true) return;
+        if (this.layout.files[span.fileIndex]?.padding === true) {
+          // BEP 47: padding reads as zeros (the memory may be reused)
+          const start = span.pieceOffset - pieceOffset;
+          result.fill(0, start, start + span.length);
+          return;
+        }
         const entry = await this.acquire(span.fileIndex, 'read', pieceIndex);
         const shown = this.shownPath(span.fileIndex);
         try {

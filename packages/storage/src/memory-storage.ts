@@ -48,10 +48,16 @@ class MemoryBackend implements StorageBackend {
     return Promise.resolve();
   }
 
-  read(pieceIndex: number, pieceOffset: number, length: number): Promise<Uint8Array> {
+  read(
+    pieceIndex: number,
+    pieceOffset: number,
+    length: number,
+    into?: Uint8Array,
+  ): Promise<Uint8Array> {
     const piece = this.pieces.get(pieceIndex);
-    const result = new Uint8Array(length);
+    const result = into?.subarray(0, length) ?? new Uint8Array(length);
     if (piece !== undefined) result.set(piece.subarray(pieceOffset, pieceOffset + length));
+    else result.fill(0);
     return Promise.resolve(result);
   }
 

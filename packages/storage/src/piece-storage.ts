@@ -116,7 +116,9 @@ export class PieceStorage implements Storage {
     this.complete = new Bitfield(this.pieceCount);
     this.reads = new PieceReadCache({
       pieceSize: (index) => pieceSize(this.layout, index),
-      read: (index, offset, length) => this.backend.read(index, offset, length),
+      readInto: async (index, offset, target) => {
+        await this.backend.read(index, offset, target.length, target);
+      },
       capacity: options.readCacheSize,
     });
     this.checkpointBytes = options.checkpointBytes ?? 64 * 1024 * 1024;
@@ -251,6 +253,10 @@ export class PieceStorage implements Storage {
       this.reads.forget(pieceIndex);
       throw error;
     }
+  }
+
+  releaseBlock(block: Uint8Array): void {
+    this.reads.release(block);
   }
 
   async verifyPiece(

@@ -11,14 +11,15 @@ function backend(data: Uint8Array, pieceLength: number) {
       fail = true;
     },
     pieceSize: (index: number) => Math.min(pieceLength, data.length - index * pieceLength),
-    read: (index: number, offset: number, length: number) => {
-      reads.push([index, offset, length]);
+    readInto: (index: number, offset: number, target: Uint8Array) => {
+      reads.push([index, offset, target.length]);
       if (fail) {
         fail = false;
         return Promise.reject(new Error('disk gone'));
       }
       const start = index * pieceLength + offset;
-      return Promise.resolve(data.slice(start, start + length));
+      target.set(data.subarray(start, start + target.length));
+      return Promise.resolve();
     },
   };
 }
@@ -87,15 +88,51 @@ describe('PieceReadCache', () => {
     ]);
   });
 
-  it('keeps views valid after their window is evicted or forgotten', async () => {
+  it('never reuses the memory of a view that was not given back', async () => {
     const disk = backend(data, 256);
     const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 128 });
     const view = await cache.read(0, 16, 16);
-    await cache.read(1, 0, 16);
-    cache.forget(1);
+    await cache.read(1, 0, 16); // evicts piece 0's window, still lent
+    await cache.read(2, 0, 16);
+    cache.forget(2);
+    await cache.read(3, 0, 16);
     cache.clear();
     expect(view).toEqual(data.slice(16, 32));
     expect(cache.size).toBe(0);
+  });
+
+  it('reuses the memory of an evicted window once every view of it is given back', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 128 });
+    const first = await cache.read(0, 0, 16);
+    const second = await cache.read(0, 16, 16);
+    const other = await cache.read(1, 0, 16); // evicts piece 0's window, lent twice: not reused
+    expect(other.buffer).not.toBe(first.buffer);
+    cache.release(other);
+    cache.release(first);
+    const reused = await cache.read(2, 0, 16); // evicts piece 1's window, given back: reused
+    expect(reused.buffer).toBe(other.buffer);
+    expect(reused).toEqual(data.slice(512, 528));
+    expect(second).toEqual(data.slice(16, 32));
+    expect(first.buffer).toBe(second.buffer);
+    expect(disk.reads).toEqual([
+      [0, 0, 128],
+      [1, 0, 128],
+      [2, 0, 128],
+    ]);
+  });
+
+  it('ignores a view it did not lend, and a second release of one it did', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 128 });
+    const view = await cache.read(0, 0, 16);
+    const again = await cache.read(0, 16, 16);
+    cache.release(new Uint8Array(16));
+    cache.release(view);
+    cache.release(view);
+    await cache.read(1, 0, 16); // evicts piece 0's window: `again` is still lent
+    await cache.read(2, 0, 16);
+    expect(again).toEqual(data.slice(16, 32));
   });
 
   it('does not keep a failed read, and reads again next time', async () => {

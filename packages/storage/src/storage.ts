@@ -53,13 +53,19 @@ export interface Storage {
     bytes: Uint8Array,
     options?: WriteBlockOptions,
   ): Promise<PieceVerdict | undefined>;
-  /** Reads `length` bytes of a complete piece (for uploading). The caller owns the result. */
+  /**
+   * Reads `length` bytes of a complete piece (for uploading). The result may be a view of memory
+   * the storage lends: it stays valid as long as it is held, and giving it back with
+   * `releaseBlock` once it is no longer needed (sent) lets the storage reuse that memory.
+   */
   readBlock(
     pieceIndex: number,
     offset: number,
     length: number,
     options?: { signal?: AbortSignal },
   ): Promise<Uint8Array>;
+  /** Gives back a block `readBlock` returned, once; the caller must not use it afterwards. */
+  releaseBlock(block: Uint8Array): void;
   /** Hashes the piece as stored now and records the result. */
   verifyPiece(pieceIndex: number, options?: { signal?: AbortSignal }): Promise<PieceVerdict>;
   hasPiece(pieceIndex: number): boolean;
@@ -79,7 +85,13 @@ export interface Storage {
 export interface StorageBackend {
   /** Writes bytes at `pieceOffset` of piece `pieceIndex`; resolves once the data is with the OS (or store). */
   write(pieceIndex: number, pieceOffset: number, bytes: Uint8Array): Promise<void>;
-  read(pieceIndex: number, pieceOffset: number, length: number): Promise<Uint8Array>;
+  /** Reads `length` bytes at `pieceOffset` of a piece, into `into` (its first `length` bytes) when given. */
+  read(
+    pieceIndex: number,
+    pieceOffset: number,
+    length: number,
+    into?: Uint8Array,
+  ): Promise<Uint8Array>;
   /** Hashes the stored pieces and compares them with the torrent's digests. */
   check(
     indices: number[],
