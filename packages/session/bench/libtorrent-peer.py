@@ -75,11 +75,20 @@ def leech(torrent, directory, count, peers):
             handle.connect_peer((host, int(port)))
         sessions.append(session)
         handles.append(handle)
+    last_dial = time.monotonic()
     while True:
         time.sleep(0.02)
         statuses = [handle.status() for handle in handles]
         if all(status.is_seeding for status in statuses):
             break
+        # a peer dialled before the torrent was ready is retried only a minute later: dial again
+        if time.monotonic() - last_dial > 1:
+            last_dial = time.monotonic()
+            for handle, status in zip(handles, statuses):
+                if status.num_peers == 0 and not status.is_seeding:
+                    for peer in peers:
+                        host, port = peer.rsplit(':', 1)
+                        handle.connect_peer((host, int(port)))
         for session in sessions:
             for alert in session.pop_alerts():
                 print(alert.message(), file=sys.stderr, flush=True)

@@ -54,6 +54,13 @@ export interface TorrentStorage {
     length: number,
     options?: { signal?: AbortSignal },
   ): Promise<Uint8Array>;
+  /**
+   * Optional: gives back a block `readBlock` returned, once it was sent, so the storage may reuse
+   * its memory (the `Storage` of `@bt/storage` lends views of a read cache).
+   */
+  releaseBlock?(block: Uint8Array): void;
+  /** Optional: the block at once when the storage has it in memory (lent like `readBlock`'s). */
+  peekBlock?(pieceIndex: number, offset: number, length: number): Uint8Array | undefined;
   /** Hashes what is on disk; resolves with the pieces that verify. */
   recheck(options?: {
     signal?: AbortSignal;
@@ -112,8 +119,11 @@ export interface PeerWire {
   send(message: Message): void;
   /** Many requests in one write. */
   sendRequests(requests: readonly WireBlockRequest[]): void;
-  /** A piece message; the block is written without being copied. */
-  sendPiece(index: number, begin: number, block: Uint8Array): void;
+  /**
+   * A piece message; the block is written without being copied. `onSent`, at most once, when the
+   * transport no longer holds the block (it may never be called).
+   */
+  sendPiece(index: number, begin: number, block: Uint8Array, onSent?: () => void): void;
   /** Bytes queued for sending, for backpressure. */
   readonly bufferedBytes: number;
   close(error?: Error): void;

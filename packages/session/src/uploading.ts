@@ -12,8 +12,8 @@ import type { TorrentContext } from './torrent-context.js';
 
 /** Bytes queued on a peer's socket above which we stop reading blocks for it until it drains. */
 const UPLOAD_HIGH_WATER = 4 * 1024 * 1024;
-/** Blocks read from the storage at once per peer. */
-const READS_PER_PEER = 4;
+/** Blocks read from the storage at once per peer (those not in its read cache). */
+const READS_PER_PEER = 16;
 /** The largest block a peer may ask for (128 KiB, as mainstream clients). */
 const MAX_REQUEST_LENGTH = 131_072;
 
@@ -83,11 +83,21 @@ export class Uploading {
     while (peer.uploadQueue.length > 0 && !peer.amChoking && ctx.peers.has(peer)) {
       if (peer.wire.bufferedBytes > UPLOAD_HIGH_WATER) return; // onDrain resumes
       const batch: { index: number; begin: number; length: number }[] = [];
+      let sent = false;
       while (batch.length < READS_PER_PEER && peer.uploadQueue.length > 0) {
+        if (peer.wire.bufferedBytes > UPLOAD_HIGH_WATER) break;
         const next = peer.uploadQueue[0]!;
         if (!takeAll(this.buckets, next.length)) break;
-        batch.push(peer.uploadQueue.shift()!);
+        peer.uploadQueue.shift();
+        // in memory already: answered in the turn the request arrived, no read to wait for
+        const cached = ctx.storage.peekBlock?.(next.index, next.begin, next.length);
+        if (cached === undefined) batch.push(next);
+        else {
+          this.sendBlock(peer, next, cached);
+          sent = true;
+        }
       }
+      if (batch.length === 0 && sent) continue;
       if (batch.length === 0) {
         const wait = Math.max(
           ...this.buckets.map((bucket) => bucket.waitTime(peer.uploadQueue[0]?.length ?? 0)),
@@ -96,20 +106,39 @@ export class Uploading {
         await new Promise((resolve) => setTimeout(resolve, wait));
         continue;
       }
-      const blocks = await Promise.all(
+      const reading = Promise.all(
         batch.map((item) =>
           ctx.storage.readBlock(item.index, item.begin, item.length).catch(() => undefined),
         ),
       );
+      // read ahead: the request after this batch is often the first of the next piece, whose
+      // read then overlaps with sending this batch (a storage with a read cache keeps it)
+      const ahead = peer.uploadQueue[0];
+      if (ahead !== undefined) {
+        ctx.storage.readBlock(ahead.index, ahead.begin, ahead.length).then(
+          (block) => ctx.storage.releaseBlock?.(block),
+          () => undefined,
+        );
+      }
+      const blocks = await reading;
       for (let at = 0; at < batch.length; at++) {
         const block = blocks[at];
-        const item = batch[at]!;
-        if (!block || peer.amChoking || !ctx.peers.has(peer)) continue;
-        peer.wire.sendPiece(item.index, item.begin, block);
-        peer.upload.add(block.length);
-        ctx.uploadMeter.add(block.length);
+        if (block !== undefined) this.sendBlock(peer, batch[at]!, block);
       }
     }
+  }
+
+  /** Sends a block read for `peer` (or gives it back if the peer went away or choked meanwhile). */
+  private sendBlock(peer: Peer, item: { index: number; begin: number }, block: Uint8Array): void {
+    const { ctx } = this;
+    if (peer.amChoking || !ctx.peers.has(peer)) {
+      ctx.storage.releaseBlock?.(block);
+      return;
+    }
+    // the storage may lend the block from its read cache: give it back once sent
+    peer.wire.sendPiece(item.index, item.begin, block, () => ctx.storage.releaseBlock?.(block));
+    peer.upload.add(block.length);
+    ctx.uploadMeter.add(block.length);
   }
 
   // Choking ---------------------------------------------------------------------------------

@@ -248,6 +248,41 @@ describe('file storage', () => {
     await second.close();
   });
 
+  it('serves uploads from its read cache, reusing memory only once blocks are given back', async () => {
+    const directory = await makeTempDir();
+    const torrent = nested();
+    const storage = await createFileStorage({
+      layout: torrent.layout,
+      directory,
+      hashPool: pool,
+      readCacheSize: 64, // two windows of one 32-byte piece each
+    });
+    await download(storage, torrent);
+    const expected = (index: number, offset: number, length: number) =>
+      torrent.data.slice(index * 32 + offset, index * 32 + offset + length);
+    // blocks kept (never given back) must keep their bytes while the cache churns under them
+    const kept: { index: number; offset: number; bytes: Uint8Array }[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let index = 0; index < storage.pieceCount; index++) {
+        for (let offset = 0; offset < 32; offset += 8) {
+          const length = Math.min(8, torrent.data.length - index * 32 - offset);
+          if (length <= 0) continue;
+          const cached = storage.peekBlock(index, offset, length);
+          const bytes = cached ?? (await storage.readBlock(index, offset, length));
+          expect(bytes).toEqual(expected(index, offset, length));
+          if ((index + offset + round) % 5 === 0) kept.push({ index, offset, bytes });
+          else storage.releaseBlock(bytes);
+        }
+      }
+    }
+    for (const block of kept) {
+      expect(block.bytes).toEqual(expected(block.index, block.offset, block.bytes.length));
+    }
+    // the padding file of the layout reads as zeros
+    expect(await storage.readBlock(1, 23, 9)).toEqual(new Uint8Array(9));
+    await storage.close();
+  });
+
   it('writes what it is given whatever the layout and block order (property)', async () => {
     const directory = await makeTempDir();
     let run = 0;

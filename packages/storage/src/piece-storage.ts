@@ -23,7 +23,7 @@ import { pieceCount, pieceHash, pieceSize } from '@bt/metainfo';
 import type { TorrentLayout } from './layout.js';
 import { PieceArena } from './piece-arena.js';
 import { RangeSet } from './ranges.js';
-import { PieceReadCache } from './read-cache.js';
+import { DEFAULT_READ_WINDOW, PieceReadCache } from './read-cache.js';
 import type {
   PieceVerdict,
   RecheckOptions,
@@ -120,6 +120,7 @@ export class PieceStorage implements Storage {
         await this.backend.read(index, offset, target.length, target);
       },
       capacity: options.readCacheSize,
+      windowSize: Math.min(DEFAULT_READ_WINDOW, options.layout.pieceLength),
     });
     this.checkpointBytes = options.checkpointBytes ?? 64 * 1024 * 1024;
     const interval = options.checkpointInterval ?? 10_000;
@@ -253,6 +254,11 @@ export class PieceStorage implements Storage {
       this.reads.forget(pieceIndex);
       throw error;
     }
+  }
+
+  peekBlock(pieceIndex: number, offset: number, length: number): Uint8Array | undefined {
+    if (this.closed || !this.complete.has(pieceIndex)) return undefined;
+    return this.reads.peek(pieceIndex, offset, length);
   }
 
   releaseBlock(block: Uint8Array): void {

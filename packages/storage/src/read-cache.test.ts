@@ -62,6 +62,24 @@ describe('PieceReadCache', () => {
     expect(disk.reads).toEqual([[0, 0, 256]]);
   });
 
+  it('peeks at a block only when its window was read, and lends it like read', async () => {
+    const disk = backend(data, 256);
+    const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 128 });
+    expect(cache.peek(0, 0, 16)).toBeUndefined();
+    const pending = cache.read(0, 0, 16);
+    expect(cache.peek(0, 16, 16)).toBeUndefined(); // still being read
+    await pending;
+    const peeked = cache.peek(0, 16, 16)!;
+    expect(peeked).toEqual(data.slice(16, 32));
+    expect(cache.peek(0, 120, 16)).toBeUndefined(); // past the window
+    await cache.read(1, 0, 16); // evicts piece 0's window, still lent by the peek
+    expect(peeked).toEqual(data.slice(16, 32));
+    expect(disk.reads).toEqual([
+      [0, 0, 128],
+      [1, 0, 128],
+    ]);
+  });
+
   it('reads a block that straddles two windows on its own', async () => {
     const disk = backend(data, 256);
     const cache = new PieceReadCache({ ...disk, windowSize: 128, capacity: 1024 });

@@ -104,6 +104,21 @@ export class PieceReadCache {
   }
 
   /**
+   * The block at once when its window is here and read (lent like `read`'s), else `undefined`:
+   * a seeder answers a request in the same turn it arrived.
+   */
+  peek(pieceIndex: number, offset: number, length: number): Uint8Array | undefined {
+    const window = Math.floor(offset / this.windowSize);
+    const start = window * this.windowSize;
+    const entry = this.windows.get(pieceIndex * 4096 + window);
+    if (entry === undefined || entry.pending !== undefined) return undefined;
+    if (offset + length > start + entry.length) return undefined;
+    const view = entry.memory.subarray(offset - start, offset - start + length);
+    entry.lent.add(view);
+    return view;
+  }
+
+  /**
    * Gives back a view `read` lent; once all views of an evicted window are back, its memory is
    * reused. Views it did not lend, and views given back already, are ignored.
    */

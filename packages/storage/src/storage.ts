@@ -64,7 +64,12 @@ export interface Storage {
     length: number,
     options?: { signal?: AbortSignal },
   ): Promise<Uint8Array>;
-  /** Gives back a block `readBlock` returned, once; the caller must not use it afterwards. */
+  /**
+   * The block at once if it is in memory (the read cache), lent like `readBlock`'s, else
+   * `undefined` (then `readBlock`).
+   */
+  peekBlock(pieceIndex: number, offset: number, length: number): Uint8Array | undefined;
+  /** Gives back a block `readBlock` or `peekBlock` returned, once; do not use it afterwards. */
   releaseBlock(block: Uint8Array): void;
   /** Hashes the piece as stored now and records the result. */
   verifyPiece(pieceIndex: number, options?: { signal?: AbortSignal }): Promise<PieceVerdict>;

@@ -33,8 +33,12 @@ export interface ByteStream {
    * Queues `bytes` to send. The stream keeps a reference until they are sent: the caller must not
    * change them afterwards. Writes made in one turn of the event loop may go out in one system
    * call (the stream batches them). A write to a closed stream is dropped.
+   *
+   * `onSent`, when given, is called at most once, when the stream no longer holds `bytes` (sent,
+   * or dropped at close), so the writer may reuse their memory. A stream may never call it (the
+   * writer then simply does not reuse them).
    */
-  write(bytes: Uint8Array): void;
+  write(bytes: Uint8Array, onSent?: () => void): void;
   /** Stops delivering `onData` until `resume` (the remote side is slowed by flow control). */
   pause(): void;
   resume(): void;

@@ -386,11 +386,14 @@ export class PeerWire {
     this.#write(encodeRequests(requests));
   }
 
-  /** A piece message: its 13-byte header, then `block` itself (not copied; do not change it after). */
-  sendPiece(index: number, begin: number, block: Uint8Array): void {
+  /**
+   * A piece message: its 13-byte header, then `block` itself (not copied; do not change it
+   * after). `onSent` follows the stream's rule: at most once, when the stream no longer holds it.
+   */
+  sendPiece(index: number, begin: number, block: Uint8Array, onSent?: () => void): void {
     if (this.#phase === 'closed') return;
     this.#write(encodePieceHeader(index, begin, block.length));
-    this.#stream.write(block);
+    this.#stream.write(block, onSent);
   }
 
   /**

@@ -89,9 +89,12 @@ describe('TcpTransport (loopback)', () => {
       'request',
     ]);
     const block = Uint8Array.from({ length: 16384 }, (_, i) => i & 0xff);
-    incoming.sendPiece(3, 0, block);
+    let sent = 0;
+    incoming.sendPiece(3, 0, block, () => sent++);
     incoming.sendExtended('ut_metadata', Uint8Array.of(1));
     await poll(() => atClient.messages.length).toBe(4);
+    // the block was handed to the socket, once, so its memory may be reused by the sender
+    expect(sent).toBe(1);
     expect(atClient.messages[2]).toEqual({ type: 'piece', index: 3, begin: 0, block });
     expect(atClient.messages[3]).toMatchObject({ type: 'extended', name: 'ut_metadata', id: 1 });
     expect(wire.remoteExtensions).toEqual({ ut_pex: 1 });

@@ -109,14 +109,15 @@ export class TcpStream implements ByteStream {
     else (this.#early ??= []).push(lent ? chunk.slice() : chunk);
   }
 
-  write(bytes: Uint8Array): void {
+  write(bytes: Uint8Array, onSent?: () => void): void {
     if (this.#closed) return;
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
       process.nextTick(this.#uncork);
     }
-    this.socket.write(bytes);
+    if (onSent === undefined) this.socket.write(bytes);
+    else this.socket.write(bytes, () => onSent());
   }
 
   readonly #uncork = (): void => {
