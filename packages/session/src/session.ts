@@ -8,11 +8,13 @@
 import { availableParallelism } from 'node:os';
 import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
 import { createHashPool, type HashPool } from '@bt/storage';
+import { ExtensionRegistry } from '@bt/wire';
 import { TcpTransport } from '@bt/wire/node';
 import { systemClock, type Clock } from './clock.js';
 import { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
 import { SessionError } from './errors.js';
 import { EventHub, type TorrentEvent } from './events.js';
+import type { TorrentExtension } from './extensions.js';
 import type {
   IncomingPeer,
   PeerTransport,
@@ -47,6 +49,18 @@ export interface SessionOptions {
   hashThreads?: number;
   /** Snub timeout for peers (ms). Default 30 s. */
   snubTimeoutMs?: number;
+  /**
+   * BEP 5: set the DHT bit in our handshakes (a DHT node runs and peers may send `port`).
+   * Default false. For the default transport only; one given in `transport` decides itself.
+   */
+  dht?: boolean;
+  /** BEP 5: a peer of a public torrent said where its DHT node listens. */
+  onDhtNode?: (address: PeerAddress) => void;
+  /**
+   * BEP 10 extensions spoken with every peer: registered by name with the default transport
+   * (which writes `m`), and asked for their handshake fields per torrent.
+   */
+  extensions?: readonly TorrentExtension[];
 }
 
 export interface AddTorrentOptions {
@@ -109,7 +123,12 @@ export class Session {
     this.options = options;
     this.peerId = options.peerId ?? generatePeerId();
     this.clock = options.clock ?? systemClock;
-    this.transport = options.transport ?? new TcpTransport();
+    this.transport =
+      options.transport ??
+      new TcpTransport({
+        reserved: { dht: options.dht ?? false },
+        extensions: new ExtensionRegistry((options.extensions ?? []).map((each) => each.name)),
+      });
     if (options.trackers) {
       this.trackers = options.trackers;
     } else {
@@ -216,6 +235,8 @@ export class Session {
       globalUpload: this.uploadBucket,
       seed: options.seed,
       snubTimeoutMs: this.options.snubTimeoutMs,
+      onDhtNode: this.options.onDhtNode,
+      extensions: this.options.extensions,
       skipCheck: options.skipCheck,
     });
     this.torrents.set(description.infoHashHex, torrent);

@@ -2,7 +2,8 @@
  * Hostile peers for tests, written on `@bt/wire`'s codec: one that serves corrupt blocks, one
  * that floods, one that unchokes, takes requests and never answers, and liars that send blocks
  * nobody asked them for (while choking us, or unchoked in place of what was asked) or blocks
- * off the block grid, and one that sends a BEP 6 message without having announced BEP 6.
+ * off the block grid, one that sends a BEP 6 message without having announced BEP 6, and one
+ * that sends a DHT `port`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { WireDecoder, encodeHandshake, encodeMessage, encodePieceHeader } from '@bt/wire';
@@ -20,7 +21,12 @@ export type FakeBehaviour =
   /** Unchokes, and answers each request with a block one byte off the asked offset. */
   | 'misaligned'
   /** Does not announce BEP 6 in its handshake, then sends have-all (a BEP 6 message) anyway. */
-  | 'unnegotiated-fast';
+  | 'unnegotiated-fast'
+  /**
+   * Announces the DHT bit and sends a BEP 5 `port` message (6999) after its bitfield, then a
+   * block nobody asked for, to be dropped for it.
+   */
+  | 'dht-port';
 
 export interface FakePeer {
   port: number;
@@ -77,7 +83,11 @@ export async function startFakePeer(options: {
         for (let item = decoder.next(); item; item = decoder.next()) {
           if (item.type === 'handshake') {
             send(
-              encodeHandshake({ infoHash: options.infoHash, peerId: generatePeerId('-FK0001-') }),
+              encodeHandshake({
+                infoHash: options.infoHash,
+                peerId: generatePeerId('-FK0001-'),
+                extensions: { dht: options.behaviour === 'dht-port' },
+              }),
             );
             // the request flooder poses as a leecher; the others as seeds
             const bitfield = new Uint8Array(Math.ceil(options.pieceCount / 8)).fill(
@@ -99,6 +109,10 @@ export async function startFakePeer(options: {
               const many = new Uint8Array(request.length * 20_000);
               for (let at = 0; at < 20_000; at++) many.set(request, at * request.length);
               send(many);
+            }
+            if (options.behaviour === 'dht-port') {
+              send(encodeMessage({ type: 'port', port: 6999 }));
+              sendBlock(0, 0, 16_384);
             }
             if (options.behaviour === 'unrequested-choked') {
               // blocks of the right size and place that nobody asked for, without unchoking
