@@ -16,7 +16,7 @@ export type FakeBehaviour =
   | 'stall'
   /** Never unchokes; sends blocks of the right size anyway. */
   | 'unrequested-choked'
-  /** Unchokes, and answers each request with another block than the one asked. */
+  /** Lacks pieces 0 and 1; unchokes, and answers each request with a block of one of them. */
   | 'unrequested-unchoked'
   /** Unchokes, and answers each request with a block one byte off the asked offset. */
   | 'misaligned'
@@ -65,8 +65,6 @@ export async function startFakePeer(options: {
       if (!ended) peer.closedByRemote++;
     });
     const decoder = new WireDecoder({ pieceCount: options.pieceCount });
-    const asked = new Set<string>();
-    const sent = new Set<string>();
     const send = (bytes: Uint8Array): void => {
       if (!socket.destroyed) socket.write(bytes);
     };
@@ -95,6 +93,8 @@ export async function startFakePeer(options: {
             );
             const spare = bitfield.length * 8 - options.pieceCount;
             if (spare > 0) bitfield[bitfield.length - 1]! &= (0xff << spare) & 0xff;
+            // the liar lacks pieces 0 and 1, so nobody can have asked it for their blocks
+            if (options.behaviour === 'unrequested-unchoked') bitfield[0]! &= 0x3f;
             if (options.behaviour === 'unnegotiated-fast')
               send(encodeMessage({ type: 'have-all' }));
             else send(encodeMessage({ type: 'bitfield', bitfield }));
@@ -131,17 +131,9 @@ export async function startFakePeer(options: {
           } else if (item.type === 'request') {
             peer.requests++;
             if (options.behaviour === 'corrupt') sendBlock(item.index, item.begin, item.length);
-            asked.add(`${item.index}:${item.begin}`);
             if (options.behaviour === 'unrequested-unchoked') {
-              // in place of what was asked: the first block of a piece never asked of us
-              for (let step = 1; step <= options.pieceCount; step++) {
-                const index = (item.index + step) % options.pieceCount;
-                const key = `${index}:0`;
-                if (asked.has(key) || sent.has(key)) continue;
-                sent.add(key);
-                sendBlock(index, 0, 16_384);
-                break;
-              }
+              // in place of what was asked: a block of a piece it said it lacks
+              sendBlock(peer.requests % 2, 0, 16_384);
             }
             if (options.behaviour === 'misaligned')
               sendBlock(item.index, item.begin + 1, item.length - 1);
