@@ -5,6 +5,7 @@
  * per message on the hot path.
  */
 import { Bitfield } from '@bt/primitives';
+import { WIRE_DEFAULTS } from '@bt/wire';
 import { allowsPublicDiscovery } from './discovery.js';
 import type { Downloading } from './downloading.js';
 import { SessionError } from './errors.js';
@@ -15,8 +16,8 @@ import type { Uploading } from './uploading.js';
 
 /** More messages than this from one peer within a tick (250 ms) is a flood. */
 const MAX_MESSAGES_PER_TICK = 20_000;
-/** BEP 6 hints kept per peer. */
-const MAX_ALLOWED_FAST = 64;
+/** BEP 6 hints kept per peer: the wire's one default. */
+const MAX_ALLOWED_FAST = WIRE_DEFAULTS.maxAllowedFast;
 const MAX_SUGGESTED = 64;
 /** The most requests we queue for a peer, whatever its `reqq` says. */
 const MAX_PEER_REQQ = 4096;

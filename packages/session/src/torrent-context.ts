@@ -48,7 +48,7 @@ export interface TorrentOptions {
   snubTimeoutMs?: number;
   /** Unchoke slots. Default 4. */
   uploadSlots?: number;
-  /** Most requests a peer may queue with us before it counts as a flood. Default 2000. */
+  /** Most requests a peer may queue with us before it counts as a flood. Default `WIRE_DEFAULTS.maxPeerRequests` (2,000). */
   maxPeerRequests?: number;
   /** Skip the recheck (a brand-new download into an empty folder). */
   skipCheck?: boolean;

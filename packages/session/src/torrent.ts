@@ -7,6 +7,7 @@
  * (trackers).
  */
 import { type PeerAddress, formatPeerAddress, toHex } from '@bt/primitives';
+import { WIRE_DEFAULTS } from '@bt/wire';
 import { Announcing, type SourceStatus } from './announcing.js';
 import type { Clock } from './clock.js';
 import { Downloading } from './downloading.js';
@@ -451,7 +452,7 @@ export class Torrent implements TorrentContext {
         handshake: extendedHandshake({
           torrent: this.description,
           port: this.options.port(),
-          requestQueueLength: this.options.maxPeerRequests ?? 2000,
+          requestQueueLength: this.options.maxPeerRequests ?? WIRE_DEFAULTS.maxPeerRequests,
           extensions: this.options.extensions,
         }),
       });

@@ -4,6 +4,7 @@
  * back-pressure, and choking (BEP 3: which peers get the upload slots, decided by the choker;
  * BEP 6: what a choked peer had queued is rejected one by one).
  */
+import { WIRE_DEFAULTS } from '@bt/wire';
 import { Choker } from './choker.js';
 import { SessionError } from './errors.js';
 import type { Peer } from './peer.js';
@@ -27,7 +28,7 @@ export class Uploading {
   constructor(ctx: TorrentContext, bucket: TokenBucket) {
     this.ctx = ctx;
     this.slots = ctx.options.uploadSlots ?? 4;
-    this.maxPeerRequests = ctx.options.maxPeerRequests ?? 2000;
+    this.maxPeerRequests = ctx.options.maxPeerRequests ?? WIRE_DEFAULTS.maxPeerRequests;
     this.choker = new Choker({ slots: this.slots });
     this.buckets = [bucket, ...(ctx.options.globalUpload ? [ctx.options.globalUpload] : [])];
   }
