@@ -100,7 +100,7 @@ Examples:
           piecesHave === 0
             ? 'nothing on disk yet'
             : `${formatBytes(onDisk)} of ${formatBytes(metainfo.length)} (${formatPercent(piecesHave / Math.max(1, pieceCount))}, ${piecesHave}/${pieceCount} pieces) already on disk, verified: resuming`;
-        context.stderr.write(`checked: ${have}; listening on port ${session.port}\n`);
+        display.message(`checked: ${have}; listening on port ${session.port}`);
       });
       display.start();
       try {

@@ -93,8 +93,8 @@ Examples:
       });
       if (!json) {
         torrent.on('check-finished', ({ piecesHave, pieceCount }) => {
-          context.stderr.write(
-            `checked: ${piecesHave}/${pieceCount} pieces (${formatPercent(piecesHave / Math.max(1, pieceCount))}) on disk; listening on port ${session.port}\n`,
+          display.message(
+            `checked: ${piecesHave}/${pieceCount} pieces (${formatPercent(piecesHave / Math.max(1, pieceCount))}) on disk; listening on port ${session.port}`,
           );
         });
       }

@@ -103,6 +103,15 @@ export class TorrentDisplay {
     this.timer.unref?.();
   }
 
+  /** Prints a line of its own above the display (which a terminal then redraws below it). */
+  message(text: string): void {
+    if (this.options.json) return;
+    const tty = this.options.stream.isTTY === true && this.timer !== undefined;
+    if (tty) this.clear();
+    this.options.stream.write(`${text}\n`);
+    if (tty) this.draw();
+  }
+
   /** Stops redrawing; prints the final state and an optional message. */
   stop(message?: string): void {
     if (this.timer) clearInterval(this.timer);
@@ -189,9 +198,15 @@ export function bar(
   context: StatusContext,
   width: number,
 ): string {
-  const barWidth = width >= 120 ? 30 : width >= 70 ? 20 : 10;
+  const barWidth = width >= 150 ? 30 : width >= 100 ? 20 : 10;
   const filled = Math.round(Math.max(0, Math.min(1, stats.progress)) * barWidth);
-  const text = fitLine(label, stats, statusParts(stats, context), width - barWidth - 3);
+  // below 100 columns the bar says enough: the label goes first
+  const text = fitLine(
+    width >= 100 ? `${label} ` : '',
+    stats,
+    statusParts(stats, context),
+    width - barWidth - 3,
+  );
   return `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${text}`;
 }
 
@@ -211,7 +226,10 @@ function statusParts(stats: TorrentStats, context: StatusContext): Part[] {
     return [{ text: `checking ${formatPercent(checked)}`, drop: 0 }];
   }
   const size = formatBytes(stats.totalBytes);
-  const peers = { text: `peers ${stats.peers} (seeds ${stats.seeds})`, drop: 1 };
+  const peers = [
+    { text: `peers ${stats.peers}`, drop: 0 },
+    { text: `(seeds ${stats.seeds})`, drop: 2 },
+  ];
   const tail: Part[] = [];
   if (stats.hashFailures > 0) tail.push({ text: `hash failures ${stats.hashFailures}`, drop: 4 });
   if (stats.error) tail.push({ text: `error: ${printable(stats.error.message)}`, drop: 0 });
@@ -230,8 +248,8 @@ function statusParts(stats: TorrentStats, context: StatusContext): Part[] {
       { text: size, drop: 3 },
       { text: `up ${formatRate(stats.uploadRate)}`, drop: 0 },
       { text: `uploaded ${formatBytes(stats.uploaded)}`, drop: 0 },
-      { text: `ratio ${ratio.toFixed(2)}`, drop: 2 },
-      peers,
+      { text: `ratio ${ratio.toFixed(2)}`, drop: 1 },
+      ...peers,
       ...tail,
     ];
   }
@@ -248,15 +266,15 @@ function statusParts(stats: TorrentStats, context: StatusContext): Part[] {
     );
     if (!stalled) parts.push({ text: `ETA ${formatDuration(stats.eta)}`, drop: 0 });
   }
-  parts.push(peers, ...tail);
+  parts.push(...peers, ...tail);
   return parts;
 }
 
-/** `label name: parts`, within `width`: the name shortens first, then the least useful parts go. */
-function fitLine(label: string, stats: TorrentStats, parts: Part[], width: number): string {
+/** `prefix name: parts`, within `width`: the name shortens first, then the least useful parts go. */
+function fitLine(prefix: string, stats: TorrentStats, parts: Part[], width: number): string {
   const name = printable(stats.name);
   const join = (kept: Part[], shown: string): string =>
-    `${label} ${shown}: ${kept.map((part) => part.text).join(' ')}`;
+    `${prefix}${shown}: ${kept.map((part) => part.text).join(' ')}`;
   let kept = parts;
   for (;;) {
     const full = join(kept, name);
