@@ -1,7 +1,8 @@
 /**
  * Typed errors of the package. A torrent or magnet link that breaks the format raises an
  * `InvalidTorrentError` / `InvalidMagnetError` naming the field at fault; creating a torrent
- * raises a `CreateTorrentError` (I/O, bad options). All are `MetainfoError`s.
+ * raises a `CreateTorrentError` (I/O, bad options); the SHA-1 worker pool of `./node` raises
+ * `HashPoolError`. All are `MetainfoError`s.
  */
 
 const marker = Symbol.for('@bt/metainfo.error');
@@ -34,8 +35,19 @@ export type InvalidMagnetErrorCode =
 export type CreateTorrentErrorCode =
   'invalid-option' | 'no-files' | 'read-failed' | 'file-changed' | 'worker-failed';
 
+/** Why a job of the hash pool failed. */
+export type HashPoolErrorCode =
+  /** The pool was closed before the job ran or finished. */
+  | 'closed'
+  /** A worker failed or stopped, or the job hit a bug. */
+  | 'hash-failed'
+  /** A file could not be opened or read (`systemCode` and `path` say which and why). */
+  | 'read-failed'
+  /** A file got shorter while it was being hashed. */
+  | 'file-changed';
+
 export type MetainfoErrorCode =
-  InvalidTorrentErrorCode | InvalidMagnetErrorCode | CreateTorrentErrorCode;
+  InvalidTorrentErrorCode | InvalidMagnetErrorCode | CreateTorrentErrorCode | HashPoolErrorCode;
 
 /** Base class of every error this package throws. */
 export class MetainfoError extends Error {
@@ -111,5 +123,29 @@ export class CreateTorrentError extends MetainfoError {
 
   static override isInstance(error: unknown): error is CreateTorrentError {
     return MetainfoError.isInstance(error) && error.name === 'CreateTorrentError';
+  }
+}
+
+/** A job of the SHA-1 worker pool (`HashPool` of `@bt/metainfo/node`) failed. */
+export class HashPoolError extends MetainfoError {
+  override name = 'HashPoolError';
+  declare readonly code: HashPoolErrorCode;
+  /** The system error code (`ENOENT`, `EIO`...), when I/O failed. */
+  readonly systemCode: string | undefined;
+  /** The file involved, when one is. */
+  readonly path: string | undefined;
+
+  constructor(
+    code: HashPoolErrorCode,
+    message: string,
+    options?: { cause?: unknown; systemCode?: string; path?: string },
+  ) {
+    super(code, message, options);
+    this.systemCode = options?.systemCode;
+    this.path = options?.path;
+  }
+
+  static override isInstance(error: unknown): error is HashPoolError {
+    return MetainfoError.isInstance(error) && error.name === 'HashPoolError';
   }
 }

@@ -14,12 +14,14 @@
  */
 export {
   CreateTorrentError,
+  HashPoolError,
   InvalidMagnetError,
   InvalidTorrentError,
   MetainfoError,
 } from './errors.js';
 export type {
   CreateTorrentErrorCode,
+  HashPoolErrorCode,
   InvalidMagnetErrorCode,
   InvalidTorrentErrorCode,
   MetainfoErrorCode,

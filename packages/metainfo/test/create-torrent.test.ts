@@ -13,7 +13,7 @@ import {
   pieceHash,
   pieceSize,
 } from '../src/index.js';
-import { hashPieces, planJobs } from '../src/node/hash-pool.js';
+import { hashPieces, planJobs } from '../src/node/piece-hashing.js';
 import { pseudoRandomBytes, TREE, writeTree } from './helpers.js';
 
 let root: string;

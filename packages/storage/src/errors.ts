@@ -4,6 +4,7 @@
  * rest) and the caller broke the contract (`invalid-layout`, `invalid-block`, `unsafe-path`,
  * `piece-not-complete`, `closed`). A failed piece hash is not an error: it is a verdict.
  */
+import { HashPoolError } from '@bt/metainfo';
 
 const marker = Symbol.for('@bt/storage.error');
 
@@ -59,6 +60,23 @@ export class StorageError extends Error {
   static isInstance(error: unknown): error is StorageError {
     return typeof error === 'object' && error !== null && marker in error;
   }
+}
+
+/**
+ * A failure of the shared hash pool (`HashPoolError` of @bt/metainfo) as a storage error:
+ * `closed` stays `closed`, anything else is `hash-failed`; other errors pass through.
+ */
+export function fromHashPool(error: unknown): unknown {
+  if (!HashPoolError.isInstance(error)) return error;
+  return new StorageError(error.code === 'closed' ? 'closed' : 'hash-failed', error.message, {
+    cause: error,
+    ...(error.systemCode === undefined ? {} : { systemCode: error.systemCode }),
+  });
+}
+
+/** For `.catch`: rethrows a hash pool failure as a storage error. */
+export function rethrowPoolError(error: unknown): never {
+  throw fromHashPool(error);
 }
 
 /** Maps a Node system error to a typed storage error; anything else passes through. */

@@ -16,7 +16,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from '@bt/metainfo';
-import { StorageError, toStorageError } from './errors.js';
+import { rethrowPoolError, StorageError, toStorageError } from './errors.js';
 import { type CachedFile, FileHandles, type OpenMode } from './file-handles.js';
 import {
   createHashPool,
@@ -24,7 +24,7 @@ import {
   type HashPoolOptions,
   type PieceCheck,
   type PieceCheckResult,
-} from './hash-pool.js';
+} from '@bt/metainfo/node';
 import { type TorrentLayout, validateLayout } from './layout.js';
 import { ensureFolders, isInside } from './path-safety.js';
 import { DIRECT_ALIGNMENT } from './piece-arena.js';
@@ -263,18 +263,20 @@ class FileBackend implements StorageBackend {
           (bytes.byteOffset + span.pieceOffset + skip) % DIRECT_ALIGNMENT === 0;
         direct.push(linesUp ? await this.directDescriptor(entries[index] as CachedFile) : -1);
       }
-      const result = await this.pool.hashAndWrite(
-        bytes,
-        expected,
-        spans.map((span, index) => [
-          (entries[index] as CachedFile).handle.fd,
-          span.pieceOffset,
-          span.length,
-          span.fileOffset,
-          direct[index] as number,
-        ]),
-        options,
-      );
+      const result = await this.pool
+        .hashAndWrite(
+          bytes,
+          expected,
+          spans.map((span, index) => [
+            (entries[index] as CachedFile).handle.fd,
+            span.pieceOffset,
+            span.length,
+            span.fileOffset,
+            direct[index] as number,
+          ]),
+          options,
+        )
+        .catch(rethrowPoolError);
       if (result.directRefused === true) this.directWrites = false;
       if (result.writeError !== undefined) {
         const span = spans[result.writeIndex ?? 0];
@@ -384,7 +386,7 @@ class FileBackend implements StorageBackend {
     try {
       const all = await Promise.all(
         batches.map(async (pieces) => {
-          const results = await this.pool.checkPieces(pieces, { signal });
+          const results = await this.pool.checkPieces(pieces, { signal }).catch(rethrowPoolError);
           if (results.some((result) => result.status === 'error')) {
             const failed = results.find((result) => result.status === 'error') as PieceCheckResult;
             throw new StorageError(

@@ -12,8 +12,10 @@ export { StorageError } from './errors.js';
 export type { StorageErrorCode, StorageErrorOptions } from './errors.js';
 export { createFileStorage } from './file-storage.js';
 export type { FileStorageOptions } from './file-storage.js';
-export { createHashPool, HashPool } from './hash-pool.js';
-export type { HashPoolOptions, PieceCheck, PieceCheckResult } from './hash-pool.js';
+// The one SHA-1 worker pool lives in @bt/metainfo/node (torrent creation runs on it too);
+// re-exported so a storage's users need not import it from there.
+export { createHashPool, HashPool } from '@bt/metainfo/node';
+export type { HashPoolOptions, PieceCheck, PieceCheckResult } from '@bt/metainfo/node';
 export { validateLayout } from './layout.js';
 export type { LayoutFile, TorrentLayout } from './layout.js';
 export { createMemoryStorage } from './memory-storage.js';

@@ -8,8 +8,9 @@ import {
   type HashPool,
   type HashPoolOptions,
   type PieceCheckResult,
-} from './hash-pool.js';
+} from '@bt/metainfo/node';
 import { pieceHash, pieceSize } from '@bt/metainfo';
+import { rethrowPoolError } from './errors.js';
 import { type TorrentLayout, validateLayout } from './layout.js';
 import { PieceStorage } from './piece-storage.js';
 import type { StorageBackend } from './storage.js';
@@ -72,7 +73,9 @@ class MemoryBackend implements StorageBackend {
         if (piece === undefined) {
           result = { index, status: 'missing' };
         } else {
-          const digest = await this.pool.digest(piece, { signal: options.signal });
+          const digest = await this.pool
+            .digest(piece, { signal: options.signal })
+            .catch(rethrowPoolError);
           result = {
             index,
             status: sameBytes(digest, pieceHash(this.layout, index)) ? 'ok' : 'mismatch',

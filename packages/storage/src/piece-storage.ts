@@ -17,8 +17,8 @@
  * `checkpointBytes` of verified data were written since the last one, and on `close()`.
  */
 import { Bitfield } from '@bt/primitives';
-import { StorageError } from './errors.js';
-import type { HashPool, PieceCheckResult } from './hash-pool.js';
+import { rethrowPoolError, StorageError } from './errors.js';
+import type { HashPool, PieceCheckResult } from '@bt/metainfo/node';
 import { pieceCount, pieceHash, pieceSize } from '@bt/metainfo';
 import type { TorrentLayout } from './layout.js';
 import { PieceArena } from './piece-arena.js';
@@ -395,7 +395,8 @@ export class PieceStorage implements Storage {
             alignedMemory: this.arena.aligned,
           });
         } else {
-          ok = sameBytes(await this.pool.digest(partial.buffer, { signal }), expected);
+          const digest = await this.pool.digest(partial.buffer, { signal }).catch(rethrowPoolError);
+          ok = sameBytes(digest, expected);
           if (ok) await this.backend.write(index, 0, partial.buffer);
         }
         if (ok) this.wrote(partial.size);

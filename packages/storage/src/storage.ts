@@ -4,7 +4,7 @@
  * implements to get verification, bounded piece caching and recheck for free.
  */
 import type { Bitfield } from '@bt/primitives';
-import type { PieceCheckResult } from './hash-pool.js';
+import type { PieceCheckResult } from '@bt/metainfo/node';
 
 /** The outcome of verifying a piece (BEP 3: its SHA-1 against the torrent's). */
 export interface PieceVerdict {

@@ -10,7 +10,8 @@ import { basename, join, resolve } from 'node:path';
 import { encode, type EncodableValue } from '@bt/bencode';
 import { withRawValue } from '../encode-torrent.js';
 import { CreateTorrentError } from '../errors.js';
-import { hashPieces, planJobs } from './hash-pool.js';
+import type { HashPool } from './hash-pool.js';
+import { hashPieces, planJobs } from './piece-hashing.js';
 import { parseTorrent } from '../parse-torrent.js';
 import { choosePieceLength } from '../piece-length.js';
 import type { Metainfo } from '../types.js';
@@ -57,8 +58,10 @@ export interface CreateTorrentOptions {
   createdBy?: string;
   /** Seconds since the epoch or a Date; `null` writes none (reproducible output). Default: now. */
   creationDate?: number | Date | null;
-  /** Threads to hash on. Default: the number of cores. */
+  /** Threads to hash on, in a pool of its own. Default: the number of cores. */
   workers?: number;
+  /** A hash pool to run on (a session's, say), left open; `workers` is then ignored. */
+  hashPool?: HashPool;
   onProgress?: (progress: CreateTorrentProgress) => void;
   signal?: AbortSignal;
 }
@@ -121,8 +124,9 @@ export async function createTorrent(
   );
   const pieces = await hashPieces(jobs, totalPieces, {
     pieceLength,
-    workers: options.workers,
-    signal: options.signal,
+    ...(options.hashPool === undefined ? {} : { pool: options.hashPool }),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
     onProgress: (hashedBytes) => options.onProgress?.({ hashedBytes, totalBytes: total }),
   });
 

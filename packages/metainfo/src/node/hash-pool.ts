@@ -1,229 +1,327 @@
 /**
- * Piece hashing on worker threads (Node only): each worker reads its own byte ranges of the
- * files with positional reads into one reusable 256 KiB buffer and feeds the SHA-1 of each
- * piece as it goes, so reading and hashing run on every core and memory stays at one small
- * buffer per worker, whatever the input size or piece length. The worker is an inline script, so it works from `src` and `dist`.
+ * The one pool of worker threads that compute SHA-1 (BEP 3 piece hashes), one per core by
+ * default, for everything that hashes pieces: creating a torrent (`hashRun`: runs of pieces
+ * read from files), the storage's verification of downloaded pieces (`digest`, `hashAndWrite`)
+ * and rechecks (`checkPieces`). Shared memory is hashed in place (zero copy); a plain buffer is
+ * transferred when the caller gives it up, copied otherwise. Files are read inside the workers
+ * into one reused buffer each, so reading and hashing run on every core and memory stays small.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CreateTorrentError } from '../errors.js';
+import { HashPoolError } from '../errors.js';
+import { HASH_WORKER_SOURCE } from './hash-worker-source.js';
 
-/** One file's part of a job's byte range. */
+export interface HashPoolOptions {
+  /** Number of worker threads. Default: one per core (`os.availableParallelism()`). */
+  size?: number;
+  /** Bytes read and hashed at a time from files. Default 256 KiB (stays in the CPU cache). */
+  chunkSize?: number;
+}
+
+/** A piece to read from disk and check: its expected digest and where its bytes are. */
+export interface PieceCheck {
+  index: number;
+  expected: Uint8Array;
+  /** Ranges in order: absolute file path (`null` for BEP 47 padding: zeros), position, length. */
+  parts: [path: string | null, position: number, length: number][];
+}
+
+/** Outcome of a `PieceCheck`. */
+export interface PieceCheckResult {
+  index: number;
+  /** `ok`: the digest matches; `mismatch`: it does not; `missing`: a file is absent or short; `error`: I/O failed. */
+  status: 'ok' | 'mismatch' | 'missing' | 'error';
+  /** For `error`: the system error code and the file. */
+  errorCode?: string;
+  errorPath?: string;
+}
+
+/** One file's part of a run of pieces. */
 export interface HashSegment {
   path: string;
   fileOffset: number;
   length: number;
 }
 
-/** A run of whole pieces: its files' segments, in content order. */
-export interface HashJob {
-  firstPiece: number;
-  pieceCount: number;
-  byteLength: number;
-  segments: HashSegment[];
-}
-
-export interface HashFilesOptions {
+/** Whole pieces in content order, as runs of files' bytes: what `hashRun` reads and hashes. */
+export interface HashRun {
   pieceLength: number;
-  /** Threads to hash on. Default: the number of cores. */
-  workers?: number;
-  /** Called after each job with the bytes hashed so far. */
-  onProgress?: (hashedBytes: number) => void;
-  signal?: AbortSignal;
+  /** The bytes of the pieces, in order; every piece but the run's last is `pieceLength` long. */
+  segments: readonly HashSegment[];
 }
 
-// Reads in chunks small enough to stay in the core's cache between the copy and the hash, and
-// feeds the piece hashes incrementally: one chunk buffer per worker, whatever the piece length.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
-const CHUNK = 256 * 1024;
-const buffer = Buffer.allocUnsafe(CHUNK);
-let openPath;
-let openFd;
-function fdFor(path) {
-  if (path === openPath) return openFd;
-  if (openFd !== undefined) closeSync(openFd);
-  openFd = undefined;
-  openFd = openSync(path, 'r');
-  openPath = path;
-  return openFd;
+interface Job {
+  message: Record<string, unknown>;
+  transfer: ArrayBuffer[];
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal | undefined;
 }
-parentPort.on('message', (job) => {
-  if (job === null) {
-    if (openFd !== undefined) closeSync(openFd);
-    parentPort.close();
-    return;
+
+interface Slot {
+  worker: Worker;
+  running: Map<number, Job>;
+}
+
+/** The reason of an aborted signal, as an Error. */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('aborted', { cause: reason });
+}
+
+const STATUS = ['ok', 'mismatch', 'missing', 'error'] as const;
+const JOBS_PER_WORKER = 2;
+
+export class HashPool {
+  /** Number of worker threads. */
+  readonly size: number;
+  private readonly chunkSize: number;
+  private slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: HashPoolOptions = {}) {
+    this.size = Math.max(1, Math.floor(options.size ?? availableParallelism()));
+    this.chunkSize = options.chunkSize ?? 256 * 1024;
   }
-  let current;
-  try {
-    const hashes = new Uint8Array(job.pieceCount * 20);
-    let piece = 0;
-    let hash = createHash('sha1');
-    let inPiece = 0;
-    for (const segment of job.segments) {
-      current = segment.path;
-      const fd = fdFor(segment.path);
-      let done = 0;
-      while (done < segment.length) {
-        const want = Math.min(CHUNK, segment.length - done, job.pieceLength - inPiece);
-        const read = readSync(fd, buffer, 0, want, segment.fileOffset + done);
-        if (read === 0) {
-          const error = new Error('the file got shorter while it was being hashed');
-          error.code = 'BT_FILE_CHANGED';
-          throw error;
-        }
-        hash.update(read === CHUNK ? buffer : buffer.subarray(0, read));
-        done += read;
-        inPiece += read;
-        if (inPiece === job.pieceLength) {
-          hashes.set(hash.digest(), piece * 20);
-          piece++;
-          hash = createHash('sha1');
-          inPiece = 0;
-        }
+
+  /**
+   * SHA-1 of `bytes`. A view of a SharedArrayBuffer is hashed in place; with `transfer: true`
+   * the caller hands over the ArrayBuffer (it becomes unusable); otherwise the bytes are copied.
+   */
+  async digest(
+    bytes: Uint8Array,
+    options: { transfer?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
+    let buffer: ArrayBufferLike = bytes.buffer;
+    let offset = bytes.byteOffset;
+    const transfer: ArrayBuffer[] = [];
+    if (!(buffer instanceof SharedArrayBuffer)) {
+      if (options.transfer === true && buffer instanceof ArrayBuffer) {
+        transfer.push(buffer);
+      } else {
+        const copy = bytes.slice().buffer;
+        buffer = copy;
+        offset = 0;
+        transfer.push(copy);
       }
     }
-    if (inPiece > 0) hashes.set(hash.digest(), piece * 20);
-    parentPort.postMessage({ id: job.id, hashes }, [hashes.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ id: job.id, error: { message: String(error && error.message), code: error && error.code, path: current } });
+    const reply = (await this.submit(
+      { type: 'digest', buffer, offset, length: bytes.length },
+      transfer,
+      options.signal,
+    )) as { digest: Uint8Array };
+    return reply.digest;
   }
-});
-`;
 
-interface WorkerReply {
-  id: number;
-  hashes?: Uint8Array;
-  error?: { message: string; code?: string; path?: string };
-}
+  /**
+   * Hashes `bytes` and, when the digest equals `expected`, writes ranges of them to open file
+   * descriptors, all inside one worker. `writes` are `[fd, start in bytes, length, file
+   * position, direct fd]`; the descriptors must stay open until the promise settles. A direct fd
+   * (opened with `O_DIRECT`; -1 for none) takes the 4 KiB-aligned middle of a range whose memory
+   * and file position line up, when `bytes` lives in memory aligned to 4096 at a `byteOffset`
+   * of 0 (mod 4096) of its buffer; the rest goes through `fd`. Resolves with `ok` (the digest
+   * matched), when a write failed its system error code and index, and `directRefused` when a
+   * direct write was refused (it was redone through `fd`).
+   */
+  async hashAndWrite(
+    bytes: Uint8Array,
+    expected: Uint8Array,
+    writes: [fd: number, start: number, length: number, position: number, directFd?: number][],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ ok: boolean; writeError?: string; writeIndex?: number; directRefused?: boolean }> {
+    let buffer: ArrayBufferLike = bytes.buffer;
+    let offset = bytes.byteOffset;
+    const transfer: ArrayBuffer[] = [];
+    if (!(buffer instanceof SharedArrayBuffer)) {
+      const copy = bytes.slice().buffer;
+      buffer = copy;
+      offset = 0;
+      transfer.push(copy);
+    }
+    const reply = (await this.submit(
+      { type: 'hash-write', buffer, offset, length: bytes.length, expected, writes },
+      transfer,
+      options.signal,
+    )) as { ok: boolean; writeError?: string; writeIndex?: number; directRefused?: boolean };
+    return {
+      ok: reply.ok,
+      ...(reply.writeError === undefined
+        ? {}
+        : { writeError: reply.writeError, writeIndex: reply.writeIndex }),
+      ...(reply.directRefused === true ? { directRefused: true } : {}),
+    };
+  }
 
-/**
- * Hashes `jobs` into one `pieces` buffer (20 bytes per piece), on worker threads.
- * @throws CreateTorrentError (`read-failed`, `file-changed`, `worker-failed`), or the signal's
- * reason when aborted.
- */
-export async function hashPieces(
-  jobs: readonly HashJob[],
-  totalPieces: number,
-  options: HashFilesOptions,
-): Promise<Uint8Array> {
-  const pieces = new Uint8Array(totalPieces * 20);
-  if (jobs.length === 0) return pieces;
-  options.signal?.throwIfAborted();
-  const count = Math.max(1, Math.min(options.workers ?? availableParallelism(), jobs.length));
-  const workers: Worker[] = [];
-  let hashedBytes = 0;
-  let next = 0;
-  let finished = 0;
+  /**
+   * Reads a run of whole pieces from files inside a worker and returns their SHA-1 digests, 20
+   * bytes per piece, in order (how a torrent is created).
+   * @throws HashPoolError `read-failed` (with `systemCode` and `path`), `file-changed` when a
+   *   file is shorter than its segment, `closed`, `hash-failed`.
+   */
+  async hashRun(run: HashRun, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const reply = (await this.submit(
+      { type: 'run', pieceLength: run.pieceLength, segments: run.segments },
+      [],
+      options.signal,
+    )) as { hashes: Uint8Array };
+    return reply.hashes;
+  }
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      const fail = (error: unknown): void => {
-        if (failed) return;
-        failed = true;
-        reject(error instanceof Error ? error : new Error(String(error), { cause: error }));
-      };
-      const onAbort = (): void => fail(options.signal!.reason);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+  /** Reads and hashes pieces from files inside a worker; one result per piece, in order. */
+  async checkPieces(
+    pieces: PieceCheck[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<PieceCheckResult[]> {
+    const reply = (await this.submit({ type: 'check', pieces }, [], options.signal)) as {
+      results: { index: number; status: number; errorCode?: string; errorPath?: string }[];
+    };
+    return reply.results.map((result) => ({
+      index: result.index,
+      status: STATUS[result.status] ?? 'error',
+      ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
+      ...(result.errorPath === undefined ? {} : { errorPath: result.errorPath }),
+    }));
+  }
+
+  /** Stops the workers; pending and queued jobs fail with a `closed` error. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new HashPoolError('closed', 'the hash pool is closed');
+    for (const job of this.queue.splice(0)) job.reject(error);
+    const slots = this.slots;
+    this.slots = [];
+    await Promise.all(
+      slots.map(async (slot) => {
+        for (const job of slot.running.values()) job.reject(error);
+        slot.running.clear();
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private submit(
+    message: Record<string, unknown>,
+    transfer: ArrayBuffer[],
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    if (this.closed) return Promise.reject(new HashPoolError('closed', 'the hash pool is closed'));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    // An abort settles the promise at once, also for a job a worker is running (its answer is
+    // then dropped); except a hash-and-write, whose descriptors must stay open until it ends.
+    const settleOnAbort = signal !== undefined && message['type'] !== 'hash-write';
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(abortError(signal!));
+      if (settleOnAbort) signal.addEventListener('abort', onAbort, { once: true });
       const done = (): void => {
-        options.signal?.removeEventListener('abort', onAbort);
+        if (settleOnAbort) signal.removeEventListener('abort', onAbort);
       };
-      const released = new Set<Worker>();
-      const send = (worker: Worker): void => {
-        if (failed) return;
-        if (next >= jobs.length) {
-          released.add(worker);
-          worker.postMessage(null);
-          return;
-        }
-        const id = next++;
-        const job = jobs[id]!;
-        worker.postMessage({ ...job, id, pieceLength: options.pieceLength });
-      };
-      for (let i = 0; i < count; i++) {
-        const worker = new Worker(WORKER_SOURCE, { eval: true });
-        workers.push(worker);
-        worker.on('message', (reply: WorkerReply) => {
-          if (failed) return;
-          const job = jobs[reply.id]!;
-          if (reply.error) {
-            const code = reply.error.code === 'BT_FILE_CHANGED' ? 'file-changed' : 'read-failed';
-            done();
-            fail(
-              new CreateTorrentError(
-                code,
-                `${reply.error.path ?? 'a file'}: ${reply.error.message}`,
-                {
-                  path: reply.error.path,
-                },
-              ),
-            );
-            return;
-          }
-          pieces.set(reply.hashes!, job.firstPiece * 20);
-          hashedBytes += job.byteLength;
-          finished++;
-          try {
-            options.onProgress?.(hashedBytes);
-          } catch (error) {
-            done();
-            fail(error);
-            return;
-          }
-          if (finished === jobs.length) {
-            done();
-            resolve();
-          }
-          send(worker);
-        });
-        worker.on('error', (error) => {
+      this.queue.push({
+        message,
+        transfer,
+        resolve: (value) => {
           done();
-          fail(
-            new CreateTorrentError('worker-failed', 'a hashing thread failed', { cause: error }),
-          );
-        });
-        send(worker);
-      }
+          resolve(value);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+        signal,
+      });
+      this.dispatch();
     });
-  } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
   }
-  return pieces;
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.freeSlot();
+      if (slot === undefined) return;
+      const job = this.queue.shift() as Job;
+      if (job.signal?.aborted) {
+        job.reject(abortError(job.signal));
+        continue;
+      }
+      const id = this.nextId++;
+      slot.running.set(id, job);
+      slot.worker.ref();
+      slot.worker.postMessage({ ...job.message, id }, job.transfer);
+    }
+  }
+
+  private freeSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (
+        slot.running.size < JOBS_PER_WORKER &&
+        (best === undefined || slot.running.size < best.running.size)
+      )
+        best = slot;
+    }
+    if (best !== undefined && best.running.size === 0) return best;
+    if (this.slots.length < this.size) return this.spawn();
+    return best;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(HASH_WORKER_SOURCE, {
+      eval: true,
+      workerData: { chunkSize: this.chunkSize },
+      name: 'bt-hash',
+    });
+    const slot: Slot = { worker, running: new Map() };
+    worker.on(
+      'message',
+      (reply: { id: number; error?: string; errorCode?: string; errorPath?: string }) => {
+        const job = slot.running.get(reply.id);
+        if (job === undefined) return;
+        slot.running.delete(reply.id);
+        if (slot.running.size === 0) worker.unref();
+        if (reply.error !== undefined) {
+          job.reject(replyError(reply));
+        } else {
+          job.resolve(reply);
+        }
+        this.dispatch();
+      },
+    );
+    const fail = (cause: unknown): void => {
+      this.slots = this.slots.filter((other) => other !== slot);
+      const error = new HashPoolError('hash-failed', 'a hashing worker stopped', { cause });
+      for (const job of slot.running.values()) job.reject(error);
+      slot.running.clear();
+      if (!this.closed) this.dispatch();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (this.slots.includes(slot)) fail(new Error(`worker exited with code ${code}`));
+    });
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
 }
 
-/** Splits content into jobs of whole pieces, about `jobBytes` each (at least one piece). */
-export function planJobs(
-  files: readonly { source: string; length: number }[],
-  pieceLength: number,
-  jobBytes = 4 * 1024 * 1024,
-): { jobs: HashJob[]; totalPieces: number } {
-  const total = files.reduce((sum, file) => sum + file.length, 0);
-  const totalPieces = Math.ceil(total / pieceLength);
-  const piecesPerJob = Math.max(1, Math.floor(jobBytes / pieceLength));
-  const jobs: HashJob[] = [];
-  let fileIndex = 0;
-  let fileOffset = 0;
-  for (let firstPiece = 0; firstPiece < totalPieces; firstPiece += piecesPerJob) {
-    const pieceCount = Math.min(piecesPerJob, totalPieces - firstPiece);
-    const start = firstPiece * pieceLength;
-    const byteLength = Math.min(pieceCount * pieceLength, total - start);
-    const segments: HashSegment[] = [];
-    let remaining = byteLength;
-    while (remaining > 0) {
-      const file = files[fileIndex]!;
-      const take = Math.min(remaining, file.length - fileOffset);
-      if (take > 0) segments.push({ path: file.source, fileOffset, length: take });
-      remaining -= take;
-      fileOffset += take;
-      if (fileOffset >= file.length) {
-        fileIndex++;
-        fileOffset = 0;
-      }
-    }
-    jobs.push({ firstPiece, pieceCount, byteLength, segments });
+/** The typed error for a job a worker answered with an error. */
+function replyError(reply: { error?: string; errorCode?: string; errorPath?: string }): Error {
+  const where = reply.errorPath === undefined ? '' : `${reply.errorPath}: `;
+  if (reply.errorCode === 'BT_FILE_CHANGED') {
+    return new HashPoolError('file-changed', `${where}${reply.error}`, { path: reply.errorPath });
   }
-  return { jobs, totalPieces };
+  if (reply.errorPath !== undefined) {
+    return new HashPoolError('read-failed', `${where}${reply.error}`, {
+      systemCode: reply.errorCode,
+      path: reply.errorPath,
+    });
+  }
+  return new HashPoolError('hash-failed', `hashing failed: ${reply.error}`, {
+    systemCode: reply.errorCode,
+  });
+}
+
+/** Creates a hash pool; share one between torrents, close it when done. */
+export function createHashPool(options: HashPoolOptions = {}): HashPool {
+  return new HashPool(options);
 }

@@ -3,8 +3,10 @@
  * so it works the same from `src` (tests) and from the bundled `dist` (no worker file to locate).
  * Plain CommonJS JavaScript on purpose: it is not compiled.
  *
- * Three jobs:
+ * Four jobs:
  * - `digest`: SHA-1 of a region of a (Shared)ArrayBuffer. Shared memory is hashed in place.
+ * - `run`: read a run of whole pieces from files (creating a torrent) and hash each piece as its
+ *   bytes arrive, in chunks that stay in the CPU cache; the digests go back in one buffer.
  * - `hash-write`: the same, then, when it matches the expected digest, `pwrite` the bytes to
  *   descriptors the main thread opened and keeps open until the reply.
  * - `check`: read pieces from files in chunks that stay in the CPU cache, hash them, compare with
@@ -99,6 +101,59 @@ function checkPieces(pieces) {
   return results;
 }
 
+// A run of whole pieces from files: each piece hashed as its bytes arrive, one scratch buffer.
+function hashRun(job) {
+  let total = 0;
+  for (const segment of job.segments) total += segment.length;
+  const pieceLength = job.pieceLength;
+  const hashes = new Uint8Array(Math.ceil(total / pieceLength) * 20);
+  const descriptors = new Map();
+  let piece = 0;
+  let hash = createHash('sha1');
+  let inPiece = 0;
+  let current;
+  try {
+    for (const segment of job.segments) {
+      current = segment.path;
+      let fd = descriptors.get(current);
+      if (fd === undefined) {
+        fd = fs.openSync(current, 'r');
+        descriptors.set(current, fd);
+      }
+      let done = 0;
+      while (done < segment.length) {
+        const want = Math.min(chunkSize, segment.length - done, pieceLength - inPiece);
+        const read = fs.readSync(fd, scratch, 0, want, segment.fileOffset + done);
+        if (read === 0) {
+          const error = new Error('the file got shorter while it was being hashed');
+          error.code = 'BT_FILE_CHANGED';
+          throw error;
+        }
+        hash.update(read === chunkSize ? scratch : scratch.subarray(0, read));
+        done += read;
+        inPiece += read;
+        if (inPiece === pieceLength) {
+          hashes.set(hash.digest(), piece * 20);
+          piece++;
+          hash = createHash('sha1');
+          inPiece = 0;
+        }
+      }
+    }
+    if (inPiece > 0) hashes.set(hash.digest(), piece * 20);
+  } catch (error) {
+    if (error && typeof error === 'object') error.path = current;
+    throw error;
+  } finally {
+    for (const fd of descriptors.values()) {
+      try {
+        fs.closeSync(fd);
+      } catch {}
+    }
+  }
+  return hashes;
+}
+
 // Hash a piece and, when it matches, write it with descriptors the main thread opened (and keeps
 // open until we answer): the bytes are still in this core's cache, and no other thread is woken.
 // A range with a direct descriptor (O_DIRECT) has its 4 KiB-aligned middle written with it when
@@ -161,6 +216,9 @@ parentPort.on('message', (job) => {
       const digest = createHash('sha1').update(new Uint8Array(job.buffer, job.offset, job.length)).digest();
       const out = new Uint8Array(digest);
       parentPort.postMessage({ id: job.id, digest: out }, [out.buffer]);
+    } else if (job.type === 'run') {
+      const hashes = hashRun(job);
+      parentPort.postMessage({ id: job.id, hashes }, [hashes.buffer]);
     } else if (job.type === 'hash-write') {
       parentPort.postMessage(hashAndWrite(job));
     } else if (job.type === 'check') {
@@ -169,7 +227,12 @@ parentPort.on('message', (job) => {
       parentPort.postMessage({ id: job.id, error: 'unknown job ' + job.type });
     }
   } catch (error) {
-    parentPort.postMessage({ id: job.id, error: String((error && error.message) || error), errorCode: error && error.code });
+    parentPort.postMessage({
+      id: job.id,
+      error: String((error && error.message) || error),
+      errorCode: error && typeof error.code === 'string' ? error.code : undefined,
+      errorPath: error && typeof error.path === 'string' ? error.path : undefined,
+    });
   }
 });
 `;

@@ -3,7 +3,8 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDirs } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHashPool, StorageError } from './index.js';
+import { HashPoolError } from '../errors.js';
+import { createHashPool } from './hash-pool.js';
 
 const sha1 = (bytes: Uint8Array): Uint8Array =>
   new Uint8Array(createHash('sha1').update(bytes).digest());
@@ -114,6 +115,46 @@ describe('hash pool', () => {
     await pool.close();
   });
 
+  it('hashes runs of pieces read from files, as torrent creation does', async () => {
+    const directory = await makeTempDir();
+    const a = new Uint8Array(1000).map((_, index) => (index * 7) & 0xff);
+    const b = new Uint8Array(530).map((_, index) => (index * 13) & 0xff);
+    await writeFile(join(directory, 'a'), a);
+    await writeFile(join(directory, 'b'), b);
+    const content = new Uint8Array([...a.subarray(100), ...b]);
+    const pool = createHashPool({ size: 2, chunkSize: 64 });
+    const hashes = await pool.hashRun({
+      pieceLength: 256,
+      segments: [
+        { path: join(directory, 'a'), fileOffset: 100, length: 900 },
+        { path: join(directory, 'b'), fileOffset: 0, length: 530 },
+      ],
+    });
+    const expected: Uint8Array[] = [];
+    for (let start = 0; start < content.length; start += 256) {
+      expected.push(sha1(content.subarray(start, start + 256)));
+    }
+    expect(hashes).toEqual(new Uint8Array(expected.flatMap((digest) => [...digest])));
+    const short = await pool
+      .hashRun({
+        pieceLength: 256,
+        segments: [{ path: join(directory, 'b'), fileOffset: 0, length: 600 }],
+      })
+      .catch((caught: unknown) => caught);
+    expect(short).toMatchObject({ code: 'file-changed', path: join(directory, 'b') });
+    const absent = await pool
+      .hashRun({
+        pieceLength: 256,
+        segments: [{ path: join(directory, 'x'), fileOffset: 0, length: 1 }],
+      })
+      .catch((caught: unknown) => caught);
+    expect(HashPoolError.isInstance(absent) && [absent.code, absent.systemCode]).toEqual([
+      'read-failed',
+      'ENOENT',
+    ]);
+    await pool.close();
+  });
+
   it('honours abort signals and fails jobs after close with a typed error', async () => {
     const pool = createHashPool({ size: 1 });
     const controller = new AbortController();
@@ -124,7 +165,7 @@ describe('hash pool', () => {
     const pending = pool.digest(new Uint8Array(50_000_000)).catch((caught: unknown) => caught);
     await pool.close();
     const error = await pending;
-    expect(StorageError.isInstance(error) && error.code).toBe('closed');
+    expect(HashPoolError.isInstance(error) && error.code).toBe('closed');
     await expect(pool.digest(new Uint8Array(1))).rejects.toMatchObject({ code: 'closed' });
   });
 });
