@@ -227,7 +227,7 @@ export class HashPool {
         },
         reject: (error) => {
           done();
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error), { cause: error }));
         },
         signal,
       });
