@@ -6,8 +6,8 @@
       (not seed mode, which hashes each piece on its first request and would bill the leecher's
       run with the check), runs until SIGTERM.
   libtorrent-peer.py leech <torrent> <dir> <count> <host:port>...
-      <count> fresh sessions (one per leecher, each its own folder <dir>/<i>) download from the
-      given peers; prints one JSON line {"seconds": ...} once every one has the whole torrent.
+      <count> fresh sessions download from the given peers (into <dir> for one leecher, into
+      <dir>/<i> for several); prints one JSON line {"seconds": ...} once every one has the whole torrent.
 
 TCP only (uTP off), no DHT, LSD, UPnP or NAT-PMP: the same conditions as every other peer of
 the bench; outgoing connections in plaintext. Settings are libtorrent's defaults otherwise.
@@ -66,7 +66,7 @@ def leech(torrent, directory, count, peers):
         session = make_session(0)
         params = lt.add_torrent_params()
         params.ti = info
-        params.save_path = os.path.join(directory, str(index))
+        params.save_path = directory if count == 1 else os.path.join(directory, str(index))
         params.trackers = []
         handle = session.add_torrent(params)
         handle.replace_trackers([])

@@ -193,7 +193,7 @@ const leechers = {
   aria2: (payload, folder) =>
     start('aria2c', [
       '--seed-time=0',
-      `--dir=${join(folder, '0')}`,
+      `--dir=${folder}`,
       '--enable-dht=false',
       '--enable-dht6=false',
       '--bt-enable-lpd=false',
@@ -230,7 +230,9 @@ async function run(seederName, leecherName, payload, count = 1) {
     if (code !== 0)
       throw new Error(`leecher exited with ${code}: ${leecher.output().slice(-2000)}`);
     for (let index = 0; index < count; index++) {
-      const digest = await sha1(join(folder, String(index), 'payload.bin'));
+      const digest = await sha1(
+        join(count === 1 ? folder : join(folder, String(index)), 'payload.bin'),
+      );
       if (digest !== payload.digest) throw new Error(`leecher ${index} has corrupt data`);
     }
     const total = payload.bytes * count;
