@@ -8,46 +8,34 @@
 // BENCH_SEEDERS=aria2,libtorrent picks seeders.
 // Needs `pnpm build` first, aria2c, mktorrent, transmission-cli and /usr/bin/python3 with
 // libtorrent.
-import { spawn, execFileSync } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpTrackerServer } from '@bt/tracker-server/node';
+import {
+  freePort,
+  median,
+  MiB,
+  ratio,
+  removeOnInterrupt,
+  sha1,
+  start,
+  writeRandomFile,
+} from './bench-helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.env.BENCH_QUICK === '1';
-const size = Number(process.env.BENCH_SIZE_MB ?? (quick ? 64 : 1024)) * 1024 * 1024;
+const size = Number(process.env.BENCH_SIZE_MB ?? (quick ? 64 : 1024)) * MiB;
 const swarmSeeders = Number(process.env.BENCH_SWARM ?? (quick ? 5 : 20));
 const only = process.env.BENCH_ONLY?.split(',');
 const seederKinds = process.env.BENCH_SEEDERS?.split(',') ?? ['aria2', 'libtorrent'];
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const MiB = 1024 * 1024;
 
 const work = await mkdtemp(join(tmpdir(), 'bt-bench-'));
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+removeOnInterrupt(work);
 
 async function waitForPort(port, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -66,62 +54,11 @@ async function waitForPort(port, timeoutMs = 60_000) {
   }
 }
 
-function start(command, args, options = {}) {
-  const child = spawn(command, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    ...options,
-  });
-  children.add(child);
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  return {
-    child,
-    exited,
-    output: () => output,
-    async stop() {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-      children.delete(child);
-    },
-  };
-}
-
-async function sha1(path) {
-  const hash = createHash('sha1');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk);
-  return hash.digest('hex');
-}
-
 // The payload and its torrent -----------------------------------------------------------------
 const seedDir = join(work, 'seed');
 await mkdir(seedDir);
 const payload = join(seedDir, 'payload.bin');
-{
-  const file = await open(payload, 'w');
-  const chunk = Buffer.alloc(16 * MiB);
-  for (let written = 0; written < size; written += chunk.length) {
-    randomFillSync(chunk);
-    await file.write(chunk, 0, Math.min(chunk.length, size - written));
-  }
-  await file.close();
-}
+await writeRandomFile(payload, size);
 const tracker = new HttpTrackerServer({ interval: 5, minInterval: 1 });
 const trackerAddress = await tracker.listen({ port: 0, host: '127.0.0.1' });
 const announce = `http://127.0.0.1:${trackerAddress.port}/announce`;
@@ -144,11 +81,7 @@ async function startSeeder(kind = 'aria2', announceToTracker = true) {
       seedDir,
       String(port),
     ]);
-    const deadline = Date.now() + 300_000;
-    while (!/listening \d+/.test(seeder.output())) {
-      if (Date.now() > deadline) throw new Error(`libtorrent seeder: ${seeder.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await seeder.waitFor(/listening \d+/);
     return { ...seeder, port };
   }
   const seeder = start('aria2c', [
@@ -237,7 +170,7 @@ async function measure(name, command, args, options = {}) {
       await run.stop();
       throw new Error(`${name} exited with ${code}: ${run.output().slice(-2000)}`);
     }
-    children.delete(run.child);
+    run.forget();
   }
   const { readFile } = await import('node:fs/promises');
   const timeText = (await readFile(timeFile, 'utf8')).trim().split('\n').pop();
@@ -301,24 +234,6 @@ const leechers = {
     { pollForCompletion: true },
   ],
 };
-
-/** The middle value (of three: the second best). */
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function ratio(label, ours, anchor, target, higherIsBetter = true) {
-  if (ours === undefined || anchor === undefined) {
-    console.log(`RATIO ${label}: missing figures FAIL`);
-    return;
-  }
-  const value = ours / anchor;
-  const pass = higherIsBetter ? value >= target : value <= target;
-  console.log(
-    `RATIO ${label}: ours ${ours.toFixed(2)} vs anchor ${anchor.toFixed(2)} = ${value.toFixed(2)}x (target ${higherIsBetter ? '>=' : '<='} ${target}x) ${pass ? 'PASS' : 'FAIL'}`,
-  );
-}
 
 const perGiB = (r) => (r ? (r.cpu * 1024 * MiB) / size : undefined);
 console.log(

@@ -7,132 +7,39 @@
 // BENCH_QUICK=1 shrinks the payload to 64 MiB; BENCH_SIZE_MB and BENCH_SWARM set it by hand;
 // BENCH_ONLY=ours,libtorrent,aria2,swarm picks seeders.
 // Needs `pnpm build` first, aria2c, mktorrent and /usr/bin/python3 with libtorrent.
-import { spawn, execFileSync } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { HttpTrackerServer } from '@bt/tracker-server/node';
+import {
+  cpuSeconds,
+  freePort,
+  MiB,
+  ratio,
+  removeOnInterrupt,
+  sha1,
+  start,
+  writeRandomFile,
+} from './bench-helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.env.BENCH_QUICK === '1';
-const MiB = 1024 * 1024;
 const size = Number(process.env.BENCH_SIZE_MB ?? (quick ? 64 : 1024)) * MiB;
 const swarmLeechers = Number(process.env.BENCH_SWARM ?? (quick ? 5 : 20));
 const swarmSize = Number(process.env.BENCH_SWARM_SIZE_MB ?? (quick ? 16 : 128)) * MiB;
 const only = process.env.BENCH_ONLY?.split(',');
 const python = '/usr/bin/python3';
-const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 const work = await mkdtemp(join(tmpdir(), 'bt-bench-'));
-const children = new Set();
-function killAll() {
-  for (const child of children) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    killAll();
-    void rm(work, { recursive: true, force: true }).finally(() => process.exit(130));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts a program in its own process group; `waitFor(regex)` resolves once its output matches. */
-function start(command, args) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  children.add(child);
-  let output = '';
-  const waiters = [];
-  const onData = (chunk) => {
-    output += chunk;
-    if (output.length > 1_000_000) output = output.slice(-100_000);
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(output)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
-      for (const waiter of waiters)
-        waiter.reject(new Error(`${command} exited (${code ?? signal}): ${output.slice(-2000)}`));
-      resolve(code ?? signal);
-    }),
-  );
-  return {
-    child,
-    exited,
-    output: () => output,
-    waitFor(pattern) {
-      if (pattern.test(output)) return Promise.resolve();
-      return new Promise((resolve, reject) => waiters.push({ pattern, resolve, reject }));
-    },
-    async stop() {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-      children.delete(child);
-    },
-  };
-}
-
-/** User + system CPU seconds of a process and its threads so far. */
-async function cpuSeconds(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-}
-
-async function sha1(path) {
-  const hash = createHash('sha1');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk);
-  return hash.digest('hex');
-}
+removeOnInterrupt(work);
 
 async function makePayload(name, bytes) {
   const folder = join(work, `seed-${name}`);
   await mkdir(folder);
   const path = join(folder, 'payload.bin');
-  const file = await open(path, 'w');
-  const chunk = Buffer.alloc(16 * MiB);
-  for (let written = 0; written < bytes; written += chunk.length) {
-    randomFillSync(chunk);
-    await file.write(chunk, 0, Math.min(chunk.length, bytes - written));
-  }
-  await file.close();
+  await writeRandomFile(path, bytes);
   const torrent = join(work, `${name}.torrent`);
   execFileSync('mktorrent', ['-l', '20', '-a', announce, '-o', torrent, path], { stdio: 'ignore' });
   return { folder, path, torrent, bytes, digest: await sha1(path) };
@@ -226,7 +133,7 @@ async function run(seederName, leecherName, payload, count = 1) {
     const code = await leecher.exited;
     const seconds = (performance.now() - started) / 1000;
     const cpu = (await cpuSeconds(seeder.child.pid)) - cpuBefore;
-    children.delete(leecher.child);
+    leecher.forget();
     if (code !== 0)
       throw new Error(`leecher exited with ${code}: ${leecher.output().slice(-2000)}`);
     for (let index = 0; index < count; index++) {
@@ -259,18 +166,6 @@ async function waitForAnnounce(payload) {
 function line(label, r) {
   console.log(
     `${label.padEnd(28)} ${r.mbps.toFixed(1).padStart(7)} MB/s  ${r.seconds.toFixed(2).padStart(6)} s  seeder ${r.cpu.toFixed(2).padStart(5)} CPU-s  ${r.cpuPerGiB.toFixed(2).padStart(5)} CPU-s/GiB`,
-  );
-}
-
-function ratio(label, ours, anchor, target, higherIsBetter = true) {
-  if (ours === undefined || anchor === undefined) {
-    console.log(`RATIO ${label}: missing figures FAIL`);
-    return;
-  }
-  const value = ours / anchor;
-  const pass = higherIsBetter ? value >= target : value <= target;
-  console.log(
-    `RATIO ${label}: ours ${ours.toFixed(2)} vs anchor ${anchor.toFixed(2)} = ${value.toFixed(2)}x (target ${higherIsBetter ? '>=' : '<='} ${target}x) ${pass ? 'PASS' : 'FAIL'}`,
   );
 }
 
