@@ -485,11 +485,13 @@ export class DhtCore {
     return this.takeOutgoing();
   }
 
-  /** When `tick` next has something to do (a timeout), so a shell can sleep until then. */
+  /** When `tick` next has something to do (a timeout, upkeep), so a shell can sleep until then. */
   nextDeadline(): number | undefined {
-    let next: number | undefined;
+    let next: number | undefined = this.#started
+      ? this.#lastMaintenance + MAINTENANCE_INTERVAL
+      : undefined;
     const first = this.#notSlow.values().next();
-    if (!first.done) next = first.value.slowAt;
+    if (!first.done && (next === undefined || first.value.slowAt < next)) next = first.value.slowAt;
     const pending = this.#pending.values().next();
     if (!pending.done && (next === undefined || pending.value.deadline < next))
       next = pending.value.deadline;
@@ -851,7 +853,7 @@ export class DhtCore {
           },
           timeout: (at) => {
             if (active.finished) return;
-            candidate.state = 'failed';
+            lookup.timedOut(candidate);
             this.#pump(active, at);
           },
         },
@@ -1048,7 +1050,7 @@ export class DhtCore {
     for (const [family, old] of this.#tables) {
       const table = new RoutingTable(id, now);
       for (const node of old.nodes()) {
-        if (node.lastResponse > 0) table.heard(node, 'response', node.lastResponse);
+        if (Number.isFinite(node.lastResponse)) table.heard(node, 'response', node.lastResponse);
       }
       this.#tables.set(family, table);
     }

@@ -62,4 +62,6 @@ export type { NodeContact, NodeId } from './node-id.js';
 export { PeerStore } from './peer-store.js';
 export type { PeerStoreOptions } from './peer-store.js';
 export { BUCKET_SIZE, RoutingTable } from './routing-table.js';
+export { SimulatedNetwork } from './simulation.js';
+export type { SimulatedNode, SimulationOptions } from './simulation.js';
 export type { RoutingNode, RoutingTableStats } from './routing-table.js';

@@ -14,6 +14,8 @@ export interface Candidate {
   id: NodeId | undefined;
   address: PeerAddress;
   state: CandidateState;
+  /** Requests sent to it so far. */
+  attempts: number;
   /** The write token it gave (get_peers, get). */
   token?: Uint8Array;
   /** BEP 44: it holds the item (seq it reported, or -1 for an immutable item). */
@@ -29,6 +31,11 @@ export interface LookupOptions {
   maxCandidates?: number;
   /** Most nodes taken from one answer. Default 16. */
   maxNodesPerResponse?: number;
+  /**
+   * Requests a candidate gets before it counts as failed: a lost datagram is no reason to skip
+   * one of the closest nodes. Default 3.
+   */
+  maxAttempts?: number;
 }
 
 function addressKey(address: PeerAddress): string {
@@ -47,6 +54,7 @@ export class Lookup {
   readonly #addresses = new Set<string>();
   readonly #maxCandidates: number;
   readonly #maxPerResponse: number;
+  readonly #maxAttempts: number;
   /** Requests sent. */
   queried = 0;
   /** Answers received. */
@@ -60,6 +68,13 @@ export class Lookup {
     this.k = options.k ?? 8;
     this.#maxCandidates = options.maxCandidates ?? 128;
     this.#maxPerResponse = options.maxNodesPerResponse ?? 16;
+    this.#maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  /** A request to the candidate went unanswered: ask again, or give up on it. */
+  timedOut(candidate: Candidate): void {
+    if (candidate.state !== 'pending' && candidate.state !== 'slow') return;
+    candidate.state = candidate.attempts < this.#maxAttempts ? 'new' : 'failed';
   }
 
   /** Adds a bootstrap address whose id is unknown. */
@@ -67,7 +82,7 @@ export class Lookup {
     const key = addressKey(address);
     if (this.#addresses.has(key)) return;
     this.#addresses.add(key);
-    this.#seeds.push({ id: undefined, address, state: 'new' });
+    this.#seeds.push({ id: undefined, address, state: 'new', attempts: 0 });
   }
 
   /** Adds nodes (from the table, or from an answer); returns how many were new. */
@@ -81,7 +96,12 @@ export class Lookup {
       if (this.#ids.has(key) || this.#addresses.has(address)) continue;
       if (selfId && idKey(selfId) === key) continue;
       if (node.address.port === 0) continue;
-      const candidate: Candidate = { id: node.id, address: node.address, state: 'new' };
+      const candidate: Candidate = {
+        id: node.id,
+        address: node.address,
+        state: 'new',
+        attempts: 0,
+      };
       const list = this.candidates;
       // Binary search for the insertion point.
       let low = 0;
@@ -162,6 +182,7 @@ export class Lookup {
       if (room <= 0) break;
       if (seed.state !== 'new') continue;
       seed.state = 'pending';
+      seed.attempts++;
       picked.push(seed);
       room--;
     }
@@ -174,6 +195,7 @@ export class Lookup {
       live++;
       if (candidate.state !== 'new') continue;
       candidate.state = 'pending';
+      candidate.attempts++;
       picked.push(candidate);
       room--;
     }

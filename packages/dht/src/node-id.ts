@@ -7,7 +7,6 @@ import {
   type PeerAddress,
   decodeCompactPeer,
   encodeCompactPeer,
-  isIPv4,
   parseIPv4,
   parseIPv6,
 } from '@bt/primitives';
@@ -74,7 +73,34 @@ export function randomIdInBucket(base: NodeId, prefixLength: number, random: Uin
 
 /** The IP bytes of an address literal (4 or 16). */
 export function ipBytes(address: PeerAddress): Uint8Array {
-  return address.family === 4 ? parseIPv4(address.host) : parseIPv6(address.host);
+  if (address.family === 4) return ipv4Bytes(address.host) ?? parseIPv4(address.host);
+  return parseIPv6(address.host);
+}
+
+/** Dotted quad to bytes in one pass (the hot path: every query and table insert); undefined if not one. */
+function ipv4Bytes(host: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < host.length; i++) {
+    const code = host.charCodeAt(i);
+    if (code === 0x2e) {
+      if (digits === 0 || part === 3) return undefined;
+      bytes[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (code >= 0x30 && code <= 0x39 && digits < 3) {
+      value = value * 10 + code - 0x30;
+      digits++;
+      if (value > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  if (part !== 3 || digits === 0) return undefined;
+  bytes[3] = value;
+  return bytes;
 }
 
 /**
@@ -82,21 +108,36 @@ export function ipBytes(address: PeerAddress): Uint8Array {
  * rules and from the one-node-per-IP limits, so a DHT on one machine or one LAN works.
  */
 export function isLocalAddress(host: string): boolean {
-  if (isIPv4(host)) {
-    const [a, b] = host.split('.').map(Number) as [number, number];
+  const v4 = ipv4Bytes(host);
+  if (v4) return isLocalIp(v4);
+  try {
+    return isLocalIp(parseIPv6(host));
+  } catch {
+    return false;
+  }
+}
+
+/** `isLocalAddress` over raw IP bytes (4 or 16). */
+export function isLocalIp(ip: Uint8Array): boolean {
+  if (ip.length === 4) {
+    const a = ip[0]!;
+    const b = ip[1]!;
     return (
       a === 10 ||
       a === 127 ||
+      a === 0 ||
       (a === 172 && b >= 16 && b < 32) ||
       (a === 192 && b === 168) ||
-      (a === 169 && b === 254) ||
-      a === 0
+      (a === 169 && b === 254)
     );
   }
-  const lower = host.toLowerCase();
-  if (lower === '::1' || lower === '::') return true;
-  if (lower.startsWith('::ffff:')) return isLocalAddress(lower.slice(7));
-  return /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower);
+  let zeros = true;
+  for (let i = 0; i < 15; i++) if (ip[i] !== 0) zeros = false;
+  if (zeros && (ip[15] === 1 || ip[15] === 0)) return true; // ::1, ::
+  let mapped = true;
+  for (let i = 0; i < 10; i++) if (ip[i] !== 0) mapped = false;
+  if (mapped && ip[10] === 0xff && ip[11] === 0xff) return isLocalIp(ip.subarray(12));
+  return (ip[0]! & 0xfe) === 0xfc || (ip[0] === 0xfe && (ip[1]! & 0xc0) === 0x80);
 }
 
 const V4_MASK = [0x03, 0x0f, 0x3f, 0xff];
@@ -124,8 +165,13 @@ export function nodeIdForIp(ip: Uint8Array, random: Uint8Array): NodeId {
 
 /** BEP 42: whether `id`'s first 21 bits match what the IP allows (local addresses always pass). */
 export function isValidNodeIdForAddress(id: NodeId, address: PeerAddress): boolean {
-  if (isLocalAddress(address.host)) return true;
-  const crc = bep42Prefix(ipBytes(address), id[19]! & 7);
+  return isValidNodeIdForIp(id, ipBytes(address));
+}
+
+/** `isValidNodeIdForAddress` over raw IP bytes. */
+export function isValidNodeIdForIp(id: NodeId, ip: Uint8Array): boolean {
+  if (isLocalIp(ip)) return true;
+  const crc = bep42Prefix(ip, id[19]! & 7);
   return (
     id[0] === ((crc >>> 24) & 0xff) &&
     id[1] === ((crc >>> 16) & 0xff) &&

@@ -5,7 +5,7 @@
  * IP and one per /24 (IPv6: /64) in a bucket, loopback and private addresses exempt (BEP 42),
  * and ids that match their IP (BEP 42) preferred. Pure: time is always passed in.
  */
-import { type PeerAddress, encodeCompactPeer } from '@bt/primitives';
+import type { PeerAddress } from '@bt/primitives';
 import {
   type NodeContact,
   type NodeId,
@@ -15,7 +15,8 @@ import {
   idKey,
   ipBytes,
   isLocalAddress,
-  isValidNodeIdForAddress,
+  isLocalIp,
+  isValidNodeIdForIp,
 } from './node-id.js';
 
 export const BUCKET_SIZE = 8;
@@ -23,6 +24,8 @@ export const BUCKET_SIZE = 8;
 export const GOOD_FOR = 15 * 60_000;
 /** Failures in a row that make a node bad. */
 export const MAX_FAILURES = 2;
+/** A time that never was: for nodes that have not answered, queried or been pinged yet. */
+export const NEVER = -Infinity;
 
 export interface RoutingNode extends NodeContact {
   key: string;
@@ -33,9 +36,9 @@ export interface RoutingNode extends NodeContact {
   local: boolean;
   /** BEP 42: the id matches the IP. */
   verified: boolean;
-  /** When it last answered us (0: never). */
+  /** When it last answered us (`NEVER`: not yet). */
   lastResponse: number;
-  /** When it last queried us (0: never). */
+  /** When it last queried us (`NEVER`: not yet). */
   lastQuery: number;
   /** When we last pinged it to check on it. */
   lastPinged: number;
@@ -57,16 +60,16 @@ export interface RoutingTableStats {
 }
 
 export function createRoutingNode(contact: NodeContact): RoutingNode {
-  const local = isLocalAddress(contact.address.host);
-  const compact = new Uint8Array(contact.address.family === 4 ? 26 : 38);
+  const ip = ipBytes(contact.address);
+  const local = isLocalIp(ip);
+  const compact = new Uint8Array(ip.length + 22);
   compact.set(contact.id.subarray(0, NODE_ID_LENGTH));
-  compact.set(encodeCompactPeer(contact.address), NODE_ID_LENGTH);
+  compact.set(ip, NODE_ID_LENGTH);
+  compact[NODE_ID_LENGTH + ip.length] = contact.address.port >> 8;
+  compact[NODE_ID_LENGTH + ip.length + 1] = contact.address.port & 0xff;
   const id = compact.subarray(0, NODE_ID_LENGTH);
   let subnet = '';
-  if (!local) {
-    const ip = ipBytes(contact.address);
-    subnet = Array.from(ip.subarray(0, contact.address.family === 4 ? 3 : 8)).join('.');
-  }
+  if (!local) subnet = ip.subarray(0, ip.length === 4 ? 3 : 8).join('.');
   return {
     id,
     address: contact.address,
@@ -74,10 +77,10 @@ export function createRoutingNode(contact: NodeContact): RoutingNode {
     compact,
     subnet,
     local,
-    verified: isValidNodeIdForAddress(id, contact.address),
-    lastResponse: 0,
-    lastQuery: 0,
-    lastPinged: 0,
+    verified: isValidNodeIdForIp(id, ip),
+    lastResponse: NEVER,
+    lastQuery: NEVER,
+    lastPinged: NEVER,
     failures: 0,
   };
 }
@@ -107,7 +110,7 @@ export class RoutingTable {
   }
 
   isGood(node: RoutingNode, now: number): boolean {
-    if (node.failures >= MAX_FAILURES || node.lastResponse === 0) return false;
+    if (node.failures >= MAX_FAILURES || node.lastResponse === NEVER) return false;
     return now - node.lastResponse < GOOD_FOR || now - node.lastQuery < GOOD_FOR;
   }
 
@@ -124,7 +127,7 @@ export class RoutingTable {
     return (
       bucket.nodes.length < BUCKET_SIZE ||
       index === this.#buckets.length - 1 ||
-      bucket.nodes.some((node) => node.failures > 0 || node.lastResponse === 0)
+      bucket.nodes.some((node) => node.failures > 0 || node.lastResponse === NEVER)
     );
   }
 
@@ -246,7 +249,7 @@ export class RoutingTable {
     const node = this.#byKey.get(idKey(id));
     if (!node || !sameAddress(node.address, address)) return;
     node.failures++;
-    if (node.failures < MAX_FAILURES && node.lastResponse !== 0) return;
+    if (node.failures < MAX_FAILURES && node.lastResponse !== NEVER) return;
     const bucket = this.#buckets[this.#bucketIndex(node.id)]!;
     const index = bucket.nodes.indexOf(node);
     if (index < 0) return;
@@ -286,7 +289,7 @@ export class RoutingTable {
     const take = (bucket: Bucket): void => {
       for (const node of bucket.nodes) {
         if (node.failures >= MAX_FAILURES) continue;
-        if (now !== undefined && node.lastResponse === 0) continue;
+        if (now !== undefined && node.lastResponse === NEVER) continue;
         found.push(node);
       }
     };
@@ -324,9 +327,8 @@ export class RoutingTable {
         out.push(node);
       }
     }
-    out.sort(
-      (a, b) => Math.max(a.lastResponse, a.lastQuery) - Math.max(b.lastResponse, b.lastQuery),
-    );
+    const seen = (node: RoutingNode): number => Math.max(node.lastResponse, node.lastQuery, -1);
+    out.sort((a, b) => seen(a) - seen(b));
     if (out.length > limit) out.length = limit;
     return out;
   }
