@@ -16,9 +16,10 @@ import {
 } from '@bt/primitives';
 import { BLOOM_LENGTH, bloomEstimate, bloomInsert, bloomMerge } from './bloom.js';
 import { DhtError } from './errors.js';
-import { sha1 } from './hash.js';
+import { Sha1, sha1 } from './hash.js';
 import { ItemStore, type ItemStoreOptions } from './item-store.js';
 import {
+  BytePool,
   type KrpcErrorMessage,
   type KrpcMessage,
   type KrpcQuery,
@@ -37,6 +38,7 @@ import {
   decodeCompactNodes,
   encodeCompactNodes,
   idKey,
+  idsEqual,
   ipBytes,
   isLocalAddress,
   isValidNodeIdForAddress,
@@ -137,7 +139,7 @@ export interface LookupResult {
   /** Requests sent. */
   queried: number;
   responses: number;
-  /** Waves of requests. */
+  /** Hops: the deepest node asked was found through this many answers, plus one. */
   rounds: number;
   /** The closest nodes that answered, closest first. */
   closest: NodeContact[];
@@ -309,6 +311,11 @@ export class DhtCore {
   readonly #items: ItemStore;
 
   #outbox: Datagram[] = [];
+  readonly #sha1 = new Sha1();
+  readonly #pool = new BytePool();
+  readonly #tokenInput = new Uint8Array(16 + 16 + 20);
+  readonly #digest = new Uint8Array(20);
+  readonly #expected = new Uint8Array(TOKEN_LENGTH);
   readonly #pending = new Map<number, Pending>();
   /** Pending queries not yet slow, in send order (their slow times are in order too). */
   readonly #notSlow = new Map<number, Pending>();
@@ -404,6 +411,11 @@ export class DhtCore {
 
   get readOnly(): boolean {
     return this.#readOnly;
+  }
+
+  /** Lookups running now (bootstrap and refreshes included). */
+  get activeLookups(): number {
+    return this.#lookups.size;
   }
 
   /** The routing table of a family (read it, do not change it). */
@@ -834,7 +846,7 @@ export class DhtCore {
               lookup.responded(candidate, response.id);
               if (response.token) candidate.token = response.token;
               const nodes = active.family === 4 ? response.nodes : response.nodes6;
-              if (nodes) lookup.add(nodes, this.#id);
+              if (nodes) lookup.add(nodes, this.#id, candidate.depth + 1);
               if (response.values && response.values.length > 0)
                 active.handler.peers?.(response.values, candidate.address);
               active.handler.response?.(response, candidate);
@@ -962,7 +974,7 @@ export class DhtCore {
     this.#notSlow.set(tid, pending);
     this.#queriesOut++;
     this.#windowOut++;
-    this.#outbox.push({ bytes: encodeKrpc(query, this.#version), to });
+    this.#outbox.push({ bytes: encodeKrpc(query, this.#version, this.#pool), to });
     return true;
   }
 
@@ -1093,9 +1105,9 @@ export class DhtCore {
     }
     this.#queriesIn++;
     this.#windowIn++;
-    if (idKey(query.id) === idKey(this.#id)) return;
+    if (idsEqual(query.id, this.#id)) return;
     const reply = this.#answer(query, from, now);
-    this.#outbox.push({ bytes: encodeKrpc(reply, this.#version), to: from });
+    this.#outbox.push({ bytes: encodeKrpc(reply, this.#version, this.#pool), to: from });
     if (!query.readOnly) {
       const table = this.#tables.get(from.family);
       if (table && !table.get(query.id)) {
@@ -1284,20 +1296,31 @@ export class DhtCore {
   }
 
   #token(from: PeerAddress, target: Uint8Array, secret: 0 | 1): Uint8Array {
+    const token = new Uint8Array(TOKEN_LENGTH);
+    this.#tokenInto(from, target, secret, token);
+    return token;
+  }
+
+  /** The token's bytes into `out`: the first 8 bytes of SHA-1(secret, IP, target). */
+  #tokenInto(from: PeerAddress, target: Uint8Array, secret: 0 | 1, out: Uint8Array): void {
     const ip = ipBytes(from);
-    const input = new Uint8Array(16 + ip.length + target.length);
+    const input = this.#tokenInput;
     input.set(this.#secrets[secret], 0);
     input.set(ip, 16);
-    input.set(target, 16 + ip.length);
-    return sha1(input).subarray(0, TOKEN_LENGTH);
+    input.set(target.subarray(0, 20), 16 + ip.length);
+    this.#sha1.digestInto(input.subarray(0, 36 + ip.length), this.#digest);
+    out.set(this.#digest.subarray(0, TOKEN_LENGTH));
   }
 
   #checkToken(token: Uint8Array, from: PeerAddress, target: Uint8Array): boolean {
     if (token.length !== TOKEN_LENGTH) return false;
-    const key = idKey(token);
-    return (
-      key === idKey(this.#token(from, target, 0)) || key === idKey(this.#token(from, target, 1))
-    );
+    for (const secret of [0, 1] as const) {
+      this.#tokenInto(from, target, secret, this.#expected);
+      let same = true;
+      for (let i = 0; i < TOKEN_LENGTH; i++) if (token[i] !== this.#expected[i]) same = false;
+      if (same) return true;
+    }
+    return false;
   }
 
   // ---- upkeep ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { encode } from '@bt/bencode';
+import { decode, encode } from '@bt/bencode';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DhtError } from './errors.js';
@@ -9,7 +9,15 @@ const target = new Uint8Array(20).fill(2);
 const t = Uint8Array.of(0xab, 0xcd);
 
 function roundTrip(message: KrpcMessage): KrpcMessage {
-  return decodeKrpc(encodeKrpc(message));
+  const bytes = encodeKrpc(message, Uint8Array.of(0x42, 0x54, 0, 1));
+  // Canonical bencode: keys sorted, as strict decoding demands.
+  expect(() => decode(bytes, { strict: true })).not.toThrow();
+  const decoded = decodeKrpc(bytes);
+  if (decoded.kind !== 'error') {
+    expect(decoded.version).toEqual(Uint8Array.of(0x42, 0x54, 0, 1));
+    delete decoded.version;
+  }
+  return decoded;
 }
 
 function malformed(value: unknown): DhtError {

@@ -4,22 +4,10 @@
  * the `ip` key (BEP 42), `ro` (BEP 43), `want`/`nodes6` (BEP 32) and the BEP 33 scrape fields.
  * Bad input is a `DhtError` of code `malformed-message` naming the offending field.
  */
-import {
-  type BencodeDictionary,
-  type BencodeValue,
-  type EncodableValue,
-  decode,
-  encode,
-  locate,
-} from '@bt/bencode';
-import { type PeerAddress, decodeCompactPeer, encodeCompactPeer } from '@bt/primitives';
+import { type BencodeDictionary, type BencodeValue, decode, encode, locate } from '@bt/bencode';
+import { type PeerAddress, decodeCompactPeer } from '@bt/primitives';
 import { DhtError } from './errors.js';
-import {
-  type NodeContact,
-  NODE_ID_LENGTH,
-  decodeCompactNodes,
-  encodeCompactNodes,
-} from './node-id.js';
+import { type NodeContact, NODE_ID_LENGTH, compactAddress, decodeCompactNodes } from './node-id.js';
 
 /** BEP 5 and BEP 44 error codes. */
 export const KRPC_ERROR = {
@@ -215,7 +203,9 @@ function parseIp(value: BencodeValue | undefined): PeerAddress | undefined {
 }
 
 function methodName(bytes: Uint8Array): string {
-  return textDecoder.decode(bytes);
+  // Method names are short ASCII; anything longer is unknown anyway.
+  if (bytes.length > 64) return textDecoder.decode(bytes.subarray(0, 64));
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 function verbatim(bytes: Uint8Array, path: string[], field: string): Uint8Array {
@@ -276,24 +266,52 @@ function decodeQuery(
 ): KrpcQuery {
   const name = methodName(bytesField(message, 'q', 'q'));
   const args = asDictionary(message.get('a'), 'a');
-  const common: QueryCommon = { kind: 'query', transactionId, id: idField(args, 'id', 'a.id') };
-  if (readOnly) common.readOnly = true;
-  if (version) common.version = version;
-  const want = parseWant(args);
-  if (want) common.want = want;
+  const id = idField(args, 'id', 'a.id');
+  let query: KrpcQuery;
+  // Built whole, one shape per method: spreading a common part costs more on the hot path.
   switch (name) {
     case 'ping':
-      return { ...common, method: 'ping' };
+      query = { kind: 'query', transactionId, id, method: 'ping' };
+      break;
     case 'find_node':
-      return { ...common, method: 'find_node', target: idField(args, 'target', 'a.target') };
+      query = {
+        kind: 'query',
+        transactionId,
+        id,
+        method: 'find_node',
+        target: idField(args, 'target', 'a.target'),
+      };
+      break;
     case 'get_peers':
-      return {
-        ...common,
+      query = {
+        kind: 'query',
+        transactionId,
+        id,
         method: 'get_peers',
         infoHash: idField(args, 'info_hash', 'a.info_hash'),
         noSeed: flag(args, 'noseed'),
         scrape: flag(args, 'scrape'),
       };
+      break;
+    default:
+      query = decodeOtherQuery(bytes, args, name, transactionId, id);
+  }
+  if (readOnly) query.readOnly = true;
+  if (version) query.version = version;
+  const want = parseWant(args);
+  if (want) query.want = want;
+  return query;
+}
+
+function decodeOtherQuery(
+  bytes: Uint8Array,
+  args: BencodeDictionary,
+  name: string,
+  transactionId: Uint8Array,
+  id: Uint8Array,
+): KrpcQuery {
+  const common: QueryCommon = { kind: 'query', transactionId, id };
+  switch (name) {
     case 'announce_peer': {
       const port = optionalInteger(args, 'port', 'a.port');
       const impliedPort = flag(args, 'implied_port');
@@ -419,92 +437,261 @@ function decodeResponse(
   return response;
 }
 
-const WANT_V4 = new TextEncoder().encode('n4');
-const WANT_V6 = new TextEncoder().encode('n6');
+/**
+ * Writes bencode straight into one buffer. KRPC messages have a fixed shape, so the encoder
+ * writes their keys in sorted order by hand instead of building and sorting a generic value.
+ */
+class Writer {
+  bytes: Uint8Array;
+  length = 0;
+  readonly #pool: BytePool | undefined;
 
-/** Encodes one KRPC message. `version` is our client's `v` (4 bytes by convention). */
-export function encodeKrpc(message: KrpcMessage, version?: Uint8Array): Uint8Array {
-  const root: Record<string, EncodableValue | undefined> = { t: message.transactionId };
-  if (version) root['v'] = version;
+  constructor(capacity: number, pool?: BytePool) {
+    this.#pool = pool;
+    this.bytes = pool ? pool.take(capacity) : new Uint8Array(capacity);
+  }
+
+  #reserve(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  raw(text: string): void {
+    this.#reserve(text.length);
+    for (let i = 0; i < text.length; i++) this.bytes[this.length++] = text.charCodeAt(i);
+  }
+
+  rawBytes(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  string(bytes: Uint8Array): void {
+    this.raw(`${bytes.length}:`);
+    this.rawBytes(bytes);
+  }
+
+  text(text: string): void {
+    this.string(new TextEncoder().encode(text));
+  }
+
+  integer(value: number): void {
+    this.raw(`i${Math.trunc(value)}e`);
+  }
+
+  /** A key (ASCII, given with its length prefix, e.g. `2:id`) and a byte-string value. */
+  entry(key: string, bytes: Uint8Array | undefined): void {
+    if (bytes === undefined) return;
+    this.raw(key);
+    this.string(bytes);
+  }
+
+  integerEntry(key: string, value: number | undefined): void {
+    if (value === undefined) return;
+    this.raw(key);
+    this.integer(value);
+  }
+
+  /** Compact node info of one family, written in place (no intermediate buffer). */
+  nodesEntry(key: string, nodes: readonly NodeContact[], family: 4 | 6): void {
+    const size = family === 4 ? 26 : 38;
+    let count = 0;
+    for (const node of nodes) if (node.address.family === family) count++;
+    this.raw(key);
+    this.raw(`${count * size}:`);
+    this.#reserve(count * size);
+    for (const node of nodes) {
+      if (node.address.family !== family) continue;
+      if (node.compact && node.compact.length === size) {
+        this.rawBytes(node.compact);
+      } else {
+        this.rawBytes(node.id.subarray(0, NODE_ID_LENGTH));
+        this.rawBytes(compactAddress(node.address));
+      }
+    }
+  }
+
+  /** A bencoded value, verbatim (BEP 44 `v`). */
+  valueEntry(key: string, bytes: Uint8Array | undefined): void {
+    if (bytes === undefined) return;
+    this.raw(key);
+    this.rawBytes(bytes);
+  }
+
+  result(): Uint8Array {
+    const out = this.bytes.subarray(0, this.length);
+    this.#pool?.commit(out);
+    return out;
+  }
+}
+
+/**
+ * Hands out views of one large buffer for encoded messages, as Node's `Buffer` pool does: a view
+ * costs far less than a buffer of its own, which matters at one message per query served. A view
+ * handed out is never written again; the buffer goes when its last view does.
+ */
+export class BytePool {
+  readonly #size: number;
+  #slab: Uint8Array;
+  #offset = 0;
+
+  constructor(size = 64 * 1024) {
+    this.#size = size;
+    this.#slab = new Uint8Array(size);
+  }
+
+  /** Room for `capacity` bytes; only what `commit` keeps is used up. */
+  take(capacity: number): Uint8Array {
+    if (this.#offset + capacity > this.#slab.length) {
+      this.#slab = new Uint8Array(Math.max(this.#size, capacity));
+      this.#offset = 0;
+    }
+    return this.#slab.subarray(this.#offset, this.#offset + capacity);
+  }
+
+  /** Marks `used` (a view from the last `take`, possibly shorter) as handed out. */
+  commit(used: Uint8Array): void {
+    if (used.buffer !== this.#slab.buffer) return;
+    this.#offset = (used.byteOffset - this.#slab.byteOffset + used.length + 7) & ~7;
+  }
+}
+
+function compactPeer(address: PeerAddress): Uint8Array {
+  return compactAddress(address);
+}
+
+/** Room for a message: exact enough that the writer seldom grows, small enough to be cheap. */
+function estimateLength(message: KrpcMessage): number {
+  let length = 96;
+  if (message.kind === 'response') {
+    if (message.nodes) length += 8 + message.nodes.length * 26;
+    if (message.nodes6) length += 8 + message.nodes6.length * 38;
+    if (message.values) length += 12 + message.values.length * 20;
+    if (message.samples) length += 12 + message.samples.length * 20;
+    if (message.peersBloom) length += 530;
+    if (message.value) length += message.value.length + 160;
+    if (message.token) length += message.token.length;
+  } else if (message.kind === 'query') {
+    if (message.method === 'put') length += message.value.length + 200;
+  } else {
+    length += message.message.length * 3;
+  }
+  return length;
+}
+
+/**
+ * Encodes one KRPC message. `version` is our client's `v` (4 bytes by convention); with a
+ * `pool`, the bytes are a view of its buffer (see `BytePool`).
+ */
+export function encodeKrpc(
+  message: KrpcMessage,
+  version?: Uint8Array,
+  pool?: BytePool,
+): Uint8Array {
+  const w = new Writer(estimateLength(message), pool);
+  w.raw('d');
   switch (message.kind) {
     case 'query': {
-      root['y'] = 'q';
-      if (message.readOnly) root['ro'] = 1;
-      const args: Record<string, EncodableValue | undefined> = { id: message.id };
-      if (message.want) {
-        const want: Uint8Array[] = [];
-        if (message.want.v4) want.push(WANT_V4);
-        if (message.want.v6) want.push(WANT_V6);
-        args['want'] = want;
-      }
+      // Keys in byte order: a, q, ro, t, v, y.
+      w.raw('1:ad');
+      if (message.method === 'put') w.integerEntry('3:cas', message.cas);
+      w.entry('2:id', message.id);
       switch (message.method) {
         case 'ping':
           break;
         case 'find_node':
         case 'sample_infohashes':
-          args['target'] = message.target;
+          w.entry('6:target', message.target);
           break;
         case 'get_peers':
-          args['info_hash'] = message.infoHash;
-          if (message.noSeed) args['noseed'] = 1;
-          if (message.scrape) args['scrape'] = 1;
+          w.entry('9:info_hash', message.infoHash);
+          if (message.noSeed) w.integerEntry('6:noseed', 1);
+          if (message.scrape) w.integerEntry('6:scrape', 1);
           break;
         case 'announce_peer':
-          args['info_hash'] = message.infoHash;
-          args['port'] = message.port;
-          args['token'] = message.token;
-          if (message.impliedPort) args['implied_port'] = 1;
-          if (message.seed) args['seed'] = 1;
+          if (message.impliedPort) w.integerEntry('12:implied_port', 1);
+          w.entry('9:info_hash', message.infoHash);
+          w.integerEntry('4:port', message.port);
+          if (message.seed) w.integerEntry('4:seed', 1);
+          w.entry('5:token', message.token);
           break;
         case 'get':
-          args['target'] = message.target;
-          if (message.seq !== undefined) args['seq'] = message.seq;
+          w.integerEntry('3:seq', message.seq);
+          w.entry('6:target', message.target);
           break;
         case 'put':
-          args['token'] = message.token;
-          args['v'] = decode(message.value);
-          args['k'] = message.key;
-          args['sig'] = message.signature;
-          args['salt'] = message.salt;
-          args['seq'] = message.seq;
-          args['cas'] = message.cas;
+          w.entry('1:k', message.key);
+          if (message.salt && message.salt.length > 0) w.entry('4:salt', message.salt);
+          w.integerEntry('3:seq', message.seq);
+          w.entry('3:sig', message.signature);
+          w.entry('5:token', message.token);
+          // Only canonical bencode goes out, so its bytes are its value.
+          w.valueEntry('1:v', encode(decode(message.value)));
           break;
         case 'unknown':
-          args['target'] = message.target;
+          w.entry('6:target', message.target);
           break;
       }
-      root['q'] = message.method === 'unknown' ? message.name : message.method;
-      root['a'] = args;
+      if (message.want) {
+        w.raw('4:wantl');
+        if (message.want.v4) w.raw('2:n4');
+        if (message.want.v6) w.raw('2:n6');
+        w.raw('e');
+      }
+      w.raw('e1:q');
+      w.text(message.method === 'unknown' ? message.name : message.method);
+      if (message.readOnly) w.integerEntry('2:ro', 1);
+      w.entry('1:t', message.transactionId);
+      w.entry('1:v', version);
+      w.raw('1:y1:q');
       break;
     }
     case 'response': {
-      root['y'] = 'r';
-      if (message.readOnly) root['ro'] = 1;
-      if (message.ip) root['ip'] = encodeCompactPeer(message.ip);
-      const r: Record<string, EncodableValue | undefined> = { id: message.id };
-      if (message.nodes) r['nodes'] = encodeCompactNodes(message.nodes, 4);
-      if (message.nodes6) r['nodes6'] = encodeCompactNodes(message.nodes6, 6);
-      if (message.values) r['values'] = message.values.map((peer) => encodeCompactPeer(peer));
-      r['token'] = message.token;
-      if (message.samples) r['samples'] = concat(message.samples);
-      r['interval'] = message.interval;
-      r['num'] = message.num;
-      if (message.value) r['v'] = decode(message.value);
-      r['k'] = message.key;
-      r['sig'] = message.signature;
-      r['seq'] = message.seq;
-      r['BFsd'] = message.seedsBloom;
-      r['BFpe'] = message.peersBloom;
-      root['r'] = r;
+      // Keys in byte order: ip, r, ro, t, v, y; inside r: BFpe, BFsd, id, interval, k, nodes,
+      // nodes6, num, samples, seq, sig, token, v, values.
+      if (message.ip) w.entry('2:ip', compactPeer(message.ip));
+      w.raw('1:rd');
+      w.entry('4:BFpe', message.peersBloom);
+      w.entry('4:BFsd', message.seedsBloom);
+      w.entry('2:id', message.id);
+      w.integerEntry('8:interval', message.interval);
+      w.entry('1:k', message.key);
+      if (message.nodes) w.nodesEntry('5:nodes', message.nodes, 4);
+      if (message.nodes6) w.nodesEntry('6:nodes6', message.nodes6, 6);
+      w.integerEntry('3:num', message.num);
+      if (message.samples) w.entry('7:samples', concat(message.samples));
+      w.integerEntry('3:seq', message.seq);
+      w.entry('3:sig', message.signature);
+      w.entry('5:token', message.token);
+      w.valueEntry('1:v', message.value && encode(decode(message.value)));
+      if (message.values) {
+        w.raw('6:valuesl');
+        for (const peer of message.values) w.string(compactPeer(peer));
+        w.raw('e');
+      }
+      w.raw('e');
+      if (message.readOnly) w.integerEntry('2:ro', 1);
+      w.entry('1:t', message.transactionId);
+      w.entry('1:v', version);
+      w.raw('1:y1:r');
       break;
     }
     case 'error':
-      root['y'] = 'e';
-      if (message.ip) root['ip'] = encodeCompactPeer(message.ip);
-      root['e'] = [message.code, message.message];
+      w.raw('1:eli');
+      w.raw(`${Math.trunc(message.code)}e`);
+      w.text(message.message);
+      w.raw('e');
+      if (message.ip) w.entry('2:ip', compactPeer(message.ip));
+      w.entry('1:t', message.transactionId);
+      w.entry('1:v', version);
+      w.raw('1:y1:e');
       break;
   }
-  return encode(root);
+  w.raw('e');
+  return w.result();
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -16,6 +16,8 @@ export interface Candidate {
   state: CandidateState;
   /** Requests sent to it so far. */
   attempts: number;
+  /** Hops from the start: 0 for nodes we knew, n + 1 for nodes a depth-n node told us of. */
+  depth: number;
   /** The write token it gave (get_peers, get). */
   token?: Uint8Array;
   /** BEP 44: it holds the item (seq it reported, or -1 for an immutable item). */
@@ -59,7 +61,7 @@ export class Lookup {
   queried = 0;
   /** Answers received. */
   responses = 0;
-  /** A round is a wave of requests sent on one event; counts the waves. */
+  /** Rounds in the Kademlia sense: the deepest hop asked, plus one. */
   rounds = 0;
 
   constructor(target: NodeId, options: LookupOptions = {}) {
@@ -82,11 +84,11 @@ export class Lookup {
     const key = addressKey(address);
     if (this.#addresses.has(key)) return;
     this.#addresses.add(key);
-    this.#seeds.push({ id: undefined, address, state: 'new', attempts: 0 });
+    this.#seeds.push({ id: undefined, address, state: 'new', attempts: 0, depth: 0 });
   }
 
   /** Adds nodes (from the table, or from an answer); returns how many were new. */
-  add(nodes: readonly NodeContact[], selfId?: NodeId): number {
+  add(nodes: readonly NodeContact[], selfId?: NodeId, depth = 0): number {
     let added = 0;
     const limit = Math.min(nodes.length, this.#maxPerResponse);
     for (let i = 0; i < limit; i++) {
@@ -101,6 +103,7 @@ export class Lookup {
         address: node.address,
         state: 'new',
         attempts: 0,
+        depth,
       };
       const list = this.candidates;
       // Binary search for the insertion point.
@@ -199,10 +202,8 @@ export class Lookup {
       picked.push(candidate);
       room--;
     }
-    if (picked.length > 0) {
-      this.rounds++;
-      this.queried += picked.length;
-    }
+    for (const candidate of picked) this.rounds = Math.max(this.rounds, candidate.depth + 1);
+    this.queried += picked.length;
     return picked;
   }
 

@@ -353,7 +353,9 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
   const send = (datagrams: Datagram[]): void => {
     if (closed) return;
     for (const datagram of datagrams) {
-      socket.send(datagram.bytes, datagram.to.port, datagram.to.host, () => undefined);
+      // No callback: Node then sends at once when it can, without a request object; a failure
+      // surfaces as an `error` event, which the shell ignores (UDP is lossy anyway).
+      socket.send(datagram.bytes, datagram.to.port, datagram.to.host);
     }
   };
   const flush = (): void => send(core.takeOutgoing());
