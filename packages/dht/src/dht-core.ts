@@ -842,6 +842,9 @@ export class DhtCore {
               candidate.state = 'failed';
             } else if (idKey(response.id) === idKey(this.#id)) {
               candidate.state = 'failed';
+            } else if (candidate.state === 'responded') {
+              // An answer to a repeated request, after the first one: nothing new.
+              lookup.responded(candidate, response.id);
             } else {
               lookup.responded(candidate, response.id);
               if (response.token) candidate.token = response.token;
@@ -859,8 +862,8 @@ export class DhtCore {
             this.#pump(active, at);
           },
           slow: (at) => {
-            if (active.finished || candidate.state !== 'pending') return;
-            candidate.state = 'slow';
+            if (active.finished) return;
+            lookup.slowed(candidate);
             this.#pump(active, at);
           },
           timeout: (at) => {

@@ -16,6 +16,8 @@ export interface Candidate {
   state: CandidateState;
   /** Requests sent to it so far. */
   attempts: number;
+  /** Requests to it still waiting for an answer (a slow one is asked again at once). */
+  inFlight: number;
   /** Hops from the start: 0 for nodes we knew, n + 1 for nodes a depth-n node told us of. */
   depth: number;
   /** The write token it gave (get_peers, get). */
@@ -73,9 +75,21 @@ export class Lookup {
     this.#maxAttempts = options.maxAttempts ?? 3;
   }
 
-  /** A request to the candidate went unanswered: ask again, or give up on it. */
+  /**
+   * A request to the candidate is slow: while attempts remain it is asked again at once (a lost
+   * datagram is no reason to skip one of the closest nodes); after the last one it no longer
+   * holds the lookup up, though a late answer still counts.
+   */
+  slowed(candidate: Candidate): void {
+    if (candidate.state !== 'pending') return;
+    candidate.state = candidate.attempts < this.#maxAttempts ? 'new' : 'slow';
+  }
+
+  /** A request to the candidate went unanswered for good. */
   timedOut(candidate: Candidate): void {
-    if (candidate.state !== 'pending' && candidate.state !== 'slow') return;
+    candidate.inFlight = Math.max(0, candidate.inFlight - 1);
+    if (candidate.state === 'responded' || candidate.state === 'failed') return;
+    if (candidate.inFlight > 0 || candidate.state === 'new') return;
     candidate.state = candidate.attempts < this.#maxAttempts ? 'new' : 'failed';
   }
 
@@ -84,7 +98,7 @@ export class Lookup {
     const key = addressKey(address);
     if (this.#addresses.has(key)) return;
     this.#addresses.add(key);
-    this.#seeds.push({ id: undefined, address, state: 'new', attempts: 0, depth: 0 });
+    this.#seeds.push({ id: undefined, address, state: 'new', attempts: 0, inFlight: 0, depth: 0 });
   }
 
   /** Adds nodes (from the table, or from an answer); returns how many were new. */
@@ -103,6 +117,7 @@ export class Lookup {
         address: node.address,
         state: 'new',
         attempts: 0,
+        inFlight: 0,
         depth,
       };
       const list = this.candidates;
@@ -148,6 +163,8 @@ export class Lookup {
 
   /** A seed answered: it now has an id and joins the sorted candidates as answered. */
   responded(candidate: Candidate, id: NodeId): void {
+    candidate.inFlight = Math.max(0, candidate.inFlight - 1);
+    if (candidate.state === 'responded') return;
     this.responses++;
     if (candidate.id === undefined) {
       candidate.id = id;
@@ -186,6 +203,7 @@ export class Lookup {
       if (seed.state !== 'new') continue;
       seed.state = 'pending';
       seed.attempts++;
+      seed.inFlight++;
       picked.push(seed);
       room--;
     }
@@ -199,6 +217,7 @@ export class Lookup {
       if (candidate.state !== 'new') continue;
       candidate.state = 'pending';
       candidate.attempts++;
+      candidate.inFlight++;
       picked.push(candidate);
       room--;
     }
@@ -211,14 +230,15 @@ export class Lookup {
   get done(): boolean {
     let live = 0;
     for (const candidate of this.candidates) {
-      if (candidate.state === 'failed') continue;
+      // Failed candidates, and those slow on their last attempt, do not hold the end up.
+      if (candidate.state === 'failed' || candidate.state === 'slow') continue;
       if (candidate.state !== 'responded') return false;
       live++;
       if (live >= this.k)
         return !this.#seeds.some((seed) => seed.state === 'pending' || seed.state === 'new');
     }
     for (const seed of this.#seeds)
-      if (seed.state === 'pending' || seed.state === 'new' || seed.state === 'slow') return false;
+      if (seed.state === 'pending' || seed.state === 'new') return false;
     return true;
   }
 

@@ -194,6 +194,20 @@ export function signEd25519(message: Uint8Array, keyPair: DhtKeyPair): Uint8Arra
   return new Uint8Array(sign(null, message, key));
 }
 
+/** The key pair of a 32-byte ed25519 secret seed (as `generateKeyPair` makes and key files keep). */
+export function keyPairFromSecretKey(secretKey: Uint8Array): DhtKeyPair {
+  if (secretKey.length !== 32)
+    throw new DhtError('invalid-argument', 'an ed25519 secret key is 32 bytes');
+  // PKCS #8 wrapping of a raw Ed25519 seed (RFC 8410).
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), secretKey]);
+  const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
+  return {
+    publicKey: new Uint8Array(Buffer.from(jwk.x!, 'base64url')),
+    secretKey: Uint8Array.from(secretKey),
+  };
+}
+
 /** A fresh ed25519 key pair for BEP 44 mutable items. */
 export function generateKeyPair(): DhtKeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');

