@@ -6,6 +6,10 @@ describe('bt demo', () => {
     const result = await runCli(['demo', '--size', '4']);
     expect(result.stderr).toContain('verified: all 4 files are identical');
     expect(result.code).toBe(0);
+    // slow enough to watch by default: 64 MiB take about 8 s
+    expect(result.stderr).toMatch(/downloads into .* \(at most 8\.00 MiB\/s\)$/m);
+    expect(result.stderr).toMatch(/^demo bt-demo: done 100\.0% 4\.00 MiB$/m);
+    expect(result.stderr).toMatch(/^ {3}downloaded 4\.00 MiB in \d+(\.\d+)?s \(/m);
   });
 
   it('speaks NDJSON with --json', async () => {

@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import {
   isCI,
   makeTempDir,
+  releaseMount,
   removeTempDirs,
   requireProgram,
   startProcess,
   stopAllProcesses,
+  trackMount,
 } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ariaSeeder, fixture } from './aria-fixtures.js';
@@ -30,7 +32,11 @@ async function run(program: string, args: string[]): Promise<boolean> {
 
 async function mountTmpfs(directory: string, options: string): Promise<boolean> {
   const ok = await run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', directory]);
-  if (ok) mounts.push(directory);
+  if (ok) {
+    // unmounted even if this run is killed
+    trackMount(directory);
+    mounts.push(directory);
+  }
   return ok;
 }
 
@@ -46,7 +52,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAllProcesses();
-  for (const directory of mounts.reverse()) await run('umount', ['-l', directory]);
+  for (const directory of mounts.reverse()) {
+    await run('umount', ['-l', directory]);
+    releaseMount(directory);
+  }
   await removeTempDirs();
 });
 
@@ -153,7 +162,8 @@ describe.skipIf(!aria2 || !mktorrent)('a disk that fills up mid-download', () =>
   it('says "disk full" with figures, exits 3, and keeps the verified pieces', async (context) => {
     if (!mountable) context.skip();
     const { seedDir, payload, torrent } = await fixture(3 * 1024 * 1024);
-    const seeder = await ariaSeeder(torrent, seedDir, '512K');
+    // slow enough that the disk fills long before the download could end
+    const seeder = await ariaSeeder(torrent, seedDir, '256K');
     const folder = await makeTempDir();
     expect(await mountTmpfs(folder, 'size=4m')).toBe(true);
     const download = startCli([

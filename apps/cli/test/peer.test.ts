@@ -78,6 +78,31 @@ describe.skipIf(!aria2c || !mktorrent)('bt peer', () => {
     expect(output.unchoked).toBe(true);
   });
 
+  it("prints a peer's client name with its control characters escaped", async () => {
+    const hostilePort = await freePort();
+    startProcess(aria2c!, [
+      '--seed-ratio=0',
+      '-V',
+      '--enable-dht=false',
+      '--enable-dht6=false',
+      '--bt-enable-lpd=false',
+      `--listen-port=${hostilePort}`,
+      // what the peer calls itself in its extension handshake: it clears and recolours a terminal
+      '--peer-agent=evil\x1b[2J\x1b[31mred',
+      '--bt-tracker-connect-timeout=1',
+      '--console-log-level=warn',
+      '--summary-interval=0',
+      '-d',
+      dir,
+      torrentPath,
+    ]);
+    await waitForPort(hostilePort);
+    const result = await runCli(['peer', `127.0.0.1:${hostilePort}`, torrentPath], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain('\x1b');
+    expect(result.stdout).toMatch(/^client\s+evil\\x1b\[2J\\x1b\[31mred$/m);
+  });
+
   it('exits 1 when the peer does not serve the torrent, 3 when nobody listens, 2 on a bad address', async () => {
     const other = 'ab'.repeat(20);
     // aria2c hangs up on a torrent it does not serve; the limit only ends a stuck test
