@@ -31,8 +31,6 @@ export type TrackerClientResolver = (url: string) => TrackerClient | undefined;
 export interface PieceVerdict {
   index: number;
   ok: boolean;
-  /** Who sent its blocks (the `peer` strings given to `writeBlock`). */
-  peers: string[];
 }
 
 /** The storage of one torrent (the `Storage` of `@bt/storage` is one). */
@@ -46,7 +44,7 @@ export interface TorrentStorage {
     pieceIndex: number,
     offset: number,
     bytes: Uint8Array,
-    options?: { peer?: string; signal?: AbortSignal },
+    options?: { signal?: AbortSignal },
   ): Promise<PieceVerdict | undefined>;
   readBlock(
     pieceIndex: number,

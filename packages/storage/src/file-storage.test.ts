@@ -342,7 +342,7 @@ describe('file storage', () => {
 });
 
 describe('file storage cache spills', () => {
-  it('verifies spilled pieces from disk, rejects a corrupt one with its peers, and verifyPiece reads the disk', async () => {
+  it('verifies spilled pieces from disk, rejects a corrupt one, and verifyPiece reads the disk', async () => {
     const directory = await makeTempDir();
     const torrent = makeTorrent({ name: 's.bin', pieceLength: 64, length: 64 * 4 });
     // Room for one piece: the four interleaved pieces spill to disk.
@@ -358,18 +358,16 @@ describe('file storage cache spills', () => {
         const block = blocksOf(torrent, index, 16)[round]!;
         const bytes =
           index === 2 && round === 1 ? block.bytes.map((byte) => byte ^ 0xff) : block.bytes;
-        const verdict = await storage.writeBlock(index, block.offset, bytes, {
-          peer: index === 2 && round === 1 ? 'liar' : 'ok',
-        });
+        const verdict = await storage.writeBlock(index, block.offset, bytes);
         if (verdict) verdicts.push(verdict);
         expect(storage.cachedSize()).toBeLessThanOrEqual(64);
       }
     }
     expect(verdicts).toEqual([
-      { index: 0, ok: true, peers: ['ok'] },
-      { index: 1, ok: true, peers: ['ok'] },
-      { index: 2, ok: false, peers: ['ok', 'liar'] },
-      { index: 3, ok: true, peers: ['ok'] },
+      { index: 0, ok: true },
+      { index: 1, ok: true },
+      { index: 2, ok: false },
+      { index: 3, ok: true },
     ]);
     expect(storage.completePieces().indices()).toEqual([0, 1, 3]);
     // The corrupt bytes are on disk but never count; once repaired on disk, verifyPiece agrees.
@@ -377,7 +375,7 @@ describe('file storage cache spills', () => {
     const handle = await (await import('node:fs/promises')).open(join(directory, 's.bin'), 'r+');
     await handle.write(torrent.data.subarray(128, 192), 0, 64, 128);
     await handle.close();
-    expect(await storage.verifyPiece(2)).toEqual({ index: 2, ok: true, peers: [] });
+    expect(await storage.verifyPiece(2)).toEqual({ index: 2, ok: true });
     expect(storage.completePieces().complete).toBe(true);
     await storage.close();
   });

@@ -12,13 +12,12 @@ describe('memory storage', () => {
     expect(storage.pieceCount).toBe(4);
     const blocks = blocksOf(torrent, 1, 16).reverse();
     for (const block of blocks.slice(0, -1)) {
-      expect(await storage.writeBlock(1, block.offset, block.bytes, { peer: 'a' })).toBeUndefined();
+      expect(await storage.writeBlock(1, block.offset, block.bytes)).toBeUndefined();
     }
     const last = blocks[blocks.length - 1]!;
-    expect(await storage.writeBlock(1, last.offset, last.bytes, { peer: 'b' })).toEqual({
+    expect(await storage.writeBlock(1, last.offset, last.bytes)).toEqual({
       index: 1,
       ok: true,
-      peers: ['a', 'b'],
     });
     expect(storage.hasPiece(1)).toBe(true);
     expect(storage.completePieces().indices()).toEqual([1]);
@@ -29,23 +28,20 @@ describe('memory storage', () => {
     await storage.close();
   });
 
-  it('discards a corrupt piece and names the peers that supplied it', async () => {
+  it('discards a corrupt piece', async () => {
     const torrent = makeTorrent({ pieceLength: 32, length: 64 });
     const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
     const bad = torrent.data.slice(0, 16);
     bad[3] = (bad[3] as number) ^ 1;
-    await storage.writeBlock(0, 0, bad, { peer: 'liar' });
-    const verdict = await storage.writeBlock(0, 16, torrent.data.slice(16, 32), { peer: 'honest' });
-    expect(verdict).toEqual({ index: 0, ok: false, peers: ['liar', 'honest'] });
+    await storage.writeBlock(0, 0, bad);
+    const verdict = await storage.writeBlock(0, 16, torrent.data.slice(16, 32));
+    expect(verdict).toEqual({ index: 0, ok: false });
     expect(storage.hasPiece(0)).toBe(false);
     // Downloaded again, it verifies; the old blocks were forgotten.
-    expect(
-      await storage.writeBlock(0, 16, torrent.data.slice(16, 32), { peer: 'c' }),
-    ).toBeUndefined();
-    expect(await storage.writeBlock(0, 0, torrent.data.slice(0, 16), { peer: 'c' })).toEqual({
+    expect(await storage.writeBlock(0, 16, torrent.data.slice(16, 32))).toBeUndefined();
+    expect(await storage.writeBlock(0, 0, torrent.data.slice(0, 16))).toEqual({
       index: 0,
       ok: true,
-      peers: ['c'],
     });
     await expect(storage.readBlock(1, 0, 4)).rejects.toMatchObject({ code: 'piece-not-complete' });
     await storage.close();
@@ -146,7 +142,7 @@ describe('verdict delivery', () => {
         blocks.map((block) => storage.writeBlock(index, block.offset, block.bytes)),
       );
       expect(results.slice(0, -1)).toEqual([undefined, undefined, undefined]);
-      expect(results[results.length - 1]).toEqual({ index, ok: true, peers: [] });
+      expect(results[results.length - 1]).toEqual({ index, ok: true });
     }
     // A duplicate of a block arriving while the piece is verified gets undefined, once.
     const blocks = blocksOf(torrent, 0, 16);

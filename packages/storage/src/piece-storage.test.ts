@@ -122,11 +122,9 @@ describe('verdicts of spilled pieces', () => {
     });
     const settled: unknown[] = [];
     const writes = [0, 16, 32, 48].map((offset, order) =>
-      storage
-        .writeBlock(0, offset, torrent.data.slice(offset, offset + 16), { peer: `p${order}` })
-        .then((verdict) => {
-          settled.push([order, verdict]);
-        }),
+      storage.writeBlock(0, offset, torrent.data.slice(offset, offset + 16)).then((verdict) => {
+        settled.push([order, verdict]);
+      }),
     );
     await new Promise((resolve) => setImmediate(resolve));
     expect(backend.held.length).toBe(4);
@@ -136,7 +134,7 @@ describe('verdicts of spilled pieces', () => {
       await new Promise((done) => setImmediate(done));
     }
     await Promise.all(writes);
-    expect(settled).toContainEqual([3, { index: 0, ok: true, peers: ['p0', 'p1', 'p2', 'p3'] }]);
+    expect(settled).toContainEqual([3, { index: 0, ok: true }]);
     expect(settled.filter((entry) => (entry as [number, unknown])[1] !== undefined)).toHaveLength(
       1,
     );
@@ -175,8 +173,8 @@ describe('memory back-pressure', () => {
     while (backend.held.length === 0) await new Promise((resolve) => setImmediate(resolve));
     backend.held.shift()!();
     const settled = await Promise.all(verdicts);
-    expect(settled[3]).toEqual({ index: 0, ok: true, peers: [] });
-    expect(settled[7]).toEqual({ index: 1, ok: true, peers: [] });
+    expect(settled[3]).toEqual({ index: 0, ok: true });
+    expect(settled[7]).toEqual({ index: 1, ok: true });
     expect(backend.writes).toEqual([
       [0, 0, 64],
       [1, 0, 64],

@@ -56,7 +56,6 @@ interface PartialPiece {
   index: number;
   size: number;
   received: RangeSet;
-  peers: Set<string>;
   /** Shared memory holding the piece while it is cached; undefined once spilled. */
   buffer: Uint8Array | undefined;
   /** Set while the cached blocks are being written out. */
@@ -166,7 +165,6 @@ export class PieceStorage implements Storage {
         index: pieceIndex,
         size,
         received: new RangeSet(),
-        peers: new Set(),
         buffer: undefined,
         spilling: undefined,
         spillError: undefined,
@@ -197,7 +195,6 @@ export class PieceStorage implements Storage {
     }
     if (partial.verifying || this.partials.get(pieceIndex) !== partial) return undefined;
     partial.touched = ++this.clock;
-    if (options.peer !== undefined) partial.peers.add(options.peer);
     if (partial.spilling !== undefined) await partial.spilling;
     if (partial.verifying || this.partials.get(pieceIndex) !== partial) return undefined;
     if (partial.spillError !== undefined) {
@@ -274,9 +271,8 @@ export class PieceStorage implements Storage {
     const [result] = await this.backend.check([pieceIndex], { signal: options.signal });
     const ok = this.applyResult(result as PieceCheckResult);
     const partial = this.partials.get(pieceIndex);
-    const peers = partial === undefined ? [] : [...partial.peers];
     if (ok && partial !== undefined && !partial.verifying) this.discard(partial);
-    return { index: pieceIndex, ok, peers };
+    return { index: pieceIndex, ok };
   }
 
   async recheck(options: RecheckOptions = {}): Promise<Bitfield> {
@@ -384,7 +380,6 @@ export class PieceStorage implements Storage {
     signal: AbortSignal | undefined,
   ): Promise<PieceVerdict> {
     const index = partial.index;
-    const peers = [...partial.peers];
     try {
       let ok: boolean;
       if (partial.buffer !== undefined) {
@@ -409,7 +404,7 @@ export class PieceStorage implements Storage {
       }
       if (this.closed) throw new StorageError('closed', 'the storage is closed');
       if (ok) this.complete.set(index);
-      return { index, ok, peers };
+      return { index, ok };
     } finally {
       this.discard(partial);
     }

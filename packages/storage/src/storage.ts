@@ -11,13 +11,9 @@ export interface PieceVerdict {
   index: number;
   /** True when the digest matched: the piece is complete and written. */
   ok: boolean;
-  /** The peers that supplied blocks of this piece (as given to `writeBlock`), for banning liars. */
-  peers: string[];
 }
 
 export interface WriteBlockOptions {
-  /** Who sent the block (any stable string, e.g. `127.0.0.1:6881`), reported with the verdict. */
-  peer?: string;
   signal?: AbortSignal;
 }
 

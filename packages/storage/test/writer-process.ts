@@ -60,17 +60,16 @@ for (const index of missing) {
     if (liar) {
       const bad = source.slice(start, Math.min(end, start + BLOCK));
       bad[0] = (bad[0] as number) ^ 0x5a;
-      await storage.writeBlock(index, 0, bad, { peer: 'liar' });
+      await storage.writeBlock(index, 0, bad);
       for (let offset = BLOCK; start + offset < end; offset += BLOCK) {
         const verdict = await storage.writeBlock(
           index,
           offset,
           source.subarray(start + offset, Math.min(end, start + offset + BLOCK)),
-          { peer: 'honest' },
         );
         if (verdict !== undefined) {
           if (verdict.ok) throw new Error(`corrupt piece ${index} verified`);
-          say(`rejected ${index} ${verdict.peers.join(',')}`);
+          say(`rejected ${index}`);
         }
       }
       if (end - start <= BLOCK) say(`rejected ${index} liar`);
@@ -80,7 +79,6 @@ for (const index of missing) {
         index,
         offset,
         source.subarray(start + offset, Math.min(end, start + offset + BLOCK)),
-        { peer: 'honest' },
       );
       if (delay > 0) await sleep(random(delay));
       if (verdict !== undefined) {
