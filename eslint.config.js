@@ -4,10 +4,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-/**
- * Packages whose main entry must stay pure (codecs): add mse and utp as they appear, and wire
- * once its main entry no longer imports sockets.
- */
+/** Packages whose main entry must stay pure (codecs): add mse and utp as they appear. */
 const PURE_PACKAGES = [
   'bencode',
   'primitives',
