@@ -147,7 +147,15 @@ describe.skipIf(!transmissionCli || !transmissionCreate)('live: Transmission see
     ]);
     await waitForPort(port);
     // It resets connections until its verification is done: retry for a while.
-    const result = await retry(() => leech(port, torrent), PATIENCE_MS);
+    const result = await retry(() => leech(port, torrent), PATIENCE_MS).catch((error: unknown) => {
+      const state = seeder.child.exitCode === null ? 'running' : `exited ${seeder.child.exitCode}`;
+      throw new Error(
+        `${String(error)}\ntransmission-cli (${state}): ${seeder.output().slice(-1500)}`,
+        {
+          cause: error,
+        },
+      );
+    });
     expect(result.handshake.infoHash).toEqual(new Uint8Array(torrent.infoHash));
     expect(result.extended?.client).toMatch(/Transmission/);
     expect(result.extended?.extensions).toMatchObject({
