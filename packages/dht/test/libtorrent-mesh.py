@@ -51,7 +51,9 @@ for n in range(count):
         | lt.alert.category_t.error_notification,
     }
     session = lt.session(settings)
-    sessions.append({"session": session, "host": host, "alerts": [], "cond": threading.Condition()})
+    sessions.append(
+        {"session": session, "host": host, "alerts": [], "base": 0, "cond": threading.Condition()}
+    )
 
 for entry in sessions:
     deadline = time.time() + 10
@@ -72,7 +74,11 @@ def pump():
             if alerts:
                 with entry["cond"]:
                     entry["alerts"].extend(alerts)
-                    del entry["alerts"][:-2000]
+                    # Old alerts go; "base" keeps the positions that mark() handed out valid.
+                    excess = len(entry["alerts"]) - 2000
+                    if excess > 0:
+                        del entry["alerts"][:excess]
+                        entry["base"] += excess
                     entry["cond"].notify_all()
         time.sleep(0.005)
 
@@ -81,14 +87,15 @@ threading.Thread(target=pump, daemon=True).start()
 
 
 def wait_for(entry, match, timeout, start_index=0):
-    """The first alert (from index start_index on) that `match` accepts, or None."""
+    """The first alert (from position start_index on) that `match` accepts, or None."""
     deadline = time.time() + timeout
     with entry["cond"]:
-        index = start_index
+        position = start_index
         while True:
-            while index < len(entry["alerts"]):
+            while position - entry["base"] < len(entry["alerts"]):
+                index = max(0, position - entry["base"])
                 alert = entry["alerts"][index]
-                index += 1
+                position = entry["base"] + index + 1
                 if match(alert):
                     return alert
             remaining = deadline - time.time()
@@ -99,7 +106,7 @@ def wait_for(entry, match, timeout, start_index=0):
 
 def mark(entry):
     with entry["cond"]:
-        return len(entry["alerts"])
+        return entry["base"] + len(entry["alerts"])
 
 
 def hexhash(value):

@@ -2,11 +2,12 @@
  * Our own nodes on loopback, through the UDP shell: bootstrap, lookups, announces, BEP 44, 51
  * and 33 end to end, state files and read-only mode.
  */
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { randomBytes } from '@bt/primitives';
 import { makeTempDir, removeTempDirs } from '@bt/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Dht, createDht, generateKeyPair } from '../src/node.js';
+import { type Dht, createDht, generateKeyPair, isKrpcDatagram } from '../src/node.js';
 import { DhtError } from '../src/index.js';
 
 const nodes: Dht[] = [];
@@ -111,6 +112,42 @@ describe('our nodes on loopback', () => {
       expect(dht.stats().queriesIn).toBeGreaterThanOrEqual(0);
     }
     expect(reader.stats().queriesIn).toBe(0);
+  });
+
+  it("runs on a shared socket, fed only the datagrams that are the DHT's", async () => {
+    const dhts = await mesh(3);
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const other: Buffer[] = [];
+    let otherArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => {
+      otherArrived = resolve;
+    });
+    const shared = await node({ socket, bootstrap: [`127.0.0.1:${dhts[0]!.address().port}`] });
+    socket.on('message', (message, rinfo) => {
+      if (isKrpcDatagram(message))
+        shared.receive(message, { host: rinfo.address, port: rinfo.port, family: 4 });
+      else {
+        other.push(message);
+        otherArrived();
+      }
+    });
+    await shared.ready;
+    expect(shared.address().port).toBe(socket.address().port);
+    const infoHash = randomBytes(20);
+    await dhts[1]!.announce(infoHash, { port: 7777 });
+    const peers = await collect(shared.lookup(infoHash));
+    expect(peers).toContainEqual({ host: '127.0.0.1', port: 7777, family: 4 });
+    // A uTP-looking datagram on the same port is left to its owner.
+    const probe = createSocket('udp4');
+    probe.send(Uint8Array.of(0x41, 0, 0, 0), socket.address().port, '127.0.0.1');
+    await arrived;
+    expect(other).toHaveLength(1);
+    probe.close();
+    await shared.close();
+    // Closing the DHT leaves the shared socket open.
+    expect(() => socket.address()).not.toThrow();
+    socket.close();
   });
 
   it('abort ends a lookup with a typed error, close ends the rest', async () => {
