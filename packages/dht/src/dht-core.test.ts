@@ -78,4 +78,26 @@ describe('DhtCore', () => {
       expect.objectContaining({ code: 'invalid-state' }),
     );
   });
+
+  it('pings questionable nodes and refreshes buckets idle for 15 minutes', () => {
+    const routers: PeerAddress[] = [1, 2, 3].map((n) => ({
+      host: `10.0.0.${n}`,
+      port: 6881,
+      family: 4,
+    }));
+    const core = new DhtCore({ now: 0, bootstrap: routers });
+    answerAll(core, { host: '10.9.9.9', port: 1, family: 4 }, 1, core.tick(0));
+    expect(core.table()!.stats(1).good).toBe(3);
+    // Nothing to do a minute later: everyone is good, no bucket is idle.
+    const early = core.tick(60_000).map((datagram) => decodeKrpc(datagram.bytes));
+    expect(early).toEqual([]);
+    const later = 15 * 60_000 + 10_000;
+    expect(core.table()!.stats(later).questionable).toBe(3);
+    const methods = core.tick(later).map((datagram) => {
+      const message = decodeKrpc(datagram.bytes);
+      return message.kind === 'query' ? message.method : message.kind;
+    });
+    expect(methods).toContain('ping');
+    expect(methods).toContain('find_node');
+  });
 });

@@ -50,6 +50,22 @@ describe('our nodes on loopback', () => {
     expect(peers).toContainEqual({ host: '127.0.0.1', port: 51413, family: 4 });
   });
 
+  it('BEP 32: an IPv6 node on ::1 (nodes6, compact 38-byte nodes, 18-byte peers)', async () => {
+    const first = await node({ host: '::1' });
+    const entry = `[::1]:${first.address().port}`;
+    const second = await node({ host: '::1', bootstrap: [entry] });
+    const third = await node({ host: '::1', bootstrap: [entry] });
+    await Promise.all([second.ready, third.ready]);
+    expect(third.stats().tables).toEqual([expect.objectContaining({ family: 6 })]);
+    const infoHash = randomBytes(20);
+    expect((await second.announce(infoHash, { port: 5555 })).acknowledged).toBeGreaterThan(0);
+    expect(await collect(third.lookup(infoHash))).toContainEqual({
+      host: '::1',
+      port: 5555,
+      family: 6,
+    });
+  });
+
   it('BEP 44: immutable and mutable items, with salt and seq', async () => {
     const dhts = await mesh(6);
     const put = await dhts[1]!.put('hello world');
