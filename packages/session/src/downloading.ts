@@ -73,7 +73,11 @@ export class Downloading {
   resize(peer: Peer): void {
     peer.depth = Math.min(
       peer.maxRequests,
-      pipelineDepth(peer.download.rate, { min: MIN_PIPELINE, max: MAX_PIPELINE }),
+      pipelineDepth(peer.download.rate, {
+        blockSize: this.ctx.picker.blockSize,
+        min: MIN_PIPELINE,
+        max: MAX_PIPELINE,
+      }),
     );
   }
 

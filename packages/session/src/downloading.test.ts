@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { BlockRequest } from '@bt/wire';
+import { ManualClock } from './clock.js';
+import { Downloading } from './downloading.js';
+import type { SessionError } from './errors.js';
+import type { Message, PeerWire, PieceVerdict, TorrentStorage } from './interfaces.js';
+import { Peer } from './peer.js';
+import { PeerRegistry } from './peer-registry.js';
+import { PiecePicker } from './piece-picker.js';
+import { RateMeter, TokenBucket } from './rate.js';
+import type { TorrentContext, TorrentOptions } from './torrent-context.js';
+
+/** Two pieces of 64 KiB in 32 KiB blocks: block keys must follow the picker's block size. */
+const BLOCK = 32_768;
+
+function setup() {
+  const clock = new ManualClock();
+  const picker = new PiecePicker({
+    pieceCount: 2,
+    pieceLength: 2 * BLOCK,
+    totalLength: 4 * BLOCK,
+    blockSize: BLOCK,
+  });
+  const written: [number, number][] = [];
+  const storage: TorrentStorage = {
+    writeBlock: (piece, offset) => {
+      written.push([piece, offset]);
+      return new Promise<PieceVerdict | undefined>(() => undefined);
+    },
+    readBlock: () => Promise.reject(new Error('not used')),
+    recheck: () => Promise.resolve({ has: () => false }),
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  const peers = new Set<Peer>();
+  const dropped: [Peer, SessionError | undefined][] = [];
+  const ctx: TorrentContext = {
+    options: {} as TorrentOptions,
+    clock,
+    picker,
+    storage,
+    registry: new PeerRegistry(),
+    peers,
+    state: 'downloading',
+    signal: new AbortController().signal,
+    downloadMeter: new RateMeter(clock),
+    uploadMeter: new RateMeter(clock),
+    emit: () => undefined,
+    drop: (peer, error) => {
+      dropped.push([peer, error]);
+      peers.delete(peer);
+    },
+    fail: () => undefined,
+  };
+  const downloading = new Downloading(ctx, new TokenBucket(clock), { completed: () => undefined });
+  let nextId = 1;
+  const connect = (pieces = [0, 1]) => {
+    const sent: Message[] = [];
+    const asked: BlockRequest[] = [];
+    const wire: PeerWire = {
+      address: { host: '127.0.0.1', port: 6880 + nextId, family: 4 },
+      peerId: new Uint8Array(20),
+      capabilities: { fast: true, extended: false },
+      incoming: false,
+      start: () => undefined,
+      send: (message) => sent.push(message),
+      sendRequests: (requests) => asked.push(...requests),
+      sendPiece: () => undefined,
+      bufferedBytes: 0,
+      close: () => undefined,
+    };
+    const peer = new Peer({ id: nextId++, wire, pieceCount: 2, clock, source: 'manual' });
+    for (const piece of pieces) peer.has.set(piece);
+    peer.peerChoking = false;
+    peers.add(peer);
+    downloading.updateInterest(peer);
+    return { peer, sent, asked };
+  };
+  return { downloading, connect, dropped, written };
+}
+
+describe('Downloading', () => {
+  it('takes the blocks asked of a peer, keyed by the picker’s block size', () => {
+    const { downloading, connect, dropped, written } = setup();
+    const { peer, asked } = connect();
+    expect(asked.map((request) => request.length)).toEqual([BLOCK, BLOCK, BLOCK, BLOCK]);
+    for (const request of asked)
+      downloading.onBlock(peer, request.index, request.begin, new Uint8Array(request.length));
+    expect(dropped).toEqual([]);
+    expect(written).toHaveLength(4);
+    expect(peer.outstanding.size).toBe(0);
+  });
+
+  it('drops a peer for a block not asked of it, and one off the block grid', () => {
+    const { downloading, connect, dropped, written } = setup();
+    const first = connect();
+    // a peer with nothing we want is asked nothing, so any block of it is a lie
+    const second = connect([]);
+    expect(second.asked).toEqual([]);
+    downloading.onBlock(second.peer, 0, 0, new Uint8Array(BLOCK));
+    expect(dropped.map(([peer, error]) => [peer.id, error?.code])).toEqual([
+      [second.peer.id, 'peer-unrequested'],
+    ]);
+    // 16 KiB into a 32 KiB block is no block start, even though it is aligned to 16 KiB
+    downloading.onBlock(first.peer, 0, 16_384, new Uint8Array(16_384));
+    expect(dropped.map(([peer, error]) => [peer.id, error?.code])).toEqual([
+      [second.peer.id, 'peer-unrequested'],
+      [first.peer.id, 'peer-unrequested'],
+    ]);
+    expect(written).toEqual([]);
+  });
+
+  it('wastes a late answer to a withdrawn request quietly', () => {
+    const { downloading, connect, dropped, written } = setup();
+    const { peer } = connect();
+    downloading.withdrawAll(peer);
+    downloading.onBlock(peer, 1, BLOCK, new Uint8Array(BLOCK));
+    expect(dropped).toEqual([]);
+    expect(written).toEqual([]);
+    expect(downloading.wasted).toBe(BLOCK);
+    // a second copy of it was never asked for
+    downloading.onBlock(peer, 1, BLOCK, new Uint8Array(BLOCK));
+    expect(dropped.map(([, error]) => error?.code)).toEqual(['peer-unrequested']);
+  });
+});
