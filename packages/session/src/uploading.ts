@@ -5,6 +5,7 @@
  * BEP 6: what a choked peer had queued is rejected one by one).
  */
 import { WIRE_DEFAULTS } from '@bt/wire';
+import type { BlockRequest } from '@bt/wire';
 import { Choker } from './choker.js';
 import { SessionError } from './errors.js';
 import type { Peer } from './peer.js';
@@ -83,7 +84,7 @@ export class Uploading {
     const { ctx } = this;
     while (peer.uploadQueue.length > 0 && !peer.amChoking && ctx.peers.has(peer)) {
       if (peer.wire.bufferedBytes > UPLOAD_HIGH_WATER) return; // onDrain resumes
-      const batch: { index: number; begin: number; length: number }[] = [];
+      const batch: BlockRequest[] = [];
       let sent = false;
       while (batch.length < READS_PER_PEER && peer.uploadQueue.length > 0) {
         if (peer.wire.bufferedBytes > UPLOAD_HIGH_WATER) break;
@@ -125,21 +126,33 @@ export class Uploading {
       for (let at = 0; at < batch.length; at++) {
         const block = blocks[at];
         if (block !== undefined) this.sendBlock(peer, batch[at]!, block);
+        else this.refuse(peer, batch[at]!);
       }
     }
   }
 
   /** Sends a block read for `peer` (or gives it back if the peer went away or choked meanwhile). */
-  private sendBlock(peer: Peer, item: { index: number; begin: number }, block: Uint8Array): void {
+  private sendBlock(peer: Peer, item: BlockRequest, block: Uint8Array): void {
     const { ctx } = this;
     if (peer.amChoking || !ctx.peers.has(peer)) {
       ctx.storage.releaseBlock?.(block);
+      this.refuse(peer, item);
       return;
     }
     // the storage may lend the block from its read cache: give it back once sent
     peer.wire.sendPiece(item.index, item.begin, block, () => ctx.storage.releaseBlock?.(block));
     peer.upload.add(block.length);
     ctx.uploadMeter.add(block.length);
+  }
+
+  /**
+   * A request taken off the queue that will not be answered (we choked the peer while its block
+   * was being read, or the read failed): BEP 6 says so with a reject, or the peer would wait for
+   * it until its own timeout. Without the fast extension a choke already cancelled it.
+   */
+  private refuse(peer: Peer, item: BlockRequest): void {
+    if (this.ctx.peers.has(peer) && peer.wire.capabilities.fast)
+      peer.wire.send({ type: 'reject', index: item.index, begin: item.begin, length: item.length });
   }
 
   // Choking ---------------------------------------------------------------------------------
