@@ -1,4 +1,4 @@
-// DHT bench (BENCH_QUICK=1 shrinks it):
+// DHT bench (BENCH_QUICK=1 shrinks it; BENCH_ONLY=qps runs only part 1):
 // 1. KRPC queries answered per CPU-second of the serving process: ours vs bittorrent-dht's, same
 //    load (ping, find_node, get_peers in turn, a window in flight over several sockets).
 // 2. Time to the first peer of a lookup in a loopback DHT of libtorrent sessions: ours vs a
@@ -301,6 +301,9 @@ console.log(
   `  floor: a bare echo socket answers ${Math.round(qps.echo).toLocaleString('en')} /CPU-s (no parsing at all), ` +
     `so no Node UDP server can beat bittorrent-dht by more than ${(qps.echo / qps.theirs).toFixed(2)}x here`,
 );
+
+// BENCH_ONLY=qps runs only part 1 (for iterating on the serving path).
+if (process.env.BENCH_ONLY === 'qps') process.exit(0);
 
 const python = libtorrentPython();
 if (python) {

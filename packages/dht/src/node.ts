@@ -22,6 +22,7 @@ import {
 } from './dht-core.js';
 import { DhtError } from './errors.js';
 import { isKrpcDatagram } from './krpc.js';
+import { literalLookup } from './node/literal-lookup.js';
 
 export { isKrpcDatagram };
 
@@ -319,6 +320,7 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     socket = createSocket({
       type: isIPv4(requestedHost) ? 'udp4' : 'udp6',
       ipv6Only: !isIPv4(requestedHost),
+      lookup: literalLookup,
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (error) =>

@@ -1,0 +1,24 @@
+/**
+ * The shell socket's address lookup (Node only; used by `./node`). Every datagram the node sends
+ * goes to an IP literal: Node's default `dns.lookup` answers those a tick later, one deferred
+ * callback per datagram; this answers them at once. Names still go through `dns.lookup`.
+ */
+import { type LookupOneOptions, lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
+
+export function literalLookup(
+  hostname: string,
+  options: number | LookupOneOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  dnsLookup(
+    hostname,
+    typeof options === 'number' ? { family: options } : options,
+    (error, address, resolvedFamily) => callback(error, address, resolvedFamily),
+  );
+}
