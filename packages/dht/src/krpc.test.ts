@@ -108,6 +108,34 @@ describe('KRPC codec', () => {
     });
   });
 
+  it('writes length prefixes of every size as bencode does', () => {
+    for (const length of [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 10_000]) {
+      const token = new Uint8Array(length).fill(7);
+      const nodes = Array.from({ length: Math.min(length, 40) }, (_, i) => ({
+        id: target,
+        address: { host: `198.51.100.${i}`, port: 1 + i, family: 4 as const },
+      }));
+      const response: KrpcMessage = { kind: 'response', transactionId: t, id, token, nodes };
+      const bytes = encodeKrpc(response);
+      const compactNodes = new Uint8Array(nodes.length * 26);
+      nodes.forEach((node, i) => {
+        compactNodes.set(node.id, i * 26);
+        compactNodes.set([198, 51, 100, i, 0, 1 + i], i * 26 + 20);
+      });
+      const generic = encode({
+        r: {
+          id,
+          ...(nodes.length > 0 ? { nodes: compactNodes } : { nodes: new Uint8Array() }),
+          token,
+        },
+        t,
+        y: 'r',
+      });
+      expect(bytes).toEqual(generic);
+      expect(decodeKrpc(bytes)).toMatchObject({ token, nodes });
+    }
+  });
+
   it('round-trips errors', () => {
     expect(roundTrip({ kind: 'error', transactionId: t, code: 203, message: 'bad token' })).toEqual(
       {

@@ -469,9 +469,27 @@ class Writer {
     this.length += bytes.length;
   }
 
+  /** A length's decimal digits (a non-negative integer), without building a string. */
+  decimal(value: number): void {
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    this.#reserve(digits);
+    const end = this.length + digits;
+    let at = end;
+    let rest = value;
+    do {
+      this.bytes[--at] = 0x30 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    } while (rest > 0);
+    this.length = end;
+  }
+
   string(bytes: Uint8Array): void {
-    this.raw(`${bytes.length}:`);
-    this.rawBytes(bytes);
+    this.decimal(bytes.length);
+    this.#reserve(1 + bytes.length);
+    this.bytes[this.length++] = 0x3a; // ':'
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   text(text: string): void {
@@ -501,7 +519,8 @@ class Writer {
     let count = 0;
     for (const node of nodes) if (node.address.family === family) count++;
     this.raw(key);
-    this.raw(`${count * size}:`);
+    this.decimal(count * size);
+    this.raw(':');
     this.#reserve(count * size);
     for (const node of nodes) {
       if (node.address.family !== family) continue;

@@ -48,6 +48,31 @@ describe('RoutingTable', () => {
     expect(closest.map((node) => node.key)).toEqual(all.slice(0, 8).map((node) => node.key));
   });
 
+  it('returns the closest nodes in order for every count and target', () => {
+    const table = new RoutingTable(makeId(0x21), 0);
+    for (let n = 0; n < 80; n++)
+      table.heard({ id: makeId((n * 53 + 7) & 0xff, n), address: localAddress(n) }, 'response', 1);
+    // A failed node is skipped; a node that never answered is skipped only when `now` is given.
+    const failed = table.nodes()[3]!;
+    for (let i = 0; i < MAX_FAILURES; i++) table.failed(failed.id, failed.address);
+    table.heard({ id: makeId(0x22, 999), address: localAddress(999) }, 'query', 2);
+    for (const target of [makeId(0x21), makeId(0x00, 5), makeId(0xff, 77), makeId(0x22, 999)]) {
+      for (const now of [undefined, 3]) {
+        const all = table
+          .nodes()
+          .filter((node) => node.failures < MAX_FAILURES)
+          .filter((node) => now === undefined || Number.isFinite(node.lastResponse))
+          .sort((a, b) => compareDistance(target, a.id, b.id));
+        for (const count of [0, 1, 2, 7, 8, 9, 20, 500]) {
+          const closest = table.closest(target, count, now);
+          expect(closest.map((node) => node.key)).toEqual(
+            all.slice(0, count).map((node) => node.key),
+          );
+        }
+      }
+    }
+  });
+
   it('allows one node per public IP and per /24 in a bucket; loopback is exempt', () => {
     const table = new RoutingTable(makeId(0), 0);
     table.heard(

@@ -285,21 +285,35 @@ export class RoutingTable {
   closest(target: NodeId, count: number, now?: number): RoutingNode[] {
     const buckets = this.#buckets;
     const start = Math.min(commonPrefixLength(this.id, target), buckets.length - 1);
+    // The `count` closest so far, closest first: each candidate is inserted in place (no
+    // closure, no sort of every candidate; ids in a table are distinct, so ties cannot occur).
     const found: RoutingNode[] = [];
+    if (count <= 0) return found;
+    let seen = 0;
     const take = (bucket: Bucket): void => {
       for (const node of bucket.nodes) {
         if (node.failures >= MAX_FAILURES) continue;
         if (now !== undefined && node.lastResponse === NEVER) continue;
-        found.push(node);
+        seen++;
+        let at = found.length;
+        if (at === count) {
+          if (compareDistance(target, node.id, found[at - 1]!.id) >= 0) continue;
+          at--;
+        } else {
+          found.push(node);
+        }
+        while (at > 0 && compareDistance(target, node.id, found[at - 1]!.id) < 0) {
+          found[at] = found[at - 1]!;
+          at--;
+        }
+        found[at] = node;
       }
     };
     // Bucket `start` holds the closest; deeper buckets come next (all at one distance level),
     // then shallower ones, each strictly farther than the last.
     take(buckets[start]!);
-    if (found.length < count) for (let i = start + 1; i < buckets.length; i++) take(buckets[i]!);
-    for (let i = start - 1; i >= 0 && found.length < count; i--) take(buckets[i]!);
-    found.sort((a, b) => compareDistance(target, a.id, b.id));
-    if (found.length > count) found.length = count;
+    if (seen < count) for (let i = start + 1; i < buckets.length; i++) take(buckets[i]!);
+    for (let i = start - 1; i >= 0 && seen < count; i--) take(buckets[i]!);
     return found;
   }
 
