@@ -11,7 +11,7 @@ import { Uploading } from './uploading.js';
 const BLOCK = 16_384;
 
 /** A seed of two 64 KiB pieces whose storage reads wait until the test lets them go. */
-function setup(options: { cached?: boolean } = {}) {
+function setup(options: { cached?: boolean; peekMisses?: boolean } = {}) {
   const clock = new ManualClock();
   const picker = new PiecePicker({
     pieceCount: 2,
@@ -22,13 +22,22 @@ function setup(options: { cached?: boolean } = {}) {
   picker.setHave({ has: () => true });
   const pending: (() => void)[] = [];
   const released: Uint8Array[] = [];
+  const reads: [number, number][] = [];
   const storage: TorrentStorage = {
     writeBlock: () => Promise.resolve(undefined),
-    readBlock: (_piece, _offset, length) =>
-      new Promise<Uint8Array>((resolve) => pending.push(() => resolve(new Uint8Array(length)))),
+    readBlock: (piece, offset, length) => {
+      reads.push([piece, offset]);
+      return new Promise<Uint8Array>((resolve) =>
+        pending.push(() => resolve(new Uint8Array(length))),
+      );
+    },
     releaseBlock: (block) => released.push(block),
+    // a storage with a read cache; `peekMisses`: nothing is in it yet
     ...(options.cached
-      ? { peekBlock: (_p: number, _o: number, length: number) => new Uint8Array(length) }
+      ? {
+          peekBlock: (_piece: number, _offset: number, length: number) =>
+            options.peekMisses ? undefined : new Uint8Array(length),
+        }
       : {}),
     recheck: () => Promise.resolve({ has: () => true }),
     flush: () => Promise.resolve(),
@@ -78,7 +87,7 @@ function setup(options: { cached?: boolean } = {}) {
       await new Promise((resolve) => setImmediate(resolve));
     } while (pending.length > 0);
   };
-  return { uploading, connect, settleReads, released, clock, pending };
+  return { uploading, connect, settleReads, released, clock, pending, reads };
 }
 
 describe('Uploading', () => {
@@ -100,12 +109,31 @@ describe('Uploading', () => {
   });
 
   it('answers a request at once when the storage has the block in memory', () => {
-    const { uploading, connect, pending } = setup({ cached: true });
+    const { uploading, connect } = setup({ cached: true });
     const { peer, pieces } = connect();
     uploading.onInterested(peer);
     uploading.onRequest(peer, 0, 2 * BLOCK, BLOCK);
+    // sent in the same turn, with no read finished
     expect(pieces.map(({ index, begin }) => [index, begin])).toEqual([[0, 2 * BLOCK]]);
-    expect(pending).toEqual([]);
+  });
+
+  it('starts reading a piece as soon as a request for it joins the queue', async () => {
+    const { uploading, connect, settleReads, reads, released } = setup({
+      cached: true,
+      peekMisses: true,
+    });
+    const { peer, pieces } = connect();
+    uploading.onInterested(peer);
+    uploading.onRequest(peer, 0, 0, BLOCK);
+    uploading.onRequest(peer, 0, BLOCK, BLOCK);
+    uploading.onRequest(peer, 1, 0, BLOCK);
+    uploading.onRequest(peer, 1, BLOCK, BLOCK);
+    // piece 0: the read ahead and the read to answer; piece 1: read ahead once, on arrival
+    expect(reads.filter(([index]) => index === 1)).toEqual([[1, 0]]);
+    await settleReads();
+    expect(pieces).toHaveLength(4);
+    // the blocks read ahead went back to the storage at once
+    expect(released.length).toBeGreaterThanOrEqual(2);
   });
 
   it('BEP 6: rejects the requests whose blocks were being read when it choked the peer', async () => {

@@ -14,6 +14,8 @@ import type { TorrentContext } from './torrent-context.js';
 
 /** Bytes queued on a peer's socket above which we stop reading blocks for it until it drains. */
 const UPLOAD_HIGH_WATER = 4 * 1024 * 1024;
+/** How far down a peer's queue pieces are read ahead (requests, 2 MiB of 16 KiB blocks). */
+const READ_AHEAD_REQUESTS = 128;
 /** Blocks read from the storage at once per peer (those not in its read cache). */
 const READS_PER_PEER = 16;
 /** The largest block a peer may ask for (128 KiB, as mainstream clients). */
@@ -61,6 +63,7 @@ export class Uploading {
       return;
     }
     peer.uploadQueue.push({ index, begin, length });
+    this.readAhead(peer, peer.uploadQueue.length - 1);
     this.serve(peer);
   }
 
@@ -91,6 +94,7 @@ export class Uploading {
         const next = peer.uploadQueue[0]!;
         if (!takeAll(this.buckets, next.length)) break;
         peer.uploadQueue.shift();
+        this.readAhead(peer, READ_AHEAD_REQUESTS - 1);
         // in memory already: answered in the turn the request arrived, no read to wait for
         const cached = ctx.storage.peekBlock?.(next.index, next.begin, next.length);
         if (cached === undefined) batch.push(next);
@@ -113,15 +117,6 @@ export class Uploading {
           ctx.storage.readBlock(item.index, item.begin, item.length).catch(() => undefined),
         ),
       );
-      // read ahead: the request after this batch is often the first of the next piece, whose
-      // read then overlaps with sending this batch (a storage with a read cache keeps it)
-      const ahead = peer.uploadQueue[0];
-      if (ahead !== undefined) {
-        ctx.storage.readBlock(ahead.index, ahead.begin, ahead.length).then(
-          (block) => ctx.storage.releaseBlock?.(block),
-          () => undefined,
-        );
-      }
       const blocks = await reading;
       for (let at = 0; at < batch.length; at++) {
         const block = blocks[at];
@@ -143,6 +138,24 @@ export class Uploading {
     peer.wire.sendPiece(item.index, item.begin, block, () => ctx.storage.releaseBlock?.(block));
     peer.upload.add(block.length);
     ctx.uploadMeter.add(block.length);
+  }
+
+  /**
+   * Read-ahead, for a storage with a read cache (`peekBlock`): the request at `position` of the
+   * queue, when it is the first of its piece there and within the next `READ_AHEAD_REQUESTS`,
+   * has its piece read now, so the read overlaps with sending what comes before it and the
+   * block is in memory when its turn comes. Called as a request joins the queue and as each
+   * request moves up into that horizon: every piece is asked for once, about 2 MiB ahead.
+   */
+  private readAhead(peer: Peer, position: number): void {
+    const { storage } = this.ctx;
+    if (storage.peekBlock === undefined || position >= READ_AHEAD_REQUESTS) return;
+    const item = peer.uploadQueue[position];
+    if (item === undefined || peer.uploadQueue[position - 1]?.index === item.index) return;
+    storage.readBlock(item.index, item.begin, item.length).then(
+      (block) => storage.releaseBlock?.(block),
+      () => undefined,
+    );
   }
 
   /**
