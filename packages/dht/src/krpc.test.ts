@@ -136,6 +136,40 @@ describe('KRPC codec', () => {
     }
   });
 
+  it('writes the ip key of both families in place, as bencode does', () => {
+    const cases = [
+      {
+        ip: { host: '203.0.113.9', port: 6881, family: 4 as const },
+        compact: [203, 0, 113, 9, 26, 225],
+      },
+      { ip: { host: '0.0.0.0', port: 1, family: 4 as const }, compact: [0, 0, 0, 0, 0, 1] },
+      {
+        ip: { host: '2001:db8::1', port: 65535, family: 6 as const },
+        compact: [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 255, 255],
+      },
+    ];
+    for (const { ip, compact } of cases) {
+      const response = encodeKrpc({ kind: 'response', transactionId: t, id, ip });
+      expect(response).toEqual(encode({ ip: Uint8Array.from(compact), r: { id }, t, y: 'r' }));
+      const error = encodeKrpc({ kind: 'error', transactionId: t, code: 201, message: 'x', ip });
+      expect(error).toEqual(encode({ e: [201, 'x'], ip: Uint8Array.from(compact), t, y: 'e' }));
+      expect(decodeKrpc(response)).toMatchObject({ ip });
+    }
+  });
+
+  it('reads every method name, the common ones and the others', () => {
+    for (const name of ['ping', 'find_node', 'get_peers', 'pong', 'find_nodes', 'get_peer']) {
+      const bytes = encode({ a: { id, info_hash: target, target }, q: name, t, y: 'q' });
+      const query = decodeKrpc(bytes);
+      const known = ['ping', 'find_node', 'get_peers'].includes(name);
+      expect(query.kind).toBe('query');
+      if (query.kind === 'query') {
+        expect(query.method === 'unknown' ? query.name : query.method).toBe(name);
+        expect(query.method !== 'unknown').toBe(known);
+      }
+    }
+  });
+
   it('round-trips errors', () => {
     expect(roundTrip({ kind: 'error', transactionId: t, code: 203, message: 'bad token' })).toEqual(
       {

@@ -7,7 +7,13 @@
 import { type BencodeDictionary, type BencodeValue, decode, encode, locate } from '@bt/bencode';
 import { type PeerAddress, decodeCompactPeer } from '@bt/primitives';
 import { DhtError } from './errors.js';
-import { type NodeContact, NODE_ID_LENGTH, compactAddress, decodeCompactNodes } from './node-id.js';
+import {
+  type NodeContact,
+  NODE_ID_LENGTH,
+  compactAddress,
+  decodeCompactNodes,
+  writeCompactAddress,
+} from './node-id.js';
 
 /** BEP 5 and BEP 44 error codes. */
 export const KRPC_ERROR = {
@@ -202,7 +208,21 @@ function parseIp(value: BencodeValue | undefined): PeerAddress | undefined {
   return decodeCompactPeer(value);
 }
 
+const PING = Uint8Array.from('ping', (c) => c.charCodeAt(0));
+const FIND_NODE = Uint8Array.from('find_node', (c) => c.charCodeAt(0));
+const GET_PEERS = Uint8Array.from('get_peers', (c) => c.charCodeAt(0));
+
+function bytesAre(bytes: Uint8Array, expected: Uint8Array): boolean {
+  if (bytes.length !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[i] !== expected[i]) return false;
+  return true;
+}
+
 function methodName(bytes: Uint8Array): string {
+  // The common three as constants (no string built per query).
+  if (bytesAre(bytes, PING)) return 'ping';
+  if (bytesAre(bytes, FIND_NODE)) return 'find_node';
+  if (bytesAre(bytes, GET_PEERS)) return 'get_peers';
   // Method names are short ASCII; anything longer is unknown anyway.
   if (bytes.length > 64) return textDecoder.decode(bytes.subarray(0, 64));
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
@@ -533,6 +553,27 @@ class Writer {
     }
   }
 
+  /** A key and an address's compact bytes (6 or 18), written in place. */
+  addressEntry(key: string, address: PeerAddress | undefined): void {
+    if (address === undefined) return;
+    this.raw(key);
+    this.#reserve(3 + 18);
+    const at = this.length;
+    // The prefix is `6:` or `18:`: write the bytes after the longer one, then move them if short.
+    const written = writeCompactAddress(address, this.bytes, at + 3);
+    if (written === 6) {
+      this.bytes[at] = 0x36; // '6'
+      this.bytes[at + 1] = 0x3a;
+      this.bytes.copyWithin(at + 2, at + 3, at + 9);
+      this.length = at + 8;
+    } else {
+      this.bytes[at] = 0x31; // '18'
+      this.bytes[at + 1] = 0x38;
+      this.bytes[at + 2] = 0x3a;
+      this.length = at + 3 + written;
+    }
+  }
+
   /** A bencoded value, verbatim (BEP 44 `v`). */
   valueEntry(key: string, bytes: Uint8Array | undefined): void {
     if (bytes === undefined) return;
@@ -671,7 +712,7 @@ export function encodeKrpc(
     case 'response': {
       // Keys in byte order: ip, r, ro, t, v, y; inside r: BFpe, BFsd, id, interval, k, nodes,
       // nodes6, num, samples, seq, sig, token, v, values.
-      if (message.ip) w.entry('2:ip', compactPeer(message.ip));
+      w.addressEntry('2:ip', message.ip);
       w.raw('1:rd');
       w.entry('4:BFpe', message.peersBloom);
       w.entry('4:BFsd', message.seedsBloom);
@@ -703,7 +744,7 @@ export function encodeKrpc(
       w.raw(`${Math.trunc(message.code)}e`);
       w.text(message.message);
       w.raw('e');
-      if (message.ip) w.entry('2:ip', compactPeer(message.ip));
+      w.addressEntry('2:ip', message.ip);
       w.entry('1:t', message.transactionId);
       w.entry('1:v', version);
       w.raw('1:y1:e');
