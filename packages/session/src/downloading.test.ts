@@ -1,3 +1,4 @@
+import type { PieceGeometry } from '@bt/metainfo';
 import { describe, expect, it } from 'vitest';
 import type { BlockRequest } from '@bt/wire';
 import { ManualClock } from './clock.js';
@@ -10,15 +11,18 @@ import { PiecePicker } from './piece-picker.js';
 import { RateMeter, TokenBucket } from './rate.js';
 import type { TorrentContext, TorrentOptions } from './torrent-context.js';
 
+/** A one-file piece geometry (`@bt/metainfo`'s `PieceGeometry`). */
+function oneFile(pieceLength: number, length: number): PieceGeometry {
+  return { pieceLength, length, files: [{ offset: 0, length }] };
+}
+
 /** Two pieces of 64 KiB in 32 KiB blocks: block keys must follow the picker's block size. */
 const BLOCK = 32_768;
 
 function setup() {
   const clock = new ManualClock();
   const picker = new PiecePicker({
-    pieceCount: 2,
-    pieceLength: 2 * BLOCK,
-    totalLength: 4 * BLOCK,
+    geometry: oneFile(2 * BLOCK, 4 * BLOCK),
     blockSize: BLOCK,
   });
   const written: [number, number][] = [];

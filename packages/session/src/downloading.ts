@@ -39,7 +39,7 @@ export class Downloading {
   constructor(ctx: TorrentContext, bucket: TokenBucket, hooks: DownloadingHooks) {
     this.ctx = ctx;
     this.hooks = hooks;
-    this.blocksPerPiece = Math.ceil(ctx.picker.pieceLength / ctx.picker.blockSize);
+    this.blocksPerPiece = Math.ceil(ctx.picker.geometry.pieceLength / ctx.picker.blockSize);
     this.buckets = [bucket, ...(ctx.options.globalDownload ? [ctx.options.globalDownload] : [])];
   }
 

@@ -1,6 +1,12 @@
+import type { PieceGeometry } from '@bt/metainfo';
 import { describe, expect, it } from 'vitest';
 import { Bitfield } from '@bt/primitives';
 import { PiecePicker } from './piece-picker.js';
+
+/** A one-file piece geometry (`@bt/metainfo`'s `PieceGeometry`). */
+function oneFile(pieceLength: number, length: number): PieceGeometry {
+  return { pieceLength, length, files: [{ offset: 0, length }] };
+}
 
 const block = 16_384;
 
@@ -11,9 +17,7 @@ function picker(pieces = 4, pieceLength = block * 4, extra = 0, sequential = fal
     return seed / 2147483647;
   };
   return new PiecePicker({
-    pieceCount: pieces,
-    pieceLength,
-    totalLength: (pieces - 1) * pieceLength + (extra || pieceLength),
+    geometry: oneFile(pieceLength, (pieces - 1) * pieceLength + (extra || pieceLength)),
     sequential,
     random,
   });
@@ -33,7 +37,7 @@ describe('PiecePicker', () => {
     expect(p.blockLength(2, 1)).toBe(100);
     const all = p.pick({ has: Bitfield.full(3), choked: false }, 100);
     expect(all).toHaveLength(6);
-    expect(all.reduce((sum, r) => sum + r.length, 0)).toBe(p.totalLength);
+    expect(all.reduce((sum, r) => sum + r.length, 0)).toBe(p.geometry.length);
   });
 
   it('picks the rarest piece first', () => {
@@ -48,7 +52,7 @@ describe('PiecePicker', () => {
   it('breaks availability ties at random', () => {
     const seen = new Set<number>();
     for (let round = 0; round < 40; round++) {
-      const p = new PiecePicker({ pieceCount: 8, pieceLength: block, totalLength: 8 * block });
+      const p = new PiecePicker({ geometry: oneFile(block, 8 * block) });
       seen.add(p.pick({ has: Bitfield.full(8), choked: false }, 1)[0]!.index);
     }
     expect(seen.size).toBeGreaterThan(1);
@@ -177,9 +181,7 @@ describe('PiecePicker bookkeeping (property)', () => {
     fc.assert(
       fc.property(fc.array(operation, { maxLength: 200 }), (operations) => {
         const p = new PiecePicker({
-          pieceCount: 5,
-          pieceLength: block * 3,
-          totalLength: 4 * block * 3 + 100,
+          geometry: oneFile(block * 3, 4 * block * 3 + 100),
         });
         const outstanding: { piece: number; offset: number; peer: number }[][] = [[], [], []];
         const verifying: number[] = [];
@@ -243,9 +245,7 @@ function receivedOf(p: PiecePicker, piece: number, offset: number): boolean {
 describe('PiecePicker after a hash failure', () => {
   it('refetches a failed piece from one peer only', () => {
     const p = new PiecePicker({
-      pieceCount: 2,
-      pieceLength: block * 4,
-      totalLength: block * 8,
+      geometry: oneFile(block * 4, block * 8),
       sequential: true,
     });
     const a = { has: Bitfield.full(2), choked: false, id: 1 };
@@ -264,7 +264,7 @@ describe('PiecePicker after a hash failure', () => {
 
 describe('PiecePicker endgame bound', () => {
   it('asks at most two peers for a block', () => {
-    const p = new PiecePicker({ pieceCount: 1, pieceLength: block, totalLength: block });
+    const p = new PiecePicker({ geometry: oneFile(block, block) });
     const asked = (id: number) => {
       const mine = new Set<string>();
       return {

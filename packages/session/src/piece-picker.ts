@@ -5,6 +5,7 @@
  * cancelled) once nothing is left unrequested, a sequential mode, and the BEP 6 `allowed fast`
  * and `suggest` hints. Pure: the torrent feeds it events and asks it for requests.
  */
+import { type PieceGeometry, pieceCount, pieceSize } from '@bt/metainfo';
 import { Bitfield } from '@bt/primitives';
 import type { BlockRequest } from '@bt/wire';
 import type { RandomSource } from './clock.js';
@@ -12,10 +13,8 @@ import type { RandomSource } from './clock.js';
 export const BLOCK_SIZE = 16_384;
 
 export interface PiecePickerOptions {
-  pieceCount: number;
-  pieceLength: number;
-  /** Total bytes of the torrent; sizes the last piece. */
-  totalLength: number;
+  /** The torrent's piece geometry (a `Metainfo` is one); piece sizes come from `@bt/metainfo`. */
+  geometry: PieceGeometry;
   blockSize?: number;
   sequential?: boolean;
   random?: RandomSource;
@@ -62,9 +61,8 @@ export interface BlockResult {
 }
 
 export class PiecePicker {
+  readonly geometry: PieceGeometry;
   readonly pieceCount: number;
-  readonly pieceLength: number;
-  readonly totalLength: number;
   readonly blockSize: number;
   sequential: boolean;
   readonly have: Bitfield;
@@ -84,9 +82,8 @@ export class PiecePicker {
   private unrequestedCount = 0;
 
   constructor(options: PiecePickerOptions) {
-    this.pieceCount = options.pieceCount;
-    this.pieceLength = options.pieceLength;
-    this.totalLength = options.totalLength;
+    this.geometry = options.geometry;
+    this.pieceCount = pieceCount(options.geometry);
     this.blockSize = options.blockSize ?? BLOCK_SIZE;
     this.sequential = options.sequential ?? false;
     this.random = options.random ?? Math.random;
@@ -96,9 +93,9 @@ export class PiecePicker {
     this.freshCount = this.pieceCount;
   }
 
+  /** Bytes of piece `piece` (`@bt/metainfo`'s `pieceSize`). */
   pieceSize(piece: number): number {
-    if (piece === this.pieceCount - 1) return this.totalLength - piece * this.pieceLength;
-    return this.pieceLength;
+    return pieceSize(this.geometry, piece);
   }
 
   blockCount(piece: number): number {
@@ -142,15 +139,16 @@ export class PiecePicker {
 
   /** Bytes of verified pieces. */
   get verifiedBytes(): number {
-    let bytes = this.have.count * this.pieceLength;
+    const { pieceLength } = this.geometry;
+    let bytes = this.have.count * pieceLength;
     if (this.have.has(this.pieceCount - 1))
-      bytes -= this.pieceLength - this.pieceSize(this.pieceCount - 1);
+      bytes -= pieceLength - this.pieceSize(this.pieceCount - 1);
     return bytes;
   }
 
   /** Bytes still to download (BEP 3 `left`). */
   get leftBytes(): number {
-    return this.totalLength - this.verifiedBytes;
+    return this.geometry.length - this.verifiedBytes;
   }
 
   // Availability ----------------------------------------------------------------------------
@@ -240,7 +238,7 @@ export class PiecePicker {
     }
     if (requests.length < max) {
       const needed = Math.ceil(
-        (max - requests.length) / Math.ceil(this.pieceLength / this.blockSize),
+        (max - requests.length) / Math.ceil(this.geometry.pieceLength / this.blockSize),
       );
       for (const piece of this.freshPieces(allowed, needed)) {
         this.takeBlocks(piece, this.start(piece, peer.id), requests, max);

@@ -120,9 +120,7 @@ export class Torrent implements TorrentContext {
     this.storage = options.storage;
     this.peerIds = options.peerIds ?? new PeerIdSet(options.peerId);
     this.picker = new PiecePicker({
-      pieceCount: options.torrent.pieceCount,
-      pieceLength: options.torrent.pieceLength,
-      totalLength: options.torrent.length,
+      geometry: options.torrent,
       sequential: options.sequential ?? false,
     });
     this.downloadMeter = new RateMeter(this.clock);
@@ -210,7 +208,7 @@ export class Torrent implements TorrentContext {
       this.completedAnnounced = true;
       this.setState('seeding');
       this.announcing.markCompleted(this.clock.now());
-      this.events.emit('torrent-completed', { totalBytes: this.picker.totalLength });
+      this.events.emit('torrent-completed', { totalBytes: this.description.length });
     } else {
       this.setState('downloading');
     }
@@ -318,11 +316,11 @@ export class Torrent implements TorrentContext {
       () => {
         if (this.stateValue !== 'downloading') {
           // paused: it seeds once resumed
-          this.events.emit('torrent-completed', { totalBytes: this.picker.totalLength });
+          this.events.emit('torrent-completed', { totalBytes: this.description.length });
           return;
         }
         this.setState('seeding');
-        this.events.emit('torrent-completed', { totalBytes: this.picker.totalLength });
+        this.events.emit('torrent-completed', { totalBytes: this.description.length });
         for (const peer of [...this.peers]) {
           if (peer.isSeed) this.reactions.bothSeeding(peer);
           else this.downloading.updateInterest(peer);
@@ -491,7 +489,7 @@ export class Torrent implements TorrentContext {
     for (const peer of this.peers) if (peer.isSeed) seeds++;
     const downloadRate = this.downloadMeter.rate;
     const left = this.picker.leftBytes;
-    const total = this.picker.totalLength;
+    const total = this.description.length;
     const sources = this.announcing.sources(now);
     if ((this.options.peers?.length ?? 0) > 0) {
       sources.push({ source: 'manual peers', state: 'working', peers: this.options.peers!.length });

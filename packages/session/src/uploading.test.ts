@@ -1,3 +1,4 @@
+import type { PieceGeometry } from '@bt/metainfo';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
 import type { Message, PeerWire, TorrentStorage } from './interfaces.js';
@@ -8,15 +9,18 @@ import { RateMeter, TokenBucket } from './rate.js';
 import type { TorrentContext, TorrentOptions } from './torrent-context.js';
 import { Uploading } from './uploading.js';
 
+/** A one-file piece geometry (`@bt/metainfo`'s `PieceGeometry`). */
+function oneFile(pieceLength: number, length: number): PieceGeometry {
+  return { pieceLength, length, files: [{ offset: 0, length }] };
+}
+
 const BLOCK = 16_384;
 
 /** A seed of two 64 KiB pieces whose storage reads wait until the test lets them go. */
 function setup(options: { cached?: boolean; peekMisses?: boolean } = {}) {
   const clock = new ManualClock();
   const picker = new PiecePicker({
-    pieceCount: 2,
-    pieceLength: 4 * BLOCK,
-    totalLength: 8 * BLOCK,
+    geometry: oneFile(4 * BLOCK, 8 * BLOCK),
     blockSize: BLOCK,
   });
   picker.setHave({ has: () => true });
