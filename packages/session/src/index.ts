@@ -35,6 +35,7 @@ export type {
 export type {
   DialOptions,
   IncomingPeer,
+  ReservedBits,
   PeerCapabilities,
   PeerTransport,
   PeerWire,

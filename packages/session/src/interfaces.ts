@@ -132,7 +132,14 @@ export interface DialOptions {
   peerId: Uint8Array;
   /** The torrent's piece count, so the wire checks bitfields and indices. */
   pieceCount?: number;
+  /** Reserved bits of this connection over the transport's: `dht: false` for a private torrent. */
+  reserved?: ReservedBits;
   signal?: AbortSignal;
+}
+
+/** Handshake reserved bits a torrent may set per connection (BEP 5's DHT bit). */
+export interface ReservedBits {
+  dht?: boolean;
 }
 
 /** An incoming connection whose handshake named a torrent; accept it to get its wire. */
@@ -140,7 +147,11 @@ export interface IncomingPeer {
   readonly infoHash: Uint8Array;
   readonly address: PeerAddress;
   /** Sends our handshake back and yields the wire. */
-  accept(peerId: Uint8Array, pieceCount?: number): Promise<PeerWire>;
+  accept(
+    peerId: Uint8Array,
+    pieceCount?: number,
+    options?: { reserved?: ReservedBits },
+  ): Promise<PeerWire>;
   reject(): void;
 }
 

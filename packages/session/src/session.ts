@@ -183,7 +183,7 @@ export class Session {
       peer.reject();
       return;
     }
-    peer.accept(this.peerId, torrent.picker.pieceCount).then(
+    peer.accept(this.peerId, torrent.picker.pieceCount, { reserved: torrent.reserved }).then(
       (wire) => torrent.acceptWire(wire),
       () => undefined,
     );

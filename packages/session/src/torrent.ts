@@ -15,7 +15,8 @@ import { SessionError } from './errors.js';
 import { EventHub } from './events.js';
 import type { TorrentEvent, TorrentEventMap, TorrentState } from './events.js';
 import { extendedHandshake } from './extensions.js';
-import type { PeerWire, TorrentDescription, TorrentStorage } from './interfaces.js';
+import { allowsPublicDiscovery } from './discovery.js';
+import type { PeerWire, ReservedBits, TorrentDescription, TorrentStorage } from './interfaces.js';
 import { Peer } from './peer.js';
 import { PeerReactions } from './peer-reactions.js';
 import { PeerIdSet, PeerRegistry } from './peer-registry.js';
@@ -143,6 +144,14 @@ export class Torrent implements TorrentContext {
 
   get state(): TorrentState {
     return this.stateValue;
+  }
+
+  /**
+   * Reserved bits of this torrent's connections: a private torrent (BEP 27) never announces the
+   * DHT; a public one keeps the transport's bits (the session's `dht` option).
+   */
+  get reserved(): ReservedBits {
+    return allowsPublicDiscovery(this.description) ? {} : { dht: false };
   }
 
   get name(): string {
@@ -376,6 +385,7 @@ export class Torrent implements TorrentContext {
         infoHash: this.infoHash,
         peerId: this.options.peerId,
         pieceCount: this.picker.pieceCount,
+        reserved: this.reserved,
         signal: AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(CONNECT_TIMEOUT_MS)]),
       });
       this.dialing--;

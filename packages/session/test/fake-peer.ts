@@ -38,6 +38,8 @@ export interface FakePeer {
   requests: number;
   /** Blocks sent. */
   blocksSent: number;
+  /** The DHT reserved bit (BEP 5) of each handshake received. */
+  dhtBits: boolean[];
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startFakePeer(options: {
     closedByRemote: 0,
     requests: 0,
     blocksSent: 0,
+    dhtBits: [],
     close: async () => undefined,
   };
   const server: Server = createServer((socket) => {
@@ -80,6 +83,7 @@ export async function startFakePeer(options: {
         decoder.push(chunk);
         for (let item = decoder.next(); item; item = decoder.next()) {
           if (item.type === 'handshake') {
+            peer.dhtBits.push(item.extensions.dht);
             send(
               encodeHandshake({
                 infoHash: options.infoHash,

@@ -7,4 +7,9 @@
 export { connectTcp, SHARED_READ_SIZE, socketAddress, TcpStream } from './node/tcp-stream.js';
 export type { ConnectTcpOptions } from './node/tcp-stream.js';
 export { TcpTransport } from './node/tcp-transport.js';
-export type { IncomingTcpPeer, TcpDialOptions, TcpTransportOptions } from './node/tcp-transport.js';
+export type {
+  IncomingTcpPeer,
+  TcpAcceptOptions,
+  TcpDialOptions,
+  TcpTransportOptions,
+} from './node/tcp-transport.js';

@@ -92,6 +92,8 @@ export interface PeerWireHandshakeOptions {
   peerId?: Uint8Array;
   /** The torrent's piece count, if not given to the constructor. */
   pieceCount?: number;
+  /** Reserved bits for this connection, over the constructor's (e.g. no DHT for a BEP 27 torrent). */
+  reserved?: Partial<HandshakeExtensions>;
   signal?: AbortSignal;
 }
 
@@ -137,7 +139,7 @@ export class PeerWire {
   readonly incoming: boolean;
   readonly #stream: ByteStream;
   readonly #decoder: WireDecoder;
-  readonly #reserved: HandshakeExtensions;
+  #reserved: HandshakeExtensions;
   readonly #registry: ExtensionRegistry | undefined;
   readonly #handshakeTimeout: number;
   readonly #keepAliveInterval: number;
@@ -273,6 +275,7 @@ export class PeerWire {
     if (this.#remote && !this.#checkInfoHash(this.#remote)) throw this.#closedError();
     if (!this.#handshakeSent) {
       this.#handshakeSent = true;
+      if (options.reserved) this.#reserved = { ...this.#reserved, ...options.reserved };
       this.#write(encodeHandshake({ infoHash, peerId, extensions: this.#reserved }));
     }
     const remote = await this.receiveHandshake(options);

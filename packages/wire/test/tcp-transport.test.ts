@@ -103,6 +103,47 @@ describe('TcpTransport (loopback)', () => {
     expect(await atServer.closed).toBeUndefined();
   });
 
+  it('sets reserved bits per connection, dialled and accepted, over the transport’s', async () => {
+    // both transports announce the DHT (BEP 5); a connection may turn it off (a BEP 27 torrent)
+    const server = transport({ reserved: { dht: true } });
+    const client = transport({ reserved: { dht: true } });
+    const accepted: PeerWire[] = [];
+    let acceptWithDht = true;
+    const port = await server.listen(
+      0,
+      (peer: IncomingTcpPeer) =>
+        void peer
+          .accept(idB, 64, { reserved: { dht: acceptWithDht } })
+          .then((wire) => accepted.push(wire)),
+      '127.0.0.1',
+    );
+    const address = { host: '127.0.0.1', port, family: 4 as const };
+    const bits = async (dialWithDht: boolean | undefined) => {
+      const count = accepted.length;
+      const wire = await client.dial(address, {
+        infoHash,
+        peerId: idA,
+        pieceCount: 64,
+        ...(dialWithDht === undefined ? {} : { reserved: { dht: dialWithDht } }),
+      });
+      await poll(() => accepted.length).toBe(count + 1);
+      const incoming = accepted[count]!;
+      const seen = {
+        // what each side received: the other side's bit
+        dialled: incoming.remoteHandshake!.extensions.dht,
+        accepted: wire.remoteHandshake!.extensions.dht,
+      };
+      wire.close();
+      incoming.close();
+      return seen;
+    };
+    expect(await bits(undefined)).toEqual({ dialled: true, accepted: true });
+    acceptWithDht = false;
+    expect(await bits(false)).toEqual({ dialled: false, accepted: false });
+    acceptWithDht = true;
+    expect(await bits(true)).toEqual({ dialled: true, accepted: true });
+  });
+
   it('an incoming peer for a torrent nobody has is rejected; a dial for it fails', async () => {
     const server = transport();
     const port = await server.listen(0, (peer) => peer.reject(), '127.0.0.1');

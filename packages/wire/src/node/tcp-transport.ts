@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:net';
 import type { PeerAddress } from '@bt/primitives';
 import { WireConnectionError, WireError } from '../errors.js';
-import type { HandshakeMessage } from '../messages.js';
+import type { HandshakeExtensions, HandshakeMessage } from '../messages.js';
 import { PeerWire, type PeerWireOptions } from '../peer-wire.js';
 import { connectTcp, SHARED_READ_SIZE, TcpStream } from './tcp-stream.js';
 
@@ -25,7 +25,15 @@ export interface TcpDialOptions {
   peerId: Uint8Array;
   /** The torrent's piece count: the wire checks bitfields and indices against it. */
   pieceCount?: number;
+  /** Reserved bits of this connection, over the transport's (e.g. no DHT for a private torrent). */
+  reserved?: Partial<HandshakeExtensions>;
   signal?: AbortSignal;
+}
+
+/** Per-connection options of `IncomingTcpPeer.accept`. */
+export interface TcpAcceptOptions {
+  /** Reserved bits of this connection, over the transport's. */
+  reserved?: Partial<HandshakeExtensions>;
 }
 
 /** An incoming connection whose handshake named a torrent: accept it to answer, or reject it. */
@@ -34,7 +42,7 @@ export interface IncomingTcpPeer {
   readonly address: PeerAddress;
   readonly handshake: HandshakeMessage;
   /** Sends our handshake back; resolves with the wire, ready to `start`. */
-  accept(peerId: Uint8Array, pieceCount?: number): Promise<PeerWire>;
+  accept(peerId: Uint8Array, pieceCount?: number, options?: TcpAcceptOptions): Promise<PeerWire>;
   reject(): void;
 }
 
@@ -63,6 +71,7 @@ export class TcpTransport {
         peerId: options.peerId,
         infoHash: options.infoHash,
         pieceCount: options.pieceCount,
+        reserved: { ...this.#options.reserved, ...options.reserved },
         allocate: this.#options.allocate ?? allocateUninitialized,
       }),
     );
@@ -113,11 +122,16 @@ export class TcpTransport {
             infoHash: handshake.infoHash,
             address: wire.address,
             handshake,
-            accept: async (peerId, pieceCount) => {
+            accept: async (peerId, pieceCount, acceptOptions) => {
               if (settled)
                 throw new WireConnectionError('not-ready', 'the incoming peer is already settled');
               settled = true;
-              await wire.handshake({ infoHash: handshake.infoHash, peerId, pieceCount });
+              await wire.handshake({
+                infoHash: handshake.infoHash,
+                peerId,
+                pieceCount,
+                reserved: acceptOptions?.reserved,
+              });
               return wire;
             },
             reject: () => {
