@@ -168,4 +168,38 @@ describe('hash pool', () => {
     expect(HashPoolError.isInstance(error) && error.code).toBe('closed');
     await expect(pool.digest(new Uint8Array(1))).rejects.toMatchObject({ code: 'closed' });
   });
+
+  it('waits on one abort listener per signal however many jobs share it', async () => {
+    const pool = createHashPool({ size: 1 });
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      // a recheck queues hundreds of jobs on one signal: all done, nothing left listening
+      const digests = await Promise.all(
+        Array.from({ length: 40 }, (_, index) =>
+          pool.digest(new Uint8Array([index]), { signal: controller.signal }),
+        ),
+      );
+      expect(new Set(digests.map((digest) => Buffer.from(digest).toString('hex'))).size).toBe(40);
+      // and an abort still reaches every job that waits
+      const waiting = Array.from({ length: 40 }, () =>
+        pool.digest(new Uint8Array(4_000_000), { signal: controller.signal }).then(
+          () => 'done',
+          (error: unknown) => (error instanceof Error ? error.message : 'not an Error'),
+        ),
+      );
+      controller.abort(new Error('stop'));
+      const outcomes = await Promise.all(waiting);
+      expect(outcomes).toEqual(Array.from({ length: 40 }, () => 'stop'));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual(
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await pool.close();
+    }
+  });
 });

@@ -78,6 +78,11 @@ export class HashPool {
   private readonly chunkSize: number;
   private slots: Slot[] = [];
   private readonly queue: Job[] = [];
+  /** The abort listener of each signal that jobs wait on, and those jobs. */
+  private readonly watched = new Map<
+    AbortSignal,
+    { jobs: Set<() => void>; listener: () => void }
+  >();
   private nextId = 1;
   private closed = false;
 
@@ -202,6 +207,34 @@ export class HashPool {
     );
   }
 
+  /**
+   * Calls `onAbort` when `signal` aborts; returns the call that stops watching. One listener per
+   * signal however many jobs share it (a recheck queues hundreds on one), so the caller's signal
+   * never collects a listener per job.
+   */
+  private watch(signal: AbortSignal, onAbort: () => void): () => void {
+    let watched = this.watched.get(signal);
+    if (watched === undefined) {
+      const jobs = new Set<() => void>();
+      const listener = (): void => {
+        this.watched.delete(signal);
+        for (const job of [...jobs]) job();
+      };
+      signal.addEventListener('abort', listener, { once: true });
+      watched = { jobs, listener };
+      this.watched.set(signal, watched);
+    }
+    const entry = watched;
+    entry.jobs.add(onAbort);
+    return () => {
+      entry.jobs.delete(onAbort);
+      if (entry.jobs.size === 0 && this.watched.get(signal) === entry) {
+        signal.removeEventListener('abort', entry.listener);
+        this.watched.delete(signal);
+      }
+    };
+  }
+
   private submit(
     message: Record<string, unknown>,
     transfer: ArrayBuffer[],
@@ -214,10 +247,7 @@ export class HashPool {
     const settleOnAbort = signal !== undefined && message['type'] !== 'hash-write';
     return new Promise((resolve, reject) => {
       const onAbort = (): void => reject(abortError(signal!));
-      if (settleOnAbort) signal.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => {
-        if (settleOnAbort) signal.removeEventListener('abort', onAbort);
-      };
+      const done = settleOnAbort ? this.watch(signal, onAbort) : (): void => undefined;
       this.queue.push({
         message,
         transfer,
