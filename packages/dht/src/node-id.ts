@@ -9,6 +9,7 @@ import {
   encodeCompactPeer,
   parseIPv4,
   parseIPv6,
+  writeIPv4,
 } from '@bt/primitives';
 import { DhtError } from './errors.js';
 import { crc32c } from './hash.js';
@@ -92,7 +93,7 @@ export function compactAddress(address: PeerAddress): Uint8Array {
  * checked by the caller) and returns how many; a dotted quad is parsed straight into `out`.
  */
 export function writeCompactAddress(address: PeerAddress, out: Uint8Array, offset: number): number {
-  if (address.family === 4 && writeIpv4(address.host, out, offset)) {
+  if (address.family === 4 && writeIPv4(address.host, out, offset)) {
     out[offset + 4] = address.port >> 8;
     out[offset + 5] = address.port & 0xff;
     return 6;
@@ -100,31 +101,6 @@ export function writeCompactAddress(address: PeerAddress, out: Uint8Array, offse
   const compact = compactAddress(address);
   out.set(compact, offset);
   return compact.length;
-}
-
-/** `ipv4Bytes` into `out` at `offset`, without allocating; false (and `out` scribbled) if not one. */
-function writeIpv4(host: string, out: Uint8Array, offset: number): boolean {
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i < host.length; i++) {
-    const code = host.charCodeAt(i);
-    if (code === 0x2e) {
-      if (digits === 0 || part === 3) return false;
-      out[offset + part++] = value;
-      value = 0;
-      digits = 0;
-    } else if (code >= 0x30 && code <= 0x39 && digits < 3) {
-      value = value * 10 + code - 0x30;
-      digits++;
-      if (value > 255) return false;
-    } else {
-      return false;
-    }
-  }
-  if (part !== 3 || digits === 0) return false;
-  out[offset + 3] = value;
-  return true;
 }
 
 /** Dotted quad to bytes in one pass (the hot path: every query and table insert); undefined if not one. */

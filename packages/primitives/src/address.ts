@@ -58,6 +58,36 @@ export function isIPv4(text: string): boolean {
   );
 }
 
+/**
+ * Writes a dotted-quad IPv4 address into `out` at `offset` without allocating: the fast path of
+ * compact encoders (per peer, per datagram). False when `text` is not four decimal parts of at
+ * most 255 (`out` may then hold some of its bytes): callers fall back to `parseIPv4` or the
+ * IPv6 path, which decide.
+ */
+export function writeIPv4(text: string, out: Uint8Array, offset: number): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2e) {
+      if (digits === 0 || part === 3) return false;
+      out[offset + part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (code >= 0x30 && code <= 0x39 && digits < 3) {
+      value = value * 10 + code - 0x30;
+      digits++;
+      if (value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  if (part !== 3 || digits === 0) return false;
+  out[offset + 3] = value;
+  return true;
+}
+
 export function parseIPv4(text: string): Uint8Array {
   if (!isIPv4(text))
     throw new PrimitivesError('invalid-address', `not an IPv4 address: ${JSON.stringify(text)}`);

@@ -16,6 +16,7 @@ export {
   parseIPv4,
   parseIPv6,
   parsePeerAddress,
+  writeIPv4,
 } from './address.js';
 export type { AddressFamily, PeerAddress } from './address.js';
 export type {

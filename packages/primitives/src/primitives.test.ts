@@ -8,11 +8,13 @@ import {
   fromHex,
   generatePeerId,
   parseInfoHash,
+  parseIPv4,
   parseIPv6,
   parsePeerAddress,
   PrimitivesError,
   toBase32,
   toHex,
+  writeIPv4,
 } from './index.js';
 
 describe('hex and base32', () => {
@@ -106,5 +108,31 @@ describe('peer addresses', () => {
     expect(parsePeerAddress('localhost:80').host).toBe('localhost');
     expect(() => parsePeerAddress('127.0.0.1')).toThrow(/HOST:PORT/);
     expect(() => parsePeerAddress('127.0.0.1:70000')).toThrow(/out of range/);
+  });
+});
+
+describe('writeIPv4', () => {
+  it('writes a dotted quad in place and refuses anything else, as parseIPv4 decides', () => {
+    const out = new Uint8Array(6).fill(0xee);
+    expect(writeIPv4('192.168.0.255', out, 1)).toBe(true);
+    expect([...out]).toEqual([0xee, 192, 168, 0, 255, 0xee]);
+    for (const text of [
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..2.3',
+      '1.2.3.',
+      '::1',
+      'a.b.c.d',
+      '1234.1.1.1',
+      '',
+    ])
+      expect(writeIPv4(text, new Uint8Array(4), 0)).toBe(false);
+    // every address parseIPv4 accepts is written the same
+    for (const text of ['0.0.0.0', '127.0.0.1', '10.20.30.40', '255.255.255.255']) {
+      const written = new Uint8Array(4);
+      expect(writeIPv4(text, written, 0)).toBe(true);
+      expect(written).toEqual(parseIPv4(text));
+    }
   });
 });

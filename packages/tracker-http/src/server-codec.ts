@@ -6,7 +6,7 @@
  */
 import { encode } from '@bt/bencode';
 import type { AnnounceEvent, ScrapeFile, TrackerPeer } from '@bt/primitives';
-import { encodeCompactPeer } from '@bt/primitives';
+import { encodeCompactPeer, writeIPv4 } from '@bt/primitives';
 import { parseQuery } from './percent.js';
 
 /** Why the server refused a request; the message is sent to the client as `failure reason`. */
@@ -213,28 +213,6 @@ export interface AnnounceAnswer {
 
 const ASCII = new TextEncoder();
 
-function fastIPv4(host: string, out: Uint8Array, offset: number): boolean {
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i < host.length; i++) {
-    const code = host.charCodeAt(i);
-    if (code === 0x2e) {
-      if (digits === 0 || part === 3) return false;
-      out[offset + part++] = value;
-      value = 0;
-      digits = 0;
-    } else if (code >= 0x30 && code <= 0x39 && digits < 3) {
-      value = value * 10 + code - 0x30;
-      digits++;
-      if (value > 255) return false;
-    } else return false;
-  }
-  if (digits === 0 || part !== 3) return false;
-  out[offset + 3] = value;
-  return true;
-}
-
 /** Peers of one family as one compact string; peers whose host is not an IP literal are left out. */
 function compactOf(peers: readonly TrackerPeer[], family: 4 | 6): Uint8Array {
   const size = family === 4 ? 6 : 18;
@@ -243,7 +221,7 @@ function compactOf(peers: readonly TrackerPeer[], family: 4 | 6): Uint8Array {
   for (const peer of peers) {
     if (peer.family !== family) continue;
     // An IPv4 literal is written straight from its text: no allocation per peer.
-    if (family === 4 && fastIPv4(peer.host, out, length)) {
+    if (family === 4 && writeIPv4(peer.host, out, length)) {
       out[length + 4] = peer.port >> 8;
       out[length + 5] = peer.port & 0xff;
       length += size;
