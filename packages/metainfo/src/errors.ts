@@ -20,7 +20,14 @@ export type InvalidTorrentErrorCode =
   | 'empty-name'
   | 'empty-file-list'
   | 'invalid-path'
-  | 'v2-only';
+  /** BEP 52: the `file tree` is malformed (a file with siblings, a root that is a file...). */
+  | 'invalid-file-tree'
+  /** BEP 52: a piece layer is missing, of the wrong length, or does not hash to its root. */
+  | 'invalid-piece-layers'
+  /** BEP 52: `meta version` is one this code does not know (checked before anything else). */
+  | 'unsupported-meta-version'
+  /** BEP 52: the v1 file list of a hybrid torrent disagrees with its v2 file tree. */
+  | 'hybrid-mismatch';
 
 /** Why a magnet link was refused. */
 export type InvalidMagnetErrorCode =

@@ -1,8 +1,10 @@
 /**
  * @bt/metainfo: `.torrent` files and magnet links as typed, trustworthy values.
  *
- * - `parseTorrent` / `parseInfo`: validated v1 metainfo (BEP 3) with the info-hash over the raw
- *   `info` bytes, BEP 12 tiers, BEP 17/19 web seeds, BEP 27 private, BEP 47 attributes.
+ * - `parseTorrent` / `parseInfo`: validated metainfo, v1 (BEP 3), v2 and hybrid (BEP 52: file
+ *   tree, piece layers checked against the roots, the SHA-256 info-hash), with the info-hash
+ *   over the raw `info` bytes, BEP 12 tiers, BEP 17/19 web seeds, BEP 27 private, BEP 47 attributes.
+ * - BEP 52 merkle trees (`merkleRoot`, `blockHashes`, `pieceRootFromLeaves`, ...) and `sha256`.
  * - The path policy (`sanitizePathSegment`, `isSafePathSegment`): nothing from a torrent can
  *   point outside the download folder.
  * - Piece geometry, the one the storage and the engine use: `pieceCount`, `pieceHash`,
@@ -38,7 +40,26 @@ export {
   piecesOfFile,
 } from './pieces.js';
 export type { PieceFileRange, PieceGeometry } from './pieces.js';
-export type { Metainfo, TorrentFile } from './types.js';
+export type { Metainfo, MetainfoV2, TorrentFile, V2File } from './types.js';
+export {
+  blockHashes,
+  fileRootFromLeaves,
+  fileRootFromPieceLayer,
+  merkleRoot,
+  pieceLayerFromLeaves,
+  pieceLayerLength,
+  pieceRootFromLeaves,
+  V2_BLOCK_SIZE,
+  V2_HASH_LENGTH,
+  zeroSubtreeRoot,
+} from './merkle.js';
+export { sha256 } from './sha256.js';
+export { pieceVerification, v2FileOfPiece } from './piece-verification.js';
+export type {
+  PieceHashFunction,
+  PieceVerification,
+  VerifiableTorrent,
+} from './piece-verification.js';
 export { encodeTorrent } from './encode-torrent.js';
 export { formatMagnet, isFileSelected, magnetFromMetainfo, parseMagnet } from './magnet.js';
 export type { FileIndexRange, Magnet, MagnetInput, MagnetPeer } from './magnet.js';

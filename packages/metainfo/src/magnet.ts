@@ -50,7 +50,10 @@ export interface Magnet {
 
 /** What `formatMagnet` needs: an info-hash and optionally the rest. */
 export interface MagnetInput {
-  infoHash: Uint8Array;
+  /** The v1 info-hash (20 bytes); may be left out when `infoHashV2` is given (a v2-only torrent). */
+  infoHash?: Uint8Array;
+  /** The v2 info-hash (32 bytes, BEP 52), written as `xt=urn:btmh:1220...`. */
+  infoHashV2?: Uint8Array;
   name?: string;
   trackers?: readonly string[];
   webSeeds?: readonly string[];
@@ -251,12 +254,25 @@ function encodeComponent(text: string): string {
   return encodeURIComponent(text).replace(/%2F/g, '/').replace(/%3A/g, ':');
 }
 
-/** Writes a magnet link: `xt` (hex), then `dn`, `xl`, every `tr`, `ws`, `x.pe` and `so`. */
+/**
+ * Writes a magnet link: `xt` (v1 hex, then the v2 multihash), then `dn`, `xl`, every `tr`,
+ * `ws`, `x.pe` and `so`.
+ */
 export function formatMagnet(input: MagnetInput): string {
-  if (!(input.infoHash instanceof Uint8Array) || input.infoHash.length !== 20) {
-    throw new InvalidMagnetError('invalid-info-hash', 'xt', 'a v1 info-hash is 20 bytes');
+  const parts: string[] = [];
+  if (input.infoHash !== undefined || input.infoHashV2 === undefined) {
+    if (!(input.infoHash instanceof Uint8Array) || input.infoHash.length !== 20) {
+      throw new InvalidMagnetError('invalid-info-hash', 'xt', 'a v1 info-hash is 20 bytes');
+    }
+    parts.push(`xt=urn:btih:${toHex(input.infoHash)}`);
   }
-  const parts = [`xt=urn:btih:${toHex(input.infoHash)}`];
+  if (input.infoHashV2 !== undefined) {
+    if (!(input.infoHashV2 instanceof Uint8Array) || input.infoHashV2.length !== 32) {
+      throw new InvalidMagnetError('invalid-info-hash', 'xt', 'a v2 info-hash is 32 bytes');
+    }
+    // BEP 52: a multihash, 0x12 (SHA-256) and 0x20 (32 bytes) before the digest.
+    parts.push(`xt=urn:btmh:1220${toHex(input.infoHashV2)}`);
+  }
   if (input.name !== undefined && input.name !== '')
     parts.push(`dn=${encodeComponent(input.name)}`);
   if (input.length !== undefined) parts.push(`xl=${input.length}`);
@@ -275,10 +291,14 @@ export function formatMagnet(input: MagnetInput): string {
   return `magnet:?${parts.join('&')}`;
 }
 
-/** The magnet link of a parsed torrent: info-hash, name, length, every tracker, web seeds. */
+/**
+ * The magnet link of a parsed torrent: info-hash (v1, v2 or both for a hybrid), name, length,
+ * every tracker, web seeds.
+ */
 export function magnetFromMetainfo(metainfo: Metainfo): string {
   return formatMagnet({
-    infoHash: metainfo.infoHash,
+    ...(metainfo.version === 'v2' ? {} : { infoHash: metainfo.infoHash }),
+    ...(metainfo.v2 ? { infoHashV2: metainfo.v2.infoHash } : {}),
     name: metainfo.originalName ?? metainfo.name,
     length: metainfo.length,
     trackers: metainfo.announce.flat(),

@@ -137,15 +137,11 @@ describe('parseTorrent', () => {
     expect(parseTorrent(bytes).name).toBe('中文');
   });
 
-  it('reads the v1 side of a hybrid v1/v2 torrent', () => {
-    const metainfo = parseTorrent(
-      makeTorrent({
-        info: { 'meta version': 2, 'file tree': { example: { '': { length: 100_000 } } } },
-      }),
-    );
-    expect(metainfo.hybrid).toBe(true);
-    expect(metainfo.length).toBe(100_000);
-    expect(parseTorrent(makeTorrent()).hybrid).toBe(false);
+  it('marks a plain torrent as v1 without a v2 side', () => {
+    const metainfo = parseTorrent(makeTorrent());
+    expect(metainfo.hybrid).toBe(false);
+    expect(metainfo.version).toBe('v1');
+    expect(metainfo.v2).toBeUndefined();
   });
 
   it('keeps unknown keys, so writing the parts back gives the same info-hash', () => {
@@ -243,7 +239,7 @@ describe('parseTorrent validation', () => {
     );
   });
 
-  it('rejects empty names, empty file lists, empty paths and v2-only torrents', () => {
+  it('rejects empty names, empty file lists, empty paths and empty v2 file trees', () => {
     expectInvalid(makeTorrent({ name: '' }), 'empty-name', 'info.name');
     expectInvalid(
       makeTorrent({ files: [{ path: ['a'], length: 1 }], info: { files: [] } }),
@@ -256,7 +252,8 @@ describe('parseTorrent validation', () => {
     );
     expectInvalid(
       encode({ info: { name: 'v2', 'piece length': 16384, 'meta version': 2, 'file tree': {} } }),
-      'v2-only',
+      'empty-file-list',
+      'info.file tree',
     );
   });
 });

@@ -16,9 +16,12 @@ import { toHex } from '@bt/primitives';
 import { InvalidTorrentError } from './errors.js';
 import { type RawFile, scanTorrent } from './scan-torrent.js';
 import { resolveCollisions, sanitizePathSegment } from './path-policy.js';
+import { type RawV2File, readFileTree, readPieceLayers } from './file-tree.js';
+import { nextPowerOfTwo, V2_BLOCK_SIZE } from './merkle.js';
 import { sha1 } from './sha1.js';
+import { sha256 } from './sha256.js';
 import { readText } from './text.js';
-import type { Metainfo, TorrentFile } from './types.js';
+import type { Metainfo, TorrentFile, V2File } from './types.js';
 
 export interface ParseTorrentOptions {
   /**
@@ -54,6 +57,7 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
       own.subarray(scanned.infoStart, scanned.infoEnd),
       scanned.extra,
       readExtras(scanned.extra),
+      { pieceLayersRequired: true },
     );
   }
   return parseGeneric(own);
@@ -77,6 +81,7 @@ export function parseGeneric(own: Uint8Array): Metainfo {
     own.subarray(span.start, span.end),
     extra,
     readExtras(extra),
+    { pieceLayersRequired: true },
   );
 }
 
@@ -99,12 +104,19 @@ export function parseInfo(infoBytes: Uint8Array, extras: TorrentExtras = {}): Me
   if (!(value instanceof Map)) throw wrongType('info', 'a dictionary');
   const extra = extras.extra ?? new Map<string | Uint8Array, BencodeValue>();
   const fromExtra = readExtras(extra);
-  return buildMetainfo(value, undefined, own, extra, {
-    ...fromExtra,
-    announce: extras.announce ?? fromExtra.announce,
-    urlList: extras.urlList ?? fromExtra.urlList,
-    httpSeeds: extras.httpSeeds ?? fromExtra.httpSeeds,
-  });
+  return buildMetainfo(
+    value,
+    undefined,
+    own,
+    extra,
+    {
+      ...fromExtra,
+      announce: extras.announce ?? fromExtra.announce,
+      urlList: extras.urlList ?? fromExtra.urlList,
+      httpSeeds: extras.httpSeeds ?? fromExtra.httpSeeds,
+    },
+    { pieceLayersRequired: false },
+  );
 }
 
 function decodeOrThrow(bytes: Uint8Array, field: string): { value: BencodeValue; end: number } {
@@ -297,22 +309,34 @@ function sanitizePath(path: string[]): string[] {
   return changed ? safe : path;
 }
 
+interface BuildOptions {
+  /** A `.torrent` file must carry its `piece layers` (BEP 52); an info dictionary from peers cannot. */
+  pieceLayersRequired: boolean;
+}
+
 function buildMetainfo(
   info: BencodeDictionary,
   scannedFiles: RawFile[] | undefined,
   infoBytes: Uint8Array,
   extra: BencodeDictionary,
   extras: Extras,
+  options: BuildOptions,
 ): Metainfo {
   const encoding = extras.encoding;
-  const hybrid = info.get('meta version') === 2 && info.has('file tree');
-  if (!info.has('pieces') && info.has('file tree')) {
+  const metaVersion = info.get('meta version');
+  // BEP 52: the version is checked before anything else, so a newer format is named as such.
+  if (metaVersion !== undefined && metaVersion !== 2) {
     throw new InvalidTorrentError(
-      'v2-only',
-      'info',
-      'this is a BitTorrent v2-only torrent (BEP 52); only v1 and hybrid torrents are supported',
+      'unsupported-meta-version',
+      'info.meta version',
+      `meta version ${typeof metaVersion === 'number' || typeof metaVersion === 'bigint' ? metaVersion : 'of the wrong type'} is not one bt reads (BEP 52 defines 2)`,
     );
   }
+  const isV2 = metaVersion === 2;
+  if (isV2 && !info.has('pieces')) {
+    return buildV2Only(info, infoBytes, extra, extras, options);
+  }
+  const hybrid = isV2;
 
   const rawName = readName(info, 'name', 'info.name', encoding);
   if (rawName === '') throw new InvalidTorrentError('empty-name', 'info.name', 'the name is empty');
@@ -423,6 +447,7 @@ function buildMetainfo(
     httpSeeds: extras.httpSeeds,
     infoBytes,
     hybrid,
+    version: hybrid ? 'hybrid' : 'v1',
     // Decoded again on first use: keeping the parse's dictionaries alive would make every
     // parse of a big torrent pay for promoting them all to the old generation.
     get info(): BencodeDictionary {
@@ -436,6 +461,219 @@ function buildMetainfo(
   if (extras.createdBy !== undefined) metainfo.createdBy = extras.createdBy;
   if (extras.encoding !== undefined) metainfo.encoding = extras.encoding;
   const source = textField(info, 'source', encoding);
+  if (source !== undefined) metainfo.source = source;
+  if (hybrid) {
+    const pieceLengthV2 = checkV2PieceLength(pieceLength);
+    const rawFiles = readFileTree(info.get('file tree'));
+    const layers = readPieceLayers(
+      extra.get('piece layers'),
+      rawFiles,
+      pieceLengthV2,
+      options.pieceLayersRequired,
+    );
+    metainfo.v2 = {
+      ...v2Hashes(infoBytes),
+      files: matchHybridFiles(files, rawFiles, multiFile, pieceLength, pieceCount),
+      pieceLayers: layers,
+    };
+  }
+  return metainfo;
+}
+
+function v2Hashes(infoBytes: Uint8Array): { infoHash: Uint8Array; infoHashHex: string } {
+  const infoHash = sha256(infoBytes);
+  return { infoHash, infoHashHex: toHex(infoHash) };
+}
+
+/** BEP 52: a power of two of at least 16 KiB. */
+function checkV2PieceLength(pieceLength: BencodeValue | undefined): number {
+  if (pieceLength === undefined) throw missing('info.piece length');
+  if (typeof pieceLength !== 'number') throw wrongType('info.piece length', 'an integer');
+  if (
+    pieceLength < V2_BLOCK_SIZE ||
+    pieceLength > 2 ** 30 ||
+    nextPowerOfTwo(pieceLength) !== pieceLength
+  ) {
+    throw new InvalidTorrentError(
+      'invalid-piece-length',
+      'info.piece length',
+      `piece length ${pieceLength} is not a power of two between 16 KiB and 1 GiB (BEP 52)`,
+    );
+  }
+  return pieceLength;
+}
+
+/**
+ * BEP 52 hybrid torrents: the v1 file list must be the v2 tree's files in the same order, with
+ * BEP 47 padding files aligning each non-empty file to a piece boundary, and as many pieces.
+ */
+function matchHybridFiles(
+  v1Files: readonly TorrentFile[],
+  rawFiles: readonly RawV2File[],
+  multiFile: boolean,
+  pieceLength: number,
+  pieceCount: number,
+): V2File[] {
+  const mismatch = (message: string): InvalidTorrentError =>
+    new InvalidTorrentError('hybrid-mismatch', 'info.files', message);
+  const real = v1Files.filter((file) => !file.padding);
+  if (real.length !== rawFiles.length) {
+    throw mismatch(`${real.length} v1 files but ${rawFiles.length} in the v2 file tree`);
+  }
+  const v2Files: V2File[] = [];
+  let nextPiece = 0;
+  for (let index = 0; index < real.length; index++) {
+    const v1 = real[index]!;
+    const raw = rawFiles[index]!;
+    const name = raw.path.join('/');
+    if (v1.length !== raw.length) {
+      throw mismatch(`${name}: ${v1.length} bytes in v1, ${raw.length} in v2`);
+    }
+    if (multiFile && (v1.originalPath ?? v1.path).join('/') !== name) {
+      throw mismatch(
+        `file ${index + 1} is ${(v1.originalPath ?? v1.path).join('/')} in v1 but ${name} in v2`,
+      );
+    }
+    const count = Math.ceil(raw.length / pieceLength);
+    if (raw.length > 0 && v1.offset !== nextPiece * pieceLength) {
+      throw mismatch(`${name} does not start on the piece boundary v2 puts it on`);
+    }
+    const file: V2File = {
+      path: v1.path,
+      length: raw.length,
+      firstPiece: nextPiece,
+      pieceCount: count,
+      offset: v1.offset,
+    };
+    if (raw.piecesRoot) file.piecesRoot = raw.piecesRoot;
+    if (raw.attributes !== undefined) file.attributes = raw.attributes;
+    v2Files.push(file);
+    nextPiece += count;
+  }
+  if (nextPiece !== pieceCount) {
+    throw mismatch(`${pieceCount} v1 pieces but ${nextPiece} in v2`);
+  }
+  return v2Files;
+}
+
+/**
+ * A v2-only torrent (BEP 52), with the v1-compatible view every layer reads: files in tree
+ * order, a padding entry after each that does not end on a piece boundary (none after the
+ * last), the info-hash truncated to 20 bytes, and no SHA-1 piece hashes.
+ */
+function buildV2Only(
+  info: BencodeDictionary,
+  infoBytes: Uint8Array,
+  extra: BencodeDictionary,
+  extras: Extras,
+  options: BuildOptions,
+): Metainfo {
+  const rawName = readName(info, 'name', 'info.name', undefined);
+  if (rawName === '') throw new InvalidTorrentError('empty-name', 'info.name', 'the name is empty');
+  const name = sanitizePathSegment(rawName);
+  const pieceLength = checkV2PieceLength(info.get('piece length'));
+  const rawFiles = readFileTree(info.get('file tree'));
+  const pieceLayers = readPieceLayers(
+    extra.get('piece layers'),
+    rawFiles,
+    pieceLength,
+    options.pieceLayersRequired,
+  );
+  const multiFile = !(rawFiles.length === 1 && rawFiles[0]!.path.length === 1);
+  const files: TorrentFile[] = [];
+  const owners: number[] = [];
+  let offset = 0;
+  let lastNonEmpty = -1;
+  for (let index = 0; index < rawFiles.length; index++) {
+    if (rawFiles[index]!.length > 0) lastNonEmpty = index;
+  }
+  for (let index = 0; index < rawFiles.length; index++) {
+    const raw = rawFiles[index]!;
+    const rawPath = multiFile ? raw.path : [rawName];
+    const file: TorrentFile = {
+      path: multiFile ? sanitizePath(rawPath) : [name],
+      length: raw.length,
+      offset,
+      padding: false,
+    };
+    if (file.path.join('/') !== rawPath.join('/')) file.originalPath = rawPath;
+    if (raw.attributes !== undefined) file.attributes = raw.attributes;
+    owners[files.length] = index;
+    files.push(file);
+    offset += raw.length;
+    const tail = raw.length % pieceLength;
+    if (tail !== 0 && index < lastNonEmpty) {
+      const gap = pieceLength - tail;
+      files.push({
+        path: ['.pad', String(gap)],
+        length: gap,
+        offset,
+        padding: true,
+        attributes: 'p',
+      });
+      offset += gap;
+    }
+    if (!Number.isSafeInteger(offset)) {
+      throw new InvalidTorrentError(
+        'invalid-length',
+        'info.file tree',
+        'total length is too large',
+      );
+    }
+  }
+  const paths = files.map((file) => file.path);
+  for (const index of resolveCollisions(paths, (i) => files[i]!.padding)) {
+    const file = files[index]!;
+    file.originalPath ??= file.path;
+    file.path = paths[index]!;
+  }
+  const v2Files: V2File[] = [];
+  for (let position = 0; position < files.length; position++) {
+    const file = files[position]!;
+    if (file.padding) continue;
+    const raw = rawFiles[owners[position]!]!;
+    const v2File: V2File = {
+      path: file.path,
+      length: file.length,
+      firstPiece: Math.floor(file.offset / pieceLength),
+      pieceCount: Math.ceil(file.length / pieceLength),
+      offset: file.offset,
+    };
+    if (raw.piecesRoot) v2File.piecesRoot = raw.piecesRoot;
+    if (raw.attributes !== undefined) v2File.attributes = raw.attributes;
+    v2Files.push(v2File);
+  }
+  const hashes = v2Hashes(infoBytes);
+  const infoHash = hashes.infoHash.slice(0, 20);
+  let decodedInfo: BencodeDictionary | undefined;
+  const metainfo: Metainfo = {
+    infoHash,
+    infoHashHex: toHex(infoHash),
+    name,
+    pieceLength,
+    pieceCount: offset === 0 ? 0 : Math.ceil(offset / pieceLength),
+    pieces: new Uint8Array(0),
+    length: offset,
+    files,
+    multiFile,
+    private: info.get('private') === 1,
+    announce: extras.announce,
+    urlList: extras.urlList,
+    httpSeeds: extras.httpSeeds,
+    infoBytes,
+    hybrid: false,
+    version: 'v2',
+    v2: { ...hashes, files: v2Files, pieceLayers },
+    get info(): BencodeDictionary {
+      return (decodedInfo ??= decode(infoBytes) as BencodeDictionary);
+    },
+    extra,
+  };
+  if (name !== rawName) metainfo.originalName = rawName;
+  if (extras.creationDate !== undefined) metainfo.creationDate = extras.creationDate;
+  if (extras.comment !== undefined) metainfo.comment = extras.comment;
+  if (extras.createdBy !== undefined) metainfo.createdBy = extras.createdBy;
+  const source = textField(info, 'source', undefined);
   if (source !== undefined) metainfo.source = source;
   return metainfo;
 }

@@ -24,9 +24,48 @@ export interface TorrentFile {
   originalPath?: string[];
 }
 
-/** A parsed, validated v1 torrent (or the v1 side of a hybrid v1/v2 torrent). */
+/** One file of a BEP 52 (v2) file tree, with its place in the torrent's piece space. */
+export interface V2File {
+  /** Path segments relative to the torrent's root folder, after the path policy (as `TorrentFile.path`). */
+  path: string[];
+  length: number;
+  /** The merkle root of the file's 16 KiB blocks (SHA-256); absent for an empty file. */
+  piecesRoot?: Uint8Array;
+  /** v2 aligns every non-empty file to a piece boundary: the index of its first piece. */
+  firstPiece: number;
+  /** Pieces the file spans (0 for an empty file); its last piece may be short. */
+  pieceCount: number;
+  /** Byte offset of the file in the v1-compatible layout (`Metainfo.files`, padding included). */
+  offset: number;
+  /** BEP 47 attributes, as in `TorrentFile.attributes`. */
+  attributes?: string;
+}
+
+/** The BEP 52 side of a v2-only or hybrid torrent. */
+export interface MetainfoV2 {
+  /** SHA-256 of the raw bencoded `info` dictionary. */
+  infoHash: Uint8Array;
+  infoHashHex: string;
+  /** The files of the `file tree`, in tree order. */
+  files: V2File[];
+  /**
+   * The verified `piece layers`: for each file longer than a piece, by the hex of its
+   * `pieces root`, the concatenated 32-byte hashes of its pieces. A torrent that arrived as an
+   * info dictionary from peers (BEP 9) has none yet.
+   */
+  pieceLayers: Map<string, Uint8Array>;
+}
+
+/**
+ * A parsed, validated torrent: v1 (BEP 3), v2 (BEP 52) or hybrid. Every torrent has the v1
+ * view the storage and the engine read (files with BEP 47 padding, pieces, `infoHash` as peers
+ * and trackers know it); v2 and hybrid torrents add `v2`.
+ */
 export interface Metainfo {
-  /** SHA-1 of the raw bencoded `info` dictionary, as read (BEP 3). */
+  /**
+   * The 20-byte info-hash peers and trackers know: SHA-1 of the raw bencoded `info` (BEP 3) for
+   * v1 and hybrid torrents; for a v2-only torrent, its SHA-256 info-hash truncated to 20 bytes.
+   */
   infoHash: Uint8Array;
   infoHashHex: string;
   /** The torrent's name after the path policy: a safe single path segment. */
@@ -35,7 +74,7 @@ export interface Metainfo {
   originalName?: string;
   pieceLength: number;
   pieceCount: number;
-  /** Concatenated 20-byte SHA-1 piece hashes. */
+  /** Concatenated 20-byte SHA-1 piece hashes (empty for a v2-only torrent: see `v2`). */
   pieces: Uint8Array;
   /** Total bytes, padding files included. */
   length: number;
@@ -58,8 +97,16 @@ export interface Metainfo {
   source?: string;
   /** The raw bencoded info dictionary exactly as read: what BEP 9 serves to peers. */
   infoBytes: Uint8Array;
-  /** True when the info dictionary also carries BEP 52 (v2) fields: a hybrid torrent. */
+  /** True when the info dictionary carries both v1 and BEP 52 (v2) fields: a hybrid torrent. */
   hybrid: boolean;
+  /** Which protocol versions the torrent speaks. */
+  version: 'v1' | 'v2' | 'hybrid';
+  /**
+   * The BEP 52 side (v2 and hybrid torrents). For a v2-only torrent the v1 view's files hold a
+   * padding entry after each file that does not end on a piece boundary (as BEP 47 padding
+   * files of a hybrid do), so pieces never span files.
+   */
+  v2?: MetainfoV2;
   /** The decoded info dictionary, unknown keys included: decoded from `infoBytes` on first use. */
   info: BencodeDictionary;
   /** The decoded top-level dictionary minus `info`, unknown keys included. */

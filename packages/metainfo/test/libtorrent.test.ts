@@ -5,11 +5,18 @@
  * the same info-hash, files and piece hashes.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findProgram, isCI, makeTempDir, removeTempDirs } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Metainfo, parseTorrent, pieceHash } from '../src/index.js';
+import {
+  type Metainfo,
+  parseTorrent,
+  pieceHash,
+  pieceRootFromLeaves,
+  blockHashes,
+} from '../src/index.js';
 import { createTorrent } from '../src/node.js';
 import { toHex } from '@bt/primitives';
 import { writeTree } from './helpers.js';
@@ -40,8 +47,9 @@ import sys, libtorrent as lt
 source, parent, out, mode = sys.argv[1:5]
 fs = lt.file_storage()
 lt.add_files(fs, source)
-flags = lt.create_torrent.v1_only if mode == 'v1' else 0
-t = lt.create_torrent(fs, 16384, flags=flags)
+flags = lt.create_torrent.v1_only if mode == 'v1' else lt.create_torrent.v2_only if mode == 'v2' else 0
+piece = int(sys.argv[5]) if len(sys.argv) > 5 else 16384
+t = lt.create_torrent(fs, piece, flags=flags)
 t.add_tracker('http://a.example/announce', 0)
 t.add_tracker('http://b.example/announce', 0)
 t.add_tracker('udp://c.example:80', 1)
@@ -60,7 +68,10 @@ for tracker in ti.trackers():
     tiers.setdefault(tracker.tier, []).append(tracker.url)
 print(json.dumps({
     'infoHash': str(ti.info_hashes().v1),
+    'infoHashV2': str(ti.info_hashes().v2),
+    'hasV1': ti.info_hashes().has_v1(),
     'hybrid': ti.info_hashes().has_v2(),
+    'roots': [str(fs.root(i)) for i in range(fs.num_files())],
     'name': ti.name(),
     'pieceLength': ti.piece_length(),
     'pieceCount': ti.num_pieces(),
@@ -75,7 +86,10 @@ print(json.dumps({
 
 interface LibtorrentReport {
   infoHash: string;
+  infoHashV2: string;
+  hasV1: boolean;
   hybrid: boolean;
+  roots: string[];
   name: string;
   pieceLength: number;
   pieceCount: number;
@@ -117,6 +131,39 @@ function expectSameAsLibtorrent(ours: Metainfo, theirs: LibtorrentReport): void 
   expect(ours.urlList).toEqual(theirs.webSeeds);
 }
 
+/** The v2 side against libtorrent's: info-hash, each file's merkle root, and our piece hashes of the real bytes against the layers it wrote. */
+function expectV2SameAsLibtorrent(ours: Metainfo, theirs: LibtorrentReport, folder: string): void {
+  const v2 = ours.v2!;
+  expect(v2.infoHashHex).toBe(theirs.infoHashV2);
+  const theirRoots = theirs.files
+    .map((file, index) => ({ pad: file[3], root: theirs.roots[index]! }))
+    .filter((file) => !file.pad)
+    .map((file) => (/^0+$/.test(file.root) ? undefined : file.root));
+  expect(v2.files.map((file) => (file.piecesRoot ? toHex(file.piecesRoot) : undefined))).toEqual(
+    theirRoots,
+  );
+  for (const file of v2.files) {
+    if (file.length === 0) continue;
+    const bytes = readFileSync(join(folder, ...file.path));
+    const leaves = blockHashes(bytes);
+    const layer = v2.pieceLayers.get(toHex(file.piecesRoot!));
+    const perPiece = (ours.pieceLength / 16384) * 32;
+    for (let piece = 0; piece < file.pieceCount; piece++) {
+      const computed = toHex(
+        pieceRootFromLeaves(
+          leaves.subarray(piece * perPiece, (piece + 1) * perPiece),
+          ours.pieceLength,
+          file.length,
+        ),
+      );
+      const expected = layer
+        ? toHex(layer.subarray(piece * 32, piece * 32 + 32))
+        : toHex(file.piecesRoot!);
+      expect(computed).toBe(expected);
+    }
+  }
+}
+
 let root: string;
 let tree: string;
 
@@ -137,6 +184,56 @@ describe.skipIf(!python)('libtorrent', () => {
     expect(ours.hybrid).toBe(true);
     expect(ours.files.some((file) => file.padding)).toBe(true);
     expectSameAsLibtorrent(ours, theirs);
+  });
+
+  it('hybrid torrents carry the v2 side as libtorrent reads it: v2 info-hash, file roots, piece layers', async () => {
+    const out = join(root, 'lt-hybrid-v2.torrent');
+    execFileSync(python!, ['-c', CREATE, tree, root, out, 'hybrid', '32768']);
+    const ours = parseTorrent(await readFile(out));
+    const theirs = report(out);
+    expect(ours.version).toBe('hybrid');
+    expectV2SameAsLibtorrent(ours, theirs, tree);
+    expectSameAsLibtorrent(ours, theirs);
+  });
+
+  it('v2-only torrents (odd sizes, an empty file, a file of one block) read as libtorrent reads them', async () => {
+    for (const pieceLength of [16384, 65536]) {
+      const out = join(root, `lt-v2-${pieceLength}.torrent`);
+      execFileSync(python!, ['-c', CREATE, tree, root, out, 'v2', String(pieceLength)]);
+      const ours = parseTorrent(await readFile(out));
+      const theirs = report(out);
+      expect(theirs.hasV1).toBe(false);
+      expect(ours.version).toBe('v2');
+      expect(ours.pieces.length).toBe(0);
+      // Peers and trackers know a v2-only torrent by its info-hash truncated to 20 bytes.
+      expect(ours.infoHashHex).toBe(theirs.infoHashV2.slice(0, 40));
+      expect(ours.pieceCount).toBe(theirs.pieceCount);
+      expectV2SameAsLibtorrent(ours, theirs, tree);
+      // The v1 view: libtorrent's files, without the padding it adds after the last file.
+      const real = (files: [string, number, number, boolean][]) => files.filter((file) => !file[3]);
+      expect(
+        real(
+          ours.files.map((file) => [
+            [ours.name, ...file.path].join('/'),
+            file.length,
+            file.offset,
+            file.padding,
+          ]),
+        ),
+      ).toEqual(real(theirs.files));
+    }
+  });
+
+  it('v2-only single-file torrents read as libtorrent reads them', async () => {
+    const out = join(root, 'lt-v2-single.torrent');
+    execFileSync(python!, ['-c', CREATE, join(tree, 'a.bin'), tree, out, 'v2', '32768']);
+    const ours = parseTorrent(await readFile(out));
+    const theirs = report(out);
+    expect(ours.multiFile).toBe(false);
+    expect(ours.files.map((file) => [file.path.join('/'), file.length])).toEqual([
+      ['a.bin', 300_000],
+    ]);
+    expectV2SameAsLibtorrent(ours, theirs, tree);
   });
 
   it('v1-only private torrents read the same as libtorrent reads them', async () => {

@@ -65,6 +65,8 @@ function torrentJson(metainfo: Metainfo): Record<string, unknown> {
     createdBy: metainfo.createdBy ?? null,
     source: metainfo.source ?? null,
     hybrid: metainfo.hybrid,
+    version: metainfo.version,
+    infoHashV2: metainfo.v2?.infoHashHex ?? null,
     magnet: magnetFromMetainfo(metainfo),
   };
 }
@@ -91,15 +93,29 @@ function row(label: string, value: string): string {
   return `${`${label}:`.padEnd(12)}${printable(value)}\n`;
 }
 
+const VERSION_TEXT: Record<Metainfo['version'], string> = {
+  v1: 'v1 (BEP 3)',
+  v2: 'v2 (BEP 52: SHA-256 merkle trees)',
+  hybrid: 'hybrid v1/v2 (BEP 52)',
+};
+
 function torrentText(metainfo: Metainfo): string {
   let text = row('Name', metainfo.name);
   if (metainfo.originalName !== undefined)
     text += row('  (as given)', JSON.stringify(metainfo.originalName));
-  text += row('Info-hash', metainfo.infoHashHex);
+  if (metainfo.version === 'v2') {
+    text += row(
+      'Info-hash',
+      `${metainfo.v2!.infoHashHex} (v2; peers and trackers: ${metainfo.infoHashHex})`,
+    );
+  } else {
+    text += row('Info-hash', metainfo.infoHashHex);
+    if (metainfo.v2) text += row('V2 hash', metainfo.v2.infoHashHex);
+  }
   text += row('Size', `${formatBytes(metainfo.length)} (${metainfo.length} bytes)`);
   text += row('Pieces', `${metainfo.pieceCount} x ${formatBytes(metainfo.pieceLength)}`);
   text += row('Private', metainfo.private ? 'yes (BEP 27: trackers only, no DHT/PEX)' : 'no');
-  if (metainfo.hybrid) text += row('Version', 'hybrid v1/v2 (read as v1)');
+  text += row('Version', VERSION_TEXT[metainfo.version]);
   if (metainfo.creationDate !== undefined) {
     text += row('Created', new Date(metainfo.creationDate * 1000).toISOString());
   }

@@ -203,3 +203,71 @@ describe('hash pool', () => {
     }
   });
 });
+
+describe('hash pool: BEP 52 merkle pieces', () => {
+  it('digests, hash-and-writes and checks v2 pieces as the pure merkle code computes them', async () => {
+    const { blockHashes, pieceRootFromLeaves, nextPowerOfTwo } = await import('../merkle.js');
+    const pool = createHashPool({ size: 1, chunkSize: 16384 * 3 });
+    try {
+      const pieceLength = 65536;
+      for (const fileLength of [1, 16384, 16385, 40_000, 65536, 65536 * 2 + 5]) {
+        const data = new Uint8Array(fileLength).map((_, i) => (i * 7 + fileLength) & 0xff);
+        const leaves = blockHashes(data);
+        const pieces = Math.ceil(fileLength / pieceLength);
+        for (let piece = 0; piece < pieces; piece++) {
+          const start = piece * pieceLength;
+          const dataLength = Math.min(pieceLength, fileLength - start);
+          const width =
+            fileLength <= pieceLength ? nextPowerOfTwo(Math.ceil(fileLength / 16384)) : 4;
+          const expected = pieceRootFromLeaves(
+            leaves.subarray(piece * 4 * 32, (piece + 1) * 4 * 32),
+            pieceLength,
+            fileLength,
+          );
+          // The piece buffer as the engine holds it: the file's bytes, then padding zeros.
+          const buffer = new Uint8Array(pieceLength);
+          buffer.set(data.subarray(start, start + dataLength));
+          const hash = { algorithm: 'sha256-merkle', dataLength, width } as const;
+          expect(Buffer.from(await pool.digest(buffer, { hash })).toString('hex')).toBe(
+            Buffer.from(expected).toString('hex'),
+          );
+          const dir = await makeTempDir('bt-hash-pool-v2-');
+          const path = join(dir, 'piece');
+          await writeFile(path, buffer);
+          const [ok] = await pool.checkPieces([
+            {
+              index: piece,
+              expected,
+              parts: [
+                [path, 0, dataLength],
+                [null, 0, pieceLength - dataLength],
+              ],
+              hash,
+            },
+          ]);
+          expect(ok!.status).toBe('ok');
+          const wrong = new Uint8Array(expected);
+          wrong[0]! ^= 1;
+          const [bad] = await pool.checkPieces([
+            { index: piece, expected: wrong, parts: [[path, 0, dataLength]], hash },
+          ]);
+          expect(bad!.status).toBe('mismatch');
+          const out = await open(join(dir, 'written'), 'w+');
+          try {
+            const result = await pool.hashAndWrite(buffer, expected, [[out.fd, 0, dataLength, 0]], {
+              hash,
+            });
+            expect(result.ok).toBe(true);
+          } finally {
+            await out.close();
+          }
+          expect(new Uint8Array(await readFile(join(dir, 'written')))).toEqual(
+            data.subarray(start, start + dataLength),
+          );
+        }
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});

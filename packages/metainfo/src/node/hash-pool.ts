@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HashPoolError } from '../errors.js';
+import type { PieceHashFunction } from '../piece-verification.js';
 import { HASH_WORKER_SOURCE } from './hash-worker-source.js';
 
 export interface HashPoolOptions {
@@ -24,6 +25,8 @@ export interface PieceCheck {
   expected: Uint8Array;
   /** Ranges in order: absolute file path (`null` for BEP 47 padding: zeros), position, length. */
   parts: [path: string | null, position: number, length: number][];
+  /** How the piece is hashed (`pieceVerification`); SHA-1 when absent. */
+  hash?: PieceHashFunction;
 }
 
 /** Outcome of a `PieceCheck`. */
@@ -92,12 +95,12 @@ export class HashPool {
   }
 
   /**
-   * SHA-1 of `bytes`. A view of a SharedArrayBuffer is hashed in place; with `transfer: true`
+   * SHA-1 of `bytes` (or the digest `options.hash` names). A view of a SharedArrayBuffer is hashed in place; with `transfer: true`
    * the caller hands over the ArrayBuffer (it becomes unusable); otherwise the bytes are copied.
    */
   async digest(
     bytes: Uint8Array,
-    options: { transfer?: boolean; signal?: AbortSignal } = {},
+    options: { transfer?: boolean; signal?: AbortSignal; hash?: PieceHashFunction } = {},
   ): Promise<Uint8Array> {
     let buffer: ArrayBufferLike = bytes.buffer;
     let offset = bytes.byteOffset;
@@ -113,7 +116,7 @@ export class HashPool {
       }
     }
     const reply = (await this.submit(
-      { type: 'digest', buffer, offset, length: bytes.length },
+      { type: 'digest', buffer, offset, length: bytes.length, hash: options.hash },
       transfer,
       options.signal,
     )) as { digest: Uint8Array };
@@ -134,7 +137,7 @@ export class HashPool {
     bytes: Uint8Array,
     expected: Uint8Array,
     writes: [fd: number, start: number, length: number, position: number, directFd?: number][],
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; hash?: PieceHashFunction } = {},
   ): Promise<{ ok: boolean; writeError?: string; writeIndex?: number; directRefused?: boolean }> {
     let buffer: ArrayBufferLike = bytes.buffer;
     let offset = bytes.byteOffset;
@@ -146,7 +149,15 @@ export class HashPool {
       transfer.push(copy);
     }
     const reply = (await this.submit(
-      { type: 'hash-write', buffer, offset, length: bytes.length, expected, writes },
+      {
+        type: 'hash-write',
+        buffer,
+        offset,
+        length: bytes.length,
+        expected,
+        writes,
+        hash: options.hash,
+      },
       transfer,
       options.signal,
     )) as { ok: boolean; writeError?: string; writeIndex?: number; directRefused?: boolean };

@@ -3,6 +3,9 @@
  * so it works the same from `src` (tests) and from the bundled `dist` (no worker file to locate).
  * Plain CommonJS JavaScript on purpose: it is not compiled.
  *
+ * Each piece is hashed by the function its job names (its `hash` field): SHA-1 by default (BEP 3), or a
+ * BEP 52 merkle root (SHA-256 per 16 KiB block, then a zero-padded tree) over a prefix of it.
+ *
  * Four jobs:
  * - `digest`: SHA-1 of a region of a (Shared)ArrayBuffer. Shared memory is hashed in place.
  * - `run`: read a run of whole pieces from files (creating a torrent) and hash each piece as its
@@ -22,6 +25,56 @@ const fs = require('node:fs');
 const chunkSize = (workerData && workerData.chunkSize) || 262144;
 let scratch = Buffer.allocUnsafeSlow(chunkSize);
 const zeros = Buffer.alloc(chunkSize);
+
+const V2_BLOCK = 16384;
+const ZERO_LEAF = Buffer.alloc(32);
+
+// BEP 52: leaves are SHA-256 of 16 KiB blocks; only the first dataLength bytes are the file's.
+class MerkleHasher {
+  constructor(width, dataLength) {
+    this.width = width;
+    this.remaining = dataLength;
+    this.leaves = [];
+    this.block = createHash('sha256');
+    this.inBlock = 0;
+  }
+  update(view) {
+    const length = Math.min(view.length, this.remaining);
+    this.remaining -= length;
+    let offset = 0;
+    while (offset < length) {
+      const take = Math.min(V2_BLOCK - this.inBlock, length - offset);
+      this.block.update(offset === 0 && take === view.length ? view : view.subarray(offset, offset + take));
+      offset += take;
+      this.inBlock += take;
+      if (this.inBlock === V2_BLOCK) {
+        this.leaves.push(this.block.digest());
+        this.block = createHash('sha256');
+        this.inBlock = 0;
+      }
+    }
+    return this;
+  }
+  digest() {
+    if (this.inBlock > 0) this.leaves.push(this.block.digest());
+    let layer = this.leaves;
+    let pad = ZERO_LEAF;
+    for (let size = this.width; size > 1; size /= 2) {
+      const next = [];
+      for (let i = 0; i < layer.length; i += 2) {
+        next.push(createHash('sha256').update(layer[i]).update(i + 1 < layer.length ? layer[i + 1] : pad).digest());
+      }
+      pad = createHash('sha256').update(pad).update(pad).digest();
+      layer = next;
+    }
+    return layer.length > 0 ? layer[0] : pad;
+  }
+}
+
+function makeHasher(spec) {
+  if (spec && spec.algorithm === 'sha256-merkle') return new MerkleHasher(spec.width, spec.dataLength);
+  return createHash('sha1');
+}
 
 function sameDigest(a, b) {
   if (a.length !== b.length) return false;
@@ -43,7 +96,7 @@ function checkPieces(pieces) {
   const results = [];
   try {
     for (const piece of pieces) {
-      const hash = createHash('sha1');
+      const hash = makeHasher(piece.hash);
       let status = 0;
       let errorCode;
       let errorPath;
@@ -176,7 +229,7 @@ function writeAll(fd, view, start, length, position) {
 
 function hashAndWrite(job) {
   const view = new Uint8Array(job.buffer, job.offset, job.length);
-  const digest = createHash('sha1').update(view).digest();
+  const digest = makeHasher(job.hash).update(view).digest();
   if (!sameDigest(digest, job.expected)) return { id: job.id, ok: false };
   let directRefused = false;
   for (let index = 0; index < job.writes.length; index++) {
@@ -213,7 +266,7 @@ function hashAndWrite(job) {
 parentPort.on('message', (job) => {
   try {
     if (job.type === 'digest') {
-      const digest = createHash('sha1').update(new Uint8Array(job.buffer, job.offset, job.length)).digest();
+      const digest = makeHasher(job.hash).update(new Uint8Array(job.buffer, job.offset, job.length)).digest();
       const out = new Uint8Array(digest);
       parentPort.postMessage({ id: job.id, digest: out }, [out.buffer]);
     } else if (job.type === 'run') {
