@@ -61,9 +61,18 @@ async function fakeNodes(count) {
 }
 
 async function startServer(kind, contacts) {
+  // BENCH_PROFILE=DIR: a CPU profile of each server (node --cpu-prof), written when it stops.
+  const profile = process.env.BENCH_PROFILE
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${process.env.BENCH_PROFILE}`,
+        `--cpu-prof-name=${kind}.cpuprofile`,
+      ]
+    : [];
   const child = spawn(
     process.execPath,
     [
+      ...profile,
       join(here, 'server-child.mjs'),
       kind,
       JSON.stringify(contacts.map(({ id, port }) => ({ id, port }))),
@@ -149,7 +158,15 @@ async function queriesPerCpuSecond() {
       rates[kind].push(answers / Math.max(cpu, 0.01));
     }
   }
-  for (const server of Object.values(servers)) server.child.kill('SIGKILL');
+  for (const server of Object.values(servers)) {
+    if (!process.env.BENCH_PROFILE) server.child.kill('SIGKILL');
+    else {
+      // SIGTERM: the child exits itself, so node writes its profile.
+      const exited = new Promise((resolve) => server.child.once('exit', resolve));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+  }
   for (const contact of contacts) contact.socket.close();
   return { ours: median(rates.ours), theirs: median(rates.theirs), echo: median(rates.echo) };
 }

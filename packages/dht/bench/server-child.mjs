@@ -7,6 +7,8 @@ import { createDht } from '@bt/dht/node';
 
 const [kind, contactsJson] = process.argv.slice(2);
 const contacts = JSON.parse(contactsJson);
+// Exit on SIGTERM rather than die, so a --cpu-prof profile gets written (BENCH_PROFILE).
+process.on('SIGTERM', () => process.exit(0));
 
 if (kind === 'echo') {
   // The floor: a socket that sends every datagram straight back, no parsing at all.

@@ -13,9 +13,11 @@ import {
   type PeerAddress,
   decodeCompactPeer,
   randomBytes,
+  writeIPv4,
 } from '@bt/primitives';
 import { BLOOM_LENGTH, bloomEstimate, bloomInsert, bloomMerge } from './bloom.js';
 import { DhtError } from './errors.js';
+import { CommonQueryReader, readKrpc } from './krpc-read.js';
 import { Sha1, sha1 } from './hash.js';
 import { ItemStore, type ItemStoreOptions } from './item-store.js';
 import {
@@ -27,7 +29,6 @@ import {
   KRPC_ERROR,
   MAX_ITEM_VALUE_LENGTH,
   MAX_SALT_LENGTH,
-  decodeKrpc,
   encodeKrpc,
 } from './krpc.js';
 import { type Candidate, Lookup } from './lookup.js';
@@ -314,6 +315,7 @@ export class DhtCore {
   readonly #sha1 = new Sha1();
   readonly #pool = new BytePool();
   readonly #tokenInput = new Uint8Array(16 + 16 + 20);
+  readonly #queryReader = new CommonQueryReader();
   readonly #digest = new Uint8Array(20);
   readonly #expected = new Uint8Array(TOKEN_LENGTH);
   readonly #pending = new Map<number, Pending>();
@@ -457,7 +459,7 @@ export class DhtCore {
     }
     let message: KrpcMessage;
     try {
-      message = decodeKrpc(bytes);
+      message = readKrpc(bytes, this.#queryReader);
     } catch (error) {
       if (!DhtError.isInstance(error)) throw error;
       this.#malformed++;
@@ -1306,13 +1308,20 @@ export class DhtCore {
 
   /** The token's bytes into `out`: the first 8 bytes of SHA-1(secret, IP, target). */
   #tokenInto(from: PeerAddress, target: Uint8Array, secret: 0 | 1, out: Uint8Array): void {
-    const ip = ipBytes(from);
     const input = this.#tokenInput;
-    input.set(this.#secrets[secret], 0);
-    input.set(ip, 16);
-    input.set(target.subarray(0, 20), 16 + ip.length);
-    this.#sha1.digestInto(input.subarray(0, 36 + ip.length), this.#digest);
-    out.set(this.#digest.subarray(0, TOKEN_LENGTH));
+    const key = this.#secrets[secret];
+    for (let i = 0; i < 16; i++) input[i] = key[i]!;
+    // Once per get_peers served: a dotted quad is written in place, nothing allocated.
+    let ipLength = 4;
+    if (from.family !== 4 || !writeIPv4(from.host, input, 16)) {
+      const ip = ipBytes(from);
+      input.set(ip, 16);
+      ipLength = ip.length;
+    }
+    for (let i = 0, at = 16 + ipLength; i < NODE_ID_LENGTH; i++, at++) input[at] = target[i]!;
+    const digest = this.#digest;
+    this.#sha1.digestInto(input, digest, 0, 36 + ipLength);
+    for (let i = 0; i < TOKEN_LENGTH; i++) out[i] = digest[i]!;
   }
 
   #checkToken(token: Uint8Array, from: PeerAddress, target: Uint8Array): boolean {

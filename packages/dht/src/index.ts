@@ -28,6 +28,7 @@ export { ItemStore } from './item-store.js';
 export type { ItemStoreOptions, StoredItem } from './item-store.js';
 export {
   decodeKrpc,
+  BytePool,
   encodeKrpc,
   isKrpcDatagram,
   KRPC_ERROR,
@@ -35,6 +36,7 @@ export {
   MAX_SALT_LENGTH,
   MAX_TRANSACTION_ID_LENGTH,
 } from './krpc.js';
+export { CommonQueryReader, readCommonQuery, readKrpc } from './krpc-read.js';
 export type {
   KrpcErrorMessage,
   KrpcMessage,

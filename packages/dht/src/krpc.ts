@@ -5,15 +5,9 @@
  * Bad input is a `DhtError` of code `malformed-message` naming the offending field.
  */
 import { type BencodeDictionary, type BencodeValue, decode, encode, locate } from '@bt/bencode';
-import { type PeerAddress, decodeCompactPeer } from '@bt/primitives';
+import { type PeerAddress, decodeCompactPeer, writeIPv4 } from '@bt/primitives';
 import { DhtError } from './errors.js';
-import {
-  type NodeContact,
-  NODE_ID_LENGTH,
-  compactAddress,
-  decodeCompactNodes,
-  writeCompactAddress,
-} from './node-id.js';
+import { type NodeContact, NODE_ID_LENGTH, compactAddress, decodeCompactNodes } from './node-id.js';
 
 /** BEP 5 and BEP 44 error codes. */
 export const KRPC_ERROR = {
@@ -461,21 +455,50 @@ function decodeResponse(
  * Writes bencode straight into one buffer. KRPC messages have a fixed shape, so the encoder
  * writes their keys in sorted order by hand instead of building and sorting a generic value.
  */
+const EMPTY = new Uint8Array(0);
+
 class Writer {
   bytes: Uint8Array;
-  length = 0;
-  readonly #pool: BytePool | undefined;
+  /** Where the message begins in `bytes` (a pool's slab is shared by many messages). */
+  start: number;
+  length: number;
+  #pool: BytePool | undefined;
+  /** Still writing into the pool's slab (not grown out of it). */
+  #pooled: boolean;
 
   constructor(capacity: number, pool?: BytePool) {
+    this.bytes = EMPTY;
+    this.start = 0;
+    this.length = 0;
+    this.#pooled = false;
+    this.reset(capacity, pool);
+  }
+
+  /** Starts a new message (a pool keeps one writer for all of its messages). */
+  reset(capacity: number, pool?: BytePool): void {
     this.#pool = pool;
-    this.bytes = pool ? pool.take(capacity) : new Uint8Array(capacity);
+    if (pool) {
+      this.bytes = pool.reserve(capacity);
+      this.start = pool.offset;
+      this.#pooled = true;
+    } else {
+      this.bytes = new Uint8Array(capacity);
+      this.start = 0;
+      this.#pooled = false;
+    }
+    this.length = this.start;
   }
 
   #reserve(extra: number): void {
     if (this.length + extra <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
-    grown.set(this.bytes.subarray(0, this.length));
+    // Grown out of the pool: a buffer of its own, the message copied to its start.
+    const used = this.length - this.start;
+    const grown = new Uint8Array(Math.max(used * 2, used + extra, 64));
+    grown.set(this.bytes.subarray(this.start, this.length));
     this.bytes = grown;
+    this.start = 0;
+    this.length = used;
+    this.#pooled = false;
   }
 
   raw(text: string): void {
@@ -484,9 +507,17 @@ class Writer {
   }
 
   rawBytes(bytes: Uint8Array): void {
-    this.#reserve(bytes.length);
-    this.bytes.set(bytes, this.length);
-    this.length += bytes.length;
+    const length = bytes.length;
+    this.#reserve(length);
+    const out = this.bytes;
+    let at = this.length;
+    // A few bytes (a transaction id) copy faster by hand than through `set`.
+    if (length <= 8) for (let i = 0; i < length; i++) out[at++] = bytes[i]!;
+    else {
+      out.set(bytes, at);
+      at += length;
+    }
+    this.length = at;
   }
 
   /** A length's decimal digits (a non-negative integer), without building a string. */
@@ -505,11 +536,18 @@ class Writer {
   }
 
   string(bytes: Uint8Array): void {
-    this.decimal(bytes.length);
-    this.#reserve(1 + bytes.length);
+    const length = bytes.length;
+    if (length < 100) {
+      // Ids, tokens, transaction ids, compact addresses: one or two digits, written here.
+      this.#reserve(3 + length);
+      if (length >= 10) this.bytes[this.length++] = 0x30 + ((length / 10) | 0);
+      this.bytes[this.length++] = 0x30 + (length % 10);
+    } else {
+      this.decimal(length);
+      this.#reserve(1);
+    }
     this.bytes[this.length++] = 0x3a; // ':'
-    this.bytes.set(bytes, this.length);
-    this.length += bytes.length;
+    this.rawBytes(bytes);
   }
 
   text(text: string): void {
@@ -558,20 +596,17 @@ class Writer {
     if (address === undefined) return;
     this.raw(key);
     this.#reserve(3 + 18);
+    const bytes = this.bytes;
     const at = this.length;
-    // The prefix is `6:` or `18:`: write the bytes after the longer one, then move them if short.
-    const written = writeCompactAddress(address, this.bytes, at + 3);
-    if (written === 6) {
-      this.bytes[at] = 0x36; // '6'
-      this.bytes[at + 1] = 0x3a;
-      this.bytes.copyWithin(at + 2, at + 3, at + 9);
+    if (address.family === 4 && writeIPv4(address.host, bytes, at + 2)) {
+      bytes[at] = 0x36; // '6:'
+      bytes[at + 1] = 0x3a;
+      bytes[at + 6] = address.port >> 8;
+      bytes[at + 7] = address.port & 0xff;
       this.length = at + 8;
-    } else {
-      this.bytes[at] = 0x31; // '18'
-      this.bytes[at + 1] = 0x38;
-      this.bytes[at + 2] = 0x3a;
-      this.length = at + 3 + written;
+      return;
     }
+    this.string(compactAddress(address));
   }
 
   /** A bencoded value, verbatim (BEP 44 `v`). */
@@ -582,9 +617,8 @@ class Writer {
   }
 
   result(): Uint8Array {
-    const out = this.bytes.subarray(0, this.length);
-    this.#pool?.commit(out);
-    return out;
+    if (this.#pooled) this.#pool!.advance(this.length);
+    return this.bytes.subarray(this.start, this.length);
   }
 }
 
@@ -597,25 +631,52 @@ export class BytePool {
   readonly #size: number;
   #slab: Uint8Array;
   #offset = 0;
+  #writer: Writer | undefined;
 
   constructor(size = 64 * 1024) {
     this.#size = size;
     this.#slab = new Uint8Array(size);
   }
 
+  /** The pool's one writer, reset for a message of about `capacity` bytes. */
+  writer(capacity: number): Writer {
+    if (this.#writer === undefined) this.#writer = new Writer(capacity, this);
+    else this.#writer.reset(capacity, this);
+    return this.#writer;
+  }
+
+  /** Where the next message begins in the slab `reserve` returns. */
+  get offset(): number {
+    return this.#offset;
+  }
+
   /** Room for `capacity` bytes; only what `commit` keeps is used up. */
   take(capacity: number): Uint8Array {
+    const slab = this.reserve(capacity);
+    return slab.subarray(this.#offset, this.#offset + capacity);
+  }
+
+  /**
+   * The slab, with room for `capacity` bytes from `offset` (no view made: the writer writes
+   * into the slab at `offset`).
+   */
+  reserve(capacity: number): Uint8Array {
     if (this.#offset + capacity > this.#slab.length) {
       this.#slab = new Uint8Array(Math.max(this.#size, capacity));
       this.#offset = 0;
     }
-    return this.#slab.subarray(this.#offset, this.#offset + capacity);
+    return this.#slab;
   }
 
-  /** Marks `used` (a view from the last `take`, possibly shorter) as handed out. */
+  /** Marks `used` (a view from the last `take` or `reserve`, possibly shorter) as handed out. */
   commit(used: Uint8Array): void {
     if (used.buffer !== this.#slab.buffer) return;
-    this.#offset = (used.byteOffset - this.#slab.byteOffset + used.length + 7) & ~7;
+    this.advance(used.byteOffset - this.#slab.byteOffset + used.length);
+  }
+
+  /** Marks the slab up to `end` as handed out (what `reserve` was written up to). */
+  advance(end: number): void {
+    this.#offset = (end + 7) & ~7;
   }
 }
 
@@ -651,7 +712,8 @@ export function encodeKrpc(
   version?: Uint8Array,
   pool?: BytePool,
 ): Uint8Array {
-  const w = new Writer(estimateLength(message), pool);
+  const capacity = estimateLength(message);
+  const w = pool ? pool.writer(capacity) : new Writer(capacity);
   w.raw('d');
   switch (message.kind) {
     case 'query': {

@@ -383,7 +383,8 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     message: Buffer,
     rinfo: { address: string; port: number; family: string },
   ): void => {
-    receive(message, {
+    // A plain view: the decoder's subarrays of a `Buffer` would each go through Buffer's own.
+    receive(new Uint8Array(message.buffer, message.byteOffset, message.length), {
       host: rinfo.family === 'IPv6' ? normalizeHost(rinfo.address) : rinfo.address,
       port: rinfo.port,
       family: rinfo.family === 'IPv6' ? 6 : 4,

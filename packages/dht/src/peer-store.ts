@@ -58,6 +58,8 @@ export class PeerStore {
 
   /** Whether an announce for this info-hash could be stored now (BEP 33: else no token). */
   canAccept(infoHash: Uint8Array): boolean {
+    // Below every cap: no need to look the swarm up (once per get_peers served).
+    if (this.#total < this.#maxPeers && this.#swarms.size < this.#maxInfoHashes) return true;
     const swarm = this.#swarms.get(idKey(infoHash));
     if (swarm) return swarm.peers.size < this.#maxPerInfoHash || this.#total < this.#maxPeers;
     return this.#swarms.size < this.#maxInfoHashes && this.#total < this.#maxPeers;
@@ -108,6 +110,7 @@ export class PeerStore {
     now: number,
     noSeed = false,
   ): Uint8Array[] {
+    if (this.#swarms.size === 0) return [];
     const swarm = this.#swarms.get(idKey(infoHash));
     if (!swarm) return [];
     const out: Uint8Array[] = [];

@@ -13,6 +13,7 @@ import {
   commonPrefixLength,
   compareDistance,
   idKey,
+  idsEqual,
   ipBytes,
   isLocalAddress,
   isLocalIp,
@@ -106,7 +107,11 @@ export class RoutingTable {
   }
 
   get(id: NodeId): RoutingNode | undefined {
-    return this.#byKey.get(idKey(id));
+    // A scan of the one bucket the id belongs in: no key string built (once per query served).
+    for (const node of this.#buckets[this.#bucketIndex(id)]!.nodes) {
+      if (idsEqual(node.id, id)) return node;
+    }
+    return undefined;
   }
 
   isGood(node: RoutingNode, now: number): boolean {
@@ -121,7 +126,7 @@ export class RoutingTable {
   /** Whether a node with this id and address could get a place (now or after a check). */
   wouldAccept(id: NodeId, address: PeerAddress): boolean {
     if (commonPrefixLength(this.id, id) === NODE_ID_LENGTH * 8) return false;
-    if (!isLocalAddress(address.host) && this.#ips.has(address.host)) return false;
+    if (this.#ips.has(address.host) && !isLocalAddress(address.host)) return false;
     const index = this.#bucketIndex(id);
     const bucket = this.#buckets[index]!;
     return (
@@ -289,31 +294,16 @@ export class RoutingTable {
     // closure, no sort of every candidate; ids in a table are distinct, so ties cannot occur).
     const found: RoutingNode[] = [];
     if (count <= 0) return found;
-    let seen = 0;
-    const take = (bucket: Bucket): void => {
-      for (const node of bucket.nodes) {
-        if (node.failures >= MAX_FAILURES) continue;
-        if (now !== undefined && node.lastResponse === NEVER) continue;
-        seen++;
-        let at = found.length;
-        if (at === count) {
-          if (compareDistance(target, node.id, found[at - 1]!.id) >= 0) continue;
-          at--;
-        } else {
-          found.push(node);
-        }
-        while (at > 0 && compareDistance(target, node.id, found[at - 1]!.id) < 0) {
-          found[at] = found[at - 1]!;
-          at--;
-        }
-        found[at] = node;
-      }
-    };
+    const answered = now !== undefined;
     // Bucket `start` holds the closest; deeper buckets come next (all at one distance level),
     // then shallower ones, each strictly farther than the last.
-    take(buckets[start]!);
-    if (seen < count) for (let i = start + 1; i < buckets.length; i++) take(buckets[i]!);
-    for (let i = start - 1; i >= 0 && seen < count; i--) take(buckets[i]!);
+    let seen = insertClosest(found, buckets[start]!.nodes, target, count, answered);
+    if (seen < count) {
+      for (let i = start + 1; i < buckets.length; i++)
+        seen += insertClosest(found, buckets[i]!.nodes, target, count, answered);
+    }
+    for (let i = start - 1; i >= 0 && seen < count; i--)
+      seen += insertClosest(found, buckets[i]!.nodes, target, count, answered);
     return found;
   }
 
@@ -366,4 +356,37 @@ export class RoutingTable {
       replacements,
     };
   }
+}
+
+/**
+ * Inserts the usable nodes of one bucket into `found` (the `count` closest to `target` so far,
+ * closest first); returns how many were usable. `answered`: only nodes that ever answered.
+ */
+function insertClosest(
+  found: RoutingNode[],
+  nodes: readonly RoutingNode[],
+  target: NodeId,
+  count: number,
+  answered: boolean,
+): number {
+  let seen = 0;
+  for (let n = 0; n < nodes.length; n++) {
+    const node = nodes[n]!;
+    if (node.failures >= MAX_FAILURES) continue;
+    if (answered && node.lastResponse === NEVER) continue;
+    seen++;
+    let at = found.length;
+    if (at === count) {
+      if (compareDistance(target, node.id, found[at - 1]!.id) >= 0) continue;
+      at--;
+    } else {
+      found.push(node);
+    }
+    while (at > 0 && compareDistance(target, node.id, found[at - 1]!.id) < 0) {
+      found[at] = found[at - 1]!;
+      at--;
+    }
+    found[at] = node;
+  }
+  return seen;
 }
