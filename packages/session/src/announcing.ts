@@ -6,24 +6,12 @@
  */
 import type { AnnounceEvent } from '@bt/primitives';
 import { SessionError } from './errors.js';
+import type { SourceStatus } from './sources.js';
 import type { TorrentContext } from './torrent-context.js';
 import { TrackerTiers } from './tracker-tiers.js';
-import type { TrackerStatus } from './tracker-tiers.js';
 
 const TRACKER_TIMEOUT_MS = 15_000;
 const STOPPED_TIMEOUT_MS = 5000;
-
-/** A row of the source table: a tracker, or peers given by hand, or incoming connections. */
-export interface SourceStatus {
-  source: string;
-  /** `working`, `updating`, `idle`, `disabled`, or `error`. */
-  state: TrackerStatus['state'];
-  message?: string;
-  /** Seconds until the next announce. */
-  nextUpdateIn?: number;
-  seeds?: number;
-  peers?: number;
-}
 
 export interface AnnouncingHooks {
   /** A tracker gave us peers (already in the registry). */

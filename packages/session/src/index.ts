@@ -10,7 +10,8 @@
  * `RateMeter`, `pipelineDepth`) take time from an injected clock and are usable on their own.
  * Events carry `SessionError`s whose `party` says whether a peer, a tracker or our I/O failed.
  * `allowsPublicDiscovery` is the one BEP 27 check discovery asks; BEP 10 extensions plug into
- * the one handshake hook (`TorrentExtension`, `extendedHandshake`).
+ * the one hook (`TorrentExtension`: per torrent a `TorrentExtensionHandler` that adds handshake
+ * fields and receives each peer's handshake, its messages of that extension and its going).
  */
 export { Choker } from './choker.js';
 export type { ChokeCandidate, ChokerOptions } from './choker.js';
@@ -30,7 +31,10 @@ export { CLIENT_NAME, extendedHandshake } from './extensions.js';
 export type {
   ExtendedHandshakeOptions,
   ExtensionHandshakeFields,
+  ExtensionPeer,
+  ExtensionTorrent,
   TorrentExtension,
+  TorrentExtensionHandler,
 } from './extensions.js';
 export type {
   DialOptions,
@@ -57,7 +61,7 @@ export { createSession, Session } from './session.js';
 export type { AddTorrentOptions, SessionEvent, SessionOptions, SessionStats } from './session.js';
 export { Torrent } from './torrent.js';
 export type { PeerStats, TorrentStats } from './torrent.js';
-export type { SourceStatus } from './announcing.js';
+export type { SourceStatus } from './sources.js';
 export type { TorrentOptions } from './torrent-context.js';
 export { TrackerTiers } from './tracker-tiers.js';
 export type {

@@ -8,6 +8,7 @@ import { Bitfield } from '@bt/primitives';
 import { WIRE_DEFAULTS } from '@bt/wire';
 import { allowsPublicDiscovery } from './discovery.js';
 import type { Downloading } from './downloading.js';
+import type { ExtensionHost } from './extension-host.js';
 import { SessionError } from './errors.js';
 import type { Message } from './interfaces.js';
 import type { Peer } from './peer.js';
@@ -26,11 +27,18 @@ export class PeerReactions {
   private readonly ctx: TorrentContext;
   private readonly downloading: Downloading;
   private readonly uploading: Uploading;
+  private readonly extensions: ExtensionHost | undefined;
 
-  constructor(ctx: TorrentContext, downloading: Downloading, uploading: Uploading) {
+  constructor(
+    ctx: TorrentContext,
+    downloading: Downloading,
+    uploading: Uploading,
+    extensions?: ExtensionHost,
+  ) {
     this.ctx = ctx;
     this.downloading = downloading;
     this.uploading = uploading;
+    this.extensions = extensions;
   }
 
   onMessage(peer: Peer, message: Message): void {
@@ -91,14 +99,17 @@ export class PeerReactions {
           peer.maxRequests = Math.min(MAX_PEER_REQQ, message.handshake.requestQueueLength);
           peer.depth = Math.min(peer.depth, peer.maxRequests);
         }
+        this.extensions?.onMessage(peer, message);
         return;
       case 'port':
         // BEP 5: the peer's DHT node listens on this port of its address
         if (peer.address && ctx.options.onDhtNode && allowsPublicDiscovery(ctx.options.torrent))
           ctx.options.onDhtNode({ ...peer.address, port: message.port });
         return;
-      case 'keep-alive':
       case 'extended':
+        this.extensions?.onMessage(peer, message);
+        return;
+      case 'keep-alive':
       case 'unknown':
         return;
     }

@@ -58,7 +58,8 @@ export interface SessionOptions {
   onDhtNode?: (address: PeerAddress) => void;
   /**
    * BEP 10 extensions spoken with every peer: registered by name with the default transport
-   * (which writes `m`), and asked for their handshake fields per torrent.
+   * (which writes `m` and names incoming messages), each attached to every torrent (its
+   * handshake fields, the peers' handshakes and its messages routed to it).
    */
   extensions?: readonly TorrentExtension[];
 }
@@ -116,6 +117,8 @@ export class Session {
   private readonly downloadBucket: TokenBucket;
   private readonly uploadBucket: TokenBucket;
   private readonly hub = new EventHub<SessionEventMap>();
+  /** BEP 10: the ids we receive each extension under, shared by the transport and the torrents. */
+  private readonly extensionRegistry: ExtensionRegistry;
   private portValue = 0;
   private closed = false;
 
@@ -123,11 +126,14 @@ export class Session {
     this.options = options;
     this.peerId = options.peerId ?? generatePeerId();
     this.clock = options.clock ?? systemClock;
+    this.extensionRegistry = new ExtensionRegistry(
+      (options.extensions ?? []).map((each) => each.name),
+    );
     this.transport =
       options.transport ??
       new TcpTransport({
         reserved: { dht: options.dht ?? false },
-        extensions: new ExtensionRegistry((options.extensions ?? []).map((each) => each.name)),
+        extensions: this.extensionRegistry,
       });
     if (options.trackers) {
       this.trackers = options.trackers;
@@ -237,6 +243,7 @@ export class Session {
       snubTimeoutMs: this.options.snubTimeoutMs,
       onDhtNode: this.options.onDhtNode,
       extensions: this.options.extensions,
+      extensionRegistry: this.extensionRegistry,
       skipCheck: options.skipCheck,
     });
     this.torrents.set(description.infoHashHex, torrent);

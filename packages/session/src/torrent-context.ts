@@ -4,6 +4,7 @@
  * implements it; each concern gets it once and owns its own facts.
  */
 import type { PeerAddress } from '@bt/primitives';
+import type { ExtensionRegistry } from '@bt/wire';
 import type { Clock } from './clock.js';
 import type { SessionError } from './errors.js';
 import type { TorrentEventMap, TorrentState } from './events.js';
@@ -57,8 +58,10 @@ export interface TorrentOptions {
    * that allow public discovery (`allowsPublicDiscovery`); the DHT adds the node to its table.
    */
   onDhtNode?: (address: PeerAddress) => void;
-  /** BEP 10 extensions: each adds its fields to our extended handshake. */
+  /** BEP 10 extensions: each adds its fields to our handshake and gets its messages. */
   extensions?: readonly TorrentExtension[];
+  /** The ids we receive extensions under (given to the transport), to name incoming messages. */
+  extensionRegistry?: ExtensionRegistry;
 }
 
 export interface TorrentContext {

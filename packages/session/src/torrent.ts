@@ -8,13 +8,15 @@
  */
 import { type PeerAddress, formatPeerAddress, toHex } from '@bt/primitives';
 import { WIRE_DEFAULTS } from '@bt/wire';
-import { Announcing, type SourceStatus } from './announcing.js';
+import { Announcing } from './announcing.js';
+import type { SourceStatus } from './sources.js';
 import type { Clock } from './clock.js';
 import { Downloading } from './downloading.js';
 import { SessionError } from './errors.js';
 import { EventHub } from './events.js';
 import type { TorrentEvent, TorrentEventMap, TorrentState } from './events.js';
 import { extendedHandshake } from './extensions.js';
+import { ExtensionHost } from './extension-host.js';
 import { allowsPublicDiscovery } from './discovery.js';
 import type { PeerWire, ReservedBits, TorrentDescription, TorrentStorage } from './interfaces.js';
 import { Peer } from './peer.js';
@@ -99,6 +101,8 @@ export class Torrent implements TorrentContext {
   private readonly uploading: Uploading;
   private readonly announcing: Announcing;
   private readonly reactions: PeerReactions;
+  /** BEP 10 extensions: their handlers for this torrent, and incoming extended messages routed to them. */
+  readonly extensionHost: ExtensionHost;
   private readonly events = new EventHub<TorrentEventMap>();
   private stateValue: TorrentState = 'stopped';
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -138,7 +142,21 @@ export class Torrent implements TorrentContext {
       },
       left: () => this.picker.leftBytes,
     });
-    this.reactions = new PeerReactions(this, this.downloading, this.uploading);
+    this.extensionHost = new ExtensionHost({
+      infoHash: this.infoHash,
+      description: () => this.description,
+      publicDiscovery: allowsPublicDiscovery(this.description),
+      clock: this.clock,
+      signal: () => this.lifetime.signal,
+      extensions: options.extensions ?? [],
+      registry: options.extensionRegistry,
+      addPeers: (addresses, source) => {
+        this.addPeers(addresses, source);
+        if (this.active) this.connectMore(this.clock.now());
+      },
+      drop: (peer, error) => peer.wire.close(error),
+    });
+    this.reactions = new PeerReactions(this, this.downloading, this.uploading, this.extensionHost);
     for (const address of options.peers ?? []) this.registry.add(address, 'manual');
   }
 
@@ -248,6 +266,7 @@ export class Torrent implements TorrentContext {
   }
 
   private startTicking(): void {
+    this.extensionHost.start();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref?.();
     this.tick();
@@ -258,6 +277,7 @@ export class Torrent implements TorrentContext {
     this.timer = undefined;
     this.lifetime.abort();
     for (const peer of [...this.peers]) peer.wire.close();
+    this.extensionHost.close();
     await this.announcing.stop();
     this.setState(state);
   }
@@ -270,6 +290,7 @@ export class Torrent implements TorrentContext {
     this.timer = undefined;
     this.lifetime.abort();
     for (const peer of [...this.peers]) peer.wire.close();
+    this.extensionHost.close();
   }
 
   private setState(state: TorrentState): void {
@@ -347,6 +368,7 @@ export class Torrent implements TorrentContext {
     const now = this.clock.now();
     this.announcing.tick(now);
     this.connectMore(now);
+    this.extensionHost.tick(now);
     this.downloading.checkSnubs(now);
     if (this.uploading.due(now)) this.uploading.rechoke(now);
     for (const peer of this.peers) {
@@ -444,11 +466,7 @@ export class Torrent implements TorrentContext {
       source,
     });
     this.peers.add(peer);
-    wire.start({
-      onMessage: (message) => this.reactions.onMessage(peer, message),
-      onClose: (error) => this.onClose(peer, address, error),
-      onDrain: () => this.uploading.serve(peer),
-    });
+    this.extensionHost.peerConnected(peer);
     // BEP 3 / BEP 6: say what we have first
     const have = this.picker.have;
     if (wire.capabilities.fast && have.complete) wire.send({ type: 'have-all' });
@@ -462,9 +480,16 @@ export class Torrent implements TorrentContext {
           port: this.options.port(),
           requestQueueLength: this.options.maxPeerRequests ?? WIRE_DEFAULTS.maxPeerRequests,
           extensions: this.options.extensions,
+          fields: this.extensionHost.handshakeFields(),
         }),
       });
     }
+    // only now may the peer's messages (some came with its handshake) make us send anything
+    wire.start({
+      onMessage: (message) => this.reactions.onMessage(peer, message),
+      onClose: (error) => this.onClose(peer, address, error),
+      onDrain: () => this.uploading.serve(peer),
+    });
     this.events.emit('peer-connected', { address: peer.label, incoming: wire.incoming });
     return true;
   }
@@ -473,6 +498,7 @@ export class Torrent implements TorrentContext {
     if (!this.peers.delete(peer)) return;
     this.peerIds.release(peer.wire.peerId);
     this.picker.peerGone(peer.has, peer.countedAsSeed);
+    this.extensionHost.peerClosed(peer);
     this.registry.disconnected(
       address,
       this.clock.now(),
@@ -500,7 +526,7 @@ export class Torrent implements TorrentContext {
     const downloadRate = this.downloadMeter.rate;
     const left = this.picker.leftBytes;
     const total = this.description.length;
-    const sources = this.announcing.sources(now);
+    const sources = [...this.announcing.sources(now), ...this.extensionHost.sources(now)];
     if ((this.options.peers?.length ?? 0) > 0) {
       sources.push({ source: 'manual peers', state: 'working', peers: this.options.peers!.length });
     }

@@ -6,7 +6,7 @@
  * checked for exhaustiveness.
  */
 import type { BlockRequest } from './block-request.js';
-import type { ExtendedHandshake } from './extended-handshake.js';
+import type { ExtendedHandshake, ExtendedHandshakeInit } from './extended-handshake.js';
 
 /** BEP 3 and BEP 6 message ids, and BEP 10's `extended`. */
 export const MessageId = {
@@ -116,10 +116,14 @@ export interface AllowedFastMessage {
   readonly type: 'allowed-fast';
   readonly index: number;
 }
-/** BEP 10 extended message 0: the extension handshake, decoded. */
+/**
+ * BEP 10 extended message 0: the extension handshake, decoded. When sending, `extra` adds keys
+ * the named fields do not cover (as `ExtendedHandshakeInit.extra`); decoding leaves it out and
+ * keeps every key in `dictionary`.
+ */
 export interface ExtendedHandshakeMessage {
   readonly type: 'extended-handshake';
-  readonly handshake: ExtendedHandshake;
+  readonly handshake: ExtendedHandshake & Pick<ExtendedHandshakeInit, 'extra'>;
 }
 /**
  * BEP 10 extended message other than the handshake. `id` is the number the *receiver* of the
