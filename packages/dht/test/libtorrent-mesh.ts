@@ -3,9 +3,8 @@
  * `libtorrent-mesh.py` and driven over its HTTP control port. Shared by the interop tests and
  * the bench.
  */
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { findProgram, isCI, makeTempDir, startProcess, waitFor } from '@bt/test-support';
+import { makeTempDir, startProcess, waitFor } from '@bt/test-support';
 
 export interface MeshNode {
   host: string;
@@ -18,24 +17,7 @@ export interface LibtorrentMesh {
   stop(): Promise<void>;
 }
 
-/** A Python 3 that can import libtorrent (the Debian one, even when another python3 is first on PATH). */
-export function requireLibtorrentPython(): string | undefined {
-  for (const candidate of ['/usr/bin/python3', findProgram('python3')]) {
-    if (!candidate) continue;
-    try {
-      execFileSync(candidate, ['-c', 'import libtorrent'], { stdio: 'ignore' });
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  const message =
-    "libtorrent for Python is missing (Debian package 'python3-libtorrent'; run 'bash scripts/install-peers')";
-  if (isCI())
-    throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
-  process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);
-  return undefined;
-}
+export { requireLibtorrentPython } from '@bt/test-support';
 
 /** Starts `count` linked sessions on 127.`block`.N.1 (N = 1..count). */
 export async function startLibtorrentMesh(

@@ -558,8 +558,9 @@ function matchHybridFiles(
 
 /**
  * A v2-only torrent (BEP 52), with the v1-compatible view every layer reads: files in tree
- * order, a padding entry after each that does not end on a piece boundary (none after the
- * last), the info-hash truncated to 20 bytes, and no SHA-1 piece hashes.
+ * order, a padding entry after each that does not end on a piece boundary (so every piece is
+ * `piece length` long, as in libtorrent's view), the info-hash truncated to 20 bytes, and no
+ * SHA-1 piece hashes.
  */
 function buildV2Only(
   info: BencodeDictionary,
@@ -583,10 +584,6 @@ function buildV2Only(
   const files: TorrentFile[] = [];
   const owners: number[] = [];
   let offset = 0;
-  let lastNonEmpty = -1;
-  for (let index = 0; index < rawFiles.length; index++) {
-    if (rawFiles[index]!.length > 0) lastNonEmpty = index;
-  }
   for (let index = 0; index < rawFiles.length; index++) {
     const raw = rawFiles[index]!;
     const rawPath = multiFile ? raw.path : [rawName];
@@ -602,7 +599,9 @@ function buildV2Only(
     files.push(file);
     offset += raw.length;
     const tail = raw.length % pieceLength;
-    if (tail !== 0 && index < lastNonEmpty) {
+    // After the last file too, as libtorrent does: peers then ask for whole 16 KiB blocks of
+    // every piece, the last included, and the padding is served as zeros.
+    if (tail !== 0) {
       const gap = pieceLength - tail;
       files.push({
         path: ['.pad', String(gap)],

@@ -152,9 +152,10 @@ describe('v2-only torrents', () => {
       ['dir/one-block', 16384, 131_072, false],
       ['.pad/16384', 16384, 147_456, true],
       ['dir/small', 5, 163_840, false],
+      ['.pad/32763', 32_763, 163_845, true],
     ]);
     expect(metainfo.pieceCount).toBe(6);
-    expect(metainfo.length).toBe(163_845);
+    expect(metainfo.length).toBe(6 * 32768);
     expect(
       metainfo.v2!.files.map((file) => [file.path.join('/'), file.firstPiece, file.pieceCount]),
     ).toEqual([
@@ -171,7 +172,10 @@ describe('v2-only torrents', () => {
       makeV2([{ path: ['only'], data: bytesOf(40_000, 4) }], 16384).bytes,
     );
     expect(metainfo.multiFile).toBe(false);
-    expect(metainfo.files.map((file) => file.path)).toEqual([['v2 test']]);
+    expect(metainfo.files.map((file) => [file.path, file.padding])).toEqual([
+      [['v2 test'], false],
+      [['.pad', '9152'], true],
+    ]);
     expect(metainfo.pieceCount).toBe(3);
   });
 

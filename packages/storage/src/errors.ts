@@ -23,6 +23,8 @@ export type StorageErrorCode =
   | 'file-missing'
   /** Any other I/O failure. */
   | 'io-failed'
+  /** A v2 piece cannot be checked yet: its file's piece layer (BEP 52) is not known. */
+  | 'hashes-unknown'
   /** A block was asked of a piece that is not complete. */
   | 'piece-not-complete'
   /** A hashing worker died or could not start. */

@@ -15,7 +15,13 @@
 import { constants } from 'node:fs';
 import { mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { filePathSegments, filesInPiece, pieceHash, pieceSize, piecesOfFile } from '@bt/metainfo';
+import {
+  filePathSegments,
+  filesInPiece,
+  type PieceHashFunction,
+  pieceSize,
+  piecesOfFile,
+} from '@bt/metainfo';
 import { rethrowPoolError, StorageError, toStorageError } from './errors.js';
 import { type CachedFile, FileHandles, type OpenMode } from './file-handles.js';
 import {
@@ -25,7 +31,7 @@ import {
   type PieceCheck,
   type PieceCheckResult,
 } from '@bt/metainfo/node';
-import { type TorrentLayout, validateLayout } from './layout.js';
+import { type TorrentLayout, validateLayout, verificationOf } from './layout.js';
 import { ensureFolders, isInside } from './path-safety.js';
 import { DIRECT_ALIGNMENT } from './piece-arena.js';
 import { PieceStorage } from './piece-storage.js';
@@ -243,7 +249,7 @@ class FileBackend implements StorageBackend {
     pieceIndex: number,
     bytes: Uint8Array,
     expected: Uint8Array,
-    options: { signal?: AbortSignal; alignedMemory?: boolean } = {},
+    options: { signal?: AbortSignal; alignedMemory?: boolean; hash?: PieceHashFunction } = {},
   ): Promise<boolean> {
     const spans = filesInPiece(this.layout, pieceIndex, 0, bytes.length).filter(
       (span) => this.layout.files[span.fileIndex]?.padding !== true,
@@ -369,7 +375,8 @@ class FileBackend implements StorageBackend {
         span.fileOffset,
         span.length,
       ]);
-      batch.push({ index, expected: pieceHash(this.layout, index), parts });
+      const { expected, hash } = verificationOf(this.layout, index);
+      batch.push({ index, expected, parts, hash });
       batchBytes += pieceSize(this.layout, index);
       if (batchBytes >= this.batchSize) {
         batches.push(batch);

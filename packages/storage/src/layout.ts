@@ -5,6 +5,7 @@
  * @bt/metainfo satisfies `TorrentLayout`; the piece arithmetic over it (sizes, the file ranges
  * of a piece or block, the pieces of a file) is @bt/metainfo's one piece geometry.
  */
+import { type PieceVerification, pieceVerification, type VerifiableTorrent } from '@bt/metainfo';
 import { StorageError } from './errors.js';
 import { isSafeSegment } from './path-safety.js';
 
@@ -27,9 +28,29 @@ export interface TorrentLayout {
   pieceLength: number;
   /** Total length of the content in bytes. */
   length: number;
-  /** The concatenated 20-byte SHA-1 digests of the pieces. */
+  /** The concatenated 20-byte SHA-1 digests of the pieces (empty for a v2-only torrent). */
   pieces: Uint8Array;
   files: readonly LayoutFile[];
+  /** BEP 52: a v2-only torrent's pieces are checked against `v2`'s merkle trees, not `pieces`. */
+  version?: 'v1' | 'v2' | 'hybrid';
+  /** The v2 side (files with their roots and places, piece layers), for v2-only torrents. */
+  v2?: VerifiableTorrent['v2'];
+}
+
+/**
+ * How to check piece `index` of `layout` (SHA-1, or a BEP 52 merkle root).
+ * @throws StorageError `hashes-unknown` for a v2 piece whose piece layer is not known yet.
+ */
+export function verificationOf(layout: TorrentLayout, index: number): PieceVerification {
+  const verification = pieceVerification(layout, index);
+  if (verification === undefined) {
+    throw new StorageError(
+      'hashes-unknown',
+      `piece ${index} cannot be checked: its file's piece layer (BEP 52) is not known`,
+      { pieceIndex: index },
+    );
+  }
+  return verification;
 }
 
 const HASH_LENGTH = 20;
@@ -46,12 +67,17 @@ export function validateLayout(layout: TorrentLayout): void {
     fail(`invalid piece length ${layout.pieceLength}`);
   if (!Number.isSafeInteger(layout.length) || layout.length < 0)
     fail(`invalid length ${layout.length}`);
-  if (layout.pieces.length % HASH_LENGTH !== 0) fail('pieces is not a multiple of 20 bytes');
   const expectedPieces = Math.ceil(layout.length / layout.pieceLength);
-  const hashes = layout.pieces.length / HASH_LENGTH;
-  if (hashes !== expectedPieces) fail(`${hashes} piece hashes for ${expectedPieces} pieces`);
+  if (layout.version === 'v2') {
+    if (layout.v2 === undefined) fail('a v2 torrent without its v2 side');
+  } else {
+    if (layout.pieces.length % HASH_LENGTH !== 0) fail('pieces is not a multiple of 20 bytes');
+    const hashes = layout.pieces.length / HASH_LENGTH;
+    if (hashes !== expectedPieces) fail(`${hashes} piece hashes for ${expectedPieces} pieces`);
+  }
   if (layout.files.length === 0) fail('no files');
-  if (!layout.multiFile && layout.files.length !== 1)
+  // A single-file v2 torrent is followed by padding up to its last piece's end (BEP 52, as libtorrent reads it).
+  if (!layout.multiFile && layout.files.filter((file) => file.padding !== true).length !== 1)
     fail('a single-file torrent has exactly one file');
   if (!isSafeSegment(layout.name)) {
     throw new StorageError('unsafe-path', `unsafe torrent name ${JSON.stringify(layout.name)}`);

@@ -9,9 +9,9 @@ import {
   type HashPoolOptions,
   type PieceCheckResult,
 } from '@bt/metainfo/node';
-import { pieceHash, pieceSize } from '@bt/metainfo';
+import { pieceSize } from '@bt/metainfo';
 import { rethrowPoolError } from './errors.js';
-import { type TorrentLayout, validateLayout } from './layout.js';
+import { type TorrentLayout, validateLayout, verificationOf } from './layout.js';
 import { PieceStorage } from './piece-storage.js';
 import type { StorageBackend } from './storage.js';
 
@@ -73,13 +73,11 @@ class MemoryBackend implements StorageBackend {
         if (piece === undefined) {
           result = { index, status: 'missing' };
         } else {
+          const { expected, hash } = verificationOf(this.layout, index);
           const digest = await this.pool
-            .digest(piece, { signal: options.signal })
+            .digest(piece, { signal: options.signal, hash })
             .catch(rethrowPoolError);
-          result = {
-            index,
-            status: sameBytes(digest, pieceHash(this.layout, index)) ? 'ok' : 'mismatch',
-          };
+          result = { index, status: sameBytes(digest, expected) ? 'ok' : 'mismatch' };
         }
         options.onResults?.([result]);
         return result;

@@ -19,8 +19,8 @@
 import { Bitfield } from '@bt/primitives';
 import { rethrowPoolError, StorageError } from './errors.js';
 import type { HashPool, PieceCheckResult } from '@bt/metainfo/node';
-import { pieceCount, pieceHash, pieceSize } from '@bt/metainfo';
-import type { TorrentLayout } from './layout.js';
+import { pieceCount, pieceSize } from '@bt/metainfo';
+import { type TorrentLayout, verificationOf } from './layout.js';
 import { PieceArena } from './piece-arena.js';
 import { RangeSet } from './ranges.js';
 import { DEFAULT_READ_WINDOW, PieceReadCache } from './read-cache.js';
@@ -383,14 +383,17 @@ export class PieceStorage implements Storage {
     try {
       let ok: boolean;
       if (partial.buffer !== undefined) {
-        const expected = pieceHash(this.layout, index);
+        const { expected, hash } = verificationOf(this.layout, index);
         if (this.backend.writeVerified !== undefined) {
           ok = await this.backend.writeVerified(index, partial.buffer, expected, {
             signal,
             alignedMemory: this.arena.aligned,
+            hash,
           });
         } else {
-          const digest = await this.pool.digest(partial.buffer, { signal }).catch(rethrowPoolError);
+          const digest = await this.pool
+            .digest(partial.buffer, { signal, hash })
+            .catch(rethrowPoolError);
           ok = sameBytes(digest, expected);
           if (ok) await this.backend.write(index, 0, partial.buffer);
         }

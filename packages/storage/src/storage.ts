@@ -4,6 +4,7 @@
  * implements to get verification, bounded piece caching and recheck for free.
  */
 import type { Bitfield } from '@bt/primitives';
+import type { PieceHashFunction } from '@bt/metainfo';
 import type { PieceCheckResult } from '@bt/metainfo/node';
 
 /** The outcome of verifying a piece (BEP 3: its SHA-1 against the torrent's). */
@@ -109,7 +110,7 @@ export interface StorageBackend {
     pieceIndex: number,
     bytes: Uint8Array,
     expected: Uint8Array,
-    options?: { signal?: AbortSignal; alignedMemory?: boolean },
+    options?: { signal?: AbortSignal; alignedMemory?: boolean; hash?: PieceHashFunction },
   ): Promise<boolean>;
   /** Makes written data durable; returns pieces found lost since (e.g. their file was deleted). */
   flush(): Promise<number[]>;

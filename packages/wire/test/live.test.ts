@@ -7,19 +7,17 @@
  * one-line tracker that names it) and complete the download. Missing programs fail in CI and
  * warn loudly locally.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { encode } from '@bt/bencode';
 import WebTorrent from 'webtorrent';
 import {
-  findProgram,
   freePort,
-  isCI,
   makeTempDir,
   PATIENCE_MS,
   removeTempDirs,
+  requireLibtorrentPython,
   requireProgram,
   runMktorrent,
   startProcess,
@@ -429,25 +427,6 @@ describe.skipIf(!transmissionCli || !mktorrent)('live: Transmission leecher, our
     }
   });
 });
-
-/** A Python 3 that can import libtorrent (the Debian one, even when another python3 is first on PATH). */
-function requireLibtorrentPython(): string | undefined {
-  for (const candidate of ['/usr/bin/python3', findProgram('python3')]) {
-    if (!candidate) continue;
-    try {
-      execFileSync(candidate, ['-c', 'import libtorrent'], { stdio: 'ignore' });
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  const message =
-    "libtorrent for Python is missing (Debian package 'python3-libtorrent'; run 'bash scripts/install-peers')";
-  if (isCI())
-    throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
-  process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);
-  return undefined;
-}
 
 const python = requireLibtorrentPython();
 

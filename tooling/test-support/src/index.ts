@@ -3,7 +3,7 @@
  * failing loudly in CI when one is missing), free loopback ports, temporary folders, child
  * processes that are always cleaned up, and the real programs' set-up (mktorrent, opentracker).
  */
-export { findProgram, requireProgram, isCI } from './programs.js';
+export { findProgram, requireLibtorrentPython, requireProgram, isCI } from './programs.js';
 export { freePort, freeUdpPort } from './ports.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
 export { releaseMount, trackMount } from './cleanup.js';

@@ -1,4 +1,5 @@
 /** Locating the real peers (aria2c, transmission-*, opentracker, mktorrent...) on PATH. */
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -36,6 +37,25 @@ export function requireProgram(name: string, debianPackage = name): string | und
   const path = findProgram(name);
   if (path) return path;
   const message = `real-peer program '${name}' is missing (Debian package '${debianPackage}'; run 'bash scripts/install-peers')`;
+  if (isCI())
+    throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
+  process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);
+  return undefined;
+}
+
+/**
+ * A Python 3 that can import libtorrent (Debian `python3-libtorrent` is built for
+ * `/usr/bin/python3`, which may not be the first python3 on PATH). Missing: fails under CI,
+ * skips loudly elsewhere, as `requireProgram` does.
+ */
+export function requireLibtorrentPython(): string | undefined {
+  for (const candidate of ['/usr/bin/python3', findProgram('python3')]) {
+    if (!candidate) continue;
+    const probe = spawnSync(candidate, ['-c', 'import libtorrent'], { stdio: 'ignore' });
+    if (probe.status === 0) return candidate;
+  }
+  const message =
+    "libtorrent for Python is missing (Debian package 'python3-libtorrent'; run 'bash scripts/install-peers')";
   if (isCI())
     throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
   process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);

@@ -1,0 +1,149 @@
+/**
+ * BitTorrent v2 (BEP 52) against libtorrent (Debian `python3-libtorrent`): torrents it creates,
+ * v2-only (single file; several files with odd sizes, an empty file and a one-block file) and
+ * hybrid, are downloaded by our session from a libtorrent seeder, and a libtorrent leecher
+ * downloads them from our seeder. Bytes are compared every time.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Metainfo, parseTorrent } from '@bt/metainfo';
+import {
+  PATIENCE_MS,
+  freePort,
+  makeTempDir,
+  removeTempDirs,
+  requireLibtorrentPython,
+  startProcess,
+  stopAllProcesses,
+  waitFor,
+} from '@bt/test-support';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSession, type Session } from '../src/index.js';
+
+const python = requireLibtorrentPython();
+const PEER = fileURLToPath(new URL('../bench/libtorrent-peer.py', import.meta.url));
+
+const CREATE = `
+import sys, libtorrent as lt
+source, parent, out, mode = sys.argv[1:5]
+fs = lt.file_storage()
+lt.add_files(fs, source)
+flags = lt.create_torrent.v2_only if mode == 'v2' else 0
+t = lt.create_torrent(fs, 32768, flags=flags)
+lt.set_piece_hashes(t, parent)
+open(out, 'wb').write(lt.bencode(t.generate()))
+`;
+
+const FILES: [string, number][] = [
+  ['big.bin', 1_000_003],
+  ['empty', 0],
+  ['one-block', 16384],
+  ['sub/small.txt', 777],
+  ['sub/z-last', 70_001],
+];
+
+function contentOf(path: string, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let state = (path.length * 2654435761) >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+const sessions: Session[] = [];
+afterAll(async () => {
+  await Promise.allSettled(sessions.map((session) => session.close()));
+  await stopAllProcesses();
+  await removeTempDirs();
+});
+
+interface Fixture {
+  seedDir: string;
+  torrentFile: string;
+  metainfo: Metainfo;
+  /** Relative paths (from the download folder) and contents. */
+  files: [string, Uint8Array][];
+}
+
+/** libtorrent creates a `mode` torrent of `name` (a folder of FILES, or one file) in a new folder. */
+async function fixture(mode: 'v2' | 'hybrid', single: boolean): Promise<Fixture> {
+  const seedDir = await makeTempDir('bt-session-v2-');
+  const files: [string, Uint8Array][] = [];
+  for (const [path, length] of single ? [['single.bin', 300_001] as [string, number]] : FILES) {
+    const relative = single ? path : `payload/${path}`;
+    const full = join(seedDir, ...relative.split('/'));
+    await mkdir(dirname(full), { recursive: true });
+    const bytes = contentOf(path, length);
+    await writeFile(full, bytes);
+    files.push([relative, bytes]);
+  }
+  const torrentFile = join(seedDir, 'v2.torrent');
+  const source = join(seedDir, single ? 'single.bin' : 'payload');
+  execFileSync(python!, ['-c', CREATE, source, seedDir, torrentFile, mode]);
+  const metainfo = parseTorrent(await readFile(torrentFile));
+  expect(metainfo.version).toBe(mode);
+  return { seedDir, torrentFile, metainfo, files };
+}
+
+async function expectFiles(directory: string, files: [string, Uint8Array][]): Promise<void> {
+  for (const [path, bytes] of files) {
+    const got = new Uint8Array(await readFile(join(directory, ...path.split('/'))));
+    expect(got.length, path).toBe(bytes.length);
+    expect(Buffer.compare(got, bytes), path).toBe(0);
+  }
+}
+
+async function session(): Promise<Session> {
+  const created = await createSession({ port: 0, host: '127.0.0.1' });
+  sessions.push(created);
+  return created;
+}
+
+const cases = [
+  ['v2-only, several files', 'v2', false],
+  ['v2-only, one file', 'v2', true],
+  ['hybrid, several files', 'hybrid', false],
+] as const;
+
+describe.skipIf(!python)('BEP 52 torrents with libtorrent', () => {
+  it.each(cases)('%s: we download from a libtorrent seeder', async (_, mode, single) => {
+    const { seedDir, torrentFile, metainfo, files } = await fixture(mode, single);
+    const port = await freePort();
+    const seeder = startProcess(python!, [PEER, 'seed', torrentFile, seedDir, String(port)]);
+    await waitFor(() => seeder.output().includes('listening'), { what: 'libtorrent seeding' });
+    const leechDir = await makeTempDir('bt-session-v2-leech-');
+    const ours = await session();
+    const torrent = await ours.addTorrent(metainfo, {
+      directory: leechDir,
+      peers: [{ host: '127.0.0.1', port, family: 4 }],
+      seed: false,
+    });
+    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+    expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
+    await expectFiles(leechDir, files);
+    await seeder.stop();
+  });
+
+  it.each(cases)('%s: a libtorrent leecher downloads from our seeder', async (_, mode, single) => {
+    const { seedDir, torrentFile, metainfo, files } = await fixture(mode, single);
+    const ours = await session();
+    const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+    await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+    const leechDir = await makeTempDir('bt-session-v2-lt-');
+    const leecher = startProcess(python!, [
+      PEER,
+      'leech',
+      torrentFile,
+      leechDir,
+      '1',
+      `127.0.0.1:${ours.port}`,
+    ]);
+    expect(await leecher.exited).toBe(0);
+    expect(leecher.output()).toContain('"seconds"');
+    await expectFiles(leechDir, files);
+  });
+});
