@@ -85,6 +85,12 @@ export interface DhtCoreOptions {
   alpha?: number;
   /** After this many ms a request stops counting against α. Default 1000. */
   slowAfter?: number;
+  /**
+   * Requests a lookup sends one candidate before it gives up on it (a slow request is repeated
+   * at once). Default 3: a node is then missed when three request-answer pairs in a row were
+   * lost. On a lossier network more attempts cost a dead node's few seconds more.
+   */
+  lookupAttempts?: number;
   /** After this many ms a request has failed. Default 4000. */
   queryTimeout?: number;
   /** Outgoing queries per second, at most. Default 500. */
@@ -301,6 +307,7 @@ export class DhtCore {
   readonly #verify: VerifySignature | undefined;
   readonly #version: Uint8Array;
   readonly #alpha: number;
+  readonly #lookupAttempts: number;
   readonly #slowAfter: number;
   readonly #timeout: number;
   readonly #maxQps: number;
@@ -356,6 +363,7 @@ export class DhtCore {
     this.#version = options.version ?? DEFAULT_VERSION;
     this.#readOnly = options.readOnly ?? false;
     this.#alpha = options.alpha ?? 5;
+    this.#lookupAttempts = options.lookupAttempts ?? 3;
     this.#slowAfter = options.slowAfter ?? 1000;
     this.#timeout = options.queryTimeout ?? 4000;
     this.#maxQps = options.maxQueriesPerSecond ?? 500;
@@ -561,7 +569,11 @@ export class DhtCore {
   ): ActiveLookup {
     this.#clock = now;
     const family = request.family ?? this.#families[0]!;
-    const lookup = new Lookup(request.target, { alpha: this.#alpha, k: K });
+    const lookup = new Lookup(request.target, {
+      alpha: this.#alpha,
+      k: K,
+      maxAttempts: this.#lookupAttempts,
+    });
     const table = this.#tables.get(family);
     if (table) lookup.add(table.closest(request.target, K * 2));
     seed?.(lookup);

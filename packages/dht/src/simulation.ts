@@ -27,6 +27,11 @@ export interface SimulatedNode {
   alive: boolean;
   /** Answers every query with made-up nodes close to the target, at addresses nobody has. */
   liar: boolean;
+  /**
+   * Set it to a set to record the nodes (by index) that got a datagram through to this one
+   * from then on: a test can tell a node that was missed from one that was unreachable.
+   */
+  heardFrom?: Set<number>;
 }
 
 interface Event {
@@ -238,6 +243,10 @@ export class SimulatedNetwork {
         continue;
       }
       this.delivered++;
+      if (node.heardFrom) {
+        const sender = this.#byHost.get(event.from!.host);
+        if (sender) node.heardFrom.add(sender.index);
+      }
       if (node.liar) {
         this.#send(node, this.#lie(node, event.bytes, event.from!));
         continue;
@@ -293,10 +302,13 @@ export class SimulatedNetwork {
     return result;
   }
 
-  /** The `count` live, honest nodes truly closest to `target`. */
+  /**
+   * The `count` live nodes truly closest to `target`. Liars count: they answer queries under
+   * their own ids like any node (only the nodes they report are made up).
+   */
   trueClosest(target: NodeId, count: number): SimulatedNode[] {
     return this.nodes
-      .filter((node) => node.alive && !node.liar)
+      .filter((node) => node.alive)
       .sort((a, b) => compareDistance(target, a.core.id, b.core.id))
       .slice(0, count);
   }
