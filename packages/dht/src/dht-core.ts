@@ -174,6 +174,11 @@ export interface LookupRequest {
   noSeed?: boolean;
   /** get: only items newer than this. */
   seq?: number;
+  /**
+   * The lookup finds where to store (`announce_peer`, BEP 44 `put`): BEP 42, it converges on
+   * the closest nodes whose ids match their IPs, and `storeTargets` prefers them.
+   */
+  store?: boolean;
 }
 
 /** A lookup in progress; `cancel()` stops it (its `done` is called with `cancelled`). */
@@ -573,6 +578,7 @@ export class DhtCore {
       alpha: this.#alpha,
       k: K,
       maxAttempts: this.#lookupAttempts,
+      preferVerified: request.store ?? false,
     });
     const table = this.#tables.get(family);
     if (table) lookup.add(table.closest(request.target, K * 2));
@@ -605,6 +611,7 @@ export class DhtCore {
       {
         target: infoHash,
         method: 'get_peers',
+        store: true,
         ...(options.family ? { family: options.family } : {}),
       },
       {
@@ -711,7 +718,7 @@ export class DhtCore {
     }
     const target = item.key ? mutableTarget(item.key, item.salt) : immutableTarget(item.value);
     return this.lookup(
-      { target, method: 'get' },
+      { target, method: 'get', store: true },
       {
         done: (result) => {
           const targets = result.storeTargets;
@@ -926,7 +933,7 @@ export class DhtCore {
     const closest: NodeContact[] = lookup
       .closestResponded()
       .map((candidate) => ({ id: candidate.id!, address: candidate.address }));
-    const storeTargets: StoreTarget[] = lookup.closestResponded(K, true).map((candidate) => ({
+    const storeTargets: StoreTarget[] = lookup.storeTargets(K).map((candidate) => ({
       id: candidate.id!,
       address: candidate.address,
       token: candidate.token!,

@@ -5,7 +5,13 @@
  * that did not fail have all answered. Pure state: the core sends what `next` picks.
  */
 import type { PeerAddress } from '@bt/primitives';
-import { type NodeContact, type NodeId, compareDistance, idKey } from './node-id.js';
+import {
+  type NodeContact,
+  type NodeId,
+  compareDistance,
+  idKey,
+  isValidNodeIdForAddress,
+} from './node-id.js';
 
 export type CandidateState = 'new' | 'pending' | 'slow' | 'responded' | 'failed';
 
@@ -24,6 +30,8 @@ export interface Candidate {
   token?: Uint8Array;
   /** BEP 44: it holds the item (seq it reported, or -1 for an immutable item). */
   itemSeq?: number;
+  /** BEP 42: its id matches its IP (local addresses always do). Unknown until it has an id. */
+  verified?: boolean;
 }
 
 export interface LookupOptions {
@@ -40,6 +48,13 @@ export interface LookupOptions {
    * one of the closest nodes. Default 3.
    */
   maxAttempts?: number;
+  /**
+   * BEP 42 enforcement, for lookups that find where to store (`announce_peer`, BEP 44 `put`):
+   * only nodes whose ids match their IPs count towards the k closest the lookup converges on,
+   * and they come first among the store targets. Others are still asked (they know the way).
+   * Default false.
+   */
+  preferVerified?: boolean;
 }
 
 function addressKey(address: PeerAddress): string {
@@ -59,6 +74,7 @@ export class Lookup {
   readonly #maxCandidates: number;
   readonly #maxPerResponse: number;
   readonly #maxAttempts: number;
+  readonly #preferVerified: boolean;
   /** Requests sent. */
   queried = 0;
   /** Answers received. */
@@ -73,6 +89,12 @@ export class Lookup {
     this.#maxCandidates = options.maxCandidates ?? 128;
     this.#maxPerResponse = options.maxNodesPerResponse ?? 16;
     this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#preferVerified = options.preferVerified ?? false;
+  }
+
+  /** Whether a candidate counts towards the k closest (BEP 42, with `preferVerified`). */
+  #counts(candidate: Candidate): boolean {
+    return !this.#preferVerified || candidate.verified === true;
   }
 
   /**
@@ -119,6 +141,7 @@ export class Lookup {
         attempts: 0,
         inFlight: 0,
         depth,
+        verified: isValidNodeIdForAddress(node.id, node.address),
       };
       const list = this.candidates;
       // Binary search for the insertion point.
@@ -168,6 +191,7 @@ export class Lookup {
     this.responses++;
     if (candidate.id === undefined) {
       candidate.id = id;
+      candidate.verified = isValidNodeIdForAddress(id, candidate.address);
       candidate.state = 'responded';
       const key = idKey(id);
       if (this.#ids.has(key)) return;
@@ -213,7 +237,8 @@ export class Lookup {
       if (room <= 0 || live >= this.k) break;
       // A slow request does not hold the lookup back: the next candidate gets asked too.
       if (candidate.state === 'failed' || candidate.state === 'slow') continue;
-      live++;
+      // Unverified nodes are asked on the way (BEP 42), but do not fill the k closest.
+      if (this.#counts(candidate)) live++;
       if (candidate.state !== 'new') continue;
       candidate.state = 'pending';
       candidate.attempts++;
@@ -230,8 +255,10 @@ export class Lookup {
   get done(): boolean {
     let live = 0;
     for (const candidate of this.candidates) {
-      // Failed candidates, and those slow on their last attempt, do not hold the end up.
+      // Failed candidates, and those slow on their last attempt, do not hold the end up; nor,
+      // with `preferVerified`, do nodes whose ids do not match their IPs (BEP 42).
       if (candidate.state === 'failed' || candidate.state === 'slow') continue;
+      if (!this.#counts(candidate)) continue;
       if (candidate.state !== 'responded') return false;
       live++;
       if (live >= this.k)
@@ -252,5 +279,28 @@ export class Lookup {
       if (out.length >= count) break;
     }
     return out;
+  }
+
+  /**
+   * Where to store: the `count` closest that answered with a token. With `preferVerified`
+   * (BEP 42), the closest whose ids match their IPs; only when fewer than `count` of those
+   * answered, the closest others fill the rest (BEP 42 allows storing on non-compliant nodes
+   * beside the compliant ones), so a network of old nodes still gets the announce.
+   */
+  storeTargets(count = this.k): Candidate[] {
+    if (!this.#preferVerified) return this.closestResponded(count, true);
+    const verified: Candidate[] = [];
+    const others: Candidate[] = [];
+    for (const candidate of this.candidates) {
+      if (candidate.state !== 'responded' || !candidate.token) continue;
+      if (candidate.verified) {
+        verified.push(candidate);
+        if (verified.length >= count) break;
+      } else if (others.length < count) {
+        others.push(candidate);
+      }
+    }
+    const out = verified.concat(others.slice(0, count - verified.length));
+    return out.sort((a, b) => compareDistance(this.target, a.id!, b.id!));
   }
 }
