@@ -3,12 +3,18 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseTorrent } from '@bt/metainfo';
-import { makeTempDir, removeTempDirs, requireProgram } from '@bt/test-support';
+import {
+  makeTempDir,
+  removeTempDirs,
+  requireLibtorrentPython,
+  requireProgram,
+} from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { runCli } from './run-cli.js';
 
 const transmissionShow = requireProgram('transmission-show', 'transmission-cli');
+const libtorrentPython = requireLibtorrentPython();
 let dir: string;
 
 beforeAll(async () => {
@@ -81,6 +87,47 @@ describe('bt create', () => {
       expect(shown).toContain(`Hash: ${String(json.infoHash)}`);
     },
   );
+
+  it('creates v2 and hybrid torrents (BEP 52), which libtorrent reads with the same hashes', async () => {
+    const v2 = await runCli(['create', 'content', '--v2', '-o', 'v2.torrent', '--json'], {
+      cwd: dir,
+    });
+    expect(v2.code).toBe(0);
+    const v2Result = JSON.parse(v2.stdout) as { version: string; infoHashV2: string };
+    expect(v2Result.version).toBe('v2');
+    const v2Metainfo = parseTorrent(await readFile(join(dir, 'v2.torrent')));
+    expect(v2Metainfo.v2!.infoHashHex).toBe(v2Result.infoHashV2);
+    const info = await runCli(['info', 'v2.torrent'], { cwd: dir });
+    expect(info.stdout).toContain('v2 (BEP 52');
+    expect(info.stdout).toContain(v2Result.infoHashV2);
+
+    const hybrid = await runCli(['create', 'content', '--hybrid', '-o', 'hybrid.torrent'], {
+      cwd: dir,
+    });
+    expect(hybrid.code).toBe(0);
+    const metainfo = parseTorrent(await readFile(join(dir, 'hybrid.torrent')));
+    expect(metainfo.version).toBe('hybrid');
+    expect(hybrid.stdout).toContain(metainfo.v2!.infoHashHex);
+    if (libtorrentPython) {
+      // libtorrent reads it with the same two info-hashes (Transmission 3.00 and aria2 1.36
+      // cannot read hybrid torrents at all).
+      const hashes = execFileSync(
+        libtorrentPython,
+        [
+          '-c',
+          'import sys, libtorrent as lt; h = lt.torrent_info(sys.argv[1]).info_hashes(); print(h.v1, h.v2)',
+          join(dir, 'hybrid.torrent'),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(hashes.trim()).toBe(`${metainfo.infoHashHex} ${metainfo.v2!.infoHashHex}`);
+    }
+    const both = await runCli(['create', 'content', '--v2', '--hybrid', '-o', 'x.torrent'], {
+      cwd: dir,
+    });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--hybrid');
+  });
 
   it('refuses to overwrite without --force, and bad options', async () => {
     await writeFile(join(dir, 'exists.torrent'), 'x');

@@ -111,6 +111,44 @@ describe('createTorrent', () => {
     expect(listed.metainfo.files.map((file) => file.path.join('/'))).toEqual(['second', 'first/a']);
   });
 
+  it('creates v2 and hybrid torrents: files in tree order, hashing reported to the end', async () => {
+    const list = {
+      name: 'picked',
+      files: [
+        { path: ['second'], source: join(tree, 'z-last', 'one') },
+        { path: ['first', 'a'], source: join(tree, 'a.bin') },
+      ],
+    };
+    for (const version of ['v2', 'hybrid'] as const) {
+      const seen: [number, number][] = [];
+      const { metainfo } = await createTorrent(list, {
+        version,
+        pieceLength: 65536,
+        onProgress: ({ hashedBytes, totalBytes }) => seen.push([hashedBytes, totalBytes]),
+      });
+      expect(metainfo.version).toBe(version);
+      expect(metainfo.v2!.files.map((file) => file.path.join('/'))).toEqual(['first/a', 'second']);
+      expect(metainfo.v2!.pieceLayers.size).toBe(1);
+      const [done, total] = seen.at(-1)!;
+      expect(done).toBe(total);
+      // A hybrid hashes twice: SHA-1 over the padded v1 view, then the v2 leaves.
+      expect(total).toBe(version === 'v2' ? 300_001 : 6 * 65536 + 300_001);
+    }
+    await expectCreateError(
+      createTorrent(
+        {
+          name: 'clash',
+          files: [
+            { path: ['a'], source: join(tree, 'a.bin') },
+            { path: ['a', 'b'], source: join(tree, 'a.bin') },
+          ],
+        },
+        { version: 'v2' },
+      ),
+      'invalid-option',
+    );
+  });
+
   it('follows links to files and skips links to folders', async () => {
     const folder = join(root, 'links');
     await writeTree(folder, [['real.bin', 100]]);

@@ -227,6 +227,35 @@ describe.skipIf(!python)('libtorrent', () => {
     expect(ours.private).toBe(true);
   });
 
+  it('v2 and hybrid torrents we create are byte for byte the info dictionaries libtorrent creates', async () => {
+    for (const version of ['v2', 'hybrid'] as const) {
+      for (const [input, parent] of [
+        [tree, root],
+        [join(tree, 'a.bin'), tree],
+      ] as const) {
+        const { torrent, metainfo } = await createTorrent(input, {
+          version,
+          pieceLength: 32768,
+          creationDate: null,
+          createdBy: '',
+        });
+        const out = join(root, `lt-same-${version}.torrent`);
+        execFileSync(python!, ['-c', CREATE, input, parent, out, version, '32768']);
+        const theirs = report(out);
+        expect(metainfo.version).toBe(version);
+        expect(metainfo.v2!.infoHashHex).toBe(theirs.infoHashV2);
+        if (version === 'hybrid') expect(metainfo.infoHashHex).toBe(theirs.infoHash);
+        const ours = join(root, `ours-${version}.torrent`);
+        await writeFile(ours, torrent);
+        // libtorrent loads ours (it checks the piece layers against the roots) the same way.
+        const loaded = report(ours);
+        expect(loaded.infoHashV2).toBe(theirs.infoHashV2);
+        expect(loaded.roots).toEqual(theirs.roots);
+        expect(loaded.files).toEqual(theirs.files);
+      }
+    }
+  });
+
   it('accepts torrents we create, with the same info-hash, files and piece hashes', async () => {
     for (const [input, name] of [
       [tree, 'ours-multi.torrent'],

@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Metainfo, parseTorrent } from '@bt/metainfo';
+import { createTorrent } from '@bt/metainfo/node';
 import {
   PATIENCE_MS,
   freePort,
@@ -146,4 +147,32 @@ describe.skipIf(!python)('BEP 52 torrents with libtorrent', () => {
     expect(leecher.output()).toContain('"seconds"');
     await expectFiles(leechDir, files);
   });
+
+  it.each(['v2', 'hybrid'] as const)(
+    'a %s torrent we create: a libtorrent leecher downloads it from our seeder',
+    async (version) => {
+      const { seedDir, files } = await fixture('v2', false);
+      const { torrent, metainfo } = await createTorrent(join(seedDir, 'payload'), {
+        version,
+        pieceLength: 65536,
+      });
+      expect(metainfo.version).toBe(version);
+      const torrentFile = join(seedDir, 'ours.torrent');
+      await writeFile(torrentFile, torrent);
+      const ours = await session();
+      const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+      await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+      const leechDir = await makeTempDir('bt-session-v2-ours-');
+      const leecher = startProcess(python!, [
+        PEER,
+        'leech',
+        torrentFile,
+        leechDir,
+        '1',
+        `127.0.0.1:${ours.port}`,
+      ]);
+      expect(await leecher.exited).toBe(0);
+      await expectFiles(leechDir, files);
+    },
+  );
 });

@@ -17,7 +17,7 @@ export const createCommand: Command = {
   name: 'create',
   summary: 'make a .torrent of a file or folder',
   usage:
-    'bt create <path> [-o out.torrent] [--tracker URL]... [--piece-length N] [--private] [--comment T] [--web-seed URL]... [--no-date]',
+    'bt create <path> [-o out.torrent] [--tracker URL]... [--piece-length N] [--v2 | --hybrid] [--private] [--comment T] [--web-seed URL]... [--no-date]',
   help: `Hashes a file, or every file under a folder (sorted by name), on all cores and writes a
 .torrent (canonical bencode). Shows progress on a terminal.
 
@@ -27,6 +27,10 @@ Options:
   -w, --web-seed URL     a web seed (BEP 19); repeatable
   -l, --piece-length N   bytes per piece: a power of two from 16K to 256M, e.g. 262144,
                          256K, 1M (default: automatic, about 1,000-2,000 pieces)
+      --v2               a BitTorrent v2 torrent (BEP 52: SHA-256 merkle trees per file);
+                         only v2 clients (libtorrent 2, qBittorrent 4.4+, bt) can use it
+      --hybrid           v1 and v2 at once (BEP 52 with BEP 47 padding): every client can use
+                         it, v2 clients get per-file hashes
   -p, --private          private torrent (BEP 27): peers from the trackers only
   -c, --comment TEXT     a comment
   -n, --name NAME        the torrent's name (default: the file or folder name)
@@ -38,13 +42,16 @@ Options:
 Examples:
   bt create ./photos -o photos.torrent -t udp://tracker.example:6969/announce
   bt create big.iso -t http://a/announce,http://b/announce -t udp://c:80 --piece-length 4M
-  bt create release/ --private --no-date -o release.torrent`,
+  bt create release/ --private --no-date -o release.torrent
+  bt create dataset/ --hybrid -t udp://tracker.example:6969/announce`,
   options: {
     output: { type: 'string', short: 'o' },
     tracker: { type: 'string', short: 't', multiple: true },
     'web-seed': { type: 'string', short: 'w', multiple: true },
     'piece-length': { type: 'string', short: 'l' },
     private: { type: 'boolean', short: 'p' },
+    v2: { type: 'boolean' },
+    hybrid: { type: 'boolean' },
     comment: { type: 'string', short: 'c' },
     name: { type: 'string', short: 'n' },
     source: { type: 'string', short: 's' },
@@ -71,6 +78,14 @@ Examples:
         .map((url) => url.trim())
         .filter((url) => url !== ''),
     );
+    if (booleanOption(context, 'v2') && booleanOption(context, 'hybrid')) {
+      throw new UsageError('--v2 and --hybrid exclude each other (a hybrid is v2 too)');
+    }
+    const version = booleanOption(context, 'v2')
+      ? 'v2'
+      : booleanOption(context, 'hybrid')
+        ? 'hybrid'
+        : 'v1';
     let progress: Progress | undefined;
     const started = performance.now();
     const { torrent, metainfo } = await createTorrent(input, {
@@ -79,6 +94,7 @@ Examples:
       trackers,
       webSeeds: stringListOption(context, 'web-seed'),
       private: booleanOption(context, 'private'),
+      version,
       comment: stringOption(context, 'comment'),
       source: stringOption(context, 'source'),
       createdBy: 'bt 0.1.0',
@@ -103,6 +119,8 @@ Examples:
           {
             output,
             infoHash: metainfo.infoHashHex,
+            version: metainfo.version,
+            infoHashV2: metainfo.v2?.infoHashHex ?? null,
             name: metainfo.name,
             length: metainfo.length,
             pieceLength: metainfo.pieceLength,
@@ -118,7 +136,10 @@ Examples:
     } else {
       context.stdout.write(
         `wrote ${output}\n` +
-          `  info-hash ${metainfo.infoHashHex}\n` +
+          (metainfo.version === 'v2'
+            ? `  info-hash ${metainfo.v2!.infoHashHex} (v2)\n`
+            : `  info-hash ${metainfo.infoHashHex}\n`) +
+          (metainfo.version === 'hybrid' ? `  v2 hash   ${metainfo.v2!.infoHashHex}\n` : '') +
           `  ${formatBytes(metainfo.length)} in ${metainfo.files.length} file(s), ` +
           `${metainfo.pieceCount} pieces of ${formatBytes(metainfo.pieceLength)}, ` +
           `hashed at ${formatRate(metainfo.length / Math.max(seconds, 1e-3))}\n`,

@@ -11,7 +11,8 @@ import { encode, type EncodableValue } from '@bt/bencode';
 import { withRawValue } from '../encode-torrent.js';
 import { CreateTorrentError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
-import { hashPieces, planJobs } from './piece-hashing.js';
+import { fileRootFromLeaves, pieceLayerFromLeaves } from '../merkle.js';
+import { hashFileLeaves, hashPieces, planJobs } from './piece-hashing.js';
 import { parseTorrent } from '../parse-torrent.js';
 import { choosePieceLength } from '../piece-length.js';
 import type { Metainfo } from '../types.js';
@@ -51,6 +52,11 @@ export interface CreateTorrentOptions {
   webSeeds?: readonly string[];
   /** BEP 27: set `private=1`. */
   private?: boolean;
+  /**
+   * `v1` (BEP 3, the default), `v2` (BEP 52: a file tree of SHA-256 merkle roots and piece
+   * layers) or `hybrid` (both, with BEP 47 padding so both views agree: what libtorrent writes).
+   */
+  version?: 'v1' | 'v2' | 'hybrid';
   comment?: string;
   /** `info.source`, which changes the info-hash (private trackers ask for it). */
   source?: string;
@@ -118,23 +124,85 @@ export async function createTorrent(
     }
   }
 
-  const { jobs, totalPieces } = planJobs(
-    files.map((file) => ({ source: file.source, length: file.length })),
-    pieceLength,
-  );
-  const pieces = await hashPieces(jobs, totalPieces, {
-    pieceLength,
-    ...(options.hashPool === undefined ? {} : { pool: options.hashPool }),
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    onProgress: (hashedBytes) => options.onProgress?.({ hashedBytes, totalBytes: total }),
-  });
+  const version = options.version ?? 'v1';
+  if (version !== 'v1' && version !== 'v2' && version !== 'hybrid') {
+    throw new CreateTorrentError('invalid-option', `unknown torrent version ${String(version)}`);
+  }
+  if (version !== 'v1') sortAsTree(files);
+  const v1Files: { path: string[]; source: string | null; length: number }[] =
+    version === 'hybrid' && !singleFile ? withPadding(files, pieceLength) : files;
+  const v1Total = v1Files.reduce((sum, file) => sum + file.length, 0);
+  const work =
+    (version === 'v1' ? total : 0) +
+    (version === 'hybrid' ? v1Total : 0) +
+    (version === 'v1' ? 0 : total);
+  const pool = options.hashPool === undefined ? {} : { pool: options.hashPool };
+  const workers = options.workers === undefined ? {} : { workers: options.workers };
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
 
-  const info: Record<string, EncodableValue> = { name, 'piece length': pieceLength, pieces };
-  if (singleFile) info.length = files[0]!.length;
-  else info.files = files.map((file) => ({ length: file.length, path: file.path }));
-  if (options.private) info.private = 1;
-  if (options.source !== undefined && options.source !== '') info.source = options.source;
+  const info = new Map<string, EncodableValue>();
+  let v1Done = 0;
+  if (version !== 'v2') {
+    const { jobs, totalPieces } = planJobs(v1Files, pieceLength);
+    const pieces = await hashPieces(jobs, totalPieces, {
+      pieceLength,
+      ...pool,
+      ...workers,
+      ...signal,
+      onProgress: (hashedBytes) => {
+        v1Done = hashedBytes;
+        options.onProgress?.({ hashedBytes, totalBytes: work });
+      },
+    });
+    info.set('pieces', pieces);
+    if (singleFile) info.set('length', files[0]!.length);
+    else {
+      info.set(
+        'files',
+        v1Files.map((file) =>
+          file.source === null
+            ? { attr: 'p', length: file.length, path: file.path }
+            : { length: file.length, path: file.path },
+        ),
+      );
+    }
+  }
+  let layers: Map<Uint8Array, Uint8Array> | undefined;
+  if (version !== 'v1') {
+    const leaves = await hashFileLeaves(files, {
+      ...pool,
+      ...workers,
+      ...signal,
+      onProgress: (hashedBytes) =>
+        options.onProgress?.({ hashedBytes: v1Done + hashedBytes, totalBytes: work }),
+    });
+    layers = new Map();
+    const tree = new Map<string, EncodableValue>();
+    files.forEach((file, index) => {
+      const entry = new Map<string, EncodableValue>([['length', file.length]]);
+      if (file.length > 0) {
+        const root = fileRootFromLeaves(leaves[index]!);
+        entry.set('pieces root', root);
+        if (file.length > pieceLength) {
+          layers!.set(root, pieceLayerFromLeaves(leaves[index]!, pieceLength, file.length));
+        }
+      }
+      let node = tree;
+      const path = singleFile ? [name] : file.path;
+      for (const segment of path.slice(0, -1)) {
+        let next = node.get(segment);
+        if (!(next instanceof Map)) node.set(segment, (next = new Map<string, EncodableValue>()));
+        node = next as Map<string, EncodableValue>;
+      }
+      node.set(path[path.length - 1]!, new Map([['', entry]]));
+    });
+    info.set('file tree', tree);
+    info.set('meta version', 2);
+  }
+  info.set('name', name);
+  info.set('piece length', pieceLength);
+  if (options.private) info.set('private', 1);
+  if (options.source !== undefined && options.source !== '') info.set('source', options.source);
   const infoBytes = encode(info);
 
   const top = new Map<string, EncodableValue>();
@@ -149,6 +217,7 @@ export async function createTorrent(
     top.set('creation date', date instanceof Date ? Math.floor(date.getTime() / 1000) : date);
   }
   if (options.webSeeds && options.webSeeds.length > 0) top.set('url-list', [...options.webSeeds]);
+  if (layers !== undefined) top.set('piece layers', layers);
   const torrent = withRawValue(top, 'info', infoBytes);
   return { torrent, metainfo: parseTorrent(torrent, { copy: false }) };
 }
@@ -196,6 +265,52 @@ async function listInput(
 }
 
 const utf8 = new TextEncoder();
+
+/**
+ * BEP 52 lists files in the order of the file tree: depth first, names sorted as bytes. An
+ * explicit file list is put in that order (a walked folder already is).
+ * @throws CreateTorrentError when one path is both a file and a folder, or appears twice.
+ */
+function sortAsTree(files: ListedFile[]): void {
+  files.sort((a, b) => {
+    const length = Math.min(a.path.length, b.path.length);
+    for (let i = 0; i < length; i++) {
+      const order = compareNames(a.path[i]!, b.path[i]!);
+      if (order !== 0) return order;
+    }
+    return a.path.length - b.path.length;
+  });
+  for (let i = 1; i < files.length; i++) {
+    const previous = files[i - 1]!.path;
+    const current = files[i]!.path;
+    if (
+      previous.length <= current.length &&
+      previous.every((segment, at) => segment === current[at])
+    ) {
+      throw new CreateTorrentError(
+        'invalid-option',
+        `${previous.join('/')} is both a file and a folder (or listed twice)`,
+      );
+    }
+  }
+}
+
+/** A hybrid's v1 file list: BEP 47 padding after each file that does not end on a piece boundary. */
+function withPadding(
+  files: readonly ListedFile[],
+  pieceLength: number,
+): { path: string[]; source: string | null; length: number }[] {
+  const out: { path: string[]; source: string | null; length: number }[] = [];
+  for (const file of files) {
+    out.push(file);
+    const tail = file.length % pieceLength;
+    if (tail !== 0) {
+      const gap = pieceLength - tail;
+      out.push({ path: ['.pad', String(gap)], source: null, length: gap });
+    }
+  }
+  return out;
+}
 
 function compareNames(a: string, b: string): number {
   const left = utf8.encode(a);

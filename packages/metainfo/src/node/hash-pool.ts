@@ -41,7 +41,8 @@ export interface PieceCheckResult {
 
 /** One file's part of a run of pieces. */
 export interface HashSegment {
-  path: string;
+  /** The file; `null` (in `hashRun`) for BEP 47 padding, hashed as zeros. */
+  path: string | null;
   fileOffset: number;
   length: number;
 }
@@ -183,6 +184,28 @@ export class HashPool {
       options.signal,
     )) as { hashes: Uint8Array };
     return reply.hashes;
+  }
+
+  /**
+   * BEP 52 leaf hashes of a range of one file, read inside a worker: the SHA-256 of each 16 KiB
+   * block (the last may be short), 32 bytes per block. `fileOffset` is a multiple of 16 KiB.
+   * @throws HashPoolError `read-failed`, `file-changed`, `closed`, `hash-failed`.
+   */
+  async hashLeaves(
+    segment: HashSegment & { path: string },
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
+    const reply = (await this.submit(
+      {
+        type: 'leaves',
+        path: segment.path,
+        fileOffset: segment.fileOffset,
+        length: segment.length,
+      },
+      [],
+      options.signal,
+    )) as { leaves: Uint8Array };
+    return reply.leaves;
   }
 
   /** Reads and hashes pieces from files inside a worker; one result per piece, in order. */

@@ -6,10 +6,11 @@
  * Each piece is hashed by the function its job names (its `hash` field): SHA-1 by default (BEP 3), or a
  * BEP 52 merkle root (SHA-256 per 16 KiB block, then a zero-padded tree) over a prefix of it.
  *
- * Four jobs:
+ * Five jobs:
  * - `digest`: SHA-1 of a region of a (Shared)ArrayBuffer. Shared memory is hashed in place.
  * - `run`: read a run of whole pieces from files (creating a torrent) and hash each piece as its
  *   bytes arrive, in chunks that stay in the CPU cache; the digests go back in one buffer.
+ * - `leaves`: BEP 52 leaf hashes (SHA-256 of each 16 KiB block) of a range of one file.
  * - `hash-write`: the same, then, when it matches the expected digest, `pwrite` the bytes to
  *   descriptors the main thread opened and keeps open until the reply.
  * - `check`: read pieces from files in chunks that stay in the CPU cache, hash them, compare with
@@ -23,7 +24,7 @@ const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 
 const chunkSize = (workerData && workerData.chunkSize) || 262144;
-let scratch = Buffer.allocUnsafeSlow(chunkSize);
+let scratch = Buffer.allocUnsafeSlow(Math.max(chunkSize, 16384));
 const zeros = Buffer.alloc(chunkSize);
 
 const V2_BLOCK = 16384;
@@ -168,7 +169,8 @@ function hashRun(job) {
   try {
     for (const segment of job.segments) {
       current = segment.path;
-      let fd = descriptors.get(current);
+      // A segment without a path is BEP 47 padding: zeros.
+      let fd = current === null ? -1 : descriptors.get(current);
       if (fd === undefined) {
         fd = fs.openSync(current, 'r');
         descriptors.set(current, fd);
@@ -176,7 +178,8 @@ function hashRun(job) {
       let done = 0;
       while (done < segment.length) {
         const want = Math.min(chunkSize, segment.length - done, pieceLength - inPiece);
-        const read = fs.readSync(fd, scratch, 0, want, segment.fileOffset + done);
+        const read = fd === -1 ? want : fs.readSync(fd, scratch, 0, want, segment.fileOffset + done);
+        if (fd === -1) scratch.fill(0, 0, want);
         if (read === 0) {
           const error = new Error('the file got shorter while it was being hashed');
           error.code = 'BT_FILE_CHANGED';
@@ -205,6 +208,44 @@ function hashRun(job) {
     }
   }
   return hashes;
+}
+
+// BEP 52: the SHA-256 of each 16 KiB block of a range of one file (the range starts on a block
+// boundary of the file), 32 bytes per block, read in chunks that are whole blocks.
+function hashLeaves(job) {
+  const count = Math.ceil(job.length / V2_BLOCK);
+  const leaves = new Uint8Array(count * 32);
+  const chunk = Math.max(V2_BLOCK, chunkSize - (chunkSize % V2_BLOCK));
+  const fd = fs.openSync(job.path, 'r');
+  try {
+    let done = 0;
+    let leaf = 0;
+    while (done < job.length) {
+      const want = Math.min(chunk, job.length - done);
+      let got = 0;
+      while (got < want) {
+        const read = fs.readSync(fd, scratch, got, want - got, job.fileOffset + done + got);
+        if (read === 0) {
+          const error = new Error('the file got shorter while it was being hashed');
+          error.code = 'BT_FILE_CHANGED';
+          throw error;
+        }
+        got += read;
+      }
+      for (let at = 0; at < want; at += V2_BLOCK) {
+        const digest = createHash('sha256').update(scratch.subarray(at, Math.min(at + V2_BLOCK, want))).digest();
+        leaves.set(digest, leaf * 32);
+        leaf++;
+      }
+      done += want;
+    }
+  } catch (error) {
+    if (error && typeof error === 'object') error.path = job.path;
+    throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+  return leaves;
 }
 
 // Hash a piece and, when it matches, write it with descriptors the main thread opened (and keeps
@@ -272,6 +313,9 @@ parentPort.on('message', (job) => {
     } else if (job.type === 'run') {
       const hashes = hashRun(job);
       parentPort.postMessage({ id: job.id, hashes }, [hashes.buffer]);
+    } else if (job.type === 'leaves') {
+      const leaves = hashLeaves(job);
+      parentPort.postMessage({ id: job.id, leaves }, [leaves.buffer]);
     } else if (job.type === 'hash-write') {
       parentPort.postMessage(hashAndWrite(job));
     } else if (job.type === 'check') {

@@ -93,9 +93,12 @@ function createError(error: unknown): unknown {
   return new CreateTorrentError(code, error.message, { cause: error, path: error.path });
 }
 
-/** Splits content into jobs of whole pieces, about `jobBytes` each (at least one piece). */
+/**
+ * Splits content into jobs of whole pieces, about `jobBytes` each (at least one piece). A file
+ * whose `source` is `null` is BEP 47 padding (hashed as zeros).
+ */
 export function planJobs(
-  files: readonly { source: string; length: number }[],
+  files: readonly { source: string | null; length: number }[],
   pieceLength: number,
   jobBytes = 4 * 1024 * 1024,
 ): { jobs: HashJob[]; totalPieces: number } {
@@ -125,4 +128,68 @@ export function planJobs(
     jobs.push({ firstPiece, pieceCount, byteLength, segments });
   }
   return { jobs, totalPieces };
+}
+
+/**
+ * BEP 52: the leaf hashes (SHA-256 of each 16 KiB block) of every non-empty file, hashed on the
+ * pool in jobs of about `jobBytes` (whole blocks), in file order; one buffer per file.
+ * @throws as `hashPieces`.
+ */
+export async function hashFileLeaves(
+  files: readonly { source: string; length: number }[],
+  options: Omit<HashFilesOptions, 'pieceLength'> & { jobBytes?: number },
+): Promise<Uint8Array[]> {
+  const jobBytes = Math.max(16384, (options.jobBytes ?? 4 * 1024 * 1024) & ~16383);
+  const leaves = files.map((file) => new Uint8Array(Math.ceil(file.length / 16384) * 32));
+  const jobs: { file: number; fileOffset: number; length: number }[] = [];
+  files.forEach((file, index) => {
+    for (let offset = 0; offset < file.length; offset += jobBytes) {
+      jobs.push({
+        file: index,
+        fileOffset: offset,
+        length: Math.min(jobBytes, file.length - offset),
+      });
+    }
+  });
+  if (jobs.length === 0) return leaves;
+  options.signal?.throwIfAborted();
+  const pool =
+    options.pool ??
+    createHashPool(
+      options.workers === undefined ? {} : { size: Math.min(options.workers, jobs.length) },
+    );
+  const stop = new AbortController();
+  const signal =
+    options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  let hashedBytes = 0;
+  try {
+    await Promise.all(
+      jobs.map(async (job) => {
+        let hashes: Uint8Array;
+        try {
+          hashes = await pool.hashLeaves(
+            { path: files[job.file]!.source, fileOffset: job.fileOffset, length: job.length },
+            { signal },
+          );
+        } catch (error) {
+          stop.abort();
+          throw createError(error);
+        }
+        leaves[job.file]!.set(hashes, (job.fileOffset / 16384) * 32);
+        hashedBytes += job.length;
+        try {
+          options.onProgress?.(hashedBytes);
+        } catch (error) {
+          stop.abort();
+          throw error;
+        }
+      }),
+    );
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    throw error;
+  } finally {
+    if (options.pool === undefined) await pool.close();
+  }
+  return leaves;
 }
