@@ -14,6 +14,7 @@ const PURE_PACKAGES = [
   'tracker-server',
   'dht',
   'wire',
+  'mse',
 ];
 
 export default tseslint.config(

@@ -12,6 +12,8 @@
  * `allowsPublicDiscovery` is the one BEP 27 check discovery asks; BEP 10 extensions plug into
  * the one hook (`TorrentExtension`: per torrent a `TorrentExtensionHandler` that adds handshake
  * fields and receives each peer's handshake, its messages of that extension and its going).
+ * The default transport is TCP with MSE/PE (`EncryptedTcpTransport`) under the session's or the
+ * torrent's `encryption` policy.
  */
 export { Choker } from './choker.js';
 export type { ChokeCandidate, ChokerOptions } from './choker.js';
@@ -23,6 +25,8 @@ export {
   type DefaultTrackerOptions,
 } from './defaults.js';
 export { allowsPublicDiscovery } from './discovery.js';
+export { EncryptedTcpTransport } from './encrypted-transport.js';
+export type { EncryptedTcpTransportOptions } from './encrypted-transport.js';
 export { SessionError } from './errors.js';
 export type { SessionErrorCode, SessionErrorParty } from './errors.js';
 export { EventHub } from './events.js';

@@ -5,6 +5,7 @@
  * whose `PeerWire` is the one peer shell) are plugged in
  * by `createSession`'s options; these shapes are deliberately small.
  */
+import type { EncryptionPolicy } from '@bt/mse';
 import type { AnnounceRequest, AnnounceResult, PeerAddress, ScrapeResult } from '@bt/primitives';
 import type { BlockRequest as WireBlockRequest, ExtendedHandshake, Message } from '@bt/wire';
 
@@ -112,6 +113,8 @@ export interface PeerWire {
   readonly peerId: Uint8Array;
   readonly capabilities: PeerCapabilities;
   readonly incoming: boolean;
+  /** The connection is encrypted (MSE/PE with RC4). */
+  readonly encrypted?: boolean;
   /** Starts delivering messages (those that arrived with the handshake first). */
   start(handlers: PeerWireHandlers): void;
   send(message: Message): void;
@@ -134,6 +137,8 @@ export interface DialOptions {
   pieceCount?: number;
   /** Reserved bits of this connection over the transport's: `dht: false` for a private torrent. */
   reserved?: ReservedBits;
+  /** The torrent's encryption policy, when the transport speaks MSE/PE (the default one does). */
+  encryption?: EncryptionPolicy;
   signal?: AbortSignal;
 }
 
@@ -146,6 +151,8 @@ export interface ReservedBits {
 export interface IncomingPeer {
   readonly infoHash: Uint8Array;
   readonly address: PeerAddress;
+  /** The connection is encrypted (MSE/PE with RC4). */
+  readonly encrypted?: boolean;
   /** Sends our handshake back and yields the wire. */
   accept(
     peerId: Uint8Array,

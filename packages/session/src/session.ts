@@ -6,12 +6,13 @@
  * `@bt/wire`, HTTP and UDP trackers, and files through `@bt/storage`.
  */
 import { availableParallelism } from 'node:os';
+import { acceptsIncoming, type EncryptionPolicy } from '@bt/mse';
 import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
 import { createHashPool, type HashPool } from '@bt/storage';
 import { ExtensionRegistry } from '@bt/wire';
-import { TcpTransport } from '@bt/wire/node';
 import { systemClock, type Clock } from './clock.js';
 import { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
+import { checkedPolicy, createEncryptedTransport } from './encrypted-transport.js';
 import { SessionError } from './errors.js';
 import { EventHub, type TorrentEvent } from './events.js';
 import type { TorrentExtension } from './extensions.js';
@@ -54,6 +55,11 @@ export interface SessionOptions {
    * Default false. For the default transport only; one given in `transport` decides itself.
    */
   dht?: boolean;
+  /**
+   * MSE/PE policy of every torrent that sets none (`prefer`, `require`, `allow`, `disable`).
+   * Default `allow`: dial in plaintext, accept both. For the default transport only.
+   */
+  encryption?: EncryptionPolicy;
   /** BEP 5: a peer of a public torrent said where its DHT node listens. */
   onDhtNode?: (address: PeerAddress) => void;
   /**
@@ -78,6 +84,8 @@ export interface AddTorrentOptions {
   skipCheck?: boolean;
   /** Add without starting. */
   paused?: boolean;
+  /** MSE/PE policy of this torrent's connections. Default: the session's. */
+  encryption?: EncryptionPolicy;
 }
 
 /** A torrent's event with the torrent's info-hash (hex). */
@@ -131,9 +139,13 @@ export class Session {
     );
     this.transport =
       options.transport ??
-      new TcpTransport({
-        reserved: { dht: options.dht ?? false },
-        extensions: this.extensionRegistry,
+      createEncryptedTransport({
+        tcp: {
+          reserved: { dht: options.dht ?? false },
+          extensions: this.extensionRegistry,
+        },
+        encryption: checkedPolicy(options.encryption) ?? 'allow',
+        torrents: () => this.encryptionPolicies(),
       });
     if (options.trackers) {
       this.trackers = options.trackers;
@@ -185,7 +197,12 @@ export class Session {
 
   private route(peer: IncomingPeer): void {
     const torrent = this.torrents.get(toHex(peer.infoHash));
-    if (!torrent || this.closed || this.connectionCount() >= (this.options.maxConnections ?? 200)) {
+    if (
+      !torrent ||
+      this.closed ||
+      this.connectionCount() >= (this.options.maxConnections ?? 200) ||
+      !acceptsIncoming(this.policyOf(torrent), peer.encrypted ? 'mse' : 'plaintext')
+    ) {
       peer.reject();
       return;
     }
@@ -193,6 +210,16 @@ export class Session {
       (wire) => torrent.acceptWire(wire),
       () => undefined,
     );
+  }
+
+  /** A torrent's MSE/PE policy: its own, else the session's. */
+  private policyOf(torrent: Torrent): EncryptionPolicy {
+    return torrent.encryption ?? this.options.encryption ?? 'allow';
+  }
+
+  private *encryptionPolicies(): Iterable<{ infoHash: Uint8Array; encryption: EncryptionPolicy }> {
+    for (const torrent of this.torrents.values())
+      yield { infoHash: torrent.infoHash, encryption: this.policyOf(torrent) };
   }
 
   private connectionCount(): number {
@@ -235,6 +262,7 @@ export class Session {
       canConnect: () => this.connectionCount() < (this.options.maxConnections ?? 200),
       peerIds: this.peerIds,
       sequential: options.sequential,
+      encryption: checkedPolicy(options.encryption) ?? this.options.encryption,
       downloadLimit: options.downloadLimit,
       uploadLimit: options.uploadLimit,
       globalDownload: this.downloadBucket,

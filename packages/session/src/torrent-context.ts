@@ -3,6 +3,7 @@
  * options, the picker, the storage, the peers and the torrent's own few verbs. `Torrent`
  * implements it; each concern gets it once and owns its own facts.
  */
+import type { EncryptionPolicy } from '@bt/mse';
 import type { PeerAddress } from '@bt/primitives';
 import type { ExtensionRegistry } from '@bt/wire';
 import type { Clock } from './clock.js';
@@ -37,6 +38,8 @@ export interface TorrentOptions {
   /** Global duplicate/self detection. */
   peerIds?: PeerIdSet;
   sequential?: boolean;
+  /** MSE/PE policy of this torrent's connections (the session's unless set). */
+  encryption?: EncryptionPolicy;
   /** Bytes per second; 0 = unlimited. */
   downloadLimit?: number;
   uploadLimit?: number;

@@ -6,6 +6,7 @@
  * (requests, blocks, verdicts), `uploading.ts` (requests served, choking), `announcing.ts`
  * (trackers).
  */
+import type { EncryptionPolicy } from '@bt/mse';
 import { type PeerAddress, formatPeerAddress, toHex } from '@bt/primitives';
 import { WIRE_DEFAULTS } from '@bt/wire';
 import { Announcing } from './announcing.js';
@@ -34,6 +35,8 @@ export interface PeerStats {
   peerId: string;
   client?: string;
   incoming: boolean;
+  /** The connection is encrypted (MSE/PE with RC4). */
+  encrypted: boolean;
   seed: boolean;
   progress: number;
   downloadRate: number;
@@ -168,6 +171,11 @@ export class Torrent implements TorrentContext {
    * Reserved bits of this torrent's connections: a private torrent (BEP 27) never announces the
    * DHT; a public one keeps the transport's bits (the session's `dht` option).
    */
+  /** This torrent's MSE/PE policy, when it has its own (else the session's applies). */
+  get encryption(): EncryptionPolicy | undefined {
+    return this.options.encryption;
+  }
+
   get reserved(): ReservedBits {
     return allowsPublicDiscovery(this.description) ? {} : { dht: false };
   }
@@ -408,6 +416,7 @@ export class Torrent implements TorrentContext {
         peerId: this.options.peerId,
         pieceCount: this.picker.pieceCount,
         reserved: this.reserved,
+        encryption: this.options.encryption,
         signal: AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(CONNECT_TIMEOUT_MS)]),
       });
       this.dialing--;
@@ -563,6 +572,7 @@ export class Torrent implements TorrentContext {
       peerId: toHex(peer.wire.peerId),
       client: peer.client,
       incoming: peer.wire.incoming,
+      encrypted: peer.wire.encrypted ?? false,
       seed: peer.isSeed,
       progress: peer.has.count / Math.max(1, this.picker.pieceCount),
       downloadRate: peer.download.rate,

@@ -22,6 +22,8 @@ export interface ByteStreamHandlers {
 export interface ByteStream {
   /** The remote party's address. */
   readonly remoteAddress: PeerAddress;
+  /** True when the bytes travel encrypted (an MSE/PE stream once RC4 was agreed). Default false. */
+  readonly encrypted?: boolean;
   /**
    * Bytes written but not yet handed to the network. Writers compare it with their own limit and
    * wait for `onDrain` when it is high.

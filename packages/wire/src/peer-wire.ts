@@ -210,6 +210,10 @@ export class PeerWire {
   get remoteExtensions(): Readonly<Record<string, number>> {
     return this.#remoteExtensions;
   }
+  /** True when the stream beneath is encrypted (MSE/PE with RC4). */
+  get encrypted(): boolean {
+    return this.#stream.encrypted ?? false;
+  }
   /** Bytes queued for sending, for back-pressure (compare with your limit, wait for `onDrain`). */
   get bufferedBytes(): number {
     return this.#stream.bufferedBytes;

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:net';
 import type { PeerAddress } from '@bt/primitives';
 import { WireConnectionError, WireError } from '../errors.js';
+import type { ByteStream } from '../byte-stream.js';
 import type { HandshakeExtensions, HandshakeMessage } from '../messages.js';
 import { PeerWire, type PeerWireOptions } from '../peer-wire.js';
 import { connectTcp, SHARED_READ_SIZE, TcpStream } from './tcp-stream.js';
@@ -18,6 +19,11 @@ export type TcpTransportOptions = Omit<
 > & {
   /** How often wires are ticked (ms). Default 1,000. */
   tickInterval?: number;
+  /**
+   * Wraps each accepted connection's stream before the wire reads it (e.g. an MSE/PE responder
+   * that also passes plain handshakes through); its failure closes the connection.
+   */
+  wrapIncoming?: (stream: ByteStream) => ByteStream;
 };
 
 export interface TcpDialOptions {
@@ -27,6 +33,8 @@ export interface TcpDialOptions {
   pieceCount?: number;
   /** Reserved bits of this connection, over the transport's (e.g. no DHT for a private torrent). */
   reserved?: Partial<HandshakeExtensions>;
+  /** Wraps the connection's stream before the handshake (e.g. an MSE/PE initiator). */
+  wrapStream?: (stream: ByteStream) => ByteStream;
   signal?: AbortSignal;
 }
 
@@ -41,6 +49,8 @@ export interface IncomingTcpPeer {
   readonly infoHash: Uint8Array;
   readonly address: PeerAddress;
   readonly handshake: HandshakeMessage;
+  /** The connection is encrypted (see `TcpTransportOptions.wrapIncoming`). */
+  readonly encrypted: boolean;
   /** Sends our handshake back; resolves with the wire, ready to `start`. */
   accept(peerId: Uint8Array, pieceCount?: number, options?: TcpAcceptOptions): Promise<PeerWire>;
   reject(): void;
@@ -64,7 +74,8 @@ export class TcpTransport {
     options.signal?.throwIfAborted();
     if (this.#closed) throw new WireConnectionError('connection-closed', 'the transport is closed');
     this.#readBuffer ??= allocateUninitialized(SHARED_READ_SIZE);
-    const stream = connectTcp(address, { readBuffer: this.#readBuffer });
+    const socketStream = connectTcp(address, { readBuffer: this.#readBuffer });
+    const stream = options.wrapStream ? options.wrapStream(socketStream) : socketStream;
     const wire = this.#track(
       new PeerWire(stream, {
         ...this.#options,
@@ -108,8 +119,10 @@ export class TcpTransport {
         socket.destroy();
         return;
       }
+      const socketStream = new TcpStream(socket);
+      const wrap = this.#options.wrapIncoming;
       const wire = this.#track(
-        new PeerWire(new TcpStream(socket), {
+        new PeerWire(wrap ? wrap(socketStream) : socketStream, {
           ...this.#options,
           incoming: true,
           allocate: this.#options.allocate ?? allocateUninitialized,
@@ -122,6 +135,7 @@ export class TcpTransport {
             infoHash: handshake.infoHash,
             address: wire.address,
             handshake,
+            encrypted: wire.encrypted,
             accept: async (peerId, pieceCount, acceptOptions) => {
               if (settled)
                 throw new WireConnectionError('not-ready', 'the incoming peer is already settled');
