@@ -499,7 +499,11 @@ export class Torrent implements TorrentContext {
       onClose: (error) => this.onClose(peer, address, error),
       onDrain: () => this.uploading.serve(peer),
     });
-    this.events.emit('peer-connected', { address: peer.label, incoming: wire.incoming });
+    this.events.emit('peer-connected', {
+      address: peer.label,
+      incoming: wire.incoming,
+      encrypted: wire.encrypted ?? false,
+    });
     return true;
   }
 

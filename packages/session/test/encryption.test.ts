@@ -66,22 +66,24 @@ async function leech(
   encryption: EncryptionPolicy,
 ): Promise<{ torrent: Torrent; encrypted: boolean[] }> {
   const ours = await session(encryption);
+  // Whether each peer was encrypted, as the session said when it connected.
+  const encrypted = peersConnected(ours);
   const torrent = await ours.addTorrent(metainfo, {
     directory,
     peers: [loopback(port)],
     seed: false,
   });
-  // Whether each peer is encrypted, seen while it is connected.
-  const encrypted: boolean[] = [];
-  await waitFor(
-    () => {
-      for (const peer of torrent.peerStats()) encrypted.push(peer.encrypted);
-      return torrent.stats().state === 'seeding' || torrent.stats().progress === 1;
-    },
-    { timeoutMs: PATIENCE_MS, what: `our ${encryption} leecher to complete`, intervalMs: 50 },
-  );
   await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
   return { torrent, encrypted };
+}
+
+/** The `encrypted` flag of every peer-connected event of `ours` from now on. */
+function peersConnected(ours: Session): boolean[] {
+  const encrypted: boolean[] = [];
+  ours.onEvent((event) => {
+    if (event.type === 'peer-connected') encrypted.push(event.encrypted);
+  });
+  return encrypted;
 }
 
 function requireLibtorrentPython(): string | undefined {
@@ -161,6 +163,7 @@ describe.skipIf(!python || !mktorrent)('MSE/PE with libtorrent (encryption force
   it('its leecher downloads from our seeder, RC4 both ways', async () => {
     const { seedDir, leechDir, payload, metainfo, file } = await fixture();
     const ours = await session('prefer');
+    const encrypted = peersConnected(ours);
     const torrent = await ours.addTorrent(metainfo, { directory: seedDir });
     await waitFor(() => torrent.stats().state === 'seeding', {
       timeoutMs: PATIENCE_MS,
@@ -176,13 +179,9 @@ describe.skipIf(!python || !mktorrent)('MSE/PE with libtorrent (encryption force
       'forced',
     ]);
     try {
-      const encrypted: boolean[] = [];
       await waitFor(
-        () => {
-          for (const peer of torrent.peerStats()) encrypted.push(peer.encrypted);
-          return leecher.output().includes('complete') || leecher.child.exitCode !== null;
-        },
-        { timeoutMs: PATIENCE_MS, what: 'libtorrent to download from us', intervalMs: 50 },
+        () => leecher.output().includes('complete') || leecher.child.exitCode !== null,
+        { timeoutMs: PATIENCE_MS, what: 'libtorrent to download from us' },
       );
       expect(leecher.output()).toContain('complete');
       expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
@@ -297,27 +296,70 @@ describe.skipIf(!transmission || !mktorrent)(
   },
 );
 
+const HOSTILE_HASH = Uint8Array.from({ length: 20 }, (_, k) => k * 3);
+
+/** A session with one torrent of which it has nothing (peers of it stay connected, idle). */
+async function emptyTorrentSession(encryption: EncryptionPolicy, peers: number[] = []) {
+  const ours = await session(encryption);
+  const infoHash = HOSTILE_HASH;
+  const torrent = await ours.addTorrent(
+    {
+      infoHash,
+      infoHashHex: Buffer.from(infoHash).toString('hex'),
+      name: 'hostile',
+      pieceLength: 16384,
+      pieceCount: 1,
+      length: 16384,
+      pieces: new Uint8Array(20),
+      files: [{ path: ['hostile'], length: 16384, offset: 0 }],
+      multiFile: false,
+      announce: [],
+    },
+    { directory: await makeTempDir(), skipCheck: true, peers: peers.map(loopback) },
+  );
+  return { session: ours, torrent };
+}
+
+describe('MSE/PE between two of our sessions: the policies meet, peerStats tells', () => {
+  it.each([
+    ['prefer', 'require', true],
+    ['require', 'prefer', true],
+    ['prefer', 'allow', false],
+    ['allow', 'prefer', false],
+    ['require', 'allow', true],
+  ] as const)('%s dials %s: encrypted %s', async (dialler, listener, expected) => {
+    const server = await emptyTorrentSession(listener);
+    const client = await emptyTorrentSession(dialler, [server.session.port]);
+    await waitFor(
+      () => client.torrent.peerStats().length > 0 && server.torrent.peerStats().length > 0,
+      { timeoutMs: PATIENCE_MS, what: 'the two sessions to connect' },
+    );
+    expect(client.torrent.peerStats()[0]!.encrypted).toBe(expected);
+    expect(server.torrent.peerStats()[0]!.encrypted).toBe(expected);
+    expect(server.torrent.peerStats()[0]!.incoming).toBe(true);
+  });
+
+  it('require meets disable: no connection, either way round', async () => {
+    const server = await emptyTorrentSession('disable');
+    const client = await emptyTorrentSession('require', [server.session.port]);
+    const failed: SessionEvent[] = [];
+    client.session.onEvent((event) => {
+      if (event.type === 'peer-failed') failed.push(event);
+    });
+    await waitFor(() => failed.length > 0 || client.torrent.peerCount > 0, {
+      timeoutMs: PATIENCE_MS,
+      what: 'the require dial to end',
+    });
+    expect(client.torrent.peerCount).toBe(0);
+    expect(server.torrent.peerCount).toBe(0);
+  });
+});
+
 describe('MSE/PE: hostile peers on our port are dropped within the spec limits', () => {
-  const infoHash = Uint8Array.from({ length: 20 }, (_, k) => k * 3);
+  const infoHash = HOSTILE_HASH;
 
   async function target(): Promise<Session> {
-    const ours = await session('require');
-    await ours.addTorrent(
-      {
-        infoHash,
-        infoHashHex: Buffer.from(infoHash).toString('hex'),
-        name: 'hostile',
-        pieceLength: 16384,
-        pieceCount: 1,
-        length: 16384,
-        pieces: new Uint8Array(20),
-        files: [{ path: ['hostile'], length: 16384, offset: 0 }],
-        multiFile: false,
-        announce: [],
-      },
-      { directory: await makeTempDir(), skipCheck: true },
-    );
-    return ours;
+    return (await emptyTorrentSession('require')).session;
   }
 
   /** Connects, lets `speak` write, and resolves with the bytes written once the peer hangs up. */
