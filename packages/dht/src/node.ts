@@ -42,6 +42,13 @@ export interface CreateDhtOptions {
    * private networks pass a loopback or LAN address. An IPv6 address makes an IPv6 node.
    */
   host?: string;
+  /**
+   * BEP 32 dual stack: an IPv6 address to bind as well (with an IPv4 `host`), such as `'::'` or
+   * `'::1'`. The node then keeps a routing table per family, answers `want: ["n4", "n6"]` with
+   * both, and runs `lookup` and `announce` over both families. The IPv6 socket takes the IPv4
+   * socket's port when it is free.
+   */
+  host6?: string;
   /** `host:port` strings or addresses to bootstrap from. Default `DEFAULT_BOOTSTRAP`; `[]` for none. */
   bootstrap?: readonly (string | PeerAddress)[];
   /** A state file: read at start (node id and table), written by `saveState()` and `close()`. */
@@ -130,6 +137,8 @@ export interface Dht {
   readonly id: Uint8Array;
   /** Where the socket is bound. */
   address(): PeerAddress;
+  /** Every bound address: the IPv4 and, with `host6`, the IPv6 one. */
+  addresses(): PeerAddress[];
   /** Settles when the first bootstrap lookup has ended (the table may still be empty). */
   readonly ready: Promise<void>;
   /** BEP 5 get_peers: the peers of a swarm as they arrive, each once. */
@@ -336,6 +345,23 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
   const bound = socket.address();
   const family: 4 | 6 = bound.family === 'IPv6' ? 6 : 4;
   const local: PeerAddress = { host: bound.address, port: bound.port, family };
+  let socket6: Socket | undefined;
+  let local6: PeerAddress | undefined;
+  if (options.host6 !== undefined) {
+    if (family !== 4 || shared || isIP(options.host6) !== 6) {
+      socket.close();
+      throw new DhtError(
+        'invalid-argument',
+        "host6 is an IPv6 address beside an IPv4 host, on sockets of the node's own",
+      );
+    }
+    socket6 = await bindSocket(options.host6, local.port).catch(() =>
+      bindSocket(options.host6!, 0),
+    );
+    const bound6 = socket6.address();
+    local6 = { host: bound6.address, port: bound6.port, family: 6 };
+  }
+  const families: (4 | 6)[] = socket6 ? [4, 6] : [family];
 
   let state: Uint8Array | undefined;
   if (options.state) {
@@ -350,14 +376,16 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
   }
   const bootstrap = (
     await Promise.all(
-      (options.bootstrap ?? DEFAULT_BOOTSTRAP).map((entry) => resolve(entry, family)),
+      families.flatMap((each) =>
+        (options.bootstrap ?? DEFAULT_BOOTSTRAP).map((entry) => resolve(entry, each)),
+      ),
     )
   ).filter((address): address is PeerAddress => address !== undefined);
 
   const core = new DhtCore({
     ...options.core,
     now: clock(),
-    families: [family],
+    families,
     bootstrap,
     ...(state ? { state } : {}),
     readOnly: options.readOnly ?? false,
@@ -371,7 +399,8 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     for (const datagram of datagrams) {
       // No callback: Node then sends at once when it can, without a request object; a failure
       // surfaces as an `error` event, which the shell ignores (UDP is lossy anyway).
-      socket.send(datagram.bytes, datagram.to.port, datagram.to.host);
+      const out = datagram.to.family === 6 && socket6 ? socket6 : socket;
+      out.send(datagram.bytes, datagram.to.port, datagram.to.host);
     }
   };
   const flush = (): void => send(core.takeOutgoing());
@@ -395,6 +424,8 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     socket.on('message', onMessage);
     socket.on('error', onError);
   }
+  socket6?.on('message', onMessage);
+  socket6?.on('error', onError);
   const timer = setInterval(() => {
     if (!closed) send(core.tick(clock()));
   }, 50);
@@ -483,29 +514,39 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
       return core.id;
     },
     address: () => ({ ...local }),
+    addresses: () => (local6 ? [{ ...local }, { ...local6 }] : [{ ...local }]),
     ready,
     lookup(infoHash, lookupOptions = {}) {
       checkHash(infoHash, 'infoHash');
       return stream<PeerAddress>(lookupOptions.signal, (channel) => {
         const seen = new Set<string>();
-        return core.lookup(
-          {
-            target: infoHash,
-            method: 'get_peers',
-            ...(lookupOptions.noSeed ? { noSeed: true } : {}),
-          },
-          {
-            peers: (peers) => {
-              for (const peer of peers) {
-                const key = `${peer.host}|${peer.port}`;
-                if (seen.has(key) || peer.port === 0) continue;
-                seen.add(key);
-                channel.push(peer);
-              }
-            },
-            done: () => channel.end(),
-          },
-          clock(),
+        // One lookup per family (BEP 32); the stream ends when the last one converges.
+        let running = families.length;
+        return combine(
+          families.map((each) =>
+            core.lookup(
+              {
+                target: infoHash,
+                method: 'get_peers',
+                family: each,
+                ...(lookupOptions.noSeed ? { noSeed: true } : {}),
+              },
+              {
+                peers: (peers) => {
+                  for (const peer of peers) {
+                    const key = `${peer.host}|${peer.port}`;
+                    if (seen.has(key) || peer.port === 0) continue;
+                    seen.add(key);
+                    channel.push(peer);
+                  }
+                },
+                done: () => {
+                  if (--running === 0) channel.end();
+                },
+              },
+              clock(),
+            ),
+          ),
         );
       });
     },
@@ -519,20 +560,31 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
       }
       return operation<AnnounceResult>(announceOptions.signal, (settle) => {
         const peers = new Map<string, PeerAddress>();
-        return core.announce(
-          infoHash,
-          {
-            port,
-            ...(announceOptions.impliedPort ? { impliedPort: true } : {}),
-            ...(announceOptions.seed ? { seed: true } : {}),
-          },
-          {
-            peers: (found) => {
-              for (const peer of found) peers.set(`${peer.host}|${peer.port}`, peer);
-            },
-            done: (acknowledged) => settle({ acknowledged, peers: [...peers.values()] }),
-          },
-          clock(),
+        let running = families.length;
+        let acknowledgedTotal = 0;
+        return combine(
+          families.map((each) =>
+            core.announce(
+              infoHash,
+              {
+                port,
+                family: each,
+                ...(announceOptions.impliedPort ? { impliedPort: true } : {}),
+                ...(announceOptions.seed ? { seed: true } : {}),
+              },
+              {
+                peers: (found) => {
+                  for (const peer of found) peers.set(`${peer.host}|${peer.port}`, peer);
+                },
+                done: (acknowledged) => {
+                  acknowledgedTotal += acknowledged;
+                  if (--running === 0)
+                    settle({ acknowledged: acknowledgedTotal, peers: [...peers.values()] });
+                },
+              },
+              clock(),
+            ),
+          ),
         );
       });
     },
@@ -641,6 +693,12 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
         await new Promise<void>((resolve) => socket.close(() => resolve()));
         socket.off('error', onError);
       }
+      if (socket6) {
+        const closing = socket6;
+        closing.off('message', onMessage);
+        await new Promise<void>((resolve) => closing.close(() => resolve()));
+        closing.off('error', onError);
+      }
     },
   };
   const onSignal = (): void => void dht.close();
@@ -650,6 +708,28 @@ export async function createDht(options: CreateDhtOptions = {}): Promise<Dht> {
     options.signal?.addEventListener('abort', onSignal, { once: true });
   }
   return dht;
+}
+
+/** One handle over the lookups of several families: its `lookup` is the first family's. */
+function combine(handles: LookupHandle[]): LookupHandle {
+  return {
+    lookup: handles[0]!.lookup,
+    cancel: () => {
+      for (const handle of handles) handle.cancel();
+    },
+  };
+}
+
+async function bindSocket(host: string, port: number): Promise<Socket> {
+  const socket = createSocket({ type: 'udp6', ipv6Only: true, lookup: literalLookup });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', (error) => {
+      socket.close();
+      reject(new DhtError('socket-error', `cannot bind [${host}]:${port}`, { cause: error }));
+    });
+    socket.bind(port, host, () => resolve());
+  });
+  return socket;
 }
 
 function checkHash(bytes: Uint8Array, name: string): void {

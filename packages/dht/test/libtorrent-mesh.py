@@ -4,7 +4,9 @@ Each session listens on its own loopback address in its own /24 (127.A.N.1), so 
 one-node-per-IP rules do not bite; the bootstrap list is empty (its default points at the
 internet), the IP restrictions are off, and the sessions are linked with add_dht_node.
 
-Usage: python3 libtorrent-mesh.py SESSIONS [A [FOLDER]]. FOLDER (made and removed by the
+Usage: python3 libtorrent-mesh.py SESSIONS [A [FOLDER]]. With MESH_PORTS=P1,P2,... in the
+environment (one port a session), each session also listens on [::1] (BEP 32: a second DHT node
+on IPv6, same port), and the sessions are linked over both families. FOLDER (made and removed by the
 caller, so that it goes even if this process is killed) holds the sessions' files; without it a
 temp folder is made and removed at exit. Prints one JSON line when ready:
 {"control": PORT, "nodes": [{"host": ..., "port": ...}, ...]}; then answers POST / with a JSON
@@ -13,6 +15,7 @@ command (see `handle`) by a JSON result. Runs until SIGTERM.
 import atexit
 import hashlib
 import json
+import os
 import shutil
 import signal
 import sys
@@ -32,11 +35,13 @@ else:
     atexit.register(shutil.rmtree, workdir, True)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
+ports6 = [int(p) for p in os.environ.get("MESH_PORTS", "").split(",") if p]
 sessions = []
 for n in range(count):
     host = f"127.{block}.{n + 1}.1"
+    listen = f"{host}:{ports6[n]},[::1]:{ports6[n]}" if ports6 else f"{host}:0"
     settings = {
-        "listen_interfaces": f"{host}:0",
+        "listen_interfaces": listen,
         "enable_dht": True,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -65,6 +70,8 @@ for a in sessions:
     for b in sessions:
         if a is not b:
             a["session"].add_dht_node((b["host"], b["port"]))
+            if ports6:
+                a["session"].add_dht_node(("::1", b["port"]))
 
 
 def pump():
@@ -170,8 +177,21 @@ def handle(command):
         )
         if alert is None:
             return {"peers": [], "seconds": None}
+        peers = [{"host": p[0], "port": p[1]} for p in alert.peers()]
+        if command.get("families", 1) > 1:
+            # Dual stack: each family's DHT node posts its own reply; both are gathered.
+            second = wait_for(
+                entry,
+                lambda a: a is not alert
+                and isinstance(a, lt.dht_get_peers_reply_alert)
+                and bytes(a.info_hash.to_bytes()) == target,
+                timeout,
+                start,
+            )
+            if second is not None:
+                peers += [{"host": p[0], "port": p[1]} for p in second.peers()]
         return {
-            "peers": [{"host": p[0], "port": p[1]} for p in alert.peers()],
+            "peers": peers,
             "seconds": time.perf_counter() - began,
         }
     if op == "put_immutable":
