@@ -87,14 +87,17 @@ export class Downloading {
     if (ctx.state !== 'downloading' || !peer.amInterested) return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
     const depth = peer.snubbedAt !== undefined ? 1 : peer.depth;
+    const busy = peer.outstanding.size > 0;
+    // refill in batches, not per block, so the picker runs rarely on a fast peer and the
+    // requests leave in few writes
+    const batch = busy ? Math.max(1, depth >> 3) : 1;
     let room = depth - peer.outstanding.size;
-    // refill in batches, not per block, so the picker runs rarely on a fast peer
-    if (room <= 0 || (room < Math.max(1, depth >> 3) && peer.outstanding.size > 0)) return;
+    if (room < batch) return;
     // and keep the torrent's blocks in flight bounded however many peers there are
     let inFlight = this.pendingWrites;
     for (const other of ctx.peers) inFlight += other.outstanding.size;
     room = Math.min(room, MAX_BLOCKS_IN_FLIGHT - inFlight);
-    if (room <= 0) {
+    if (room < batch) {
       this.waitingForStorage = this.pendingWrites > 0;
       return;
     }
@@ -112,6 +115,7 @@ export class Downloading {
         suggested: peer.suggested,
         isRequested: (piece, offset) => peer.outstanding.has(this.keyOf(piece, offset)),
         id: peer.id,
+        idle: !busy,
       },
       allowance,
     );
@@ -281,6 +285,8 @@ export class Downloading {
           peer.wire.send({ type: 'have', index: piece });
       }
       if (ctx.picker.complete) this.hooks.completed();
+      // its memory in the storage is free again: pieces held back for it may start
+      else this.fillAll();
       return;
     }
     this.hashFailures++;

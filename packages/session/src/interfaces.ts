@@ -60,6 +60,11 @@ export interface TorrentStorage {
   releaseBlock?(block: Uint8Array): void;
   /** Optional: the block at once when the storage has it in memory (lent like `readBlock`'s). */
   peekBlock?(pieceIndex: number, offset: number, length: number): Uint8Array | undefined;
+  /**
+   * Optional: how many pieces the storage holds in memory at once (partial, or on their way to
+   * the disk). The engine starts no more than that, so blocks never wait for memory.
+   */
+  readonly memoryPieces?: number;
   /** Hashes what is on disk; resolves with the pieces that verify. */
   recheck(options?: {
     signal?: AbortSignal;

@@ -283,3 +283,33 @@ describe('PiecePicker endgame bound', () => {
     expect(p.pick(c, 5)).toEqual([]);
   });
 });
+
+describe('PiecePicker within the storage memory (maxActivePieces)', () => {
+  const geometry = oneFile(block * 4, block * 4 * 8);
+  const all = Bitfield.full(8);
+
+  it('starts no piece past the limit, finishes started ones, and starts again once a verdict frees one', () => {
+    const p = new PiecePicker({ geometry, sequential: true, maxActivePieces: 2 });
+    const first = p.pick({ has: all, choked: false }, 100);
+    expect(new Set(first.map((r) => r.index))).toEqual(new Set([0, 1]));
+    expect(p.pick({ has: all, choked: false, idle: false }, 100)).toEqual([]);
+    // piece 0 in and waiting for its verdict: still two pieces held
+    for (const r of first.filter((r) => r.index === 0)) p.blockReceived(0, r.begin);
+    expect(p.activePieces).toBe(2);
+    expect(p.pick({ has: all, choked: false, idle: true }, 100)).toEqual([]);
+    p.pieceVerified(0);
+    expect(p.pick({ has: all, choked: false }, 100).map((r) => r.index)).toEqual([2, 2, 2, 2]);
+  });
+
+  it('lets an idle peer start one piece past the limit when the started ones are stuck', () => {
+    const p = new PiecePicker({ geometry, sequential: true, maxActivePieces: 1 });
+    // piece 0 is started by a peer that has only it, and that peer leaves
+    expect(p.pick({ has: field(8, [0]), choked: false }, 1)).toHaveLength(1);
+    p.requestDropped(0, 0);
+    const other = field(8, [1, 2, 3]);
+    expect(p.pick({ has: other, choked: false, idle: false }, 100)).toEqual([]);
+    const rescue = p.pick({ has: other, choked: false, idle: true }, 100);
+    expect(rescue.map((r) => r.index)).toEqual([1, 1, 1, 1]);
+    expect(p.activePieces).toBe(2);
+  });
+});

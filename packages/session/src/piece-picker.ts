@@ -18,6 +18,12 @@ export interface PiecePickerOptions {
   blockSize?: number;
   sequential?: boolean;
   random?: RandomSource;
+  /**
+   * Pieces started or waiting for their verdict at once, when the storage holds that many in
+   * memory: past it no new piece is started (the storage would have to keep arriving blocks
+   * waiting, or spill), unless the peer has nothing else to do. Default unlimited.
+   */
+  maxActivePieces?: number;
 }
 
 /** What the picker needs to know about the peer it picks for. */
@@ -33,6 +39,8 @@ export interface PickerPeer {
   isRequested?(piece: number, offset: number): boolean;
   /** Identifies the peer for pieces that must come from one peer only (after a hash failure). */
   id?: number;
+  /** The peer has no request of ours outstanding: it may start a piece past `maxActivePieces`. */
+  idle?: boolean;
 }
 
 /** Most peers asked for one block in endgame. */
@@ -64,7 +72,10 @@ export class PiecePicker {
   readonly geometry: PieceGeometry;
   readonly pieceCount: number;
   readonly blockSize: number;
+  /** Blocks of a full piece. */
+  readonly blocksPerPiece: number;
   sequential: boolean;
+  maxActivePieces: number;
   readonly have: Bitfield;
   private readonly availability: Uint32Array;
   /** Peers that have every piece, counted once rather than per piece. */
@@ -85,7 +96,9 @@ export class PiecePicker {
     this.geometry = options.geometry;
     this.pieceCount = pieceCount(options.geometry);
     this.blockSize = options.blockSize ?? BLOCK_SIZE;
+    this.blocksPerPiece = Math.ceil(options.geometry.pieceLength / this.blockSize);
     this.sequential = options.sequential ?? false;
+    this.maxActivePieces = options.maxActivePieces ?? Number.POSITIVE_INFINITY;
     this.random = options.random ?? Math.random;
     this.have = new Bitfield(this.pieceCount);
     this.availability = new Uint32Array(this.pieceCount);
@@ -228,21 +241,22 @@ export class PiecePicker {
       if (partial.unrequested === 0 || !allowed(piece) || !mine(partial)) continue;
       this.takeBlocks(piece, partial, requests, max);
     }
-    // 2. suggested pieces, 3. new pieces
-    if (requests.length < max && peer.suggested) {
+    // 2. suggested pieces, 3. new pieces, while memory holds them; past that one for an idle
+    // peer when no verdict is coming that would free memory (started pieces may be stuck)
+    const stuck = requests.length === 0 && peer.idle === true && this.verifying.size === 0;
+    const limit = Math.min(max, requests.length + this.room(stuck));
+    if (requests.length < limit && peer.suggested) {
       for (const piece of peer.suggested) {
-        if (requests.length >= max) return requests;
+        if (requests.length >= limit) break;
         if (this.isFresh(piece) && allowed(piece))
-          this.takeBlocks(piece, this.start(piece, peer.id), requests, max);
+          this.takeBlocks(piece, this.start(piece, peer.id), requests, limit);
       }
     }
-    if (requests.length < max) {
-      const needed = Math.ceil(
-        (max - requests.length) / Math.ceil(this.geometry.pieceLength / this.blockSize),
-      );
+    if (requests.length < limit) {
+      const needed = Math.ceil((limit - requests.length) / this.blocksPerPiece);
       for (const piece of this.freshPieces(allowed, needed)) {
-        this.takeBlocks(piece, this.start(piece, peer.id), requests, max);
-        if (requests.length >= max) return requests;
+        this.takeBlocks(piece, this.start(piece, peer.id), requests, limit);
+        if (requests.length >= limit) return requests;
       }
     }
     // 4. endgame: ask again for blocks others have outstanding
@@ -265,6 +279,17 @@ export class PiecePicker {
       }
     }
     return requests;
+  }
+
+  /** Blocks of new pieces that may be started within `maxActivePieces` (`atLeastOne`: one past it). */
+  private room(atLeastOne: boolean): number {
+    const pieces = Math.max(atLeastOne ? 1 : 0, this.maxActivePieces - this.activePieces);
+    return pieces * this.blocksPerPiece;
+  }
+
+  /** Pieces started or waiting for their verdict. */
+  get activePieces(): number {
+    return this.partials.size + this.verifying.size;
   }
 
   private isFresh(piece: number): boolean {

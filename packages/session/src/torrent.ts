@@ -130,6 +130,7 @@ export class Torrent implements TorrentContext {
     this.picker = new PiecePicker({
       geometry: options.torrent,
       sequential: options.sequential ?? false,
+      maxActivePieces: options.storage.memoryPieces,
     });
     this.downloadMeter = new RateMeter(this.clock);
     this.uploadMeter = new RateMeter(this.clock);

@@ -182,4 +182,21 @@ describe('memory back-pressure', () => {
     expect(storage.hasPiece(1)).toBe(true);
     await storage.close();
   });
+
+  it('says how many pieces it holds in memory, and stores a block at once while one is free', async () => {
+    const torrent = makeTorrent({ pieceLength: 64, length: 256 });
+    const storage = new PieceStorage({
+      layout: torrent.layout,
+      backend: new RecordingBackend(),
+      pool,
+      cacheSize: 128,
+      checkpointInterval: 0,
+    });
+    expect(storage.memoryPieces).toBe(2);
+    // the first block of a piece is in memory when writeBlock returns, not a tick later
+    const pending = storage.writeBlock(0, 0, torrent.data.slice(0, 16));
+    expect(storage.cachedSize()).toBe(64);
+    expect(await pending).toBeUndefined();
+    await storage.close();
+  });
 });

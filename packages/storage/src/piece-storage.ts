@@ -133,6 +133,10 @@ export class PieceStorage implements Storage {
     }
   }
 
+  get memoryPieces(): number {
+    return this.arena.slots;
+  }
+
   hasPiece(pieceIndex: number): boolean {
     return this.complete.has(pieceIndex);
   }
@@ -174,18 +178,22 @@ export class PieceStorage implements Storage {
         touched: ++this.clock,
       };
       this.partials.set(pieceIndex, partial);
-      const created = partial;
-      created.allocating = this.allocate(size).then(
-        (buffer) => {
-          created.allocating = undefined;
-          if (this.partials.get(pieceIndex) === created && !this.closed) created.buffer = buffer;
-          else if (buffer !== undefined) this.release(buffer);
-        },
-        (error: unknown) => {
-          created.allocating = undefined;
-          created.spillError = asError(error);
-        },
-      );
+      // memory at hand is taken at once, so no block of the piece has to wait
+      partial.buffer = this.arena.take(size);
+      if (partial.buffer === undefined) {
+        const created = partial;
+        created.allocating = this.allocate(size).then(
+          (buffer) => {
+            created.allocating = undefined;
+            if (this.partials.get(pieceIndex) === created && !this.closed) created.buffer = buffer;
+            else if (buffer !== undefined) this.release(buffer);
+          },
+          (error: unknown) => {
+            created.allocating = undefined;
+            created.spillError = asError(error);
+          },
+        );
+      }
     }
     if (partial.allocating !== undefined || partial.spilling !== undefined) {
       // The block waits: keep a copy, so the caller's buffer (often a view of a socket chunk

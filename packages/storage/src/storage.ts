@@ -36,6 +36,11 @@ export interface RecheckOptions {
 export interface Storage {
   readonly pieceCount: number;
   /**
+   * Pieces held in memory at once (being filled, or hashed and written): a writer that keeps
+   * no more pieces than this going never makes a block wait for memory or a piece spill.
+   */
+  readonly memoryPieces: number;
+  /**
    * Stores a block of a piece. Resolves `undefined` while the piece still misses blocks (or when
    * the piece is already complete or being verified: the block is ignored), and with the
    * piece's verdict when this block completed it: hashed on the worker pool and, when it

@@ -12,7 +12,8 @@
  *   bytes arrive, in chunks that stay in the CPU cache; the digests go back in one buffer.
  * - `leaves`: BEP 52 leaf hashes (SHA-256 of each 16 KiB block) of a range of one file.
  * - `hash-write`: the same, then, when it matches the expected digest, `pwrite` the bytes to
- *   descriptors the main thread opened and keeps open until the reply.
+ *   descriptors the main thread opened and keeps open until the reply (asynchronously: the
+ *   next piece is hashed while the disk takes this one).
  * - `check`: read pieces from files in chunks that stay in the CPU cache, hash them, compare with
  *   the expected digest. Reading in the worker keeps the main thread free and costs one copy
  *   (page cache to a reused scratch buffer).
@@ -249,59 +250,66 @@ function hashLeaves(job) {
 }
 
 // Hash a piece and, when it matches, write it with descriptors the main thread opened (and keeps
-// open until we answer): the bytes are still in this core's cache, and no other thread is woken.
-// A range with a direct descriptor (O_DIRECT) has its 4 KiB-aligned middle written with it when
-// memory and file line up; its unaligned ends, and anything the file system refuses, go through
-// the ordinary descriptor.
+// open until we answer). The writes are asynchronous (libuv's threads), so while the disk takes
+// one piece this worker hashes the next: a direct write waits for the device, and the hashing
+// must not wait with it. A range with a direct descriptor (O_DIRECT) has its 4 KiB-aligned
+// middle written with it when memory and file line up; its unaligned ends, and anything the file
+// system refuses, go through the ordinary descriptor.
 const ALIGN = 4096;
 
-function writeAll(fd, view, start, length, position) {
-  let done = 0;
-  while (done < length) {
-    const written = fs.writeSync(fd, view, start + done, length - done, position + done);
+function writeAll(fd, view, start, length, position, done) {
+  if (length === 0) return done(undefined);
+  fs.write(fd, view, start, length, position, (error, written) => {
+    if (error) return done(error);
     if (written === 0) {
-      const error = new Error('short write');
-      error.code = 'EIO';
-      throw error;
+      const short = new Error('short write');
+      short.code = 'EIO';
+      return done(short);
     }
-    done += written;
-  }
+    writeAll(fd, view, start + written, length - written, position + written, done);
+  });
 }
 
-function hashAndWrite(job) {
+function hashAndWrite(job, reply) {
   const view = new Uint8Array(job.buffer, job.offset, job.length);
   const digest = makeHasher(job.hash).update(view).digest();
-  if (!sameDigest(digest, job.expected)) return { id: job.id, ok: false };
+  if (!sameDigest(digest, job.expected)) return reply({ id: job.id, ok: false });
   let directRefused = false;
-  for (let index = 0; index < job.writes.length; index++) {
+  let index = 0;
+  const next = () => {
+    if (index === job.writes.length) return reply({ id: job.id, ok: true, directRefused });
     const [fd, start, length, position, directFd] = job.writes[index];
-    try {
-      let head = length;
-      let middle = 0;
-      if (directFd !== undefined && directFd >= 0 && !directRefused) {
-        const skip = (ALIGN - (position % ALIGN)) % ALIGN;
-        if (skip < length && (job.offset + start + skip) % ALIGN === 0) {
-          head = skip;
-          middle = Math.floor((length - skip) / ALIGN) * ALIGN;
-        }
+    let head = length;
+    let middle = 0;
+    if (directFd !== undefined && directFd >= 0 && !directRefused) {
+      const skip = (ALIGN - (position % ALIGN)) % ALIGN;
+      if (skip < length && (job.offset + start + skip) % ALIGN === 0) {
+        head = skip;
+        middle = Math.floor((length - skip) / ALIGN) * ALIGN;
       }
-      writeAll(fd, view, start, head, position);
-      if (middle > 0) {
-        try {
-          writeAll(directFd, view, start + head, middle, position + head);
-        } catch (error) {
-          if (!error || error.code !== 'EINVAL') throw error;
-          directRefused = true;
-          writeAll(fd, view, start + head, middle, position + head);
-        }
-      }
-      const tail = length - head - middle;
-      if (tail > 0) writeAll(fd, view, start + head + middle, tail, position + head + middle);
-    } catch (error) {
-      return { id: job.id, ok: true, writeError: (error && error.code) || 'EIO', writeIndex: index, directRefused };
     }
-  }
-  return { id: job.id, ok: true, directRefused };
+    const tail = length - head - middle;
+    const failed = (error) =>
+      reply({ id: job.id, ok: true, writeError: (error && error.code) || 'EIO', writeIndex: index, directRefused });
+    const writeTail = (error) => {
+      if (error) return failed(error);
+      writeAll(fd, view, start + head + middle, tail, position + head + middle, (error) => {
+        if (error) return failed(error);
+        index++;
+        next();
+      });
+    };
+    writeAll(fd, view, start, head, position, (error) => {
+      if (error) return failed(error);
+      if (middle === 0) return writeTail(undefined);
+      writeAll(directFd, view, start + head, middle, position + head, (error) => {
+        if (!error || error.code !== 'EINVAL') return writeTail(error);
+        directRefused = true;
+        writeAll(fd, view, start + head, middle, position + head, writeTail);
+      });
+    });
+  };
+  next();
 }
 
 parentPort.on('message', (job) => {
@@ -317,7 +325,7 @@ parentPort.on('message', (job) => {
       const leaves = hashLeaves(job);
       parentPort.postMessage({ id: job.id, leaves }, [leaves.buffer]);
     } else if (job.type === 'hash-write') {
-      parentPort.postMessage(hashAndWrite(job));
+      hashAndWrite(job, (answer) => parentPort.postMessage(answer));
     } else if (job.type === 'check') {
       parentPort.postMessage({ id: job.id, results: checkPieces(job.pieces) });
     } else {
