@@ -132,6 +132,8 @@ export interface PeerWire {
   sendPiece(index: number, begin: number, block: Uint8Array, onSent?: () => void): void;
   /** Bytes queued for sending, for backpressure. */
   readonly bufferedBytes: number;
+  /** Optional: true once the connection ended (a wire held before `start` may end meanwhile). */
+  readonly closed?: boolean;
   close(error?: Error): void;
 }
 

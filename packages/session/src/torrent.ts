@@ -112,6 +112,12 @@ export class Torrent implements TorrentContext {
   private lifetime = new AbortController();
   private nextPeerId = 1;
   private dialing = 0;
+  /**
+   * Peers that connected while the data was being checked: answered, and held until the check
+   * ends (they get our piece set then). Dropping them would make libtorrent wait a minute
+   * before it tries again.
+   */
+  private readonly heldWhileChecking = new Set<PeerWire>();
   private checkProgress: { checkedPieces: number; totalPieces: number } | undefined;
   private errorValue: SessionError | undefined;
   private completedAnnounced = false;
@@ -249,6 +255,18 @@ export class Torrent implements TorrentContext {
       this.setState('downloading');
     }
     this.startTicking();
+    this.releaseHeld();
+  }
+
+  /** Peers held while checking are attached now (or closed, when the torrent is not active). */
+  private releaseHeld(): void {
+    const held = [...this.heldWhileChecking];
+    this.heldWhileChecking.clear();
+    for (const wire of held) {
+      if (wire.closed === true) continue;
+      if (this.active) this.acceptWire(wire);
+      else wire.close();
+    }
   }
 
   /** Stops traffic but keeps the torrent (peers dropped, trackers told `stopped`). */
@@ -287,6 +305,7 @@ export class Torrent implements TorrentContext {
     this.lifetime.abort();
     for (const peer of [...this.peers]) peer.wire.close();
     this.extensionHost.close();
+    this.releaseHeld();
     await this.announcing.stop();
     this.setState(state);
   }
@@ -300,6 +319,7 @@ export class Torrent implements TorrentContext {
     this.lifetime.abort();
     for (const peer of [...this.peers]) peer.wire.close();
     this.extensionHost.close();
+    this.releaseHeld();
   }
 
   private setState(state: TorrentState): void {
@@ -439,6 +459,15 @@ export class Torrent implements TorrentContext {
 
   /** Takes an incoming connection the session routed here. */
   acceptWire(wire: PeerWire): boolean {
+    if (
+      this.stateValue === 'checking' &&
+      this.started &&
+      this.heldWhileChecking.size < this.maxPeers + INCOMING_SLACK &&
+      !this.registry.isBanned(wire.address)
+    ) {
+      this.heldWhileChecking.add(wire);
+      return true;
+    }
     if (
       !this.active ||
       this.peers.size >= this.maxPeers + INCOMING_SLACK ||

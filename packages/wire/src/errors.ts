@@ -8,9 +8,9 @@
  * Both are `WireError`s; `WireError.isInstance` works across duplicate installs.
  */
 
-import type { BlockRequest } from './block-request.js';
-
 const marker = Symbol.for('@bt/wire.error');
+/** Which of the two kinds an error is, readable across duplicate installs. */
+const kind = Symbol.for('@bt/wire.error-kind');
 
 /** The remote peer sent bytes that break the peer wire protocol. */
 export type WireProtocolErrorCode =
@@ -27,7 +27,7 @@ export type WireProtocolErrorCode =
   | 'invalid-pex-message'
   | 'extension-not-negotiated';
 
-/** A connection, or a request on it, ended for a reason other than a protocol fault. */
+/** A connection ended, or a call on it could not be made, for a reason other than a protocol fault. */
 export type WireConnectionErrorCode =
   | 'connection-closed'
   | 'connection-failed'
@@ -59,6 +59,7 @@ export class WireError extends Error {
 export class WireProtocolError extends WireError {
   override name = 'WireProtocolError';
   declare readonly code: WireProtocolErrorCode;
+  readonly [kind] = 'protocol';
   /** The message id of the offending frame, when one was read. */
   readonly messageId: number | undefined;
   /** Bytes of the stream consumed before the fault (counted from the start of the stream). */
@@ -75,27 +76,21 @@ export class WireProtocolError extends WireError {
   }
 
   static override isInstance(error: unknown): error is WireProtocolError {
-    return WireError.isInstance(error) && 'messageId' in error;
+    return WireError.isInstance(error) && (error as { [kind]?: string })[kind] === 'protocol';
   }
 }
 
-/** A connection or one of its requests ended without a protocol fault of the peer. */
+/** A connection ended, or a call could not be made on it, without a protocol fault of the peer. */
 export class WireConnectionError extends WireError {
   override name = 'WireConnectionError';
   declare readonly code: WireConnectionErrorCode;
-  /** The block request this error settles, when it settles one. */
-  readonly request: BlockRequest | undefined;
+  readonly [kind] = 'connection';
 
-  constructor(
-    code: WireConnectionErrorCode,
-    message: string,
-    details: { request?: BlockRequest; cause?: unknown } = {},
-  ) {
+  constructor(code: WireConnectionErrorCode, message: string, details: { cause?: unknown } = {}) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.request = details.request;
   }
 
   static override isInstance(error: unknown): error is WireConnectionError {
-    return WireError.isInstance(error) && 'request' in error;
+    return WireError.isInstance(error) && (error as { [kind]?: string })[kind] === 'connection';
   }
 }
