@@ -3,7 +3,14 @@
  * the listening port. Parsing only; the behaviour is `@bt/session`'s.
  */
 import { parsePeerAddress, type PeerAddress } from '@bt/primitives';
-import { createSession, type Session, SessionError, type SessionOptions } from '@bt/session';
+import {
+  createSession,
+  ENCRYPTION_POLICIES,
+  type EncryptionPolicy,
+  type Session,
+  SessionError,
+  type SessionOptions,
+} from '@bt/session';
 import {
   type CommandContext,
   integerOption,
@@ -55,6 +62,22 @@ export function portOption(context: CommandContext): number | undefined {
   return integerOption(context, 'port', { min: 0, max: 65535 });
 }
 
+/** `--encryption prefer|require|allow|disable` (MSE/PE), checked before anything starts. */
+export function encryptionOption(context: CommandContext): EncryptionPolicy | undefined {
+  const value = stringOption(context, 'encryption');
+  if (value === undefined) return undefined;
+  const policy = ENCRYPTION_POLICIES.find((each) => each === value);
+  if (policy === undefined)
+    throw new UsageError(
+      `--encryption expects one of ${ENCRYPTION_POLICIES.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  return policy;
+}
+
+/** The help line of `--encryption`, the same for every command. */
+export const ENCRYPTION_HELP = `      --encryption P   MSE/PE: prefer (dial encrypted, plain on failure), require (encrypted
+                       only), allow (dial plain, accept both; the default), disable`;
+
 /** Starts a session on `port` (default 6881, or any free port when that one is taken). */
 export async function startSession(
   port: number | undefined,
@@ -76,5 +99,6 @@ export const sessionOptionsConfig = {
   'max-peers': { type: 'string' },
   'limit-down': { type: 'string' },
   'limit-up': { type: 'string' },
+  encryption: { type: 'string' },
   json: { type: 'boolean' },
 } as const;

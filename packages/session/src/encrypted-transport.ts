@@ -104,6 +104,8 @@ export class EncryptedTcpTransport implements PeerTransport {
   }
 }
 
+export { ENCRYPTION_POLICIES, type EncryptionPolicy };
+
 /** The default transport of a session: TCP with MSE/PE. */
 export function createEncryptedTransport(options: EncryptedTcpTransportOptions): PeerTransport {
   return new EncryptedTcpTransport(options);

@@ -25,8 +25,8 @@ export {
   type DefaultTrackerOptions,
 } from './defaults.js';
 export { allowsPublicDiscovery } from './discovery.js';
-export { EncryptedTcpTransport } from './encrypted-transport.js';
-export type { EncryptedTcpTransportOptions } from './encrypted-transport.js';
+export { ENCRYPTION_POLICIES, EncryptedTcpTransport } from './encrypted-transport.js';
+export type { EncryptedTcpTransportOptions, EncryptionPolicy } from './encrypted-transport.js';
 export { SessionError } from './errors.js';
 export type { SessionErrorCode, SessionErrorParty } from './errors.js';
 export { EventHub } from './events.js';

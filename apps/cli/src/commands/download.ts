@@ -8,6 +8,8 @@ import { booleanOption, type Command, ExitCode, integerOption, stringOption } fr
 import { checkOutputFolder, describeDiskFailure } from '../folder-checks.js';
 import {
   peerOptions,
+  encryptionOption,
+  ENCRYPTION_HELP,
   portOption,
   rateOption,
   sessionOptionsConfig,
@@ -21,7 +23,7 @@ export const downloadCommand: Command = {
   name: 'download',
   summary: 'download a torrent, verify it, and optionally keep seeding',
   usage:
-    'bt download <file.torrent> [-o DIR] [--port N] [--peer HOST:PORT]... [--seed] [--max-peers N] [--limit-down R] [--limit-up R] [--sequential] [--json]',
+    'bt download <file.torrent> [-o DIR] [--port N] [--peer HOST:PORT]... [--seed] [--max-peers N] [--limit-down R] [--limit-up R] [--encryption P] [--sequential] [--json]',
   help: `Downloads the torrent's content into DIR/<torrent name>, checking every piece's SHA-1, and
 exits once every piece is verified on disk. Peers come from the torrent's trackers (HTTP and
 UDP, BEP 12 tiers) and from --peer. Data already in DIR is checked first and only what is
@@ -31,6 +33,7 @@ Before it waits on any peer it checks that DIR can be written and has the space 
 Options:
   -o, --output DIR     the download folder (default: the current folder)
       --port N         TCP port to accept peers on (default 6881, or a free one if taken)
+${ENCRYPTION_HELP}
       --peer HOST:PORT a peer to connect to; repeatable ([::1]:6881 for IPv6)
       --seed           keep seeding after the download completes, until Ctrl-C
       --max-peers N    most connections for this torrent (default 50)
@@ -66,13 +69,14 @@ Examples:
     const seed = booleanOption(context, 'seed');
     const directory = resolve(context.cwd, stringOption(context, 'output') ?? '.');
     const port = portOption(context);
+    const encryption = encryptionOption(context);
     const peers = peerOptions(context);
     const maxPeers = integerOption(context, 'max-peers', { min: 1, max: 10_000 });
     const downloadLimit = rateOption(context, 'limit-down');
     const uploadLimit = rateOption(context, 'limit-up');
     const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
     await checkOutputFolder(metainfo, directory, '-o');
-    const session = await startSession(port);
+    const session = await startSession(port, { encryption });
     try {
       const started = performance.now();
       const torrent = await session.addTorrent(metainfo, {

@@ -13,6 +13,8 @@ import {
 import { checkOutputFolder, checkSeedData, describeDiskFailure } from '../folder-checks.js';
 import {
   peerOptions,
+  encryptionOption,
+  ENCRYPTION_HELP,
   portOption,
   rateOption,
   sessionOptionsConfig,
@@ -26,7 +28,7 @@ export const seedCommand: Command = {
   name: 'seed',
   summary: "check a torrent's data and seed it until stopped",
   usage:
-    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--json]',
+    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--encryption P] [--json]',
   help: `Hashes the torrent's content under DIR (the folder that holds the file or folder named by
 the torrent, as -o of 'bt download' makes it), announces to the torrent's trackers and serves
 every peer that asks, until Ctrl-C. The data must be there: a DIR that does not exist or holds
@@ -38,6 +40,7 @@ Options:
       --allow-download fetch the content from peers when DIR does not hold it (the same as
                        'bt download -o DIR --seed')
       --port N         TCP port to accept peers on (default 6881, or a free one if taken)
+${ENCRYPTION_HELP}
       --peer HOST:PORT a peer to connect to; repeatable
       --max-peers N    most connections (default 50)
       --limit-up R     upload rate limit, e.g. 500K, 2M (bytes per second)
@@ -66,6 +69,7 @@ Examples:
     if (data === undefined || data === '') throw new UsageError('--data DIR is required');
     const directory = resolve(context.cwd, data);
     const port = portOption(context);
+    const encryption = encryptionOption(context);
     const peers = peerOptions(context);
     const maxPeers = integerOption(context, 'max-peers', { min: 1, max: 10_000 });
     const downloadLimit = rateOption(context, 'limit-down');
@@ -74,7 +78,7 @@ Examples:
     if (booleanOption(context, 'allow-download'))
       await checkOutputFolder(metainfo, directory, '--data');
     else await checkSeedData(metainfo, directory);
-    const session = await startSession(port);
+    const session = await startSession(port, { encryption });
     try {
       const torrent = await session.addTorrent(metainfo, {
         directory,
