@@ -66,6 +66,10 @@ export type { AddTorrentOptions, SessionEvent, SessionOptions, SessionStats } fr
 export { Torrent } from './torrent.js';
 export type { PeerStats, TorrentStats } from './torrent.js';
 export type { SourceStatus } from './sources.js';
+export { DualTransport } from './transport-policy.js';
+export type { DualTransportOptions, TransportMode } from './transport-policy.js';
+export { UtpTransport } from './utp-transport.js';
+export type { UtpTransportOptions } from './utp-transport.js';
 export type { TorrentOptions } from './torrent-context.js';
 export { TrackerTiers } from './tracker-tiers.js';
 export type {

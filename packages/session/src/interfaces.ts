@@ -175,6 +175,8 @@ export interface PeerTransport {
   /** Starts accepting; resolves with the bound port. */
   listen(port: number, onPeer: (peer: IncomingPeer) => void, host?: string): Promise<number>;
   close(): Promise<void>;
+  /** Optional: what carries a wire of this transport (shown in `peerStats`). */
+  describe?(wire: PeerWire): { utp?: boolean; encrypted?: boolean };
 }
 
 export type { ExtendedHandshake, Message };

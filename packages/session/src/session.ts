@@ -11,6 +11,7 @@ import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
 import { createHashPool, type HashPool } from '@bt/storage';
 import { ExtensionRegistry } from '@bt/wire';
 import { systemClock, type Clock } from './clock.js';
+import { createDefaultTransport } from './default-transport.js';
 import { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
 import { checkedPolicy, createEncryptedTransport } from './encrypted-transport.js';
 import { SessionError } from './errors.js';
@@ -26,6 +27,7 @@ import type {
 import { PeerIdSet } from './peer-registry.js';
 import { TokenBucket } from './rate.js';
 import { Torrent, type TorrentStats } from './torrent.js';
+import type { TransportMode } from './transport-policy.js';
 
 export interface SessionOptions {
   /** TCP port to accept peers on; 0 picks a free one. Default 6881. */
@@ -43,6 +45,11 @@ export interface SessionOptions {
   downloadLimit?: number;
   uploadLimit?: number;
   transport?: PeerTransport;
+  /**
+   * For the default transport: TCP, uTP (BEP 29, on the UDP port of the same number), or both
+   * (uTP tried first, TCP a moment later; both accepted). Default `tcp`.
+   */
+  transportMode?: TransportMode;
   trackers?: TrackerClientResolver;
   storage?: StorageFactory;
   clock?: Clock;
@@ -139,13 +146,18 @@ export class Session {
     );
     this.transport =
       options.transport ??
-      createEncryptedTransport({
-        tcp: {
-          reserved: { dht: options.dht ?? false },
-          extensions: this.extensionRegistry,
-        },
-        encryption: checkedPolicy(options.encryption) ?? 'allow',
-        torrents: () => this.encryptionPolicies(),
+      createDefaultTransport({
+        mode: options.transportMode ?? 'tcp',
+        tcp: createEncryptedTransport({
+          tcp: {
+            reserved: { dht: options.dht ?? false },
+            extensions: this.extensionRegistry,
+          },
+          encryption: checkedPolicy(options.encryption) ?? 'allow',
+          torrents: () => this.encryptionPolicies(),
+        }),
+        reserved: { dht: options.dht ?? false },
+        extensions: this.extensionRegistry,
       });
     if (options.trackers) {
       this.trackers = options.trackers;

@@ -37,6 +37,8 @@ export interface PeerStats {
   incoming: boolean;
   /** The connection is encrypted (MSE/PE with RC4). */
   encrypted: boolean;
+  /** The connection runs over uTP (BEP 29), not TCP. */
+  isUTP: boolean;
   seed: boolean;
   progress: number;
   downloadRate: number;
@@ -607,6 +609,7 @@ export class Torrent implements TorrentContext {
       client: peer.client,
       incoming: peer.wire.incoming,
       encrypted: peer.wire.encrypted ?? false,
+      isUTP: this.options.transport.describe?.(peer.wire).utp ?? false,
       seed: peer.isSeed,
       progress: peer.has.count / Math.max(1, this.picker.pieceCount),
       downloadRate: peer.download.rate,
