@@ -9,7 +9,7 @@
       <count> fresh sessions download from the given peers (into <dir> for one leecher, into
       <dir>/<i> for several); prints one JSON line {"seconds": ...} once every one has the whole torrent.
 
-TCP only (uTP off), no DHT, LSD, UPnP or NAT-PMP: the same conditions as every other peer of
+TCP only (uTP off; LT_UTP_ONLY=1 turns TCP off and uTP on instead), no DHT, LSD, UPnP or NAT-PMP: the same conditions as every other peer of
 the bench; outgoing connections in plaintext. Settings are libtorrent's defaults otherwise.
 """
 import json
@@ -21,6 +21,9 @@ import time
 import libtorrent as lt
 
 
+UTP_ONLY = os.environ.get('LT_UTP_ONLY') == '1'
+
+
 def make_session(port):
     return lt.session({
         'listen_interfaces': '127.0.0.1:%d' % port,
@@ -28,8 +31,10 @@ def make_session(port):
         'enable_lsd': False,
         'enable_upnp': False,
         'enable_natpmp': False,
-        'enable_outgoing_utp': False,
-        'enable_incoming_utp': False,
+        'enable_outgoing_utp': UTP_ONLY,
+        'enable_incoming_utp': UTP_ONLY,
+        'enable_outgoing_tcp': not UTP_ONLY,
+        'enable_incoming_tcp': not UTP_ONLY,
         'allow_multiple_connections_per_ip': True,
         # plaintext out (our client has no MSE yet; libtorrent would retry in plain after a
         # while otherwise); incoming accepts both, as by default

@@ -7,7 +7,11 @@ import { createSession } from '@bt/session';
 
 const [torrentPath, directory, port] = process.argv.slice(2);
 const metainfo = parseTorrent(new Uint8Array(await readFile(torrentPath)));
-const session = await createSession({ port: Number(port), host: '127.0.0.1' });
+const session = await createSession({
+  port: Number(port),
+  host: '127.0.0.1',
+  transportMode: process.env.BT_TRANSPORT ?? 'tcp',
+});
 const torrent = await session.addTorrent(metainfo, { directory, seed: true });
 if (torrent.stats().state !== 'seeding') {
   await new Promise((resolve, reject) => {

@@ -77,7 +77,8 @@ export class DualTransport implements PeerTransport {
         lastError = error;
         failures++;
         if (!tcpStarted) startTcp();
-        else if (failures === 2 && !winner) reject(lastError);
+        else if (failures === 2 && !winner)
+          reject(lastError instanceof Error ? lastError : new Error(String(lastError)));
       };
       const startTcp = (): void => {
         if (tcpStarted || winner) return;

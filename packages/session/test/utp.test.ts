@@ -38,7 +38,8 @@ function requireLibtorrentPython(): string | undefined {
   }
   const message =
     "libtorrent for Python is missing (Debian package 'python3-libtorrent'; run 'bash scripts/install-peers')";
-  if (isCI()) throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
+  if (isCI())
+    throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
   process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);
   return undefined;
 }
@@ -46,7 +47,12 @@ const python = requireLibtorrentPython();
 
 const sessions: Session[] = [];
 async function session(options: SessionOptions = {}): Promise<Session> {
-  const created = await createSession({ port: 0, host: '127.0.0.1', transportMode: 'utp', ...options });
+  const created = await createSession({
+    port: 0,
+    host: '127.0.0.1',
+    transportMode: 'utp',
+    ...options,
+  });
   sessions.push(created);
   return created;
 }
@@ -118,7 +124,10 @@ describe('uTP between two of our sessions', () => {
       peers: [loopback(seeder.port)],
       seed: false,
     });
-    await waitFor(() => torrent.peerStats().length > 0, { what: 'the uTP peer', timeoutMs: PATIENCE_MS });
+    await waitFor(() => torrent.peerStats().length > 0, {
+      what: 'the uTP peer',
+      timeoutMs: PATIENCE_MS,
+    });
     expect(torrent.peerStats()[0]!.isUTP).toBe(true);
     await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
@@ -167,7 +176,10 @@ describe.skipIf(!python || !mktorrent)('uTP against libtorrent with TCP disabled
       peers: [loopback(port)],
       seed: false,
     });
-    await waitFor(() => torrent.peerStats().length > 0, { what: 'the libtorrent peer', timeoutMs: PATIENCE_MS });
+    await waitFor(() => torrent.peerStats().length > 0, {
+      what: 'the libtorrent peer',
+      timeoutMs: PATIENCE_MS,
+    });
     expect(torrent.peerStats()[0]).toMatchObject({ isUTP: true });
     expect(torrent.peerStats()[0]!.client).toMatch(/libtorrent|LT/i);
     await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
@@ -180,7 +192,14 @@ describe.skipIf(!python || !mktorrent)('uTP against libtorrent with TCP disabled
     const ours = await session();
     const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
     await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
-    const leecher = startProcess(python!, ['-c', LIBTORRENT, 'leech', file, leechDir, String(ours.port)]);
+    const leecher = startProcess(python!, [
+      '-c',
+      LIBTORRENT,
+      'leech',
+      file,
+      leechDir,
+      String(ours.port),
+    ]);
     await waitFor(() => leecher.output().includes('complete') || leecher.child.exitCode !== null, {
       what: 'libtorrent to download from us over uTP',
       timeoutMs: PATIENCE_MS,
@@ -200,7 +219,11 @@ describe.skipIf(!transmission || !mktorrent)('uTP against Transmission (libutp)'
     await mkdir(config, { recursive: true });
     const seeder = await startTransmission(file, seedDir, config);
     const ours = await session();
-    const torrent = await ours.addTorrent(metainfo, { directory: leechDir, seed: false, paused: true });
+    const torrent = await ours.addTorrent(metainfo, {
+      directory: leechDir,
+      seed: false,
+      paused: true,
+    });
     const carriers: boolean[] = [];
     torrent.on('peer-connected', ({ address }) => {
       const peer = torrent.peerStats().find((each) => each.address === address);

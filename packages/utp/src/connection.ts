@@ -398,7 +398,10 @@ export class UtpConnection {
       return;
     }
     if (this.#reorder.has(packet.seq)) return;
-    if (!isFin && this.#reorderBytes + this.#unreadBytes + packet.payload.length > this.#settings.receiveWindow)
+    if (
+      !isFin &&
+      this.#reorderBytes + this.#unreadBytes + packet.payload.length > this.#settings.receiveWindow
+    )
       return; // beyond the window we advertised
     this.#reorder.set(packet.seq, isFin ? null : packet.payload);
     if (!isFin) this.#reorderBytes += packet.payload.length;
@@ -440,10 +443,16 @@ export class UtpConnection {
     }
     this.#acked = packet.ack;
     let sacked = 0;
-    if (packet.selectiveAck) sacked = this.#handleSelectiveAck(packet.ack, packet.selectiveAck, now);
+    if (packet.selectiveAck)
+      sacked = this.#handleSelectiveAck(packet.ack, packet.selectiveAck, now);
     ackedBytes += this.#sackedBytes;
     this.#sackedBytes = 0;
-    if (newly === 0 && sacked === 0 && packet.type === PacketType.state && this.#outstanding.size > 0) {
+    if (
+      newly === 0 &&
+      sacked === 0 &&
+      packet.type === PacketType.state &&
+      this.#outstanding.size > 0
+    ) {
       // BEP 29: three duplicate ACKs mean `ack_nr + 1` was lost.
       if (++this.#duplicateAcks === 3) this.#lost((packet.ack + 1) & SEQ_MASK, now);
     } else if (newly > 0) {
@@ -451,8 +460,7 @@ export class UtpConnection {
     }
     if (ackedBytes > 0 || newly > 0) {
       this.#timeouts = 0;
-      if (ackedBytes > 0)
-        this.#ledbat.onAck(ackedBytes, packet.timestampDifference, now);
+      if (ackedBytes > 0) this.#ledbat.onAck(ackedBytes, packet.timestampDifference, now);
       this.#timeoutAt = this.#outstanding.size > 0 ? now + this.#timeout : undefined;
     }
     if (this.#recoverySeq !== undefined && !this.#outstanding.has(this.#recoverySeq))
@@ -694,7 +702,9 @@ export class UtpConnection {
       const available = chunk.length - this.#queueOffset;
       const count = Math.min(available, remaining);
       target.set(
-        count === chunk.length ? chunk : chunk.subarray(this.#queueOffset, this.#queueOffset + count),
+        count === chunk.length
+          ? chunk
+          : chunk.subarray(this.#queueOffset, this.#queueOffset + count),
         offset,
       );
       offset += count;

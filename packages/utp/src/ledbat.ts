@@ -51,7 +51,9 @@ export class Ledbat {
   get baseDelay(): number | undefined {
     if (this.#baseCurrent === undefined) return this.#basePrevious;
     if (this.#basePrevious === undefined) return this.#baseCurrent;
-    return wrappedLess(this.#basePrevious, this.#baseCurrent) ? this.#basePrevious : this.#baseCurrent;
+    return wrappedLess(this.#basePrevious, this.#baseCurrent)
+      ? this.#basePrevious
+      : this.#baseCurrent;
   }
 
   /**

@@ -36,7 +36,12 @@ describe('packet codec (BEP 29)', () => {
 
   it('writes and reads the selective ACK extension', () => {
     const mask = new Uint8Array([0b101, 0, 0, 0x80]);
-    const bytes = encodePacket({ ...base, type: PacketType.state, payload: new Uint8Array(0), selectiveAck: mask });
+    const bytes = encodePacket({
+      ...base,
+      type: PacketType.state,
+      payload: new Uint8Array(0),
+      selectiveAck: mask,
+    });
     expect(bytes[1]).toBe(1); // first extension: selective ACK
     expect([...bytes.subarray(20, 22)]).toEqual([0, 4]); // no next extension, 4 bytes
     const decoded = decodePacket(bytes);
@@ -45,7 +50,9 @@ describe('packet codec (BEP 29)', () => {
   });
 
   it('skips unknown extensions by their length', () => {
-    const bytes = new Uint8Array([...encodePacket({ ...base, payload: new Uint8Array(0), type: PacketType.state })]);
+    const bytes = new Uint8Array([
+      ...encodePacket({ ...base, payload: new Uint8Array(0), type: PacketType.state }),
+    ]);
     const withExtension = new Uint8Array([...bytes, 0, 3, 9, 9, 9, 42]);
     withExtension[1] = 77;
     const decoded = decodePacket(withExtension);
@@ -58,7 +65,9 @@ describe('packet codec (BEP 29)', () => {
       const bytes = encodePacket({ ...base, type: type as PacketType });
       expect(isUtpDatagram(bytes)).toBe(true);
     }
-    const krpc = new TextEncoder().encode('d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe');
+    const krpc = new TextEncoder().encode(
+      'd1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe',
+    );
     expect(isUtpDatagram(krpc)).toBe(false);
     expect(isUtpDatagram(new Uint8Array(19).fill(1))).toBe(false);
   });
@@ -67,9 +76,21 @@ describe('packet codec (BEP 29)', () => {
     ['too short', new Uint8Array(19).fill(1), 19],
     ['version 2', Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? 0x02 : 0)), 0],
     ['type 5', Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? 0x51 : 0)), 0],
-    ['an extension past the end', Uint8Array.from({ length: 22 }, (_, i) => (i === 0 ? 0x21 : i === 1 ? 1 : i === 21 ? 8 : 0)), 20],
-    ['an empty selective ACK', Uint8Array.from({ length: 25 }, (_, i) => (i === 0 ? 0x21 : i === 1 ? 1 : 0)), 21],
-    ['ST_DATA without payload', Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? 0x01 : 0)), 20],
+    [
+      'an extension past the end',
+      Uint8Array.from({ length: 22 }, (_, i) => (i === 0 ? 0x21 : i === 1 ? 1 : i === 21 ? 8 : 0)),
+      20,
+    ],
+    [
+      'an empty selective ACK',
+      Uint8Array.from({ length: 25 }, (_, i) => (i === 0 ? 0x21 : i === 1 ? 1 : 0)),
+      21,
+    ],
+    [
+      'ST_DATA without payload',
+      Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? 0x01 : 0)),
+      20,
+    ],
   ])('%s is a typed invalid-packet error', (_name, bytes, offset) => {
     const error = errorOf(bytes);
     expect(error.code).toBe('invalid-packet');
@@ -81,7 +102,9 @@ describe('packet codec (BEP 29)', () => {
     let state = 1;
     const random = (): number => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 20_000; i++) {
-      const bytes = Uint8Array.from({ length: Math.floor(random() * 60) }, () => Math.floor(random() * 256));
+      const bytes = Uint8Array.from({ length: Math.floor(random() * 60) }, () =>
+        Math.floor(random() * 256),
+      );
       if (random() < 0.5 && bytes.length > 0) bytes[0] = (Math.floor(random() * 5) << 4) | 1;
       try {
         decodePacket(bytes);

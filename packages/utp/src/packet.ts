@@ -63,9 +63,13 @@ export function isUtpDatagram(bytes: Uint8Array): boolean {
 /** Decodes one datagram. Throws `UtpError('invalid-packet')` for anything that is not uTP. */
 export function decodePacket(bytes: Uint8Array): UtpPacket {
   if (bytes.length < HEADER_LENGTH)
-    throw new UtpError('invalid-packet', `a uTP packet has at least ${HEADER_LENGTH} bytes, got ${bytes.length}`, {
-      offset: bytes.length,
-    });
+    throw new UtpError(
+      'invalid-packet',
+      `a uTP packet has at least ${HEADER_LENGTH} bytes, got ${bytes.length}`,
+      {
+        offset: bytes.length,
+      },
+    );
   const first = bytes[0]!;
   if ((first & 0x0f) !== UTP_VERSION)
     throw new UtpError('invalid-packet', `uTP version ${first & 0x0f} is not 1`, { offset: 0 });
@@ -78,7 +82,9 @@ export function decodePacket(bytes: Uint8Array): UtpPacket {
   // Each extension: the next one's type, a length, the bytes. At most 255 bytes each.
   while (extension !== 0) {
     if (offset + 2 > bytes.length)
-      throw new UtpError('invalid-packet', 'a uTP extension header runs past the datagram', { offset });
+      throw new UtpError('invalid-packet', 'a uTP extension header runs past the datagram', {
+        offset,
+      });
     const next = bytes[offset]!;
     const length = bytes[offset + 1]!;
     const start = offset + 2;
@@ -160,7 +166,11 @@ export function encodePacket(packet: UtpPacket): Uint8Array {
 
 function readUint32(bytes: Uint8Array, offset: number): number {
   return (
-    ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0
+    ((bytes[offset]! << 24) |
+      (bytes[offset + 1]! << 16) |
+      (bytes[offset + 2]! << 8) |
+      bytes[offset + 3]!) >>>
+    0
   );
 }
 

@@ -4,7 +4,15 @@
 import type { PeerAddress } from '@bt/primitives';
 import { describe, expect, it } from 'vitest';
 import { PacketType, type UtpConnection, type UtpPacket, encodePacket } from '../src/index.js';
-import { A, B, Collector, SimulatedNetwork, equalBytes, pattern, seeded } from './simulated-link.js';
+import {
+  A,
+  B,
+  Collector,
+  SimulatedNetwork,
+  equalBytes,
+  pattern,
+  seeded,
+} from './simulated-link.js';
 
 const attacker = (port: number): PeerAddress => ({ host: '10.6.6.6', port, family: 4 });
 
@@ -68,7 +76,9 @@ describe('hostile datagrams', () => {
     let sent = 0;
     const { network } = underAttack((network) => {
       for (let i = 0; i < 50; i++) {
-        const junk = Uint8Array.from({ length: Math.floor(random() * 100) }, () => Math.floor(random() * 256));
+        const junk = Uint8Array.from({ length: Math.floor(random() * 100) }, () =>
+          Math.floor(random() * 256),
+        );
         junk[0] = 0x72; // an unknown type with version 2: never uTP
         sent++;
         answers += network.b.receive(junk, attacker(1), network.now).length;
@@ -86,7 +96,11 @@ describe('hostile datagrams', () => {
       ticks++;
       for (let i = 0; i < 100; i++) {
         const type = i % 2 === 0 ? PacketType.data : PacketType.reset;
-        const bytes = packet({ type, connectionId: (step * 100 + i) & 0xffff, payload: type === PacketType.data ? new Uint8Array([1]) : new Uint8Array(0) });
+        const bytes = packet({
+          type,
+          connectionId: (step * 100 + i) & 0xffff,
+          payload: type === PacketType.data ? new Uint8Array([1]) : new Uint8Array(0),
+        });
         resets += network.b.receive(bytes, attacker(2), network.now).length;
       }
     });
@@ -97,7 +111,11 @@ describe('hostile datagrams', () => {
   it('a SYN flood from one host fills at most its share of half-open slots, which time out', () => {
     const { network, accepted } = underAttack((network, step) => {
       for (let i = 0; i < 50; i++)
-        network.b.receive(packet({ type: PacketType.syn, connectionId: i, seq: 1 }), attacker(10_000 + step), network.now);
+        network.b.receive(
+          packet({ type: PacketType.syn, connectionId: i, seq: 1 }),
+          attacker(10_000 + step),
+          network.now,
+        );
     });
     expect(network.b.stats().refusedSyns).toBeGreaterThan(100);
     expect(accepted.length).toBeLessThan(40);
@@ -112,7 +130,11 @@ describe('hostile datagrams', () => {
     const { network } = underAttack((network, step) => {
       for (let i = 0; i < 100; i++) {
         guessed++;
-        network.b.receive(packet({ type: PacketType.reset, connectionId: (step * 100 + i) & 0xffff }), attacker(3), network.now);
+        network.b.receive(
+          packet({ type: PacketType.reset, connectionId: (step * 100 + i) & 0xffff }),
+          attacker(3),
+          network.now,
+        );
       }
     });
     expect(guessed).toBeGreaterThan(1000);
@@ -126,7 +148,17 @@ describe('hostile datagrams', () => {
     network.run(() => false, 10);
     // b never answers as uTP would: we answer the SYN by hand with a huge window and then ACK nothing
     const syn = { receiveId: liar.receiveId };
-    network.a.receive(packet({ type: PacketType.state, connectionId: syn.receiveId, windowSize: 0xffffffff, seq: 100, ack: 1 }), B, network.now);
+    network.a.receive(
+      packet({
+        type: PacketType.state,
+        connectionId: syn.receiveId,
+        windowSize: 0xffffffff,
+        seq: 100,
+        ack: 1,
+      }),
+      B,
+      network.now,
+    );
     expect(liar.state).toBe('connected');
     liar.write(pattern(10_000_000));
     const out = network.a.flush(network.now);
@@ -156,7 +188,13 @@ describe('hostile datagrams', () => {
     const id = accepted!.receiveId;
     for (let seq = 0; seq < 65536; seq += 7) {
       network.b.receive(
-        packet({ type: PacketType.data, connectionId: id, seq, ack: (seq * 31) & 0xffff, payload: new Uint8Array(1400) }),
+        packet({
+          type: PacketType.data,
+          connectionId: id,
+          seq,
+          ack: (seq * 31) & 0xffff,
+          payload: new Uint8Array(1400),
+        }),
         A,
         network.now,
       );
@@ -189,7 +227,17 @@ describe('hostile datagrams', () => {
     const ackOfSender = 0;
     let seq = 3;
     for (let i = 0; i < 1000; i++) {
-      network.b.receive(packet({ type: PacketType.data, connectionId: id, seq: seq++, ack: ackOfSender, payload: new Uint8Array(1400) }), A, network.now);
+      network.b.receive(
+        packet({
+          type: PacketType.data,
+          connectionId: id,
+          seq: seq++,
+          ack: ackOfSender,
+          payload: new Uint8Array(1400),
+        }),
+        A,
+        network.now,
+      );
     }
     const collector = new Collector();
     accepted!.open(collector.handlers());

@@ -71,7 +71,10 @@ describe('reliable, ordered delivery', () => {
     ['5% loss', { delay: 25, loss: 0.05 }],
     ['reordering (jitter 20 ms)', { delay: 10, jitter: 20 }],
     ['duplicates (10%)', { delay: 10, duplicate: 0.1 }],
-    ['50 ms delay, 1% loss, reordering and duplicates', { delay: 50, jitter: 10, loss: 0.01, duplicate: 0.02 }],
+    [
+      '50 ms delay, 1% loss, reordering and duplicates',
+      { delay: 50, jitter: 10, loss: 0.01, duplicate: 0.02 },
+    ],
   ] as const)('%s: every byte arrives in order', (_name, link) => {
     for (const seed of [1, 2, 3]) {
       const result = transfer(link, 1_000_000, { seed, back: 100_000 });
@@ -199,7 +202,8 @@ describe('timeouts back off', () => {
     expect(UtpError.isInstance(events.error) && events.error.code).toBe('connection-timeout');
     const gaps = resends.slice(1).map((at, i) => at - resends[i]!);
     // each wait at least as long as the one before (doubling, up to the cap)
-    for (let i = 1; i < gaps.length - 1; i++) expect(gaps[i]!).toBeGreaterThanOrEqual(gaps[i - 1]! * 1.9);
+    for (let i = 1; i < gaps.length - 1; i++)
+      expect(gaps[i]!).toBeGreaterThanOrEqual(gaps[i - 1]! * 1.9);
     expect(gaps.length).toBeGreaterThanOrEqual(5);
   });
 });
@@ -240,7 +244,9 @@ describe('LEDBAT', () => {
   });
 
   it('a smaller target gives a smaller queue (the delay drives the window)', () => {
-    expect(meanDelay(saturate(25_000), 10_000)).toBeLessThan(meanDelay(saturate(100_000), 10_000) / 2);
+    expect(meanDelay(saturate(25_000), 10_000)).toBeLessThan(
+      meanDelay(saturate(100_000), 10_000) / 2,
+    );
   });
 
   it('backs off when a competing flow fills the bottleneck', () => {
@@ -261,9 +267,9 @@ describe('LEDBAT', () => {
     network.compete(900);
     network.run(() => (fill(), network.now > 30_000));
     const shared = received.length - alone;
-    const sharedDelay =
-      network.queueDelays.filter((sample) => sample.at >= 20_000 && sample.at < 30_000)
-        .reduce((sum, sample, _i, all) => sum + sample.delay / all.length, 0);
+    const sharedDelay = network.queueDelays
+      .filter((sample) => sample.at >= 20_000 && sample.at < 30_000)
+      .reduce((sum, sample, _i, all) => sum + sample.delay / all.length, 0);
     network.compete(0);
     network.run(() => (fill(), network.now > 45_000));
     const after = received.length - alone - shared;

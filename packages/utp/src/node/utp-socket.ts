@@ -44,13 +44,21 @@ export async function createUtpSocket(options: UtpSocketOptions = {}): Promise<U
   if (!socket) {
     const host = options.host ?? '0.0.0.0';
     const ipv6 = host.includes(':');
-    const bound = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: ipv6, lookup: literalLookup });
+    const bound = createSocket({
+      type: ipv6 ? 'udp6' : 'udp4',
+      ipv6Only: ipv6,
+      lookup: literalLookup,
+    });
     await new Promise<void>((resolve, reject) => {
       bound.once('error', (error) =>
         reject(
-          new UtpError('socket-error', `cannot bind UDP ${host}:${options.port ?? 0}: ${error.message}`, {
-            cause: error,
-          }),
+          new UtpError(
+            'socket-error',
+            `cannot bind UDP ${host}:${options.port ?? 0}: ${error.message}`,
+            {
+              cause: error,
+            },
+          ),
         ),
       );
       bound.bind(options.port ?? 0, host, () => resolve());
@@ -138,7 +146,10 @@ export class UtpSocket {
     this.#options.onConnection?.(connection);
   }
 
-  readonly #onMessage = (message: Buffer, rinfo: { address: string; port: number; family: string }): void => {
+  readonly #onMessage = (
+    message: Buffer,
+    rinfo: { address: string; port: number; family: string },
+  ): void => {
     const from: PeerAddress = {
       host: rinfo.address,
       port: rinfo.port,
