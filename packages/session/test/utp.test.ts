@@ -3,17 +3,15 @@
  * with TCP switched off, in both directions; Transmission's libutp, which we dial. Bytes are
  * compared with the originals, and `peerStats` says the peer is on uTP.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   PATIENCE_MS,
-  findProgram,
   freePort,
-  isCI,
   makeTempDir,
   removeTempDirs,
+  requireLibtorrentPython,
   requireProgram,
   startProcess,
   stopAllProcesses,
@@ -25,24 +23,6 @@ import { makePayload, makeTorrent, sha1File, startTransmission } from './helpers
 const mktorrent = requireProgram('mktorrent');
 const transmission = requireProgram('transmission-cli');
 
-/** A Python 3 that can import libtorrent (the Debian one, even when another python3 is first). */
-function requireLibtorrentPython(): string | undefined {
-  for (const candidate of ['/usr/bin/python3', findProgram('python3')]) {
-    if (!candidate) continue;
-    try {
-      execFileSync(candidate, ['-c', 'import libtorrent'], { stdio: 'ignore' });
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  const message =
-    "libtorrent for Python is missing (Debian package 'python3-libtorrent'; run 'bash scripts/install-peers')";
-  if (isCI())
-    throw new Error(`${message}: CI=true, so this interop test fails instead of skipping`);
-  process.stderr.write(`\n\x1b[33m!!! SKIPPING interop tests: ${message}\x1b[0m\n\n`);
-  return undefined;
-}
 const python = requireLibtorrentPython();
 
 const sessions: Session[] = [];
