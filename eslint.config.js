@@ -11,6 +11,7 @@ const PURE_PACKAGES = [
   'metainfo',
   'tracker-http',
   'tracker-udp',
+  'webseed',
   'tracker-server',
   'dht',
   'wire',

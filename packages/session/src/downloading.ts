@@ -116,6 +116,7 @@ export class Downloading {
         isRequested: (piece, offset) => peer.outstanding.has(this.keyOf(piece, offset)),
         id: peer.id,
         idle: !busy,
+        inOrder: peer.source === 'webseed',
       },
       allowance,
     );

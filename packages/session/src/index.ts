@@ -64,6 +64,7 @@ export type { PipelineOptions } from './rate.js';
 export { createSession, Session } from './session.js';
 export type { AddTorrentOptions, SessionEvent, SessionOptions, SessionStats } from './session.js';
 export { Torrent } from './torrent.js';
+export type { WebSeedFetcher } from './web-seed-wire.js';
 export type { PeerStats, TorrentStats } from './torrent.js';
 export type { SourceStatus } from './sources.js';
 export { DualTransport } from './transport-policy.js';

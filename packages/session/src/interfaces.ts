@@ -86,6 +86,10 @@ export interface TorrentDescription {
   files: readonly { path: readonly string[]; length: number; offset: number; padding?: boolean }[];
   multiFile: boolean;
   private?: boolean;
+  /** BEP 19 web seeds. */
+  urlList?: readonly string[];
+  /** BEP 17 HTTP seeds. */
+  httpSeeds?: readonly string[];
   announce: readonly (readonly string[])[];
 }
 
@@ -114,7 +118,10 @@ export interface PeerWireHandlers {
 
 /** One handshaken peer connection, as the engine drives it. */
 export interface PeerWire {
-  readonly address: PeerAddress;
+  /** Where the peer is; none for a peer without an address (a web seed). */
+  readonly address?: PeerAddress;
+  /** How to show a peer without an address (a web seed's URL). */
+  readonly label?: string;
   readonly peerId: Uint8Array;
   readonly capabilities: PeerCapabilities;
   readonly incoming: boolean;

@@ -5,7 +5,7 @@
  */
 import { formatPeerAddress, type PeerAddress } from '@bt/primitives';
 
-export type PeerSource = 'tracker' | 'manual' | 'incoming' | 'pex';
+export type PeerSource = 'tracker' | 'manual' | 'incoming' | 'pex' | 'webseed';
 
 interface KnownPeer {
   address: PeerAddress;

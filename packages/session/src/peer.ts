@@ -70,7 +70,9 @@ export class Peer {
   }) {
     this.id = options.id;
     this.wire = options.wire;
-    this.label = formatPeerAddress(options.wire.address);
+    this.label =
+      options.wire.label ??
+      (options.wire.address ? formatPeerAddress(options.wire.address) : `peer ${options.id}`);
     this.source = options.source;
     this.has = new Bitfield(options.pieceCount);
     this.download = new RateMeter(options.clock);

@@ -41,6 +41,11 @@ export interface PickerPeer {
   id?: number;
   /** The peer has no request of ours outstanding: it may start a piece past `maxActivePieces`. */
   idle?: boolean;
+  /**
+   * New pieces in torrent order for this peer (a web seed: adjacent pieces join into one long
+   * HTTP range), whatever the torrent's mode.
+   */
+  inOrder?: boolean;
 }
 
 /** Most peers asked for one block in endgame. */
@@ -254,7 +259,7 @@ export class PiecePicker {
     }
     if (requests.length < limit) {
       const needed = Math.ceil((limit - requests.length) / this.blocksPerPiece);
-      for (const piece of this.freshPieces(allowed, needed)) {
+      for (const piece of this.freshPieces(allowed, needed, peer.inOrder ?? false)) {
         this.takeBlocks(piece, this.start(piece, peer.id), requests, limit);
         if (requests.length >= limit) return requests;
       }
@@ -297,8 +302,13 @@ export class PiecePicker {
   }
 
   /** Untouched pieces the peer may serve: in order (sequential) or rarest first, ties shuffled. */
-  private freshPieces(allowed: (piece: number) => boolean, needed: number): number[] {
-    if (needed === 1 && !this.sequential) {
+  private freshPieces(
+    allowed: (piece: number) => boolean,
+    needed: number,
+    inOrder: boolean,
+  ): number[] {
+    const sequential = this.sequential || inOrder;
+    if (needed === 1 && !sequential) {
       // the common refill: one scan, the rarest piece with reservoir-sampled ties
       let best = -1;
       let bestAvailability = Number.POSITIVE_INFINITY;
@@ -320,10 +330,10 @@ export class PiecePicker {
     for (let piece = 0; piece < this.pieceCount; piece++) {
       if (this.isFresh(piece) && allowed(piece)) {
         candidates.push(piece);
-        if (this.sequential && candidates.length > needed) break;
+        if (sequential && candidates.length > needed) break;
       }
     }
-    if (this.sequential) return candidates;
+    if (sequential) return candidates;
     const keys = new Float64Array(this.pieceCount);
     for (const piece of candidates) keys[piece] = this.availabilityOf(piece) + this.random() * 0.5;
     candidates.sort((a, b) => keys[a]! - keys[b]!);

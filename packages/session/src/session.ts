@@ -10,6 +10,7 @@ import { acceptsIncoming, type EncryptionPolicy } from '@bt/mse';
 import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
 import { createHashPool, type HashPool } from '@bt/storage';
 import { ExtensionRegistry } from '@bt/wire';
+import { HttpRangeClient } from '@bt/webseed/node';
 import { systemClock, type Clock } from './clock.js';
 import { createDefaultTransport } from './default-transport.js';
 import { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js';
@@ -28,6 +29,7 @@ import { PeerIdSet } from './peer-registry.js';
 import { TokenBucket } from './rate.js';
 import { Torrent, type TorrentStats } from './torrent.js';
 import type { TransportMode } from './transport-policy.js';
+import type { WebSeedFetcher } from './web-seed-wire.js';
 
 export interface SessionOptions {
   /** TCP port to accept peers on; 0 picks a free one. Default 6881. */
@@ -75,6 +77,11 @@ export interface SessionOptions {
    * handshake fields, the peers' handshakes and its messages routed to it).
    */
   extensions?: readonly TorrentExtension[];
+  /**
+   * Fetches from web seeds (BEP 19 `url-list`, BEP 17 `httpseeds`); `false` leaves them unused.
+   * Default: an `HttpRangeClient` of `@bt/webseed/node` (4 connections per host).
+   */
+  webSeeds?: WebSeedFetcher | false;
 }
 
 export interface AddTorrentOptions {
@@ -93,6 +100,8 @@ export interface AddTorrentOptions {
   paused?: boolean;
   /** MSE/PE policy of this torrent's connections. Default: the session's. */
   encryption?: EncryptionPolicy;
+  /** BEP 19 web seeds beyond the torrent's own `url-list`. */
+  webSeeds?: string[];
 }
 
 /** A torrent's event with the torrent's info-hash (hex). */
@@ -136,6 +145,7 @@ export class Session {
   private readonly extensionRegistry: ExtensionRegistry;
   private portValue = 0;
   private closed = false;
+  private ownWebSeedClient: HttpRangeClient | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.options = options;
@@ -285,6 +295,8 @@ export class Session {
       extensions: this.options.extensions,
       extensionRegistry: this.extensionRegistry,
       skipCheck: options.skipCheck,
+      webSeedFetcher: this.webSeedFetcher(),
+      webSeeds: options.webSeeds,
     });
     this.torrents.set(description.infoHashHex, torrent);
     torrent.onAny((event) =>
@@ -292,6 +304,11 @@ export class Session {
     );
     if (!options.paused) void torrent.start();
     return torrent;
+  }
+
+  private webSeedFetcher(): WebSeedFetcher | undefined {
+    if (this.options.webSeeds === false) return undefined;
+    return this.options.webSeeds ?? (this.ownWebSeedClient ??= new HttpRangeClient());
   }
 
   get(infoHash: string | Uint8Array): Torrent | undefined {
@@ -359,6 +376,7 @@ export class Session {
     this.torrents.clear();
     await this.transport.close();
     await this.ownTrackers?.close();
+    await this.ownWebSeedClient?.close();
     await this.hashPool?.close();
   }
 }

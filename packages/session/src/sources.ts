@@ -16,4 +16,6 @@ export interface SourceStatus {
   nextUpdateIn?: number;
   seeds?: number;
   peers?: number;
+  /** Bytes per second from this source (a web seed). */
+  downloadRate?: number;
 }

@@ -20,6 +20,7 @@ import type { Peer } from './peer.js';
 import type { PeerIdSet, PeerRegistry } from './peer-registry.js';
 import type { PiecePicker } from './piece-picker.js';
 import type { RateMeter, TokenBucket } from './rate.js';
+import type { WebSeedFetcher } from './web-seed-wire.js';
 
 export interface TorrentOptions {
   torrent: TorrentDescription;
@@ -65,6 +66,10 @@ export interface TorrentOptions {
   extensions?: readonly TorrentExtension[];
   /** The ids we receive extensions under (given to the transport), to name incoming messages. */
   extensionRegistry?: ExtensionRegistry;
+  /** Fetches from web seeds (BEP 19, BEP 17); without it the torrent's web seeds are unused. */
+  webSeedFetcher?: WebSeedFetcher;
+  /** BEP 19 web seeds beyond the torrent's own `url-list`. */
+  webSeeds?: readonly string[];
 }
 
 export interface TorrentContext {

@@ -28,6 +28,9 @@ import { PiecePicker } from './piece-picker.js';
 import { RateMeter, TokenBucket } from './rate.js';
 import type { TorrentContext, TorrentOptions } from './torrent-context.js';
 import { Uploading } from './uploading.js';
+import { webSeedsOf } from '@bt/webseed';
+import type { WebSeedWire } from './web-seed-wire.js';
+import { WebSeeds } from './web-seeds.js';
 
 export interface PeerStats {
   address: string;
@@ -108,6 +111,7 @@ export class Torrent implements TorrentContext {
   private readonly reactions: PeerReactions;
   /** BEP 10 extensions: their handlers for this torrent, and incoming extended messages routed to them. */
   readonly extensionHost: ExtensionHost;
+  private readonly webSeeds: WebSeeds | undefined;
   private readonly events = new EventHub<TorrentEventMap>();
   private stateValue: TorrentState = 'stopped';
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -170,6 +174,12 @@ export class Torrent implements TorrentContext {
     });
     this.reactions = new PeerReactions(this, this.downloading, this.uploading, this.extensionHost);
     for (const address of options.peers ?? []) this.registry.add(address, 'manual');
+    const seeds = webSeedsOf({
+      urlList: [...(options.torrent.urlList ?? []), ...(options.webSeeds ?? [])],
+      httpSeeds: options.torrent.httpSeeds,
+    });
+    if (options.webSeedFetcher && seeds.length > 0)
+      this.webSeeds = new WebSeeds(this, options.webSeedFetcher, seeds);
   }
 
   get state(): TorrentState {
@@ -400,6 +410,7 @@ export class Torrent implements TorrentContext {
     this.announcing.tick(now);
     this.connectMore(now);
     this.extensionHost.tick(now);
+    this.webSeeds?.tick(now);
     this.downloading.checkSnubs(now);
     if (this.uploading.due(now)) this.uploading.rechoke(now);
     for (const peer of this.peers) {
@@ -461,11 +472,16 @@ export class Torrent implements TorrentContext {
 
   /** Takes an incoming connection the session routed here. */
   acceptWire(wire: PeerWire): boolean {
+    const { address } = wire;
+    if (!address) {
+      wire.close();
+      return false;
+    }
     if (
       this.stateValue === 'checking' &&
       this.started &&
       this.heldWhileChecking.size < this.maxPeers + INCOMING_SLACK &&
-      !this.registry.isBanned(wire.address)
+      !this.registry.isBanned(address)
     ) {
       this.heldWhileChecking.add(wire);
       return true;
@@ -473,12 +489,35 @@ export class Torrent implements TorrentContext {
     if (
       !this.active ||
       this.peers.size >= this.maxPeers + INCOMING_SLACK ||
-      this.registry.isBanned(wire.address)
+      this.registry.isBanned(address)
     ) {
       wire.close();
       return false;
     }
-    return this.attach(wire, 'incoming', wire.address);
+    return this.attach(wire, 'incoming', address);
+  }
+
+  /** True while downloading with a wanted piece missing (web seeds connect then). */
+  get wantsData(): boolean {
+    return this.stateValue === 'downloading' && !this.picker.complete;
+  }
+
+  /** A web seed joins as a peer without an address (BEP 19, BEP 17). */
+  attachWebSeed(wire: WebSeedWire): Peer {
+    const peer = new Peer({
+      id: this.nextPeerId++,
+      wire,
+      pieceCount: this.picker.pieceCount,
+      clock: this.clock,
+      source: 'webseed',
+    });
+    this.peers.add(peer);
+    wire.start({
+      onMessage: (message) => this.reactions.onMessage(peer, message),
+      onClose: (error) => this.onClose(peer, undefined, error),
+    });
+    this.events.emit('peer-connected', { address: peer.label, incoming: false });
+    return peer;
   }
 
   private attach(wire: PeerWire, source: PeerSource, address: PeerAddress): boolean {
@@ -539,16 +578,18 @@ export class Torrent implements TorrentContext {
     return true;
   }
 
-  private onClose(peer: Peer, address: PeerAddress, error?: Error): void {
+  private onClose(peer: Peer, address: PeerAddress | undefined, error?: Error): void {
     if (!this.peers.delete(peer)) return;
-    this.peerIds.release(peer.wire.peerId);
     this.picker.peerGone(peer.has, peer.countedAsSeed);
     this.extensionHost.peerClosed(peer);
-    this.registry.disconnected(
-      address,
-      this.clock.now(),
-      error !== undefined && peer.download.total === 0,
-    );
+    if (address) {
+      this.peerIds.release(peer.wire.peerId);
+      this.registry.disconnected(
+        address,
+        this.clock.now(),
+        error !== undefined && peer.download.total === 0,
+      );
+    }
     this.events.emit('peer-disconnected', {
       address: peer.label,
       error: error === undefined ? undefined : SessionError.from(error, 'peer-protocol'),
@@ -572,6 +613,7 @@ export class Torrent implements TorrentContext {
     const left = this.picker.leftBytes;
     const total = this.description.length;
     const sources = [...this.announcing.sources(now), ...this.extensionHost.sources(now)];
+    if (this.webSeeds) sources.push(...this.webSeeds.sources(now));
     if ((this.options.peers?.length ?? 0) > 0) {
       sources.push({ source: 'manual peers', state: 'working', peers: this.options.peers!.length });
     }

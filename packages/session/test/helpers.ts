@@ -33,7 +33,7 @@ export async function makePayload(
 export async function makeTorrent(
   target: string,
   output: string,
-  options: { announce?: string[]; pieceLengthLog2?: number } = {},
+  options: { announce?: string[]; pieceLengthLog2?: number; webSeeds?: string[] } = {},
 ): Promise<{ metainfo: Metainfo; file: string; bytes: Uint8Array }> {
   await runMktorrent({
     program: 'mktorrent',
@@ -41,6 +41,7 @@ export async function makeTorrent(
     output,
     pieceLengthExponent: options.pieceLengthLog2 ?? 16,
     ...(options.announce ? { announce: options.announce } : {}),
+    ...(options.webSeeds ? { webSeeds: options.webSeeds } : {}),
   });
   const bytes = new Uint8Array(await readFile(output));
   return { metainfo: parseTorrent(bytes), file: output, bytes };

@@ -1,7 +1,7 @@
 /**
  * Helpers for bt's tests: finding the real programs that interop tests run against (and
  * failing loudly in CI when one is missing), free loopback ports, temporary folders, child
- * processes that are always cleaned up, and the real programs' set-up (mktorrent, opentracker).
+ * processes that are always cleaned up, and the real programs' set-up (mktorrent, opentracker, nginx).
  */
 export { findProgram, requireLibtorrentPython, requireProgram, isCI } from './programs.js';
 export { freePort, freeUdpPort } from './ports.js';
@@ -9,6 +9,8 @@ export { makeTempDir, removeTempDirs } from './temp.js';
 export { releaseMount, trackMount } from './cleanup.js';
 export { runMktorrent } from './mktorrent.js';
 export type { MktorrentOptions } from './mktorrent.js';
+export { startNginx } from './nginx.js';
+export type { Nginx, StartNginxOptions } from './nginx.js';
 export { startOpentracker } from './opentracker.js';
 export type { Opentracker, StartOpentrackerOptions } from './opentracker.js';
 export {

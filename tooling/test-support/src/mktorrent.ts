@@ -18,6 +18,8 @@ export interface MktorrentOptions {
   announce?: string | readonly string[];
   /** Piece length as a power of two (15 = 32 KiB). Default 15. */
   pieceLengthExponent?: number;
+  /** BEP 19 web seeds (`-w`, the torrent's `url-list`). */
+  webSeeds?: readonly string[];
 }
 
 /** Runs mktorrent; rejects with its output when it fails. */
@@ -27,6 +29,7 @@ export async function runMktorrent(options: MktorrentOptions): Promise<void> {
     ...(typeof announce === 'string' ? [announce] : announce).flatMap((url) => ['-a', url]),
     '-l',
     String(options.pieceLengthExponent ?? 15),
+    ...(options.webSeeds ?? []).flatMap((url) => ['-w', url]),
     '-o',
     options.output,
     options.source,
