@@ -115,7 +115,9 @@ export class WebSeeds {
               : 'error',
       message: entry.state === 'connected' ? undefined : entry.message,
       nextUpdateIn:
-        entry.state === 'waiting' ? Math.max(0, Math.round((entry.retryAt - now) / 1000)) : undefined,
+        entry.state === 'waiting'
+          ? Math.max(0, Math.round((entry.retryAt - now) / 1000))
+          : undefined,
       downloadRate: entry.peer?.download.rate ?? 0,
     }));
   }

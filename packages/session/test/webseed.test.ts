@@ -154,29 +154,32 @@ describe.skipIf(!nginx || !mktorrent)('BEP 19 web seeds served by nginx', () => 
     },
   );
 
-  it.skipIf(!aria2)('bans a web seed whose bytes fail the hash, and completes from a peer', async () => {
-    const seedDir = await makeTempDir();
-    const liarDir = await makeTempDir();
-    const leechDir = await makeTempDir();
-    const payload = await makePayload(seedDir, 'payload.bin', 1_000_000);
-    await mkdir(join(liarDir, 'liar'));
-    await writeFile(join(liarDir, 'liar', 'payload.bin'), randomBytes(1_000_000));
-    const server = await startNginx({ program: nginx!, root: liarDir });
-    const liar = `${server.url}liar/payload.bin`;
-    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'p.torrent'), {
-      webSeeds: [liar],
-    });
-    const ours = await session();
-    const torrent = await ours.addTorrent(metainfo, { directory: leechDir, seed: false });
-    // alone, the liar sends each piece by itself: struck, backed off, banned at the second
-    await waitFor(() => source(torrent, liar)?.state === 'disabled', { what: 'the liar banned' });
-    expect(torrent.stats().hashFailures).toBeGreaterThanOrEqual(2);
-    const seeder = await startAria2Seeder(file, seedDir);
-    torrent.addPeers([{ host: '127.0.0.1', port: seeder.port, family: 4 }]);
-    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
-    expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
-    expect(torrent.peerStats().some((peer) => peer.address === liar)).toBe(false);
-  });
+  it.skipIf(!aria2)(
+    'bans a web seed whose bytes fail the hash, and completes from a peer',
+    async () => {
+      const seedDir = await makeTempDir();
+      const liarDir = await makeTempDir();
+      const leechDir = await makeTempDir();
+      const payload = await makePayload(seedDir, 'payload.bin', 1_000_000);
+      await mkdir(join(liarDir, 'liar'));
+      await writeFile(join(liarDir, 'liar', 'payload.bin'), randomBytes(1_000_000));
+      const server = await startNginx({ program: nginx!, root: liarDir });
+      const liar = `${server.url}liar/payload.bin`;
+      const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'p.torrent'), {
+        webSeeds: [liar],
+      });
+      const ours = await session();
+      const torrent = await ours.addTorrent(metainfo, { directory: leechDir, seed: false });
+      // alone, the liar sends each piece by itself: struck, backed off, banned at the second
+      await waitFor(() => source(torrent, liar)?.state === 'disabled', { what: 'the liar banned' });
+      expect(torrent.stats().hashFailures).toBeGreaterThanOrEqual(2);
+      const seeder = await startAria2Seeder(file, seedDir);
+      torrent.addPeers([{ host: '127.0.0.1', port: seeder.port, family: 4 }]);
+      await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+      expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+      expect(torrent.peerStats().some((peer) => peer.address === liar)).toBe(false);
+    },
+  );
 });
 
 describe.skipIf(!mktorrent)('BEP 17 HTTP seeds', () => {
@@ -208,7 +211,10 @@ describe.skipIf(!mktorrent)('BEP 17 HTTP seeds', () => {
           return void response.end('1');
         }
         const start = piece * metainfo.pieceLength;
-        const pieceBytes = content.subarray(start, Math.min(content.length, start + metainfo.pieceLength));
+        const pieceBytes = content.subarray(
+          start,
+          Math.min(content.length, start + metainfo.pieceLength),
+        );
         const ranges = query.searchParams.get('ranges');
         const parts = ranges
           ? ranges.split(',').map((range) => {

@@ -11,7 +11,14 @@ function multi(files: { path: string[]; length: number; padding?: boolean }[]): 
     offset += file.length;
     return entry;
   });
-  return { infoHash, name: 'album', multiFile: true, pieceLength: 16, length: offset, files: placed };
+  return {
+    infoHash,
+    name: 'album',
+    multiFile: true,
+    pieceLength: 16,
+    length: offset,
+    files: placed,
+  };
 }
 
 describe('fileUrl (BEP 19)', () => {

@@ -44,7 +44,9 @@ export function planRun(
     length <= 0 ||
     offset + length > torrent.length
   )
-    throw new RangeError(`run ${offset}+${length} is outside the torrent (${torrent.length} bytes)`);
+    throw new RangeError(
+      `run ${offset}+${length} is outside the torrent (${torrent.length} bytes)`,
+    );
   if (seed.kind === 'httpseeds') {
     const piece = Math.floor(offset / torrent.pieceLength);
     const begin = offset - piece * torrent.pieceLength;

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { judgeResponse, parseContentRange, parseRetryAfter } from './response.js';
 
-const ranged = { kind: 'http' as const, url: 'http://h/f', range: { start: 100, end: 199 }, length: 100 };
+const ranged = {
+  kind: 'http' as const,
+  url: 'http://h/f',
+  range: { start: 100, end: 199 },
+  length: 100,
+};
 const fromStart = { ...ranged, range: { start: 0, end: 99 } };
 const piece = { kind: 'http' as const, url: 'http://h/s?piece=1', length: 100 };
 
@@ -12,7 +17,11 @@ function head(status: number, headers: Record<string, string> = {}) {
 describe('judgeResponse', () => {
   it('takes a 206 for exactly the bytes asked', () => {
     expect(
-      judgeResponse(ranged, head(206, { 'content-range': 'bytes 100-199/1000', 'content-length': '100' }), 'u'),
+      judgeResponse(
+        ranged,
+        head(206, { 'content-range': 'bytes 100-199/1000', 'content-length': '100' }),
+        'u',
+      ),
     ).toEqual({ kind: 'body', length: 100, truncate: false });
   });
 
@@ -71,6 +80,8 @@ describe('parseContentRange, parseRetryAfter', () => {
     expect(parseRetryAfter(' 30 ')).toBe(30_000);
     expect(parseRetryAfter('99999999')).toBe(3_600_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:10 GMT', Date.UTC(2015, 9, 21, 7, 28, 0))).toBe(10_000);
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:10 GMT', Date.UTC(2015, 9, 21, 7, 28, 0))).toBe(
+      10_000,
+    );
   });
 });

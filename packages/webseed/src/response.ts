@@ -91,12 +91,16 @@ export function judgeResponse(
     return {
       kind: 'error',
       readBody: false,
-      error: new WebSeedError('wrong-length', `Content-Length ${length}, expected ${segment.length}`, {
-        url,
-        status,
-        expected: segment.length,
-        received: length,
-      }),
+      error: new WebSeedError(
+        'wrong-length',
+        `Content-Length ${length}, expected ${segment.length}`,
+        {
+          url,
+          status,
+          expected: segment.length,
+          received: length,
+        },
+      ),
     };
   if (status === 200 && segment.range && length !== undefined && length < segment.length)
     return {
@@ -126,7 +130,10 @@ function contentLength(head: ResponseHead): number | undefined {
 export function parseContentRange(
   value: string | undefined,
 ): { start: number; end: number } | undefined {
-  const match = value === undefined ? null : /^\s*bytes\s+(\d{1,16})-(\d{1,16})\/(\d{1,16}|\*)\s*$/i.exec(value);
+  const match =
+    value === undefined
+      ? null
+      : /^\s*bytes\s+(\d{1,16})-(\d{1,16})\/(\d{1,16}|\*)\s*$/i.exec(value);
   if (!match) return undefined;
   const start = Number(match[1]);
   const end = Number(match[2]);

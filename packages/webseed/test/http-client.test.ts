@@ -58,7 +58,9 @@ beforeAll(async () => {
         return void response.end();
       case '/too-long':
         // chunked, no length: far more than was asked
-        response.writeHead(206, { 'content-range': request.headers.range?.replace('=', ' ') + '/*' });
+        response.writeHead(206, {
+          'content-range': request.headers.range?.replace('=', ' ') + '/*',
+        });
         for (let i = 0; i < 20; i++) response.write(FILE);
         return void response.end();
       case '/short':
@@ -96,7 +98,6 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
   for (const socket of garbageSockets) socket.destroy();
   await new Promise((resolve) => garbage.close(resolve));
-
 });
 
 async function fetchBytes(url: string, start: number, length: number): Promise<Uint8Array> {

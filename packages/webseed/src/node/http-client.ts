@@ -132,14 +132,10 @@ export class HttpRangeClient {
         agent: secure ? this.https : this.http,
       });
       request.setTimeout(this.idleTimeoutMs, () =>
-        finish(
-          new WebSeedError('stalled', `no byte for ${this.idleTimeoutMs} ms`, { url }),
-        ),
+        finish(new WebSeedError('stalled', `no byte for ${this.idleTimeoutMs} ms`, { url })),
       );
       request.on('error', (error) =>
-        finish(
-          new WebSeedError('connection-failed', error.message, { url, cause: error }),
-        ),
+        finish(new WebSeedError('connection-failed', error.message, { url, cause: error })),
       );
       request.on('response', (response: IncomingMessage) => {
         const verdict = judgeResponse(
