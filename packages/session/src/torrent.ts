@@ -516,7 +516,7 @@ export class Torrent implements TorrentContext {
       onMessage: (message) => this.reactions.onMessage(peer, message),
       onClose: (error) => this.onClose(peer, undefined, error),
     });
-    this.events.emit('peer-connected', { address: peer.label, incoming: false });
+    this.events.emit('peer-connected', { address: peer.label, incoming: false, encrypted: false });
     return peer;
   }
 

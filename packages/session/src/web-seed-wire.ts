@@ -61,7 +61,7 @@ export class WebSeedWire implements PeerWire {
   /** Offsets of blocks cancelled while their run was in flight: not delivered. */
   private readonly cancelled = new Set<number>();
   private running = 0;
-  private closed = false;
+  private ended = false;
   /** Why the wire is winding down: no new runs, closed once the last one ends. */
   private failure: Error | undefined;
 
@@ -72,12 +72,16 @@ export class WebSeedWire implements PeerWire {
     this.concurrency = options.concurrency ?? 2;
   }
 
+  get closed(): boolean {
+    return this.ended;
+  }
+
   start(handlers: PeerWireHandlers): void {
     this.handlers = handlers;
     queueMicrotask(() => {
-      if (this.closed) return;
+      if (this.ended) return;
       handlers.onMessage({ type: 'have-all' });
-      if (!this.closed) handlers.onMessage({ type: 'unchoke' });
+      if (!this.ended) handlers.onMessage({ type: 'unchoke' });
     });
   }
 
@@ -91,7 +95,7 @@ export class WebSeedWire implements PeerWire {
   }
 
   sendRequests(requests: readonly BlockRequest[]): void {
-    if (this.closed) return;
+    if (this.ended) return;
     if (this.failure) {
       this.reject(requests);
       return;
@@ -110,8 +114,8 @@ export class WebSeedWire implements PeerWire {
   }
 
   close(error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ended) return;
+    this.ended = true;
     this.pending = [];
     this.lifetime.abort();
     queueMicrotask(() => {
@@ -123,7 +127,7 @@ export class WebSeedWire implements PeerWire {
   /** BEP 6: the engine gives these blocks to other peers. */
   private reject(blocks: readonly BlockRequest[]): void {
     for (const block of blocks) {
-      if (this.closed) return;
+      if (this.ended) return;
       this.handlers?.onMessage({
         type: 'reject',
         index: block.index,
@@ -135,7 +139,7 @@ export class WebSeedWire implements PeerWire {
 
   /** A request failed: reject what is left, choke, and close once nothing is in flight. */
   private fail(error: Error, undelivered: readonly BlockRequest[]): void {
-    if (this.closed) return;
+    if (this.ended) return;
     if (!this.failure) {
       this.failure = error;
       this.handlers?.onMessage({ type: 'choke' });
@@ -154,7 +158,7 @@ export class WebSeedWire implements PeerWire {
   /** Starts runs while there is room: adjacent blocks joined, in torrent order. */
   private pump(): void {
     while (
-      !this.closed &&
+      !this.ended &&
       !this.failure &&
       this.running < this.concurrency &&
       this.pending.length > 0
@@ -195,7 +199,7 @@ export class WebSeedWire implements PeerWire {
     let filled = 0;
     let buffer: Uint8Array | undefined;
     const emit = (block: PendingBlock, bytes: Uint8Array): void => {
-      if (this.cancelled.delete(block.offset) || this.closed) return;
+      if (this.cancelled.delete(block.offset) || this.ended) return;
       this.handlers?.onMessage({
         type: 'piece',
         index: block.index,
@@ -205,7 +209,7 @@ export class WebSeedWire implements PeerWire {
     };
     const deliver = (chunk: Uint8Array): void => {
       let at = 0;
-      while (at < chunk.length && blockAt < run.length && !this.closed) {
+      while (at < chunk.length && blockAt < run.length && !this.ended) {
         const block = run[blockAt]!;
         if (filled === 0 && chunk.length - at >= block.length) {
           // a whole block inside the chunk: lent as a view, no copy
@@ -229,7 +233,7 @@ export class WebSeedWire implements PeerWire {
     };
     try {
       for (const segment of segments) {
-        if (this.closed) return;
+        if (this.ended) return;
         if (segment.kind === 'zeros') {
           // BEP 47 padding: zeros, never asked of the server
           for (let left = segment.length; left > 0; left -= ZERO_CHUNK)
