@@ -54,6 +54,8 @@ export {
   zeroSubtreeRoot,
 } from './merkle.js';
 export { sha256 } from './sha256.js';
+export { answerHashRequest, pieceLayerHeight, verifyHashAnswer } from './merkle-proof.js';
+export type { HashRangeRequest } from './merkle-proof.js';
 export { pieceVerification, v2FileOfPiece } from './piece-verification.js';
 export type {
   PieceHashFunction,

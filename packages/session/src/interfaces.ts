@@ -5,6 +5,7 @@
  * whose `PeerWire` is the one peer shell) are plugged in
  * by `createSession`'s options; these shapes are deliberately small.
  */
+import type { MetainfoV2 } from '@bt/metainfo';
 import type { EncryptionPolicy } from '@bt/mse';
 import type { AnnounceRequest, AnnounceResult, PeerAddress, ScrapeResult } from '@bt/primitives';
 import type { BlockRequest as WireBlockRequest, ExtendedHandshake, Message } from '@bt/wire';
@@ -91,6 +92,10 @@ export interface TorrentDescription {
   /** BEP 17 HTTP seeds. */
   httpSeeds?: readonly string[];
   announce: readonly (readonly string[])[];
+  /** BEP 52: `v2` for a v2-only torrent (its pieces are checked with merkle roots), `hybrid`. */
+  version?: 'v1' | 'v2' | 'hybrid';
+  /** BEP 52: the files' merkle roots and the piece layers, served to peers' hash requests. */
+  v2?: Pick<MetainfoV2, 'files' | 'pieceLayers'>;
 }
 
 /** Makes the storage of a torrent whose content goes in `directory/<name>`. */

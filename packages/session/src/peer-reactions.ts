@@ -1,6 +1,6 @@
 /**
  * How the engine reacts to each message of a peer (BEP 3, BEP 6 fast, BEP 10 handshake, BEP 5
- * `port`): what the peer has goes to the picker's availability, choke and requests to
+ * `port`, BEP 52 hash requests): what the peer has goes to the picker's availability, choke and requests to
  * downloading, interest, requests and cancels to uploading. One exhaustive switch, called once
  * per message on the hot path.
  */
@@ -14,6 +14,7 @@ import type { Message } from './interfaces.js';
 import type { Peer } from './peer.js';
 import type { TorrentContext } from './torrent-context.js';
 import type { Uploading } from './uploading.js';
+import { V2Hashes } from './v2-hashes.js';
 
 /** More messages than this from one peer within a tick (250 ms) is a flood. */
 const MAX_MESSAGES_PER_TICK = 20_000;
@@ -28,6 +29,7 @@ export class PeerReactions {
   private readonly downloading: Downloading;
   private readonly uploading: Uploading;
   private readonly extensions: ExtensionHost | undefined;
+  private readonly hashes: V2Hashes;
 
   constructor(
     ctx: TorrentContext,
@@ -38,6 +40,7 @@ export class PeerReactions {
     this.ctx = ctx;
     this.downloading = downloading;
     this.uploading = uploading;
+    this.hashes = new V2Hashes(ctx);
     this.extensions = extensions;
   }
 
@@ -108,6 +111,13 @@ export class PeerReactions {
         return;
       case 'extended':
         this.extensions?.onMessage(peer, message);
+        return;
+      case 'hash-request':
+        this.hashes.onRequest(peer, message);
+        return;
+      case 'hashes':
+      case 'hash-reject':
+        // BEP 52 answers to requests we never send (a torrent from a file has its layers)
         return;
       case 'keep-alive':
       case 'unknown':

@@ -10,6 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Metainfo, parseTorrent } from '@bt/metainfo';
 import { createTorrent } from '@bt/metainfo/node';
+import { connect } from 'node:net';
+import { pieceLayerHeight, verifyHashAnswer } from '@bt/metainfo';
+import { generatePeerId } from '@bt/primitives';
+import { encodeHandshake, encodeMessage, type WireItem, WireDecoder } from '@bt/wire';
 import {
   PATIENCE_MS,
   freePort,
@@ -175,4 +179,45 @@ describe.skipIf(!python)('BEP 52 torrents with libtorrent', () => {
       await expectFiles(leechDir, files);
     },
   );
+
+  it('answers BEP 52 hash requests for a piece layer with a proof of the root, and rejects the rest', async () => {
+    const { seedDir, metainfo } = await fixture('v2', false);
+    const ours = await session();
+    const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+    await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+    const file = metainfo.v2!.files.find((entry) => entry.pieceCount > 1)!;
+    const base = {
+      piecesRoot: file.piecesRoot!,
+      baseLayer: pieceLayerHeight(metainfo.pieceLength),
+      index: 0,
+      length: 2,
+      proofLayers: 10,
+    };
+    const socket = connect({ host: '127.0.0.1', port: ours.port });
+    const decoder = new WireDecoder({ handshake: true });
+    const received: WireItem[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      decoder.push(new Uint8Array(chunk));
+      for (let item = decoder.next(); item; item = decoder.next()) received.push(item);
+    });
+    socket.write(encodeHandshake({ infoHash: metainfo.infoHash, peerId: generatePeerId() }));
+    socket.write(encodeMessage({ type: 'hash-request', ...base }));
+    socket.write(encodeMessage({ type: 'hash-request', ...base, baseLayer: 0 }));
+    const answers = await waitFor(
+      () => {
+        const found = received.filter(
+          (item) => item.type === 'hashes' || item.type === 'hash-reject',
+        );
+        return found.length >= 2 ? found : undefined;
+      },
+      { what: 'two answers to hash requests' },
+    );
+    socket.destroy();
+    expect(answers.map((item) => item.type)).toEqual(['hashes', 'hash-reject']);
+    const hashes = answers[0] as Extract<WireItem, { type: 'hashes' }>;
+    const proven = verifyHashAnswer(file.piecesRoot!, file.pieceCount, base, hashes.hashes);
+    expect(proven).toBeDefined();
+    const layer = metainfo.v2!.pieceLayers.get(Buffer.from(file.piecesRoot!).toString('hex'))!;
+    expect(proven).toEqual(layer.subarray(0, 64));
+  });
 });

@@ -300,3 +300,70 @@ describe('limits and hostile input', () => {
     expect(decoder.next()).toBeUndefined();
   });
 });
+
+describe('BEP 52 hash messages', () => {
+  const root = new Uint8Array(32).map((_, i) => i + 1);
+  const range = { piecesRoot: root, baseLayer: 2, index: 512, length: 512, proofLayers: 9 };
+
+  it('round-trips hash request, hashes and hash reject, split at every byte', () => {
+    const hashes = new Uint8Array(32 * 514).map((_, i) => i * 7);
+    const messages = [
+      { type: 'hash-request', ...range },
+      { type: 'hashes', ...range, hashes },
+      { type: 'hash-reject', ...range },
+    ] as const;
+    for (const message of messages) {
+      const bytes = encodeMessage(message);
+      expect(bytes.length).toBe(encodedLength(message));
+      expect(bytes[4]).toBe(
+        message.type === 'hash-request' ? 21 : message.type === 'hashes' ? 22 : 23,
+      );
+      for (const split of [1, 5, 30, bytes.length - 1]) {
+        const decoder = new WireDecoder({ handshake: false });
+        decoder.push(bytes.subarray(0, split));
+        const early = decoder.next();
+        decoder.push(bytes.subarray(split));
+        const decoded = early ?? decoder.next();
+        expect(decoded).toMatchObject({ ...message, piecesRoot: root });
+        if (message.type === 'hashes') {
+          expect((decoded as { hashes: Uint8Array }).hashes).toEqual(hashes);
+        }
+      }
+    }
+  });
+
+  it('refuses ranges outside the limits with typed errors', () => {
+    const bad = (patch: Partial<typeof range>, hashCount?: number) => {
+      const message =
+        hashCount === undefined
+          ? ({ type: 'hash-request', ...range, ...patch } as const)
+          : ({
+              type: 'hashes',
+              ...range,
+              ...patch,
+              hashes: new Uint8Array(32 * hashCount),
+            } as const);
+      const decoder = new WireDecoder({ handshake: false });
+      decoder.push(encodeMessage(message));
+      let caught: unknown;
+      try {
+        decoder.next();
+      } catch (error) {
+        caught = error;
+      }
+      expect(WireProtocolError.isInstance(caught)).toBe(true);
+      return (caught as WireProtocolError).code;
+    };
+    expect(bad({ length: 0 })).toBe('invalid-hash-request');
+    expect(bad({ length: 100_000 })).toBe('invalid-hash-request');
+    expect(bad({ proofLayers: 1000 })).toBe('invalid-hash-request');
+    expect(bad({ baseLayer: 70 })).toBe('invalid-hash-request');
+    // no hashes, or more than one uncle per proof layer
+    expect(bad({}, 0)).toBe('invalid-hash-request');
+    expect(bad({}, 512 + 10)).toBe('invalid-hash-request');
+    // a hash request of the wrong size
+    const decoder = new WireDecoder({ handshake: false });
+    decoder.push(new Uint8Array([0, 0, 0, 10, 21, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    expect(() => decoder.next()).toThrow(WireProtocolError);
+  });
+});

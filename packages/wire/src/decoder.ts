@@ -24,6 +24,8 @@ import {
   INTERESTED,
   KEEP_ALIVE,
   type Message,
+  MAX_HASH_REQUEST_LENGTH,
+  MAX_PROOF_LAYERS,
   MessageId,
   NOT_INTERESTED,
   UNCHOKE,
@@ -79,6 +81,11 @@ FIXED_LENGTH[MessageId.haveNone] = 1;
 FIXED_LENGTH[MessageId.reject] = 13;
 FIXED_LENGTH[MessageId.allowedFast] = 5;
 FIXED_LENGTH[MessageId.extended] = -1;
+/** id, pieces root, base layer, index, length, proof layers. */
+const HASH_RANGE_LENGTH = 1 + 32 + 16;
+FIXED_LENGTH[MessageId.hashRequest] = HASH_RANGE_LENGTH;
+FIXED_LENGTH[MessageId.hashReject] = HASH_RANGE_LENGTH;
+FIXED_LENGTH[MessageId.hashes] = -1;
 
 export class WireDecoder {
   readonly #maxMessageLength: number;
@@ -392,6 +399,10 @@ export class WireDecoder {
       }
       case MessageId.port:
         return { type: 'port', port: (bytes[start + 1]! << 8) | bytes[start + 2]! };
+      case MessageId.hashRequest:
+      case MessageId.hashReject:
+      case MessageId.hashes:
+        return this.#hashMessage(id, bytes, start, length);
       case MessageId.bitfield: {
         const bitfield = bytes.subarray(start + 1, start + length);
         const pieceCount = this.#pieceCount;
@@ -416,6 +427,39 @@ export class WireDecoder {
         // #checkFrame has failed for unknown ids unless they are allowed.
         return { type: 'unknown', id, payload: bytes.subarray(start + 1, start + length) };
     }
+  }
+
+  /** BEP 52 hash messages: the range, checked against the limits, and for `hashes` the hashes. */
+  #hashMessage(id: number, bytes: Uint8Array, start: number, length: number): Message {
+    if (length < HASH_RANGE_LENGTH || (length - HASH_RANGE_LENGTH) % 32 !== 0) {
+      this.#fail('invalid-message-length', `a hash message of ${length} bytes`, id);
+    }
+    const range = {
+      piecesRoot: bytes.subarray(start + 1, start + 33),
+      baseLayer: readUint32(bytes, start + 33),
+      index: readUint32(bytes, start + 37),
+      length: readUint32(bytes, start + 41),
+      proofLayers: readUint32(bytes, start + 45),
+    };
+    if (range.length === 0 || range.length > MAX_HASH_REQUEST_LENGTH) {
+      this.#fail('invalid-hash-request', `a hash range of ${range.length} hashes`, id);
+    }
+    if (range.proofLayers > MAX_PROOF_LAYERS || range.baseLayer > MAX_PROOF_LAYERS) {
+      this.#fail('invalid-hash-request', 'a hash range deeper than any merkle tree', id);
+    }
+    if (id === MessageId.hashes) {
+      const hashes = bytes.subarray(start + HASH_RANGE_LENGTH, start + length);
+      // the run (shorter than asked only at the end of a layer) and one uncle per proof layer
+      if (hashes.length === 0 || hashes.length / 32 > range.length + range.proofLayers) {
+        this.#fail(
+          'invalid-hash-request',
+          `${hashes.length / 32} hashes for a range of ${range.length}`,
+          id,
+        );
+      }
+      return { type: 'hashes', ...range, hashes };
+    }
+    return { type: id === MessageId.hashRequest ? 'hash-request' : 'hash-reject', ...range };
   }
 
   #index(bytes: Uint8Array, at: number, id: number): number {

@@ -41,8 +41,16 @@ export function encodedLength(message: Message): number {
     case 'extended':
     case 'unknown':
       return (message.type === 'extended' ? 6 : 5) + message.payload.length;
+    case 'hash-request':
+    case 'hash-reject':
+      return 4 + HASH_RANGE_LENGTH;
+    case 'hashes':
+      return 4 + HASH_RANGE_LENGTH + message.hashes.length;
   }
 }
+
+/** id, pieces root, base layer, index, length, proof layers. */
+const HASH_RANGE_LENGTH = 1 + 32 + 16;
 
 /** Encodes one message into a new buffer. */
 export function encodeMessage(message: Message): Uint8Array {
@@ -117,6 +125,33 @@ export function encodeMessageInto(message: Message, target: Uint8Array, offset: 
       target[offset + 4] = message.id;
       target.set(message.payload, offset + 5);
       return offset + 5 + message.payload.length;
+    case 'hash-request':
+    case 'hash-reject':
+    case 'hashes': {
+      if (message.piecesRoot.length !== 32) throw new RangeError('a pieces root is 32 bytes');
+      const hashes = message.type === 'hashes' ? message.hashes : undefined;
+      checkRange(message.baseLayer, 0xffffffff, 'base layer');
+      checkRange(message.index, 0xffffffff, 'hash index');
+      checkRange(message.length, 0xffffffff, 'hash count');
+      checkRange(message.proofLayers, 0xffffffff, 'proof layers');
+      if (hashes !== undefined && hashes.length % 32 !== 0) {
+        throw new RangeError('hashes is not a whole number of 32-byte hashes');
+      }
+      writeUint32(target, offset, HASH_RANGE_LENGTH + (hashes?.length ?? 0));
+      target[offset + 4] =
+        message.type === 'hash-request'
+          ? MessageId.hashRequest
+          : message.type === 'hashes'
+            ? MessageId.hashes
+            : MessageId.hashReject;
+      target.set(message.piecesRoot, offset + 5);
+      writeUint32(target, offset + 37, message.baseLayer);
+      writeUint32(target, offset + 41, message.index);
+      writeUint32(target, offset + 45, message.length);
+      writeUint32(target, offset + 49, message.proofLayers);
+      if (hashes !== undefined) target.set(hashes, offset + 53);
+      return offset + 4 + HASH_RANGE_LENGTH + (hashes?.length ?? 0);
+    }
     case 'extended-handshake':
       throw new TypeError('encode extended handshakes with encodeMessage');
   }

@@ -25,6 +25,8 @@ export type WireProtocolErrorCode =
   | 'invalid-extended-handshake'
   | 'invalid-metadata-message'
   | 'invalid-pex-message'
+  /** BEP 52: a hash request, hashes or hash reject message outside the limits. */
+  | 'invalid-hash-request'
   | 'extension-not-negotiated';
 
 /** A connection ended, or a call on it could not be made, for a reason other than a protocol fault. */

@@ -40,6 +40,8 @@ export type { HandshakeInit } from './handshake.js';
 export {
   bitfieldLength,
   DEFAULT_BLOCK_LENGTH,
+  MAX_HASH_REQUEST_LENGTH,
+  MAX_PROOF_LAYERS,
   MessageId,
   PIECE_HEADER_LENGTH,
 } from './messages.js';
@@ -53,6 +55,10 @@ export type {
   ExtendedMessage,
   HandshakeExtensions,
   HandshakeMessage,
+  HashesMessage,
+  HashRange,
+  HashRejectMessage,
+  HashRequestMessage,
   HaveAllMessage,
   HaveMessage,
   HaveNoneMessage,

@@ -1,8 +1,8 @@
 /**
  * The messages of the peer wire protocol as typed values: BEP 3 (handshake, keep-alive, choke,
  * unchoke, interested, not interested, have, bitfield, request, piece, cancel, port), BEP 6
- * (suggest, have all, have none, reject, allowed fast) and BEP 10 (extended, with its handshake
- * decoded). Every message is a plain object with a `type` tag, so switches over `Message` can be
+ * (suggest, have all, have none, reject, allowed fast), BEP 10 (extended, with its handshake
+ * decoded) and BEP 52 (hash request, hashes, hash reject). Every message is a plain object with a `type` tag, so switches over `Message` can be
  * checked for exhaustiveness.
  */
 import type { BlockRequest } from './block-request.js';
@@ -26,7 +26,15 @@ export const MessageId = {
   reject: 0x10,
   allowedFast: 0x11,
   extended: 20,
+  hashRequest: 21,
+  hashes: 22,
+  hashReject: 23,
 } as const;
+
+/** BEP 52: the longest run of hashes a `hash request` may ask for (the BEP advises 512). */
+export const MAX_HASH_REQUEST_LENGTH = 8192;
+/** BEP 52: most proof layers a request may ask for (a tree of 2^62 leaves is deeper than any file). */
+export const MAX_PROOF_LAYERS = 62;
 
 /** The largest block a peer may ask for by default (every mainstream client uses 16 KiB). */
 export const DEFAULT_BLOCK_LENGTH = 16 * 1024;
@@ -139,6 +147,32 @@ export interface ExtendedMessage {
    */
   readonly name?: string;
 }
+/**
+ * BEP 52: which hashes of a file's merkle tree: `length` hashes from `index` of the layer
+ * `baseLayer` levels above the leaves, and `proofLayers` layers of uncle hashes toward the root.
+ */
+export interface HashRange {
+  /** The file's merkle root (32 bytes): a view of the received bytes. */
+  readonly piecesRoot: Uint8Array;
+  readonly baseLayer: number;
+  readonly index: number;
+  readonly length: number;
+  readonly proofLayers: number;
+}
+/** BEP 52 `hash request` (id 21). */
+export interface HashRequestMessage extends HashRange {
+  readonly type: 'hash-request';
+}
+/** BEP 52 `hashes` (id 22): the base layer's hashes, then the uncle hashes up toward the root. */
+export interface HashesMessage extends HashRange {
+  readonly type: 'hashes';
+  /** Concatenated 32-byte hashes: a view of the received bytes. */
+  readonly hashes: Uint8Array;
+}
+/** BEP 52 `hash reject` (id 23): the request that will not be served. */
+export interface HashRejectMessage extends HashRange {
+  readonly type: 'hash-reject';
+}
 /** A message with an id this package does not know; only produced when the decoder allows them. */
 export interface UnknownMessage {
   readonly type: 'unknown';
@@ -166,6 +200,9 @@ export type Message =
   | AllowedFastMessage
   | ExtendedHandshakeMessage
   | ExtendedMessage
+  | HashRequestMessage
+  | HashesMessage
+  | HashRejectMessage
   | UnknownMessage;
 
 /** Everything the decoder yields: the handshake first, then messages. */
