@@ -54,6 +54,28 @@ describe('Rc4', () => {
     expect(new Rc4(key).process(whole.slice())).toEqual(text);
   });
 
+  it('the word path equals the byte path, at every alignment and length', () => {
+    const key = ascii('alignment');
+    const data = Uint8Array.from({ length: 300 }, (_, k) => (k * 13 + 5) & 255);
+    for (const inputOffset of [0, 1, 2, 3]) {
+      for (const outputOffset of [0, 1, 2, 3]) {
+        for (const length of [63, 64, 65, 67, 200]) {
+          const input = new Uint8Array(400);
+          input.set(data.subarray(0, length), inputOffset);
+          const output = new Uint8Array(400);
+          const view = input.subarray(inputOffset, inputOffset + length);
+          new Rc4(key).process(view, output.subarray(outputOffset, outputOffset + length));
+          // Byte by byte: chunks of 1 never take the word path.
+          const expected = new Uint8Array(length);
+          const bytewise = new Rc4(key);
+          for (let k = 0; k < length; k++)
+            bytewise.process(view.subarray(k, k + 1), expected.subarray(k, k + 1));
+          expect(output.subarray(outputOffset, outputOffset + length)).toEqual(expected);
+        }
+      }
+    }
+  });
+
   it('leaves its input alone when given an output', () => {
     const input = new Uint8Array(32);
     new Rc4(ascii('key')).process(input, new Uint8Array(32));

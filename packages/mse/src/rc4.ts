@@ -49,11 +49,29 @@ export class Rc4 {
    * place); `output` must be at least as long. Returns `output`.
    */
   process(input: Uint8Array, output: Uint8Array = input): Uint8Array {
+    const length = input.length;
+    // Four bytes per load and store where input and output share their alignment: about twice
+    // the speed of a byte at a time (the state updates stay byte by byte, as RC4 requires).
+    if (LITTLE_ENDIAN && length >= 64 && (input.byteOffset & 3) === (output.byteOffset & 3)) {
+      const head = (4 - (input.byteOffset & 3)) & 3;
+      const words = (length - head) >>> 2;
+      this.#bytes(input, output, 0, head);
+      this.#words(
+        new Int32Array(input.buffer, input.byteOffset + head, words),
+        new Int32Array(output.buffer, output.byteOffset + head, words),
+      );
+      this.#bytes(input, output, head + words * 4, length);
+    } else {
+      this.#bytes(input, output, 0, length);
+    }
+    return output;
+  }
+
+  #bytes(input: Uint8Array, output: Uint8Array, from: number, to: number): void {
     const s = this.#state;
     let i = this.#i;
     let j = this.#j;
-    const length = input.length;
-    for (let n = 0; n < length; n++) {
+    for (let n = from; n < to; n++) {
       i = (i + 1) & 255;
       const a = s[i]!;
       j = (j + a) & 255;
@@ -64,6 +82,49 @@ export class Rc4 {
     }
     this.#i = i;
     this.#j = j;
-    return output;
+  }
+
+  /** Keystream bytes in little-endian order within each word. */
+  #words(input: Int32Array, output: Int32Array): void {
+    const s = this.#state;
+    let i = this.#i;
+    let j = this.#j;
+    const count = input.length;
+    for (let n = 0; n < count; n++) {
+      i = (i + 1) & 255;
+      let a = s[i]!;
+      j = (j + a) & 255;
+      let b = s[j]!;
+      s[i] = b;
+      s[j] = a;
+      let key = s[(a + b) & 255]!;
+      i = (i + 1) & 255;
+      a = s[i]!;
+      j = (j + a) & 255;
+      b = s[j]!;
+      s[i] = b;
+      s[j] = a;
+      key |= s[(a + b) & 255]! << 8;
+      i = (i + 1) & 255;
+      a = s[i]!;
+      j = (j + a) & 255;
+      b = s[j]!;
+      s[i] = b;
+      s[j] = a;
+      key |= s[(a + b) & 255]! << 16;
+      i = (i + 1) & 255;
+      a = s[i]!;
+      j = (j + a) & 255;
+      b = s[j]!;
+      s[i] = b;
+      s[j] = a;
+      key |= s[(a + b) & 255]! << 24;
+      output[n] = input[n]! ^ key;
+    }
+    this.#i = i;
+    this.#j = j;
   }
 }
+
+/** Whether an `Int32Array` lays its bytes out little-endian (every platform Node runs on). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;

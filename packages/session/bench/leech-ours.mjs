@@ -6,11 +6,12 @@ import { createSession } from '@bt/session';
 
 const [torrentPath, directory, ...peers] = process.argv.slice(2);
 const metainfo = parseTorrent(new Uint8Array(await readFile(torrentPath)));
-// BT_TRANSPORT=utp|both picks the transport (default TCP)
+// BT_TRANSPORT=utp|both picks the transport (default TCP); BT_ENCRYPTION the MSE/PE policy
 const session = await createSession({
   port: 0,
   host: '127.0.0.1',
   transportMode: process.env.BT_TRANSPORT ?? 'tcp',
+  encryption: process.env.BT_ENCRYPTION,
 });
 const started = performance.now();
 const torrent = await session.addTorrent(metainfo, {
