@@ -14,8 +14,12 @@ import type { MetainfoV2, V2File } from './types.js';
 export type PieceHashFunction =
   | { readonly algorithm: 'sha1' }
   | {
-      /** BEP 52: SHA-256 of each 16 KiB block, then a merkle tree `width` leaves wide (zero-padded). */
-      readonly algorithm: 'sha256-merkle';
+      /**
+       * BEP 52: SHA-256 of each 16 KiB block, then a merkle tree `width` leaves wide
+       * (zero-padded). `sha1+sha256-merkle` (a hybrid torrent, BEP 52's upgrade path: a piece
+       * must match both formats): the SHA-1 of the whole piece, then that root, 52 bytes.
+       */
+      readonly algorithm: 'sha256-merkle' | 'sha1+sha256-merkle';
       /** Bytes of the piece that belong to the file (a prefix); the rest is never hashed. */
       readonly dataLength: number;
       /** Leaves of the subtree the piece's hash is the root of: a power of two. */
@@ -47,9 +51,26 @@ export function pieceVerification(
   torrent: VerifiableTorrent,
   index: number,
 ): PieceVerification | undefined {
-  if (torrent.version !== 'v2' || torrent.v2 === undefined) {
+  if (torrent.v2 === undefined || (torrent.version !== 'v2' && torrent.version !== 'hybrid')) {
     return { expected: pieceHash(torrent, index), hash: SHA1 };
   }
+  const merkle = v2Verification(torrent as VerifiableTorrent & { v2: object }, index);
+  if (torrent.version === 'v2') return merkle;
+  // A hybrid: both formats when the v2 hashes are known (BEP 52), else SHA-1 alone.
+  const sha1 = pieceHash(torrent, index);
+  if (merkle === undefined || merkle.hash.algorithm === 'sha1') {
+    return { expected: sha1, hash: SHA1 };
+  }
+  const expected = new Uint8Array(20 + V2_HASH_LENGTH);
+  expected.set(sha1);
+  expected.set(merkle.expected, 20);
+  return { expected, hash: { ...merkle.hash, algorithm: 'sha1+sha256-merkle' } };
+}
+
+function v2Verification(
+  torrent: VerifiableTorrent & Required<Pick<VerifiableTorrent, 'v2'>>,
+  index: number,
+): PieceVerification | undefined {
   const file = v2FileOfPiece(torrent.v2.files, index);
   if (!file?.piecesRoot) throw new RangeError(`piece ${index} belongs to no file`);
   const within = index - file.firstPiece;

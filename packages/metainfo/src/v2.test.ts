@@ -304,3 +304,39 @@ describe('magnets of v2 and hybrid torrents', () => {
     expect(parseMagnet(link).infoHashV2Hex).toBe(v2.v2!.infoHashHex);
   });
 });
+
+describe('pieceVerification', () => {
+  it('checks a hybrid piece with both formats once the layers are known, SHA-1 alone before', async () => {
+    const { pieceVerification } = await import('./piece-verification.js');
+    const data = bytesOf(40_000, 11);
+    const leaves = blockHashes(data);
+    const root = fileRootFromLeaves(leaves);
+    const layer = pieceLayerFromLeaves(leaves, 16384, data.length);
+    const info = {
+      'file tree': { 'a.bin': { '': { length: data.length, 'pieces root': root } } },
+      length: data.length,
+      'meta version': 2,
+      name: 'a.bin',
+      'piece length': 16384,
+      pieces: new Uint8Array(60).fill(7),
+    };
+    const hybrid = parseTorrent(
+      encode(
+        new Map<string, EncodableValue>([
+          ['info', info],
+          ['piece layers', new Map([[root, layer]])],
+        ]),
+      ),
+    );
+    const both = pieceVerification(hybrid, 2)!;
+    expect(both.hash).toEqual({
+      algorithm: 'sha1+sha256-merkle',
+      dataLength: 40_000 - 32768,
+      width: 1,
+    });
+    expect(both.expected.subarray(0, 20)).toEqual(new Uint8Array(20).fill(7));
+    expect(both.expected.subarray(20)).toEqual(layer.subarray(64, 96));
+    const fromPeers = parseInfo(encode(info));
+    expect(pieceVerification(fromPeers, 2)!.hash).toEqual({ algorithm: 'sha1' });
+  });
+});

@@ -73,8 +73,25 @@ class MerkleHasher {
   }
 }
 
+// A hybrid's piece (BEP 52): SHA-1 of the whole piece, then the merkle root of its file's part.
+class BothHasher {
+  constructor(width, dataLength) {
+    this.sha1 = createHash('sha1');
+    this.merkle = new MerkleHasher(width, dataLength);
+  }
+  update(view) {
+    this.sha1.update(view);
+    this.merkle.update(view);
+    return this;
+  }
+  digest() {
+    return Buffer.concat([this.sha1.digest(), this.merkle.digest()]);
+  }
+}
+
 function makeHasher(spec) {
   if (spec && spec.algorithm === 'sha256-merkle') return new MerkleHasher(spec.width, spec.dataLength);
+  if (spec && spec.algorithm === 'sha1+sha256-merkle') return new BothHasher(spec.width, spec.dataLength);
   return createHash('sha1');
 }
 
@@ -138,7 +155,7 @@ function checkPieces(pieces) {
             status = 2;
             break outer;
           }
-          hash.update(read === chunkSize ? scratch : scratch.subarray(0, read));
+          hash.update(read === scratch.length ? scratch : scratch.subarray(0, read));
           position += read;
           remaining -= read;
         }
@@ -186,7 +203,7 @@ function hashRun(job) {
           error.code = 'BT_FILE_CHANGED';
           throw error;
         }
-        hash.update(read === chunkSize ? scratch : scratch.subarray(0, read));
+        hash.update(read === scratch.length ? scratch : scratch.subarray(0, read));
         done += read;
         inPiece += read;
         if (inPiece === pieceLength) {
