@@ -17,6 +17,7 @@ const PURE_PACKAGES = [
   'wire',
   'mse',
   'utp',
+  'lpd',
 ];
 
 export default tseslint.config(

@@ -12,6 +12,7 @@ import {
   type SessionOptions,
 } from '@bt/session';
 import {
+  booleanOption,
   type CommandContext,
   integerOption,
   stringListOption,
@@ -78,6 +79,17 @@ export function encryptionOption(context: CommandContext): EncryptionPolicy | un
 export const ENCRYPTION_HELP = `      --encryption P   MSE/PE: prefer (dial encrypted, plain on failure), require (encrypted
                        only), allow (dial plain, accept both; the default), disable`;
 
+/**
+ * `--no-lpd`: the discovery the session uses besides trackers and `--peer`. Local peer discovery
+ * (BEP 14) is on unless turned off; a private torrent never uses it.
+ */
+export function discoveryOptions(context: CommandContext): SessionOptions {
+  return { localDiscovery: !booleanOption(context, 'no-lpd') };
+}
+
+/** The help lines of the discovery options. */
+export const DISCOVERY_HELP = `      --no-lpd         no local peer discovery (BEP 14 multicast on the local network)`;
+
 /** Starts a session on `port` (default 6881, or any free port when that one is taken). */
 export async function startSession(
   port: number | undefined,
@@ -101,4 +113,5 @@ export const sessionOptionsConfig = {
   'limit-up': { type: 'string' },
   encryption: { type: 'string' },
   json: { type: 'boolean' },
+  'no-lpd': { type: 'boolean' },
 } as const;

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { build } from 'tsup';
 import { makeTempDir, PATIENCE_MS, type RunningProcess, startProcess } from '@bt/test-support';
+import { withoutLocalDiscovery } from './no-lpd.js';
 
 let bundled: Promise<string> | undefined;
 
@@ -103,7 +104,12 @@ export async function startBt(
   options: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[] } = {},
 ): Promise<BtProcess> {
   const script = await btScript();
-  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, script, ...args];
+  const [command, ...rest] = [
+    ...(options.prefix ?? []),
+    process.execPath,
+    script,
+    ...withoutLocalDiscovery(args),
+  ];
   return watch(
     startProcess(command!, rest, {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

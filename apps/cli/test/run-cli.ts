@@ -2,6 +2,7 @@
 import { Writable } from 'node:stream';
 import { PATIENCE_MS } from '@bt/test-support';
 import { main } from '../src/main.js';
+import { withoutLocalDiscovery } from './no-lpd.js';
 
 export interface CliResult {
   code: number;
@@ -39,6 +40,8 @@ export interface RunCliOptions {
   signal?: AbortSignal;
   /** Called with everything on stdout so far, after each write. */
   onStdout?: (text: string) => void;
+  /** Leave local peer discovery on (by default tests add `--no-lpd`: no multicast off loopback). */
+  localDiscovery?: boolean;
 }
 
 export function startCli(argv: string[], options: RunCliOptions = {}): RunningCli {
@@ -53,7 +56,7 @@ export function startCli(argv: string[], options: RunCliOptions = {}): RunningCl
   const err = capture(wake);
   let ended = false;
   const result = main({
-    argv,
+    argv: options.localDiscovery ? argv : withoutLocalDiscovery(argv),
     stdout: out.stream,
     stderr: err.stream,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

@@ -47,7 +47,7 @@ describe.skipIf(!script || !aria2 || !mktorrent)('bt download on a terminal', ()
     const out = await makeTempDir();
     const size = columns === undefined ? '' : `stty cols ${columns} rows 30; `;
     const terminal = await startInTerminal(
-      `${size}exec ${bt} download '${torrent}' -o '${out}' --port 0 --peer ${peer}`,
+      `${size}exec ${bt} download '${torrent}' -o '${out}' --port 0 --no-lpd --peer ${peer}`,
     );
     await terminal.waitForOutput(/ETA \S+ peers 1/);
     await terminal.waitForOutput(/error: cannot reach/);

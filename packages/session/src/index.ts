@@ -9,6 +9,7 @@
  * The pure parts (`PiecePicker`, `Choker`, `TrackerTiers`, `PeerRegistry`, `TokenBucket`,
  * `RateMeter`, `pipelineDepth`) take time from an injected clock and are usable on their own.
  * Events carry `SessionError`s whose `party` says whether a peer, a tracker or our I/O failed.
+ * Local peer discovery (BEP 14) is one service per session (`SessionOptions.localDiscovery`).
  * `allowsPublicDiscovery` is the one BEP 27 check discovery asks; BEP 10 extensions plug into
  * the one hook (`TorrentExtension`: per torrent a `TorrentExtensionHandler` that adds handshake
  * fields and receives each peer's handshake, its messages of that extension and its going).
@@ -55,6 +56,18 @@ export type {
   TrackerClient,
   TrackerClientResolver,
 } from './interfaces.js';
+export {
+  LocalPeerDiscoveryService,
+  MAX_PEERS_PER_TORRENT as MAX_LOCAL_DISCOVERY_PEERS,
+  multicastLocalDiscovery,
+} from './local-discovery.js';
+export type {
+  LocalDiscovery,
+  LocalDiscoveryFactory,
+  LocalDiscoveryOptions,
+  LocalDiscoveryTorrent,
+  LocalPeerDiscoveryServiceOptions,
+} from './local-discovery.js';
 export { PeerIdSet, PeerRegistry } from './peer-registry.js';
 export type { PeerRegistryOptions, PeerSource } from './peer-registry.js';
 export { BLOCK_SIZE, PiecePicker } from './piece-picker.js';

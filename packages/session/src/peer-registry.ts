@@ -5,7 +5,7 @@
  */
 import { formatPeerAddress, type PeerAddress } from '@bt/primitives';
 
-export type PeerSource = 'tracker' | 'manual' | 'incoming' | 'pex' | 'webseed';
+export type PeerSource = 'tracker' | 'manual' | 'incoming' | 'pex' | 'webseed' | 'lpd';
 
 interface KnownPeer {
   address: PeerAddress;

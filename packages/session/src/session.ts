@@ -18,6 +18,13 @@ import { checkedPolicy, createEncryptedTransport } from './encrypted-transport.j
 import { SessionError } from './errors.js';
 import { EventHub, type TorrentEvent } from './events.js';
 import type { TorrentExtension } from './extensions.js';
+import { allowsPublicDiscovery } from './discovery.js';
+import {
+  type LocalDiscoveryFactory,
+  type LocalDiscoveryTorrent,
+  LocalPeerDiscoveryService,
+  multicastLocalDiscovery,
+} from './local-discovery.js';
 import type {
   IncomingPeer,
   PeerTransport,
@@ -26,6 +33,7 @@ import type {
   TrackerClientResolver,
 } from './interfaces.js';
 import { PeerIdSet } from './peer-registry.js';
+import type { SourceStatus } from './sources.js';
 import { TokenBucket } from './rate.js';
 import { Torrent, type TorrentStats } from './torrent.js';
 import type { TransportMode } from './transport-policy.js';
@@ -82,7 +90,16 @@ export interface SessionOptions {
    * Default: an `HttpRangeClient` of `@bt/webseed/node` (4 connections per host).
    */
   webSeeds?: WebSeedFetcher | false;
+  /**
+   * BEP 14 local peer discovery: `true` for multicast on the listening interface
+   * (`@bt/lpd/node`), a factory for another, `false` (the default) for none. Never used for a
+   * private torrent (BEP 27).
+   */
+  localDiscovery?: boolean | LocalDiscoveryFactory;
 }
+
+/** How often the session looks whether a local discovery announce is due (ms). */
+const DISCOVERY_TICK_MS = 1000;
 
 export interface AddTorrentOptions {
   /** The folder the torrent's content (`<name>`) goes in. */
@@ -143,6 +160,8 @@ export class Session {
   private readonly hub = new EventHub<SessionEventMap>();
   /** BEP 10: the ids we receive each extension under, shared by the transport and the torrents. */
   private readonly extensionRegistry: ExtensionRegistry;
+  private readonly localDiscovery: LocalPeerDiscoveryService;
+  private discoveryTimer: ReturnType<typeof setInterval> | undefined;
   private portValue = 0;
   private closed = false;
   private ownWebSeedClient: HttpRangeClient | undefined;
@@ -189,6 +208,18 @@ export class Session {
     this.peerIds = new PeerIdSet(this.peerId);
     this.downloadBucket = new TokenBucket(this.clock, options.downloadLimit ?? 0);
     this.uploadBucket = new TokenBucket(this.clock, options.uploadLimit ?? 0);
+    this.localDiscovery = new LocalPeerDiscoveryService({
+      factory:
+        options.localDiscovery === true
+          ? multicastLocalDiscovery
+          : options.localDiscovery || undefined,
+      host: options.host,
+      port: () => this.portValue,
+      torrent: (infoHash) => {
+        const torrent = this.torrents.get(toHex(infoHash));
+        return torrent && localDiscoveryView(torrent);
+      },
+    });
   }
 
   /** The port peers reach us on (0 before `listen` or with `noListen`). */
@@ -196,8 +227,9 @@ export class Session {
     return this.portValue;
   }
 
-  /** Binds the listening port (done by `createSession`). */
+  /** Binds the listening port and starts local discovery (done by `createSession`). */
   async listen(): Promise<number> {
+    await this.startLocalDiscovery();
     if (this.options.noListen) return 0;
     const port = this.options.port ?? 6881;
     try {
@@ -215,6 +247,24 @@ export class Session {
       );
     }
     return this.portValue;
+  }
+
+  private async startLocalDiscovery(): Promise<void> {
+    if (this.discoveryTimer || this.closed) return;
+    this.discoveryTimer = setInterval(
+      () => this.localDiscovery.tick(this.clock.now(), this.list().map(localDiscoveryView)),
+      DISCOVERY_TICK_MS,
+    );
+    this.discoveryTimer.unref?.();
+    await this.localDiscovery.start();
+  }
+
+  private localDiscoveryRows(torrent: Torrent, now: number): SourceStatus[] {
+    const seeds = new Set<string>();
+    for (const peer of torrent.peers) if (peer.isSeed) seeds.add(peer.label);
+    return this.localDiscovery.rows(localDiscoveryView(torrent), now, (address) =>
+      seeds.has(address),
+    );
   }
 
   private route(peer: IncomingPeer): void {
@@ -271,7 +321,7 @@ export class Session {
         },
       );
     }
-    const torrent = new Torrent({
+    const torrent: Torrent = new Torrent({
       torrent: description,
       storage,
       peerId: this.peerId,
@@ -297,6 +347,7 @@ export class Session {
       skipCheck: options.skipCheck,
       webSeedFetcher: this.webSeedFetcher(),
       webSeeds: options.webSeeds,
+      sources: (now) => this.localDiscoveryRows(torrent, now),
     });
     this.torrents.set(description.infoHashHex, torrent);
     torrent.onAny((event) =>
@@ -372,6 +423,8 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.discoveryTimer) clearInterval(this.discoveryTimer);
+    await this.localDiscovery.close();
     await Promise.allSettled(this.list().map((torrent) => torrent.stop()));
     this.torrents.clear();
     await this.transport.close();
@@ -379,4 +432,14 @@ export class Session {
     await this.ownWebSeedClient?.close();
     await this.hashPool?.close();
   }
+}
+
+/** A torrent as local discovery sees it. */
+function localDiscoveryView(torrent: Torrent): LocalDiscoveryTorrent {
+  return {
+    infoHash: torrent.infoHash,
+    active: torrent.state === 'downloading' || torrent.state === 'seeding',
+    publicDiscovery: allowsPublicDiscovery(torrent.description),
+    addPeers: (addresses) => torrent.addPeers(addresses, 'lpd'),
+  };
 }

@@ -19,6 +19,7 @@ import type {
 import type { Peer } from './peer.js';
 import type { PeerIdSet, PeerRegistry } from './peer-registry.js';
 import type { PiecePicker } from './piece-picker.js';
+import type { SourceStatus } from './sources.js';
 import type { RateMeter, TokenBucket } from './rate.js';
 import type { WebSeedFetcher } from './web-seed-wire.js';
 
@@ -57,6 +58,8 @@ export interface TorrentOptions {
   maxPeerRequests?: number;
   /** Skip the recheck (a brand-new download into an empty folder). */
   skipCheck?: boolean;
+  /** Rows the session adds to this torrent's source table (`[Local Peer Discovery]`). */
+  sources?: (now: number) => SourceStatus[];
   /**
    * BEP 5: a peer said where its DHT node listens (a `port` message). Called only for torrents
    * that allow public discovery (`allowsPublicDiscovery`); the DHT adds the node to its table.

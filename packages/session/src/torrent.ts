@@ -617,6 +617,8 @@ export class Torrent implements TorrentContext {
     if ((this.options.peers?.length ?? 0) > 0) {
       sources.push({ source: 'manual peers', state: 'working', peers: this.options.peers!.length });
     }
+    // rows of the session's own sources (local discovery)
+    sources.push(...(this.options.sources?.(now) ?? []));
     return {
       infoHash: this.infoHashHex,
       name: this.name,

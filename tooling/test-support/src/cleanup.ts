@@ -1,6 +1,6 @@
 /**
  * What a test leaves outside itself (the process groups of the programs it started, the file
- * systems it mounted, its `/tmp/bt-*` folders) is registered here and removed on every way out
+ * systems it mounted, the network namespaces it made, its `/tmp/bt-*` folders) is registered here and removed on every way out
  * of the test process: a normal exit; SIGINT, SIGTERM or SIGHUP (Ctrl-C, a cancelled CI job,
  * turbo stopping a task); the end of the runner this worker reports to; and a death that runs
  * no code at all (SIGKILL, a crash of the runtime). For that last one a small watcher process
@@ -14,18 +14,20 @@ import { rmSync } from 'node:fs';
 const groups = new Set<number>();
 const mounts = new Set<string>();
 const folders = new Set<string>();
+const namespaces = new Set<string>();
 let watcher: ChildProcess | undefined;
 let installed = false;
 
-// The watcher: reads `+g <pgid>`, `-g <pgid>`, `+m <path>`, `-m <path>`, `+d <path>`, `-d <path>`
-// lines; on end of input it kills every group still listed, unmounts every mount, removes every
-// folder, then exits.
+// The watcher: reads `+g <pgid>`, `-g <pgid>`, `+m <path>`, `-m <path>`, `+d <path>`, `-d <path>`,
+// `+n <name>`, `-n <name>` lines; on end of input it kills every group still listed, unmounts
+// every mount, deletes every network namespace, removes every folder, then exits.
 const WATCHER = `
 const { spawnSync } = require('node:child_process');
 const { rmSync } = require('node:fs');
 const groups = new Set();
 const mounts = new Set();
 const folders = new Set();
+const namespaces = new Set();
 let pending = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {
@@ -41,11 +43,14 @@ process.stdin.on('data', (chunk) => {
     else if (line.startsWith('-m ')) mounts.delete(value);
     else if (line.startsWith('+d ')) folders.add(value);
     else if (line.startsWith('-d ')) folders.delete(value);
+    else if (line.startsWith('+n ')) namespaces.add(value);
+    else if (line.startsWith('-n ')) namespaces.delete(value);
   }
 });
 const sweep = () => {
   for (const pgid of groups) { try { process.kill(-pgid, 'SIGKILL'); } catch {} }
   for (const mount of mounts) spawnSync('umount', ['-l', mount], { stdio: 'ignore' });
+  for (const name of namespaces) spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
   for (const folder of folders) { try { rmSync(folder, { recursive: true, force: true }); } catch {} }
   process.exit(0);
 };
@@ -85,6 +90,8 @@ export function cleanUpNow(): void {
   groups.clear();
   for (const mount of mounts) spawnSync('umount', ['-l', mount], { stdio: 'ignore' });
   mounts.clear();
+  for (const name of namespaces) spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+  namespaces.clear();
   for (const folder of folders) {
     try {
       rmSync(folder, { recursive: true, force: true });
@@ -140,6 +147,18 @@ export function trackMount(path: string): void {
 export function releaseMount(path: string): void {
   if (!mounts.delete(path)) return;
   tell(`-m ${path}`);
+}
+
+/** A network namespace (`ip netns`) to delete if this process ends before it is released. */
+export function trackNamespace(name: string): void {
+  install();
+  namespaces.add(name);
+  tell(`+n ${name}`);
+}
+
+export function releaseNamespace(name: string): void {
+  if (!namespaces.delete(name)) return;
+  tell(`-n ${name}`);
 }
 
 /** A folder to remove if this process ends before it is released. */

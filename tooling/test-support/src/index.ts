@@ -1,11 +1,14 @@
 /**
  * Helpers for bt's tests: finding the real programs that interop tests run against (and
  * failing loudly in CI when one is missing), free loopback ports, temporary folders, child
- * processes that are always cleaned up, and the real programs' set-up (mktorrent, opentracker, nginx).
+ * processes that are always cleaned up, network namespaces for multicast, and the real programs'
+ * set-up (mktorrent, opentracker, nginx).
  */
 export { findProgram, requireLibtorrentPython, requireProgram, isCI } from './programs.js';
 export { freePort, freeUdpPort } from './ports.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
+export { createLinkedNamespaces, createLoopbackNamespace, requireNamespaces } from './netns.js';
+export type { NetworkNamespace } from './netns.js';
 export { releaseMount, trackMount } from './cleanup.js';
 export { runMktorrent } from './mktorrent.js';
 export type { MktorrentOptions } from './mktorrent.js';

@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import { booleanOption, type Command, ExitCode, integerOption, stringOption } from '../command.js';
 import { checkOutputFolder, describeDiskFailure } from '../folder-checks.js';
 import {
+  DISCOVERY_HELP,
+  discoveryOptions,
   peerOptions,
   encryptionOption,
   ENCRYPTION_HELP,
@@ -23,10 +25,11 @@ export const downloadCommand: Command = {
   name: 'download',
   summary: 'download a torrent, verify it, and optionally keep seeding',
   usage:
-    'bt download <file.torrent> [-o DIR] [--port N] [--peer HOST:PORT]... [--seed] [--max-peers N] [--limit-down R] [--limit-up R] [--encryption P] [--sequential] [--json]',
+    'bt download <file.torrent> [-o DIR] [--port N] [--peer HOST:PORT]... [--seed] [--max-peers N] [--limit-down R] [--limit-up R] [--encryption P] [--sequential] [--no-lpd] [--json]',
   help: `Downloads the torrent's content into DIR/<torrent name>, checking every piece's SHA-1, and
 exits once every piece is verified on disk. Peers come from the torrent's trackers (HTTP and
-UDP, BEP 12 tiers) and from --peer. Data already in DIR is checked first and only what is
+UDP, BEP 12 tiers), from --peer, and from clients on the local network (BEP 14, unless
+--no-lpd or the torrent is private). Data already in DIR is checked first and only what is
 missing is fetched, so running the same command again resumes an interrupted download.
 Before it waits on any peer it checks that DIR can be written and has the space still needed.
 
@@ -40,6 +43,7 @@ ${ENCRYPTION_HELP}
       --limit-down R   download rate limit, e.g. 500K, 2M, 1.5MiB (bytes per second)
       --limit-up R     upload rate limit
       --sequential     fetch pieces in order (for previewing media) instead of rarest first
+${DISCOVERY_HELP}
       --json           newline-delimited JSON events on stdout instead of the display; each
                        has a type and a time; an error is {"type":"error","code","message"}
 
@@ -76,7 +80,7 @@ Examples:
     const uploadLimit = rateOption(context, 'limit-up');
     const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
     await checkOutputFolder(metainfo, directory, '-o');
-    const session = await startSession(port, { encryption });
+    const session = await startSession(port, { encryption, ...discoveryOptions(context) });
     try {
       const started = performance.now();
       const torrent = await session.addTorrent(metainfo, {

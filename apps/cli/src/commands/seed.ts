@@ -12,6 +12,8 @@ import {
 } from '../command.js';
 import { checkOutputFolder, checkSeedData, describeDiskFailure } from '../folder-checks.js';
 import {
+  DISCOVERY_HELP,
+  discoveryOptions,
   peerOptions,
   encryptionOption,
   ENCRYPTION_HELP,
@@ -28,7 +30,7 @@ export const seedCommand: Command = {
   name: 'seed',
   summary: "check a torrent's data and seed it until stopped",
   usage:
-    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--encryption P] [--json]',
+    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--encryption P] [--no-lpd] [--json]',
   help: `Hashes the torrent's content under DIR (the folder that holds the file or folder named by
 the torrent, as -o of 'bt download' makes it), announces to the torrent's trackers and serves
 every peer that asks, until Ctrl-C. The data must be there: a DIR that does not exist or holds
@@ -45,6 +47,7 @@ ${ENCRYPTION_HELP}
       --max-peers N    most connections (default 50)
       --limit-up R     upload rate limit, e.g. 500K, 2M (bytes per second)
       --limit-down R   download rate limit while completing missing pieces
+${DISCOVERY_HELP}
       --json           newline-delimited JSON events on stdout instead of the display; each
                        has a type and a time
 
@@ -78,7 +81,7 @@ Examples:
     if (booleanOption(context, 'allow-download'))
       await checkOutputFolder(metainfo, directory, '--data');
     else await checkSeedData(metainfo, directory);
-    const session = await startSession(port, { encryption });
+    const session = await startSession(port, { encryption, ...discoveryOptions(context) });
     try {
       const torrent = await session.addTorrent(metainfo, {
         directory,

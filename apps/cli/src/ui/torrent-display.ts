@@ -299,11 +299,18 @@ export function stallReason(stats: TorrentStats, context: StatusContext = {}): s
   if (stats.peers > 0) {
     return `connected to ${stats.peers} peer${stats.peers === 1 ? '' : 's'}, none sending: they have no piece we need, or are choking us`;
   }
-  const trackers = stats.sources.filter((source) => source.source !== MANUAL_SOURCE);
+  // the discovery rows (`[Local Peer Discovery]`, ...) are no trackers
+  const trackers = stats.sources.filter(
+    (source) => source.source !== MANUAL_SOURCE && !source.source.startsWith('['),
+  );
   const manual = stats.sources.some((source) => source.source === MANUAL_SOURCE);
   const failure =
     context.lastPeerFailure === undefined ? '' : `; last: ${printable(context.lastPeerFailure)}`;
-  if (trackers.length === 0 && !manual && stats.sources.length === 0)
+  if (
+    trackers.length === 0 &&
+    !manual &&
+    stats.sources.every((source) => source.state !== 'working')
+  )
     return 'no peers: the torrent lists no tracker and no --peer was given';
   if (trackers.some((source) => source.state === 'announcing'))
     return `looking for peers: asking ${trackers.length === 1 ? 'the tracker' : `${trackers.length} trackers`}`;
