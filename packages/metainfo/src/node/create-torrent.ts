@@ -11,7 +11,7 @@ import { encode, type EncodableValue } from '@bt/bencode';
 import { withRawValue } from '../encode-torrent.js';
 import { CreateTorrentError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
-import { fileRootFromLeaves, pieceLayerFromLeaves } from '../merkle.js';
+import { fileRootFromLeaves, fileRootFromPieceLayer, pieceLayerFromLeaves } from '../merkle.js';
 import { hashFileLeaves, hashPieces, planJobs } from './piece-hashing.js';
 import { parseTorrent } from '../parse-torrent.js';
 import { choosePieceLength } from '../piece-length.js';
@@ -181,11 +181,16 @@ export async function createTorrent(
     files.forEach((file, index) => {
       const entry = new Map<string, EncodableValue>([['length', file.length]]);
       if (file.length > 0) {
-        const root = fileRootFromLeaves(leaves[index]!);
+        // The root from the piece layer when there is one: a few hashes instead of every leaf.
+        const layer =
+          file.length > pieceLength
+            ? pieceLayerFromLeaves(leaves[index]!, pieceLength, file.length)
+            : undefined;
+        const root = layer
+          ? fileRootFromPieceLayer(layer, pieceLength)
+          : fileRootFromLeaves(leaves[index]!);
         entry.set('pieces root', root);
-        if (file.length > pieceLength) {
-          layers!.set(root, pieceLayerFromLeaves(leaves[index]!, pieceLength, file.length));
-        }
+        if (layer) layers!.set(root, layer);
       }
       let node = tree;
       const path = singleFile ? [name] : file.path;

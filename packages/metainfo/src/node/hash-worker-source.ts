@@ -30,6 +30,17 @@ const zeros = Buffer.alloc(chunkSize);
 
 const V2_BLOCK = 16384;
 const ZERO_LEAF = Buffer.alloc(32);
+const crypto = require('node:crypto');
+const PAIR = Buffer.alloc(64);
+// One-shot SHA-256 (Node 20.12+) is cheaper than createHash for a block or a pair of hashes.
+const sha256 = typeof crypto.hash === 'function'
+  ? (data) => crypto.hash('sha256', data, 'buffer')
+  : (data) => createHash('sha256').update(data).digest();
+function sha256Pair(left, right) {
+  PAIR.set(left, 0);
+  PAIR.set(right, 32);
+  return sha256(PAIR);
+}
 
 // BEP 52: leaves are SHA-256 of 16 KiB blocks; only the first dataLength bytes are the file's.
 class MerkleHasher {
@@ -46,6 +57,12 @@ class MerkleHasher {
     let offset = 0;
     while (offset < length) {
       const take = Math.min(V2_BLOCK - this.inBlock, length - offset);
+      // A whole block in this view (or the file's last, short one): one shot.
+      if (this.inBlock === 0 && (take === V2_BLOCK || (this.remaining === 0 && offset + take === length))) {
+        this.leaves.push(sha256(view.subarray(offset, offset + take)));
+        offset += take;
+        continue;
+      }
       this.block.update(offset === 0 && take === view.length ? view : view.subarray(offset, offset + take));
       offset += take;
       this.inBlock += take;
@@ -64,9 +81,9 @@ class MerkleHasher {
     for (let size = this.width; size > 1; size /= 2) {
       const next = [];
       for (let i = 0; i < layer.length; i += 2) {
-        next.push(createHash('sha256').update(layer[i]).update(i + 1 < layer.length ? layer[i + 1] : pad).digest());
+        next.push(sha256Pair(layer[i], i + 1 < layer.length ? layer[i + 1] : pad));
       }
-      pad = createHash('sha256').update(pad).update(pad).digest();
+      pad = sha256Pair(pad, pad);
       layer = next;
     }
     return layer.length > 0 ? layer[0] : pad;
@@ -251,7 +268,7 @@ function hashLeaves(job) {
         got += read;
       }
       for (let at = 0; at < want; at += V2_BLOCK) {
-        const digest = createHash('sha256').update(scratch.subarray(at, Math.min(at + V2_BLOCK, want))).digest();
+        const digest = sha256(scratch.subarray(at, Math.min(at + V2_BLOCK, want)));
         leaves.set(digest, leaf * 32);
         leaf++;
       }
