@@ -18,6 +18,7 @@ const PURE_PACKAGES = [
   'mse',
   'utp',
   'lpd',
+  'transmission-rpc',
 ];
 
 export default tseslint.config(

@@ -66,6 +66,12 @@ export class Announcing {
     this.tiers.markCompleted(now);
   }
 
+  /** A user asked for fresh peers: every tracker is asked again, within its `min interval`. */
+  reannounce(now: number): void {
+    this.tiers.reannounce(now);
+    this.tick(now);
+  }
+
   /** Waits for announces in flight, then tells the trackers we stop (bounded). */
   async stop(): Promise<void> {
     await Promise.allSettled([...this.running]);

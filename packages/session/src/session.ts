@@ -35,6 +35,7 @@ import type {
 import { PeerIdSet } from './peer-registry.js';
 import type { SourceStatus } from './sources.js';
 import { TokenBucket } from './rate.js';
+import { resumableStorageFactory, type ResumeStore } from './resume-storage.js';
 import { Torrent, type TorrentStats } from './torrent.js';
 import type { TransportMode } from './transport-policy.js';
 import type { WebSeedFetcher } from './web-seed-wire.js';
@@ -96,6 +97,13 @@ export interface SessionOptions {
    * private torrent (BEP 27).
    */
   localDiscovery?: boolean | LocalDiscoveryFactory;
+  /**
+   * Fast resume: verified pieces and file states are kept here, and a start whose files are
+   * unchanged trusts them instead of hashing (`resume-storage.ts`).
+   */
+  resume?: ResumeStore;
+  /** Told, with `resume`, whether each start resumed or hashed. */
+  onRecheck?: (infoHashHex: string, how: 'resumed' | 'hashed') => void;
 }
 
 /** How often the session looks whether a local discovery announce is due (ms). */
@@ -204,6 +212,13 @@ export class Session {
         });
         return fileStorageFactory(this.hashPool)(torrent, directory);
       };
+    }
+    if (options.resume) {
+      this.storageFactory = resumableStorageFactory({
+        storage: this.storageFactory,
+        store: options.resume,
+        onRecheck: options.onRecheck,
+      });
     }
     this.peerIds = new PeerIdSet(this.peerId);
     this.downloadBucket = new TokenBucket(this.clock, options.downloadLimit ?? 0);
@@ -378,6 +393,21 @@ export class Session {
     if (!torrent) throw new SessionError('torrent-not-found', 'no such torrent in the session');
     this.torrents.delete(torrent.infoHashHex);
     await torrent.stop();
+  }
+
+  /** Drops a torrent's fast-resume record (with `resume`), so its next start hashes the data. */
+  async forgetResume(infoHash: string): Promise<void> {
+    await this.options.resume?.forget(infoHash.toLowerCase());
+  }
+
+  /** Changes the global limits (bytes per second, 0 = unlimited) while the session runs. */
+  setLimits(limits: { downloadLimit?: number; uploadLimit?: number }): void {
+    for (const [name, value] of Object.entries(limits)) {
+      if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+        throw new SessionError('invalid-option', `${name} must be 0 or more, got ${value}`);
+    }
+    if (limits.downloadLimit !== undefined) this.downloadBucket.rate = limits.downloadLimit;
+    if (limits.uploadLimit !== undefined) this.uploadBucket.rate = limits.uploadLimit;
   }
 
   /** Every torrent's events, tagged with its info-hash. */

@@ -87,6 +87,13 @@ export interface TorrentStats {
   sources: SourceStatus[];
 }
 
+/** What `setLimits` changes while a torrent runs. */
+export interface TorrentLimits {
+  downloadLimit?: number;
+  uploadLimit?: number;
+  maxPeers?: number;
+}
+
 const TICK_MS = 250;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Incoming connections taken beyond `maxPeers`, so newcomers can replace the slow. */
@@ -113,6 +120,8 @@ export class Torrent implements TorrentContext {
   readonly extensionHost: ExtensionHost;
   private readonly webSeeds: WebSeeds | undefined;
   private readonly events = new EventHub<TorrentEventMap>();
+  private readonly downloadBucket: TokenBucket;
+  private readonly uploadBucket: TokenBucket;
   private stateValue: TorrentState = 'stopped';
   private timer: ReturnType<typeof setInterval> | undefined;
   private lifetime = new AbortController();
@@ -146,12 +155,12 @@ export class Torrent implements TorrentContext {
     });
     this.downloadMeter = new RateMeter(this.clock);
     this.uploadMeter = new RateMeter(this.clock);
-    this.downloading = new Downloading(
-      this,
-      new TokenBucket(this.clock, options.downloadLimit ?? 0),
-      { completed: () => this.onComplete() },
-    );
-    this.uploading = new Uploading(this, new TokenBucket(this.clock, options.uploadLimit ?? 0));
+    this.downloadBucket = new TokenBucket(this.clock, options.downloadLimit ?? 0);
+    this.uploadBucket = new TokenBucket(this.clock, options.uploadLimit ?? 0);
+    this.downloading = new Downloading(this, this.downloadBucket, {
+      completed: () => this.onComplete(),
+    });
+    this.uploading = new Uploading(this, this.uploadBucket);
     this.announcing = new Announcing(this, {
       peersFound: () => {
         if (this.active) this.connectMore(this.clock.now());
@@ -343,6 +352,28 @@ export class Torrent implements TorrentContext {
 
   private get active(): boolean {
     return this.stateValue === 'downloading' || this.stateValue === 'seeding';
+  }
+
+  /** Changes this torrent's limits while it runs (bytes per second, 0 = unlimited). */
+  setLimits(limits: TorrentLimits): void {
+    validateOptions({ ...this.options, ...limits });
+    if (limits.downloadLimit !== undefined) this.downloadBucket.rate = limits.downloadLimit;
+    if (limits.uploadLimit !== undefined) this.uploadBucket.rate = limits.uploadLimit;
+    if (limits.maxPeers !== undefined) this.options.maxPeers = limits.maxPeers;
+  }
+
+  /** The limits in force (bytes per second, 0 = unlimited). */
+  get limits(): Required<TorrentLimits> {
+    return {
+      downloadLimit: this.downloadBucket.rate,
+      uploadLimit: this.uploadBucket.rate,
+      maxPeers: this.maxPeers,
+    };
+  }
+
+  /** Asks every tracker for peers again now (within each one's `min interval`). */
+  reannounce(): void {
+    if (this.active) this.announcing.reannounce(this.clock.now());
   }
 
   /** Adds peers (from a front-end or another discovery source). */

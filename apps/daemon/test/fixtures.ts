@@ -1,0 +1,73 @@
+/**
+ * A payload and its .torrent (mktorrent), announced to a real tracker (opentracker), seeded
+ * by aria2c on loopback.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseTorrent } from '@bt/metainfo';
+import {
+  freePort,
+  makeTempDir,
+  runMktorrent,
+  startOpentracker,
+  startProcess,
+  waitForPort,
+} from '@bt/test-support';
+
+export const ariaCommon = [
+  '--enable-dht=false',
+  '--enable-dht6=false',
+  '--bt-enable-lpd=false',
+  '--enable-peer-exchange=false',
+  '--disable-ipv6=true',
+  '--console-log-level=warn',
+  '--summary-interval=0',
+  '--file-allocation=none',
+];
+
+export interface Swarm {
+  seedDir: string;
+  payload: string;
+  torrent: string;
+  infoHash: string;
+  bytes: Uint8Array;
+}
+
+/** `name` of `size` random bytes, its .torrent (32 KiB pieces) announced to a new opentracker. */
+export async function makeSwarm(name: string, size: number): Promise<Swarm> {
+  const seedDir = await makeTempDir('bt-btd-seed-');
+  const payload = join(seedDir, name);
+  const bytes = randomBytes(size);
+  await writeFile(payload, bytes);
+  const port = await freePort();
+  const torrent = join(seedDir, `${name}.torrent`);
+  await runMktorrent({
+    program: 'mktorrent',
+    source: payload,
+    output: torrent,
+    announce: `http://127.0.0.1:${port}/announce`,
+    pieceLengthExponent: 15,
+  });
+  const infoHash = parseTorrent(await readFile(torrent)).infoHashHex;
+  await startOpentracker({ program: 'opentracker', infoHashes: [infoHash], port });
+  return { seedDir, payload, torrent, infoHash, bytes };
+}
+
+/** aria2c seeding the swarm's torrent from its folder. */
+export async function ariaSeeder(swarm: Swarm): Promise<void> {
+  const port = await freePort();
+  startProcess(
+    'aria2c',
+    [
+      ...ariaCommon,
+      '--seed-ratio=0.0',
+      '--check-integrity=true',
+      `--dir=${swarm.seedDir}`,
+      `--listen-port=${port}`,
+      swarm.torrent,
+    ],
+    { label: 'aria2c seeder' },
+  );
+  await waitForPort(port, '127.0.0.1');
+}

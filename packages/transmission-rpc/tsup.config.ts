@@ -1,0 +1,7 @@
+import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.base.ts';
+
+// Two entries (the pure main one and `./node`) sharing one chunk of common code.
+export default defineConfig(
+  packageConfig({ platform: 'node', entry: ['src/index.ts', 'src/node.ts'], splitting: true }),
+);
