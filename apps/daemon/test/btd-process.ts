@@ -98,7 +98,9 @@ export async function startBtd(options: StartBtdOptions = {}): Promise<Btd> {
   };
   await waitForLog(/RPC on http/);
   let sessionId = '';
-  const auth = options.credentials ? { Authorization: `Basic ${btoa(options.credentials)}` } : {};
+  const auth: Record<string, string> = options.credentials
+    ? { Authorization: `Basic ${btoa(options.credentials)}` }
+    : {};
   const rpc: Btd['rpc'] = async (method, rpcArgs = {}) => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const response = await fetch(`http://127.0.0.1:${rpcPort}/transmission/rpc`, {
