@@ -49,7 +49,7 @@ describe.skipIf(programs.some((path) => path === undefined))('btd after kill -9'
         const state = await readFile(join(first.configDir, 'bt-torrents.json'), 'utf8').catch(
           () => '',
         );
-        const records = await readdir(join(first.configDir, 'bt-resume')).catch(() => []);
+        const records = await readdir(join(first.configDir, 'bt-resume')).catch((): string[] => []);
         return (
           (state.includes(`"have_valid":${swarm.bytes.length}`) &&
             records.includes(`${swarm.infoHash}.resume`)) ||

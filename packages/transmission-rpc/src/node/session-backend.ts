@@ -285,8 +285,6 @@ export class SessionBackend implements RpcBackend {
     let changed = false;
     for (const entry of this.entries.values()) {
       const { downloaded, uploaded } = entry.fold();
-      this.current.downloaded += downloaded;
-      this.current.uploaded += uploaded;
       if (downloaded > 0 || uploaded > 0) {
         entry.state.activity_date = time;
         changed = true;
@@ -435,11 +433,23 @@ export class SessionBackend implements RpcBackend {
     return this.saving;
   }
 
+  /** Bytes moved since the daemon started: torrents here, and those removed meanwhile. */
+  private sessionBytes(): { downloaded: number; uploaded: number } {
+    let downloaded = this.current.downloaded;
+    let uploaded = this.current.uploaded;
+    for (const entry of this.entries.values()) {
+      downloaded += entry.sessionDownloaded;
+      uploaded += entry.sessionUploaded;
+    }
+    return { downloaded, uploaded };
+  }
+
   private totals(): StatsFile {
+    const bytes = this.sessionBytes();
     const seconds = Math.floor((Date.now() - this.startedAt) / 1000);
     return {
-      'downloaded-bytes': this.cumulative['downloaded-bytes'] + this.current.downloaded,
-      'uploaded-bytes': this.cumulative['uploaded-bytes'] + this.current.uploaded,
+      'downloaded-bytes': this.cumulative['downloaded-bytes'] + bytes.downloaded,
+      'uploaded-bytes': this.cumulative['uploaded-bytes'] + bytes.uploaded,
       'files-added': this.cumulative['files-added'] + this.current.filesAdded,
       'seconds-active': this.cumulative['seconds-active'] + seconds,
       'session-count': this.cumulative['session-count'],
@@ -1010,8 +1020,10 @@ export class SessionBackend implements RpcBackend {
       await entry.busy;
       this.entries.delete(id);
       this.byHash.delete(entry.hash);
-      entry.fold();
       await this.session.removeTorrent(entry.hash).catch(() => undefined);
+      entry.fold();
+      this.current.downloaded += entry.sessionDownloaded;
+      this.current.uploaded += entry.sessionUploaded;
       await this.session.forgetResume(entry.hash);
       await rm(entry.torrentFile, { force: true });
       if (deleteLocalData) await this.deleteData(entry, entry.state.download_dir);
@@ -1190,14 +1202,13 @@ export class SessionBackend implements RpcBackend {
       if (!this.isRunning(entry)) paused++;
       download += stats?.downloadRate ?? 0;
       upload += stats?.uploadRate ?? 0;
-      const folded = entry.fold();
-      this.current.downloaded += folded.downloaded;
-      this.current.uploaded += folded.uploaded;
+      entry.fold();
     }
     const totals = this.totals();
+    const bytes = this.sessionBytes();
     const current: SessionStatsTotals = {
-      uploaded_bytes: this.current.uploaded,
-      downloaded_bytes: this.current.downloaded,
+      uploaded_bytes: bytes.uploaded,
+      downloaded_bytes: bytes.downloaded,
       files_added: this.current.filesAdded,
       session_count: 1,
       seconds_active: Math.floor((Date.now() - this.startedAt) / 1000),

@@ -52,6 +52,9 @@ export class TorrentEntry {
   foldedDownloaded = 0;
   foldedUploaded = 0;
   foldedCorrupt = 0;
+  /** Bytes moved by this torrent since the daemon started (for the session's current stats). */
+  sessionDownloaded = 0;
+  sessionUploaded = 0;
   /** Waiting in the download or seed queue. */
   queued = false;
   /** Unix seconds of the last manual reannounce. */
@@ -86,6 +89,8 @@ export class TorrentEntry {
     this.foldedUploaded += uploaded;
     this.state.downloaded_ever += downloaded;
     this.state.uploaded_ever += uploaded;
+    this.sessionDownloaded += downloaded;
+    this.sessionUploaded += uploaded;
     const verified = torrent.picker.verifiedBytes;
     if (torrent.state !== 'stopped' || verified > 0) this.state.have_valid = verified;
     return { downloaded, uploaded };
