@@ -74,6 +74,7 @@ try {
         setup.seeder,
       ]);
       await seeder.waitFor(/listening \d+/);
+      const seederCpuBefore = await cpuSeconds(seeder.child.pid);
       const leechDir = join(work, 'leech');
       await rm(leechDir, { recursive: true, force: true });
       await mkdir(leechDir);
@@ -102,6 +103,8 @@ try {
       const code = await leecher.exited;
       clearInterval(sampler);
       leecher.forget();
+      // The seeder's share: with RC4 forced, libtorrent's own encryption is the cap.
+      const seederCpu = (await cpuSeconds(seeder.child.pid)) - seederCpuBefore;
       await seeder.stop();
       if (code !== 0)
         throw new Error(
@@ -112,7 +115,7 @@ try {
         throw new Error(`the ${kind} download differs from the payload`);
       results[kind].push(seconds);
       console.log(
-        `${kind.padEnd(21)} ${(size / seconds / 1e6).toFixed(1).padStart(7)} MB/s  ${seconds.toFixed(2)} s  ~${cpu.toFixed(2)} CPU-s`,
+        `${kind.padEnd(21)} ${(size / seconds / 1e6).toFixed(1).padStart(7)} MB/s  ${seconds.toFixed(2)} s  leecher ~${cpu.toFixed(2)} CPU-s, seeder ${seederCpu.toFixed(2)} CPU-s`,
       );
     }
   }
