@@ -10,6 +10,7 @@ import {
   type Session,
   SessionError,
   type SessionOptions,
+  type TransportMode,
 } from '@bt/session';
 import {
   booleanOption,
@@ -90,6 +91,24 @@ export function discoveryOptions(context: CommandContext): SessionOptions {
 /** The help lines of the discovery options. */
 export const DISCOVERY_HELP = `      --no-lpd         no local peer discovery (BEP 14 multicast on the local network)`;
 
+/** `--transport tcp|utp|both`, checked before anything starts. */
+export function transportOption(context: CommandContext): TransportMode | undefined {
+  const value = stringOption(context, 'transport');
+  if (value === undefined) return undefined;
+  const mode = TRANSPORT_MODES.find((each) => each === value);
+  if (mode === undefined)
+    throw new UsageError(
+      `--transport expects one of ${TRANSPORT_MODES.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  return mode;
+}
+
+const TRANSPORT_MODES: readonly TransportMode[] = ['tcp', 'utp', 'both'];
+
+/** The help line of `--transport`, the same for every command. */
+export const TRANSPORT_HELP = `      --transport T    tcp (the default), utp (uTP, BEP 29, on the UDP port of the same number),
+                       or both (dial uTP first and TCP half a second later; accept both)`;
+
 /** Starts a session on `port` (default 6881, or any free port when that one is taken). */
 export async function startSession(
   port: number | undefined,
@@ -112,6 +131,7 @@ export const sessionOptionsConfig = {
   'limit-down': { type: 'string' },
   'limit-up': { type: 'string' },
   encryption: { type: 'string' },
+  transport: { type: 'string' },
   json: { type: 'boolean' },
   'no-lpd': { type: 'boolean' },
 } as const;

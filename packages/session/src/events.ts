@@ -16,7 +16,8 @@ export interface TorrentEventMap {
   'check-finished': { piecesHave: number; pieceCount: number };
   'piece-verified': { piece: number; piecesHave: number; pieceCount: number };
   'piece-failed': { piece: number; peers: string[] };
-  'peer-connected': { address: string; incoming: boolean; encrypted: boolean };
+  /** `utp`: the connection runs over uTP (BEP 29), not TCP. */
+  'peer-connected': { address: string; incoming: boolean; encrypted: boolean; utp: boolean };
   /** `error` says why we closed it, or how the connection failed; none for a clean close. */
   'peer-disconnected': { address: string; error?: SessionError };
   /** Dialling failed. */

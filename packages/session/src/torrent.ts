@@ -605,6 +605,7 @@ export class Torrent implements TorrentContext {
       address: peer.label,
       incoming: wire.incoming,
       encrypted: wire.encrypted ?? false,
+      utp: this.options.transport.describe?.(wire).utp ?? false,
     });
     return true;
   }

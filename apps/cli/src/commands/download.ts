@@ -12,6 +12,8 @@ import {
   peerOptions,
   encryptionOption,
   ENCRYPTION_HELP,
+  transportOption,
+  TRANSPORT_HELP,
   portOption,
   rateOption,
   sessionOptionsConfig,
@@ -37,6 +39,7 @@ Options:
   -o, --output DIR     the download folder (default: the current folder)
       --port N         TCP port to accept peers on (default 6881, or a free one if taken)
 ${ENCRYPTION_HELP}
+${TRANSPORT_HELP}
       --peer HOST:PORT a peer to connect to; repeatable ([::1]:6881 for IPv6)
       --seed           keep seeding after the download completes, until Ctrl-C
       --max-peers N    most connections for this torrent (default 50)
@@ -74,13 +77,18 @@ Examples:
     const directory = resolve(context.cwd, stringOption(context, 'output') ?? '.');
     const port = portOption(context);
     const encryption = encryptionOption(context);
+    const transportMode = transportOption(context);
     const peers = peerOptions(context);
     const maxPeers = integerOption(context, 'max-peers', { min: 1, max: 10_000 });
     const downloadLimit = rateOption(context, 'limit-down');
     const uploadLimit = rateOption(context, 'limit-up');
     const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
     await checkOutputFolder(metainfo, directory, '-o');
-    const session = await startSession(port, { encryption, ...discoveryOptions(context) });
+    const session = await startSession(port, {
+      encryption,
+      transportMode,
+      ...discoveryOptions(context),
+    });
     try {
       const started = performance.now();
       const torrent = await session.addTorrent(metainfo, {

@@ -17,6 +17,8 @@ import {
   peerOptions,
   encryptionOption,
   ENCRYPTION_HELP,
+  transportOption,
+  TRANSPORT_HELP,
   portOption,
   rateOption,
   sessionOptionsConfig,
@@ -43,6 +45,7 @@ Options:
                        'bt download -o DIR --seed')
       --port N         TCP port to accept peers on (default 6881, or a free one if taken)
 ${ENCRYPTION_HELP}
+${TRANSPORT_HELP}
       --peer HOST:PORT a peer to connect to; repeatable
       --max-peers N    most connections (default 50)
       --limit-up R     upload rate limit, e.g. 500K, 2M (bytes per second)
@@ -73,6 +76,7 @@ Examples:
     const directory = resolve(context.cwd, data);
     const port = portOption(context);
     const encryption = encryptionOption(context);
+    const transportMode = transportOption(context);
     const peers = peerOptions(context);
     const maxPeers = integerOption(context, 'max-peers', { min: 1, max: 10_000 });
     const downloadLimit = rateOption(context, 'limit-down');
@@ -81,7 +85,11 @@ Examples:
     if (booleanOption(context, 'allow-download'))
       await checkOutputFolder(metainfo, directory, '--data');
     else await checkSeedData(metainfo, directory);
-    const session = await startSession(port, { encryption, ...discoveryOptions(context) });
+    const session = await startSession(port, {
+      encryption,
+      transportMode,
+      ...discoveryOptions(context),
+    });
     try {
       const torrent = await session.addTorrent(metainfo, {
         directory,
