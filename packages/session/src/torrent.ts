@@ -547,7 +547,12 @@ export class Torrent implements TorrentContext {
       onMessage: (message) => this.reactions.onMessage(peer, message),
       onClose: (error) => this.onClose(peer, undefined, error),
     });
-    this.events.emit('peer-connected', { address: peer.label, incoming: false, encrypted: false });
+    this.events.emit('peer-connected', {
+      address: peer.label,
+      incoming: false,
+      encrypted: false,
+      utp: false,
+    });
     return peer;
   }
 

@@ -16,6 +16,7 @@ import {
   startProcess,
   stopAllProcesses,
   waitFor,
+  waitForPort,
 } from '@bt/test-support';
 import { createSession, type Session, type SessionOptions } from '../src/index.js';
 import { makePayload, makeTorrent, sha1File, startTransmission } from './helpers.js';
@@ -197,7 +198,16 @@ describe.skipIf(!transmission || !mktorrent)('uTP against Transmission (libutp)'
     const { seedDir, leechDir, payload, metainfo, file } = await fixture(3 * 1024 * 1024 + 5);
     const config = join(await makeTempDir(), 'transmission');
     await mkdir(config, { recursive: true });
-    const seeder = await startTransmission(file, seedDir, config);
+    // Transmission binds its TCP and UDP ports together: once TCP answers, uTP is there too. On a
+    // loaded machine transmission-cli 3.00 may quit after its check: start it again.
+    let seeder = await startTransmission(file, seedDir, config);
+    for (let attempt = 1; ; attempt++) {
+      const exited = seeder.process.exited.then(() => false);
+      const listening = await Promise.race([waitForPort(seeder.port).then(() => true), exited]);
+      if (listening) break;
+      if (attempt === 3) throw new Error(`transmission-cli quit: ${seeder.process.output()}`);
+      seeder = await startTransmission(file, seedDir, config);
+    }
     const ours = await session();
     const torrent = await ours.addTorrent(metainfo, {
       directory: leechDir,
