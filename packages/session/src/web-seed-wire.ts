@@ -30,7 +30,7 @@ export interface WebSeedWireOptions {
   fetcher: WebSeedFetcher;
   /** Most bytes in one run (one HTTP request per file it spans). Default 8 MiB. */
   maxRunBytes?: number;
-  /** Runs in flight at once. Default 2. */
+  /** Runs in flight at once. Default 4 (the client's connections per host). */
   concurrency?: number;
   /** After the engine was told of the close: why (undefined when closed without blame). */
   onClosed?(error?: Error): void;
@@ -69,7 +69,7 @@ export class WebSeedWire implements PeerWire {
     this.options = options;
     this.label = options.seed.url;
     this.maxRunBytes = options.maxRunBytes ?? 8 * 1024 * 1024;
-    this.concurrency = options.concurrency ?? 2;
+    this.concurrency = options.concurrency ?? 4;
   }
 
   get closed(): boolean {
