@@ -652,10 +652,10 @@ export class SessionBackend implements RpcBackend {
             client_name: peer.client ?? '',
             flag_str: flags(peer),
             is_downloading_from: peer.downloadRate > 0,
-            is_encrypted: false,
+            is_encrypted: peer.encrypted,
             is_incoming: peer.incoming,
             is_uploading_to: peer.uploadRate > 0,
-            is_utp: false,
+            is_utp: peer.isUTP,
             peer_is_choked: peer.choked,
             peer_is_interested: peer.interested,
             port: Number(peer.address.slice(colon + 1)),
@@ -1311,6 +1311,8 @@ function flags(peer: {
   interested: boolean;
   interesting: boolean;
   incoming: boolean;
+  encrypted: boolean;
+  isUTP: boolean;
   downloadRate: number;
   uploadRate: number;
 }): string {
@@ -1321,6 +1323,8 @@ function flags(peer: {
   else if (peer.interested) out += 'u';
   if (!peer.choking && !peer.interested) out += 'K';
   if (!peer.choked && !peer.interesting) out += '?';
+  if (peer.encrypted) out += 'E';
+  if (peer.isUTP) out += 'T';
   if (peer.incoming) out += 'I';
   return out;
 }
