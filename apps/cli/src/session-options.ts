@@ -81,15 +81,20 @@ export const ENCRYPTION_HELP = `      --encryption P   MSE/PE: prefer (dial encr
                        only), allow (dial plain, accept both; the default), disable`;
 
 /**
- * `--no-lpd`: the discovery the session uses besides trackers and `--peer`. Local peer discovery
- * (BEP 14) is on unless turned off; a private torrent never uses it.
+ * `--no-lpd`, `--no-pex`: the discovery the session uses besides trackers and `--peer`. Local
+ * peer discovery (BEP 14) and peer exchange (BEP 11) are on unless turned off; a private torrent
+ * never uses them.
  */
 export function discoveryOptions(context: CommandContext): SessionOptions {
-  return { localDiscovery: !booleanOption(context, 'no-lpd') };
+  return {
+    localDiscovery: !booleanOption(context, 'no-lpd'),
+    peerExchange: !booleanOption(context, 'no-pex'),
+  };
 }
 
 /** The help lines of the discovery options. */
-export const DISCOVERY_HELP = `      --no-lpd         no local peer discovery (BEP 14 multicast on the local network)`;
+export const DISCOVERY_HELP = `      --no-lpd         no local peer discovery (BEP 14 multicast on the local network)
+      --no-pex         no peer exchange (BEP 11: peers telling each other of peers)`;
 
 /** `--transport tcp|utp|both`, checked before anything starts. */
 export function transportOption(context: CommandContext): TransportMode | undefined {
@@ -134,4 +139,5 @@ export const sessionOptionsConfig = {
   transport: { type: 'string' },
   json: { type: 'boolean' },
   'no-lpd': { type: 'boolean' },
+  'no-pex': { type: 'boolean' },
 } as const;

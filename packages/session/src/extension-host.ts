@@ -134,6 +134,17 @@ export class ExtensionHost implements ExtensionTorrent {
     for (const handler of handlers) handler.close?.();
   }
 
+  /** Extensions this torrent does not offer (no handler, or one that says so): left out of `m`. */
+  offNames(): string[] {
+    const off: string[] = [];
+    for (const extension of this.options.extensions) {
+      if (!extension.attach) continue;
+      const handler = this.handlers.get(extension.name);
+      if (!handler || handler.offered === false) off.push(extension.name);
+    }
+    return off;
+  }
+
   /** The handlers' fields for our handshake. */
   handshakeFields(): ExtensionHandshakeFields[] {
     const fields: ExtensionHandshakeFields[] = [];

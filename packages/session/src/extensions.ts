@@ -53,6 +53,11 @@ export interface TorrentExtensionHandler {
   onPeerClosed?(peer: ExtensionPeer): void;
   /** The torrent's tick (every 250 ms while it runs), for timers. */
   tick?(now: number): void;
+  /**
+   * False: this torrent does not offer the extension (BEP 27: peer exchange of a private
+   * torrent); its name is left out of our handshake's `m`. Default true.
+   */
+  readonly offered?: boolean;
   /** Rows this extension adds to the torrent's source table (`[Peer Exchange]`). */
   sources?(now: number): SourceStatus[];
   /** The torrent paused, stopped or failed: this handler is done. */
@@ -114,6 +119,8 @@ export interface ExtendedHandshakeOptions {
   /** How many requests we queue per peer (`reqq`). */
   requestQueueLength: number;
   extensions?: readonly TorrentExtension[];
+  /** Extensions this torrent does not offer: left out of `m` (see `TorrentExtensionHandler.offered`). */
+  off?: readonly string[];
   /** Fields from the torrent's extension handlers (the later wins on a clash). */
   fields?: readonly ExtensionHandshakeFields[];
 }
@@ -141,7 +148,7 @@ export function extendedHandshake(
     if (added.extra) extra = { ...extra, ...added.extra };
   }
   return {
-    extensions: {},
+    extensions: Object.fromEntries((options.off ?? []).map((name) => [name, 0])),
     port: options.port > 0 ? options.port : undefined,
     client: CLIENT_NAME,
     requestQueueLength: options.requestQueueLength,

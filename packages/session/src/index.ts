@@ -68,6 +68,8 @@ export type {
   LocalDiscoveryTorrent,
   LocalPeerDiscoveryServiceOptions,
 } from './local-discovery.js';
+export { PEX_EXTENSION, PeerExchange, peerExchange } from './peer-exchange.js';
+export type { PeerExchangeOptions } from './peer-exchange.js';
 export { PeerIdSet, PeerRegistry } from './peer-registry.js';
 export type { PeerRegistryOptions, PeerSource } from './peer-registry.js';
 export { BLOCK_SIZE, PiecePicker } from './piece-picker.js';

@@ -32,6 +32,7 @@ import type {
   TorrentDescription,
   TrackerClientResolver,
 } from './interfaces.js';
+import { peerExchange, type PeerExchangeOptions } from './peer-exchange.js';
 import { PeerIdSet } from './peer-registry.js';
 import type { SourceStatus } from './sources.js';
 import { TokenBucket } from './rate.js';
@@ -104,6 +105,11 @@ export interface SessionOptions {
   resume?: ResumeStore;
   /** Told, with `resume`, whether each start resumed or hashed. */
   onRecheck?: (infoHashHex: string, how: 'resumed' | 'hashed') => void;
+  /**
+   * BEP 11 peer exchange (`ut_pex`) with every peer of a public torrent: `true` or an object
+   * (tuning it) turns it on; off by default. Never offered for a private torrent (BEP 27).
+   */
+  peerExchange?: boolean | PeerExchangeOptions;
 }
 
 /** How often the session looks whether a local discovery announce is due (ms). */
@@ -168,6 +174,8 @@ export class Session {
   private readonly hub = new EventHub<SessionEventMap>();
   /** BEP 10: the ids we receive each extension under, shared by the transport and the torrents. */
   private readonly extensionRegistry: ExtensionRegistry;
+  /** `options.extensions` and peer exchange (unless turned off). */
+  private readonly extensions: readonly TorrentExtension[];
   private readonly localDiscovery: LocalPeerDiscoveryService;
   private discoveryTimer: ReturnType<typeof setInterval> | undefined;
   private portValue = 0;
@@ -178,9 +186,13 @@ export class Session {
     this.options = options;
     this.peerId = options.peerId ?? generatePeerId();
     this.clock = options.clock ?? systemClock;
-    this.extensionRegistry = new ExtensionRegistry(
-      (options.extensions ?? []).map((each) => each.name),
-    );
+    this.extensions = [
+      ...(options.extensions ?? []),
+      ...(options.peerExchange === undefined || options.peerExchange === false
+        ? []
+        : [peerExchange(options.peerExchange === true ? {} : options.peerExchange)]),
+    ];
+    this.extensionRegistry = new ExtensionRegistry(this.extensions.map((each) => each.name));
     this.transport =
       options.transport ??
       createDefaultTransport({
@@ -357,7 +369,7 @@ export class Session {
       seed: options.seed,
       snubTimeoutMs: this.options.snubTimeoutMs,
       onDhtNode: this.options.onDhtNode,
-      extensions: this.options.extensions,
+      extensions: this.extensions,
       extensionRegistry: this.extensionRegistry,
       skipCheck: options.skipCheck,
       webSeedFetcher: this.webSeedFetcher(),

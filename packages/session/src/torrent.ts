@@ -597,6 +597,7 @@ export class Torrent implements TorrentContext {
           requestQueueLength: this.options.maxPeerRequests ?? WIRE_DEFAULTS.maxPeerRequests,
           extensions: this.options.extensions,
           fields: this.extensionHost.handshakeFields(),
+          off: this.extensionHost.offNames(),
         }),
       });
     }

@@ -5,7 +5,8 @@
 #   {"type": "lsd-peer", "message": ...}     a local discovery announce named our torrent
 #   {"type": "peers", "peers": [...]}        every second: the connected peers, with how each was found
 #   {"type": "finished"}                     every piece verified
-# argv[1] is a JSON object: torrent, save, listen ("127.0.0.1:0"), lsd, pex, peers ([host, port] pairs).
+# argv[1] is a JSON object: torrent, save, listen ("127.0.0.1:0"), lsd, pex, peers ([host, port]
+# pairs), download_rate_limit (bytes per second, 0 for none).
 import json
 import sys
 import time
@@ -29,6 +30,7 @@ settings = {
     "enable_outgoing_utp": False,
     "enable_incoming_utp": False,
     "allow_multiple_connections_per_ip": True,
+    "download_rate_limit": int(options.get("download_rate_limit", 0)),
     "alert_mask": lt.alert.category_t.status_notification
     | lt.alert.category_t.peer_notification
     | lt.alert.category_t.error_notification,

@@ -141,6 +141,7 @@ export class PeerWire {
   readonly #decoder: WireDecoder;
   #reserved: HandshakeExtensions;
   readonly #registry: ExtensionRegistry | undefined;
+  #extendedHandshakeSent = false;
   readonly #handshakeTimeout: number;
   readonly #keepAliveInterval: number;
   readonly #idleTimeout: number;
@@ -347,13 +348,21 @@ export class PeerWire {
   }
 
   /**
-   * Our BEP 10 extension handshake: `m` is the registry's extensions, then those `init` names (0 turns one off).
+   * Our BEP 10 extension handshake: `m` is the registry's extensions, then those `init` names
+   * (0 turns one off; in the first handshake a name given 0 is left out of `m`).
    * @throws WireConnectionError `not-ready` when BEP 10 is not in force.
    */
   sendExtendedHandshake(init: ExtendedHandshakeInit = {}): void {
     if (this.#phase === 'closed') return;
     if (!this.#capabilities.extended) throw notNegotiated('extended-handshake', 'BEP 10');
-    const extensions = { ...this.#registry?.dictionary, ...init.extensions };
+    const extensions: Record<string, number> = { ...this.#registry?.dictionary };
+    for (const [name, id] of Object.entries(init.extensions ?? {})) {
+      // BEP 10: 0 turns an extension off; in our first handshake there is nothing to turn off,
+      // so the name is left out (e.g. `ut_pex` of a private torrent, BEP 27)
+      if (id === 0 && !this.#extendedHandshakeSent) delete extensions[name];
+      else extensions[name] = id;
+    }
+    this.#extendedHandshakeSent = true;
     this.#write(
       encodeExtended(
         0,

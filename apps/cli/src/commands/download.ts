@@ -27,11 +27,12 @@ export const downloadCommand: Command = {
   name: 'download',
   summary: 'download a torrent, verify it, and optionally keep seeding',
   usage:
-    'bt download <file.torrent> [-o DIR] [--port N] [--peer HOST:PORT]... [--seed] [--max-peers N] [--limit-down R] [--limit-up R] [--encryption P] [--sequential] [--no-lpd] [--json]',
+    'bt download <file.torrent> [-o DIR] [--port N] [--peer HOST:PORT]... [--seed] [--max-peers N] [--limit-down R] [--limit-up R] [--encryption P] [--sequential] [--no-lpd] [--no-pex] [--json]',
   help: `Downloads the torrent's content into DIR/<torrent name>, checking every piece's SHA-1, and
 exits once every piece is verified on disk. Peers come from the torrent's trackers (HTTP and
-UDP, BEP 12 tiers), from --peer, and from clients on the local network (BEP 14, unless
---no-lpd or the torrent is private). Data already in DIR is checked first and only what is
+UDP, BEP 12 tiers), from --peer, from clients on the local network (BEP 14, unless --no-lpd)
+and from what connected peers tell of others (BEP 11, unless --no-pex); a private torrent uses
+only its trackers and --peer. Data already in DIR is checked first and only what is
 missing is fetched, so running the same command again resumes an interrupted download.
 Before it waits on any peer it checks that DIR can be written and has the space still needed.
 

@@ -32,7 +32,7 @@ export const seedCommand: Command = {
   name: 'seed',
   summary: "check a torrent's data and seed it until stopped",
   usage:
-    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--encryption P] [--no-lpd] [--json]',
+    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--encryption P] [--no-lpd] [--no-pex] [--json]',
   help: `Hashes the torrent's content under DIR (the folder that holds the file or folder named by
 the torrent, as -o of 'bt download' makes it), announces to the torrent's trackers and serves
 every peer that asks, until Ctrl-C. The data must be there: a DIR that does not exist or holds
