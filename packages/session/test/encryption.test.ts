@@ -296,6 +296,40 @@ describe.skipIf(!transmission || !mktorrent)(
   },
 );
 
+describe.skipIf(!mktorrent)('MSE/PE with WebTorrent (npm), its defaults', () => {
+  it('its leecher dials our seeder encrypted and downloads', async () => {
+    const { seedDir, leechDir, payload, metainfo, file } = await fixture(1_500_000);
+    const ours = await session('prefer');
+    const encrypted = peersConnected(ours);
+    const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+    await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+    const { default: WebTorrent } = await import('webtorrent');
+    const client = new WebTorrent({
+      dht: false,
+      lsd: false,
+      tracker: false,
+      utp: false,
+      webSeeds: false,
+      natUpnp: false,
+      natPmp: false,
+    });
+    try {
+      const { readFile } = await import('node:fs/promises');
+      const theirs = client.add(await readFile(file), { path: leechDir });
+      theirs.on('ready', () => theirs.addPeer(`127.0.0.1:${ours.port}`));
+      await new Promise<void>((resolve, reject) => {
+        theirs.on('done', () => resolve());
+        theirs.on('error', reject);
+      });
+      expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+      expect(encrypted.length).toBeGreaterThan(0);
+      expect(encrypted.every(Boolean)).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => client.destroy(() => resolve()));
+    }
+  });
+});
+
 const HOSTILE_HASH = Uint8Array.from({ length: 20 }, (_, k) => k * 3);
 
 /** A session with one torrent of which it has nothing (peers of it stay connected, idle). */
