@@ -156,3 +156,4 @@ console.log(
 );
 ratio('ours <- ours, MB/s (uTP / TCP)', oursOursUtp.mbps, oursTcp.mbps, 0.5);
 await rm(work, { recursive: true, force: true });
+process.exit(0);
