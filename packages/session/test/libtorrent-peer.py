@@ -42,6 +42,12 @@ if not options.get("pex", True):
     session.add_extension("ut_metadata")
     session.add_extension("smart_ban")
 
+if options.get("download_rate_limit"):
+    # libtorrent exempts local peers from rate limits: put every address in the global class
+    classes = lt.ip_filter()
+    classes.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+    session.set_peer_class_filter(classes)
+
 handle = session.add_torrent(
     {"ti": lt.torrent_info(options["torrent"]), "save_path": options["save"]}
 )

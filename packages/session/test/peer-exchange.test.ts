@@ -1,0 +1,101 @@
+/**
+ * Peer exchange (BEP 11) against libtorrent, on loopback: we connect to one libtorrent peer that
+ * is connected to two seeders, learn of them through its `ut_pex` and download from them.
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  makeTempDir,
+  PATIENCE_MS,
+  removeTempDirs,
+  requireProgram,
+  type RunningProcess,
+  stopAllProcesses,
+  waitFor,
+} from '@bt/test-support';
+import { createSession, type Session } from '../src/index.js';
+import { makePayload, makeTorrent, sha1File } from './helpers.js';
+import { libtorrentPeerScript, requireLibtorrentPython } from './libtorrent.js';
+import { startProcess } from '@bt/test-support';
+
+const python = requireLibtorrentPython();
+requireProgram('mktorrent');
+
+type Event = Record<string, unknown> & { type: string };
+
+function events(run: RunningProcess): Event[] {
+  const found: Event[] = [];
+  for (const line of run.output().split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      found.push(JSON.parse(line) as Event);
+    } catch {
+      // a line cut by the output's end
+    }
+  }
+  return found;
+}
+
+async function startLibtorrent(
+  options: Record<string, unknown>,
+): Promise<{ run: RunningProcess; port: number }> {
+  const run = startProcess(
+    python!,
+    [libtorrentPeerScript, JSON.stringify({ listen: '127.0.0.1:0', ...options })],
+    {
+      label: 'libtorrent',
+    },
+  );
+  const ready = await waitFor(() => events(run).find((event) => event.type === 'ready'), {
+    what: 'libtorrent to listen',
+  });
+  return { run, port: ready.port as number };
+}
+
+const sessions: Session[] = [];
+afterAll(async () => {
+  await Promise.allSettled(sessions.map((session) => session.close()));
+  await stopAllProcesses();
+  await removeTempDirs();
+});
+
+const loopback = (port: number) => ({ host: '127.0.0.1', port, family: 4 as const });
+
+describe.skipIf(!python)('peer exchange (BEP 11) with libtorrent', () => {
+  it('we learn of two seeders through a libtorrent peer connected to them, and download from them', async () => {
+    const seedDir = await makeTempDir();
+    const leechDir = await makeTempDir();
+    const hubDir = await makeTempDir();
+    const payload = await makePayload(seedDir, 'payload.bin', 4_000_000);
+    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
+    const one = await startLibtorrent({ torrent: file, save: seedDir });
+    const two = await startLibtorrent({ torrent: file, save: seedDir });
+    // the hub downloads slowly from both, so it stays connected to them
+    const hub = await startLibtorrent({
+      torrent: file,
+      save: hubDir,
+      download_rate_limit: 20_000,
+      peers: [
+        ['127.0.0.1', one.port],
+        ['127.0.0.1', two.port],
+      ],
+    });
+    const session = await createSession({ port: 0, host: '127.0.0.1', peerExchange: true });
+    sessions.push(session);
+    const torrent = await session.addTorrent(metainfo, {
+      directory: leechDir,
+      peers: [loopback(hub.port)],
+    });
+    const seen = new Set<number>();
+    torrent.on('peer-connected', (event) => seen.add(Number(event.address.split(':').at(-1))));
+    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+    expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+    expect(seen.has(one.port) && seen.has(two.port), `connected to ${[...seen].join(', ')}`).toBe(
+      true,
+    );
+    const row = torrent.stats().sources.find((source) => source.source === '[Peer Exchange]');
+    expect(row).toMatchObject({ state: 'working' });
+    expect((row?.seeds ?? 0) + (row?.peers ?? 0)).toBeGreaterThanOrEqual(2);
+    expect(row?.seeds).toBeGreaterThanOrEqual(1);
+  });
+});
