@@ -1,6 +1,7 @@
 /**
  * Peer exchange (BEP 11) against libtorrent, on loopback: we connect to one libtorrent peer that
- * is connected to two seeders, learn of them through its `ut_pex` and download from them.
+ * is connected to two seeders, learn of them through its `ut_pex` and download from them; and a
+ * libtorrent leecher connected only to us learns of a third peer from ours and connects to it.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,10 @@ const python = requireLibtorrentPython();
 requireProgram('mktorrent');
 
 type Event = Record<string, unknown> & { type: string };
+interface LibtorrentPeerInfo {
+  port: number;
+  pex: boolean;
+}
 
 function events(run: RunningProcess): Event[] {
   const found: Event[] = [];
@@ -97,5 +102,48 @@ describe.skipIf(!python)('peer exchange (BEP 11) with libtorrent', () => {
     expect(row).toMatchObject({ state: 'working' });
     expect((row?.seeds ?? 0) + (row?.peers ?? 0)).toBeGreaterThanOrEqual(2);
     expect(row?.seeds).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a libtorrent leecher connected only to us learns of a third peer from our peer exchange', async () => {
+    const seedDir = await makeTempDir();
+    const thirdDir = await makeTempDir();
+    const leechDir = await makeTempDir();
+    const payload = await makePayload(seedDir, 'payload.bin', 4_000_000);
+    const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
+    // we seed; the third peer downloads slowly from us (we dial it), so it stays connected; it
+    // speaks no ut_pex itself, so only our peer exchange can bring the leecher to it
+    const third = await startLibtorrent({
+      torrent: file,
+      save: thirdDir,
+      download_rate_limit: 20_000,
+      pex: false,
+    });
+    const session = await createSession({ port: 0, host: '127.0.0.1', peerExchange: true });
+    sessions.push(session);
+    const torrent = await session.addTorrent(metainfo, {
+      directory: seedDir,
+      peers: [loopback(third.port)],
+    });
+    await waitFor(
+      () => torrent.peerStats().some((peer) => peer.address === `127.0.0.1:${third.port}`),
+      {
+        what: 'our connection to the third peer',
+      },
+    );
+    const leecher = await startLibtorrent({
+      torrent: file,
+      save: leechDir,
+      download_rate_limit: 20_000,
+      peers: [['127.0.0.1', session.port]],
+    });
+    const learned = await waitFor(
+      () =>
+        events(leecher.run)
+          .filter((event) => event.type === 'peers')
+          .flatMap((event) => event.peers as LibtorrentPeerInfo[])
+          .find((peer) => peer.port === third.port && peer.pex),
+      { what: 'the leecher to learn of the third peer through our peer exchange' },
+    );
+    expect(learned).toMatchObject({ port: third.port, pex: true });
   });
 });
