@@ -2,6 +2,8 @@
  * Options shared by `bt download`, `bt seed` and `bt demo`: peers given by hand, rate limits,
  * the listening port. Parsing only; the behaviour is `@bt/session`'s.
  */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parsePeerAddress, type PeerAddress } from '@bt/primitives';
 import {
   createSession,
@@ -80,22 +82,6 @@ export function encryptionOption(context: CommandContext): EncryptionPolicy | un
 export const ENCRYPTION_HELP = `      --encryption P   MSE/PE: prefer (dial encrypted, plain on failure), require (encrypted
                        only), allow (dial plain, accept both; the default), disable`;
 
-/**
- * `--no-lpd`, `--no-pex`: the discovery the session uses besides trackers and `--peer`. Local
- * peer discovery (BEP 14) and peer exchange (BEP 11) are on unless turned off; a private torrent
- * never uses them.
- */
-export function discoveryOptions(context: CommandContext): SessionOptions {
-  return {
-    localDiscovery: !booleanOption(context, 'no-lpd'),
-    peerExchange: !booleanOption(context, 'no-pex'),
-  };
-}
-
-/** The help lines of the discovery options. */
-export const DISCOVERY_HELP = `      --no-lpd         no local peer discovery (BEP 14 multicast on the local network)
-      --no-pex         no peer exchange (BEP 11: peers telling each other of peers)`;
-
 /** `--transport tcp|utp|both`, checked before anything starts. */
 export function transportOption(context: CommandContext): TransportMode | undefined {
   const value = stringOption(context, 'transport');
@@ -114,6 +100,16 @@ const TRANSPORT_MODES: readonly TransportMode[] = ['tcp', 'utp', 'both'];
 export const TRANSPORT_HELP = `      --transport T    tcp (the default), utp (uTP, BEP 29, on the UDP port of the same number),
                        or both (dial uTP first and TCP half a second later; accept both)`;
 
+/** The help lines of the discovery options. */
+export const DISCOVERY_HELP = `      --no-lpd         no local peer discovery (BEP 14 multicast on the local network)
+      --no-pex         no peer exchange (BEP 11: peers telling each other of peers)
+      --dht-bootstrap HOST:PORT
+                       a DHT node to join through, instead of the public routers; repeatable
+      --no-dht         no DHT (BEP 5): peers only from trackers, a magnet's x.pe, --peer and
+                       the local network
+      --state-dir DIR  where the DHT keeps its node id and table between runs (default
+                       $XDG_CACHE_HOME/bt, else ~/.cache/bt)`;
+
 /** Starts a session on `port` (default 6881, or any free port when that one is taken). */
 export async function startSession(
   port: number | undefined,
@@ -128,6 +124,43 @@ export async function startSession(
     throw error;
   }
 }
+
+/**
+ * `--no-lpd`: local peer discovery (BEP 14) is on unless turned off; a private torrent never
+ * uses it. `--dht-bootstrap HOST:PORT` (repeatable), `--no-dht`, `--state-dir DIR`: the session's DHT
+ * node (BEP 5) on the listen port, bootstrapped from the given nodes or the public routers, its
+ * table kept in DIR (default `$XDG_CACHE_HOME/bt`, else `~/.cache/bt`).
+ */
+export function discoveryOptions(
+  context: CommandContext,
+): Pick<SessionOptions, 'dht' | 'dhtBootstrap' | 'stateDir' | 'localDiscovery' | 'peerExchange'> {
+  const localDiscovery = !booleanOption(context, 'no-lpd');
+  const peerExchange = !booleanOption(context, 'no-pex');
+  const bootstrap = stringListOption(context, 'dht-bootstrap');
+  for (const text of bootstrap) {
+    if (!/^(\[[0-9a-f:.]+\]|[^:\s]+):\d{1,5}$/i.test(text))
+      throw new UsageError(`--dht-bootstrap expects HOST:PORT, got ${JSON.stringify(text)}`);
+  }
+  if (context.values['no-dht'] === true) {
+    if (bootstrap.length > 0) throw new UsageError('--dht-bootstrap and --no-dht contradict');
+    return { dht: false, localDiscovery, peerExchange };
+  }
+  const stateDir = stringOption(context, 'state-dir');
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return {
+    localDiscovery,
+    peerExchange,
+    dht: true,
+    dhtBootstrap: bootstrap.length > 0 ? bootstrap : undefined,
+    stateDir: stateDir === undefined ? join(cache, 'bt') : resolve(context.cwd, stateDir),
+  };
+}
+
+export const discoveryOptionsConfig = {
+  'dht-bootstrap': { type: 'string', multiple: true },
+  'no-dht': { type: 'boolean' },
+  'state-dir': { type: 'string' },
+} as const;
 
 export const sessionOptionsConfig = {
   port: { type: 'string' },

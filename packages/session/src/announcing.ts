@@ -7,11 +7,25 @@
 import type { AnnounceEvent } from '@bt/primitives';
 import { SessionError } from './errors.js';
 import type { SourceStatus } from './sources.js';
-import type { TorrentContext } from './torrent-context.js';
+import type { TorrentDescription } from './interfaces.js';
+import type { TorrentContext, TorrentOptions } from './torrent-context.js';
 import { TrackerTiers } from './tracker-tiers.js';
 
 const TRACKER_TIMEOUT_MS = 15_000;
 const STOPPED_TIMEOUT_MS = 5000;
+
+/** What announcing needs of its torrent (a `Torrent`, or a magnet's before its metadata). */
+export interface AnnouncingContext {
+  readonly options: Pick<TorrentOptions, 'trackers' | 'peerId' | 'port'> & {
+    readonly torrent: Pick<TorrentDescription, 'infoHash' | 'announce'>;
+  };
+  readonly clock: TorrentContext['clock'];
+  readonly registry: TorrentContext['registry'];
+  readonly signal: AbortSignal;
+  readonly uploadMeter: { readonly total: number };
+  readonly downloadMeter: { readonly total: number };
+  emit: TorrentContext['emit'];
+}
 
 export interface AnnouncingHooks {
   /** A tracker gave us peers (already in the registry). */
@@ -21,13 +35,13 @@ export interface AnnouncingHooks {
 }
 
 export class Announcing {
-  private readonly ctx: TorrentContext;
+  private readonly ctx: AnnouncingContext;
   private readonly hooks: AnnouncingHooks;
   private readonly tiers: TrackerTiers;
   private readonly unsupported: string[] = [];
   private readonly running = new Set<Promise<void>>();
 
-  constructor(ctx: TorrentContext, hooks: AnnouncingHooks) {
+  constructor(ctx: AnnouncingContext, hooks: AnnouncingHooks) {
     this.ctx = ctx;
     this.hooks = hooks;
     this.tiers = new TrackerTiers(ctx.options.torrent.announce);

@@ -14,6 +14,8 @@ export type SessionErrorCode =
   | 'session-closed'
   | 'listen-failed'
   | 'storage-failed'
+  /** A magnet's metadata matched its info-hash but is not a torrent we accept (hostile paths...). */
+  | 'invalid-torrent'
   /** The peer broke the protocol, or its connection failed. */
   | 'peer-protocol'
   /** The peer sent more messages or requests than any client would. */
@@ -76,6 +78,7 @@ function partyOf(code: SessionErrorCode): SessionErrorParty {
     case 'listen-failed':
       return 'io';
     case 'invalid-option':
+    case 'invalid-torrent':
     case 'torrent-exists':
     case 'torrent-not-found':
     case 'session-closed':

@@ -4,7 +4,9 @@
  */
 import type { SessionError } from './errors.js';
 
-export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'paused' | 'stopped' | 'error';
+/** `metadata`: a magnet link's torrent fetching its info dictionary from peers (BEP 9). */
+export type TorrentState =
+  'metadata' | 'checking' | 'downloading' | 'seeding' | 'paused' | 'stopped' | 'error';
 
 /**
  * Errors are `SessionError`s: `code` says what happened, `party` whether a peer, a tracker or
@@ -35,6 +37,10 @@ export interface TorrentEventMap {
   };
   'tracker-failed': { url: string; event: string; error: SessionError };
   'torrent-completed': { totalBytes: number };
+  /** BEP 9: a magnet's info dictionary arrived and matched its info-hash. */
+  'metadata-received': { size: number; name: string };
+  /** BEP 9: metadata from this peer failed the info-hash; the peer is banned. */
+  'metadata-failed': { address: string; error: SessionError };
   'torrent-error': { error: SessionError };
 }
 

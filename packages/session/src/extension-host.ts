@@ -14,6 +14,7 @@ import type {
   ExtensionTorrent,
   TorrentExtension,
   TorrentExtensionHandler,
+  TorrentPlugin,
 } from './extensions.js';
 import type { Message, PeerWire, TorrentDescription } from './interfaces.js';
 import type { PeerSource } from './peer-registry.js';
@@ -34,6 +35,8 @@ export interface ExtensionHostOptions {
   clock: Clock;
   signal: () => AbortSignal;
   extensions: readonly TorrentExtension[];
+  /** Per-torrent parts without a BEP 10 name (the DHT, local discovery). */
+  plugins?: readonly TorrentPlugin[];
   /** Names incoming ids when the transport did not (the registry the session gave its transport). */
   registry?: ExtensionRegistry;
   addPeers(addresses: readonly PeerAddress[], source: PeerSource): void;
@@ -88,6 +91,8 @@ class PeerView implements ExtensionPeer {
 export class ExtensionHost implements ExtensionTorrent {
   private readonly options: ExtensionHostOptions;
   private handlers = new Map<string, TorrentExtensionHandler>();
+  /** Plugins' handlers: every hook but messages. */
+  private pluginHandlers: TorrentExtensionHandler[] = [];
   private readonly views = new Map<HostedPeer, PeerView>();
 
   constructor(options: ExtensionHostOptions) {
@@ -125,12 +130,22 @@ export class ExtensionHost implements ExtensionTorrent {
       const handler = extension.attach?.(this);
       if (handler) this.handlers.set(extension.name, handler);
     }
+    for (const plugin of this.options.plugins ?? []) {
+      const handler = plugin.attach(this);
+      if (handler) this.pluginHandlers.push(handler);
+    }
+  }
+
+  /** Every handler, extensions' then plugins'. */
+  private all(): TorrentExtensionHandler[] {
+    return [...this.handlers.values(), ...this.pluginHandlers];
   }
 
   /** The torrent stopped: every handler is told, and forgotten. */
   close(): void {
-    const handlers = [...this.handlers.values()];
+    const handlers = this.all();
     this.handlers = new Map();
+    this.pluginHandlers = [];
     for (const handler of handlers) handler.close?.();
   }
 
@@ -148,7 +163,7 @@ export class ExtensionHost implements ExtensionTorrent {
   /** The handlers' fields for our handshake. */
   handshakeFields(): ExtensionHandshakeFields[] {
     const fields: ExtensionHandshakeFields[] = [];
-    for (const handler of this.handlers.values()) {
+    for (const handler of this.all()) {
       const added = handler.handshake?.();
       if (added) fields.push(added);
     }
@@ -158,7 +173,7 @@ export class ExtensionHost implements ExtensionTorrent {
   peerConnected(peer: HostedPeer): void {
     const view = new PeerView(peer, this);
     this.views.set(peer, view);
-    for (const handler of this.handlers.values()) handler.onPeerConnected?.(view);
+    for (const handler of this.all()) handler.onPeerConnected?.(view);
   }
 
   /** Routes an `extended-handshake` or `extended` message of the peer. */
@@ -177,7 +192,7 @@ export class ExtensionHost implements ExtensionTorrent {
       }
       view.remote = remote;
       view.handshake = message.handshake;
-      for (const handler of this.handlers.values()) handler.onHandshake?.(view, message.handshake);
+      for (const handler of this.all()) handler.onHandshake?.(view, message.handshake);
       return;
     }
     const name = message.name ?? this.options.registry?.nameOf(message.id);
@@ -190,16 +205,16 @@ export class ExtensionHost implements ExtensionTorrent {
     if (!view) return;
     this.views.delete(peer);
     view.closed = true;
-    for (const handler of this.handlers.values()) handler.onPeerClosed?.(view);
+    for (const handler of this.all()) handler.onPeerClosed?.(view);
   }
 
   tick(now: number): void {
-    for (const handler of this.handlers.values()) handler.tick?.(now);
+    for (const handler of this.all()) handler.tick?.(now);
   }
 
   sources(now: number): SourceStatus[] {
     const rows: SourceStatus[] = [];
-    for (const handler of this.handlers.values()) rows.push(...(handler.sources?.(now) ?? []));
+    for (const handler of this.all()) rows.push(...(handler.sources?.(now) ?? []));
     return rows;
   }
 

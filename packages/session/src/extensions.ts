@@ -15,6 +15,15 @@ import type { TorrentDescription } from './interfaces.js';
 import type { PeerSource } from './peer-registry.js';
 import type { SourceStatus } from './sources.js';
 
+/**
+ * A per-torrent part that is not a BEP 10 message (the DHT, local peer discovery): the same
+ * hooks as an extension's handler (peers, tick, source rows), without a name in `m`.
+ */
+export interface TorrentPlugin {
+  /** Its handler for one torrent, made when the torrent starts; `undefined` to stay out. */
+  attach(torrent: ExtensionTorrent): TorrentExtensionHandler | undefined;
+}
+
 export interface TorrentExtension {
   /** The BEP 10 name, e.g. `ut_metadata`. */
   readonly name: string;

@@ -40,6 +40,7 @@ export type {
   ExtensionTorrent,
   TorrentExtension,
   TorrentExtensionHandler,
+  TorrentPlugin,
 } from './extensions.js';
 export type {
   DialOptions,
@@ -79,7 +80,23 @@ export type { PipelineOptions } from './rate.js';
 export { folderResumeStore, resumableStorageFactory } from './resume-storage.js';
 export type { ResumableStorageOptions, ResumeRecord, ResumeStore } from './resume-storage.js';
 export { createSession, Session } from './session.js';
-export type { AddTorrentOptions, SessionEvent, SessionOptions, SessionStats } from './session.js';
+export type {
+  AddMagnetOptions,
+  AddTorrentOptions,
+  SessionEvent,
+  SessionOptions,
+  SessionStats,
+} from './session.js';
+export { MagnetTorrent } from './magnet-torrent.js';
+export {
+  MAX_METADATA_SIZE,
+  MetadataFetch,
+  UT_METADATA,
+  metadataExtension,
+} from './metadata-exchange.js';
+export type { MetadataFetchOptions } from './metadata-exchange.js';
+export { DHT_SOURCE, dhtDiscovery } from './dht-discovery.js';
+export type { DhtDiscoveryOptions, SessionDht } from './dht-discovery.js';
 export { Torrent } from './torrent.js';
 export type { WebSeedFetcher } from './web-seed-wire.js';
 export type { PeerStats, TorrentLimits, TorrentStats } from './torrent.js';

@@ -96,6 +96,8 @@ export interface TorrentDescription {
   version?: 'v1' | 'v2' | 'hybrid';
   /** BEP 52: the files' merkle roots and the piece layers, served to peers' hash requests. */
   v2?: Pick<MetainfoV2, 'files' | 'pieceLayers'>;
+  /** The raw bencoded info dictionary (`Metainfo.infoBytes`): what BEP 9 serves to peers. */
+  infoBytes?: Uint8Array;
 }
 
 /** Makes the storage of a torrent whose content goes in `directory/<name>`. */
@@ -110,6 +112,8 @@ export interface PeerCapabilities {
   fast: boolean;
   /** BEP 10 extension protocol. */
   extended: boolean;
+  /** BEP 5: both sides run a DHT (the peer may send `port`, and we send ours). */
+  dht?: boolean;
 }
 
 /** Callbacks a peer wire delivers to; set once, before any message can arrive. */

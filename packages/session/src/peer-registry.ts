@@ -5,7 +5,9 @@
  */
 import { formatPeerAddress, type PeerAddress } from '@bt/primitives';
 
-export type PeerSource = 'tracker' | 'manual' | 'incoming' | 'pex' | 'webseed' | 'lpd';
+/** Where an address came from: `magnet` is a link's `x.pe`, `dht` a DHT lookup, `lpd` local discovery. */
+export type PeerSource =
+  'tracker' | 'manual' | 'incoming' | 'pex' | 'webseed' | 'dht' | 'lpd' | 'magnet';
 
 interface KnownPeer {
   address: PeerAddress;
@@ -169,6 +171,14 @@ export class PeerRegistry {
         count++;
     }
     return count;
+  }
+
+  /** Addresses worth dialling later (not banned, not incoming), connected ones first. */
+  known(): { address: PeerAddress; source: PeerSource }[] {
+    return [...this.peers.values()]
+      .filter((peer) => !peer.banned && peer.source !== 'incoming')
+      .sort((a, b) => Number(b.connected) - Number(a.connected))
+      .map((peer) => ({ address: peer.address, source: peer.source }));
   }
 
   get bannedCount(): number {

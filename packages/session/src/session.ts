@@ -6,6 +6,9 @@
  * `@bt/wire`, HTTP and UDP trackers, and files through `@bt/storage`.
  */
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { createDht } from '@bt/dht/node';
+import { type Magnet, type Metainfo, parseMagnet } from '@bt/metainfo';
 import { acceptsIncoming, type EncryptionPolicy } from '@bt/mse';
 import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
 import { createHashPool, type HashPool } from '@bt/storage';
@@ -17,7 +20,10 @@ import { createDefaultTrackerResolver, fileStorageFactory } from './defaults.js'
 import { checkedPolicy, createEncryptedTransport } from './encrypted-transport.js';
 import { SessionError } from './errors.js';
 import { EventHub, type TorrentEvent } from './events.js';
-import type { TorrentExtension } from './extensions.js';
+import { dhtDiscovery, type SessionDht } from './dht-discovery.js';
+import type { TorrentExtension, TorrentPlugin } from './extensions.js';
+import { MagnetTorrent } from './magnet-torrent.js';
+import { metadataExtension, UT_METADATA } from './metadata-exchange.js';
 import { allowsPublicDiscovery } from './discovery.js';
 import {
   type LocalDiscoveryFactory,
@@ -70,8 +76,9 @@ export interface SessionOptions {
   /** Snub timeout for peers (ms). Default 30 s. */
   snubTimeoutMs?: number;
   /**
-   * BEP 5: set the DHT bit in our handshakes (a DHT node runs and peers may send `port`).
-   * Default false. For the default transport only; one given in `transport` decides itself.
+   * BEP 5: run a DHT node (`@bt/dht`) on the listen port (UDP) and set the DHT bit in our
+   * handshakes. Default false. The bit is for the default transport only; one given in
+   * `transport` decides itself.
    */
   dht?: boolean;
   /**
@@ -79,8 +86,19 @@ export interface SessionOptions {
    * Default `allow`: dial in plaintext, accept both. For the default transport only.
    */
   encryption?: EncryptionPolicy;
-  /** BEP 5: a peer of a public torrent said where its DHT node listens. */
+  /**
+   * A DHT node to use instead of creating one (any `SessionDht`): the session looks up and
+   * announces its public torrents on it, and leaves closing it to the caller.
+   */
+  dhtNode?: SessionDht;
+  /** Nodes the session's own DHT node bootstraps from (`host:port`). Default: the public routers. */
+  dhtBootstrap?: readonly string[];
+  /** Where the session keeps state between runs (the DHT's node id and table, `dht.state`). */
+  stateDir?: string;
+  /** BEP 5: a peer of a public torrent said where its DHT node listens. Default: the DHT adds it. */
   onDhtNode?: (address: PeerAddress) => void;
+  /** Per-torrent peer sources besides the DHT (local discovery, ...). */
+  plugins?: readonly TorrentPlugin[];
   /**
    * BEP 10 extensions spoken with every peer: registered by name with the default transport
    * (which writes `m` and names incoming messages), each attached to every torrent (its
@@ -135,6 +153,13 @@ export interface AddTorrentOptions {
   webSeeds?: string[];
 }
 
+export interface AddMagnetOptions extends AddTorrentOptions {
+  /** Fetch the metadata only: the magnet's torrent stops once it has it, nothing is written. */
+  metadataOnly?: boolean;
+  /** The largest info dictionary accepted (bytes). Default 30 MiB. */
+  maxMetadataSize?: number;
+}
+
 /** A torrent's event with the torrent's info-hash (hex). */
 export type SessionEvent = TorrentEvent & { infoHash: string };
 
@@ -168,13 +193,17 @@ export class Session {
   private readonly storageFactory: StorageFactory;
   private hashPool: HashPool | undefined;
   private readonly torrents = new Map<string, Torrent>();
+  /** Magnets still fetching their metadata (BEP 9), by info-hash. */
+  private readonly magnets = new Map<string, MagnetTorrent>();
+  private dhtValue: SessionDht | undefined;
+  private ownDht = false;
   private readonly peerIds: PeerIdSet;
   private readonly downloadBucket: TokenBucket;
   private readonly uploadBucket: TokenBucket;
   private readonly hub = new EventHub<SessionEventMap>();
   /** BEP 10: the ids we receive each extension under, shared by the transport and the torrents. */
   private readonly extensionRegistry: ExtensionRegistry;
-  /** `options.extensions` and peer exchange (unless turned off). */
+  /** `ut_metadata` (BEP 9), `options.extensions` and peer exchange (unless turned off). */
   private readonly extensions: readonly TorrentExtension[];
   private readonly localDiscovery: LocalPeerDiscoveryService;
   private discoveryTimer: ReturnType<typeof setInterval> | undefined;
@@ -186,26 +215,32 @@ export class Session {
     this.options = options;
     this.peerId = options.peerId ?? generatePeerId();
     this.clock = options.clock ?? systemClock;
+    // BEP 9: we serve metadata for every torrent, unless a front-end brings its own ut_metadata
+    const given = (options.extensions ?? []).some((each) => each.name === UT_METADATA)
+      ? (options.extensions ?? [])
+      : [metadataExtension(), ...(options.extensions ?? [])];
     this.extensions = [
-      ...(options.extensions ?? []),
+      ...given,
       ...(options.peerExchange === undefined || options.peerExchange === false
         ? []
         : [peerExchange(options.peerExchange === true ? {} : options.peerExchange)]),
     ];
     this.extensionRegistry = new ExtensionRegistry(this.extensions.map((each) => each.name));
+    this.dhtValue = options.dhtNode;
+    const dhtBit = (options.dht ?? false) || options.dhtNode !== undefined;
     this.transport =
       options.transport ??
       createDefaultTransport({
         mode: options.transportMode ?? 'tcp',
         tcp: createEncryptedTransport({
           tcp: {
-            reserved: { dht: options.dht ?? false },
+            reserved: { dht: dhtBit },
             extensions: this.extensionRegistry,
           },
           encryption: checkedPolicy(options.encryption) ?? 'allow',
           torrents: () => this.encryptionPolicies(),
         }),
-        reserved: { dht: options.dht ?? false },
+        reserved: { dht: dhtBit },
         extensions: this.extensionRegistry,
       });
     if (options.trackers) {
@@ -273,6 +308,7 @@ export class Session {
         { cause: error },
       );
     }
+    await this.startDht();
     return this.portValue;
   }
 
@@ -294,7 +330,55 @@ export class Session {
     );
   }
 
+  /** The session's DHT node, when it runs one. */
+  get dht(): SessionDht | undefined {
+    return this.dhtValue;
+  }
+
+  /** BEP 5: our own node on the listen port (UDP), its state in the state folder. */
+  private async startDht(): Promise<void> {
+    if (this.dhtValue || !this.options.dht) return;
+    const state = this.options.stateDir ? join(this.options.stateDir, 'dht.state') : undefined;
+    const base = {
+      host: this.options.host,
+      bootstrap: this.options.dhtBootstrap,
+      state,
+    };
+    try {
+      this.dhtValue = await createDht({ ...base, port: this.portValue });
+    } catch {
+      // the UDP port is taken (or we listen on none): any port serves the DHT
+      this.dhtValue = await createDht({ ...base, port: 0 });
+    }
+    this.ownDht = true;
+  }
+
+  private dhtPort(): number | undefined {
+    const dht = this.dhtValue;
+    return dht?.address?.().port ?? (dht ? this.portValue : undefined);
+  }
+
+  private plugins(): TorrentPlugin[] {
+    const plugins = [...(this.options.plugins ?? [])];
+    if (this.dhtValue)
+      plugins.unshift(dhtDiscovery({ dht: this.dhtValue, port: () => this.portValue }));
+    return plugins;
+  }
+
+  private onDhtNode(): ((address: PeerAddress) => void) | undefined {
+    const dht = this.dhtValue;
+    return this.options.onDhtNode ?? (dht ? (address) => dht.addNode(address) : undefined);
+  }
+
   private route(peer: IncomingPeer): void {
+    const magnet = this.magnets.get(toHex(peer.infoHash));
+    if (magnet && !this.closed) {
+      peer.accept(this.peerId).then(
+        (wire) => magnet.acceptWire(wire),
+        () => undefined,
+      );
+      return;
+    }
     const torrent = this.torrents.get(toHex(peer.infoHash));
     if (
       !torrent ||
@@ -324,13 +408,14 @@ export class Session {
   private connectionCount(): number {
     let count = 0;
     for (const torrent of this.torrents.values()) count += torrent.peerCount;
+    for (const magnet of this.magnets.values()) count += magnet.stats().peers;
     return count;
   }
 
   /** Adds a torrent and starts it (check, then download or seed) unless `paused`. */
   async addTorrent(description: TorrentDescription, options: AddTorrentOptions): Promise<Torrent> {
     if (this.closed) throw new SessionError('session-closed', 'the session is closed');
-    if (this.torrents.has(description.infoHashHex)) {
+    if (this.torrents.has(description.infoHashHex) || this.magnets.has(description.infoHashHex)) {
       throw new SessionError(
         'torrent-exists',
         `torrent ${description.infoHashHex} is already in the session`,
@@ -368,8 +453,10 @@ export class Session {
       globalUpload: this.uploadBucket,
       seed: options.seed,
       snubTimeoutMs: this.options.snubTimeoutMs,
-      onDhtNode: this.options.onDhtNode,
+      onDhtNode: this.onDhtNode(),
+      dhtPort: this.dhtPort(),
       extensions: this.extensions,
+      plugins: this.plugins(),
       extensionRegistry: this.extensionRegistry,
       skipCheck: options.skipCheck,
       webSeedFetcher: this.webSeedFetcher(),
@@ -389,6 +476,79 @@ export class Session {
     return this.options.webSeeds ?? (this.ownWebSeedClient ??= new HttpRangeClient());
   }
 
+  /**
+   * Adds a magnet link (BEP 9): its torrent exists at once, in the `metadata` state, finds peers
+   * through the link's trackers and `x.pe`, the DHT and the session's other sources, and fetches
+   * the info dictionary from them. Once it matches the info-hash the session adds the torrent
+   * (as `addTorrent` would, with the peers found so far), unless `metadataOnly`.
+   * BEP 53 `so` is parsed and kept (`magnet.selectOnly`); the engine does not select files yet.
+   */
+  addMagnet(link: string | Magnet, options: AddMagnetOptions): MagnetTorrent {
+    if (this.closed) throw new SessionError('session-closed', 'the session is closed');
+    const magnet = typeof link === 'string' ? parseMagnet(link) : link;
+    if (!magnet.infoHash || !magnet.infoHashHex)
+      throw new SessionError(
+        'invalid-option',
+        'the magnet has no v1 info-hash (urn:btih:); v2-only torrents are not supported',
+      );
+    const infoHashHex = magnet.infoHashHex;
+    if (this.torrents.has(infoHashHex) || this.magnets.has(infoHashHex))
+      throw new SessionError('torrent-exists', `torrent ${infoHashHex} is already in the session`);
+    const pending = new MagnetTorrent({
+      magnet: { ...magnet, infoHash: magnet.infoHash, infoHashHex },
+      peerId: this.peerId,
+      port: () => this.portValue,
+      transport: this.transport,
+      trackers: this.trackers,
+      clock: this.clock,
+      peerIds: this.peerIds,
+      extensions: this.extensions,
+      plugins: this.plugins(),
+      extensionRegistry: this.extensionRegistry,
+      maxPeers: options.maxPeers ?? this.options.maxPeersPerTorrent ?? 50,
+      canConnect: () => this.connectionCount() < (this.options.maxConnections ?? 200),
+      maxMetadataSize: options.maxMetadataSize,
+      onDhtNode: this.onDhtNode(),
+      dhtPort: this.dhtPort(),
+    });
+    this.magnets.set(infoHashHex, pending);
+    pending.onAny((event) => this.hub.emit('event', { ...event, infoHash: infoHashHex }));
+    for (const address of options.peers ?? []) pending.addPeers([address], 'manual');
+    pending.whenMetadata().then(
+      (metainfo) => void this.afterMetadata(pending, metainfo, options),
+      () => undefined,
+    );
+    if (!options.paused) pending.start();
+    return pending;
+  }
+
+  private async afterMetadata(
+    pending: MagnetTorrent,
+    metainfo: Metainfo,
+    options: AddMagnetOptions,
+  ): Promise<void> {
+    if (this.magnets.get(pending.infoHashHex) !== pending) return;
+    const known = pending.knownPeers();
+    // gone from the table at once, so the caller may add the torrent itself
+    this.magnets.delete(pending.infoHashHex);
+    await pending.stop(options.metadataOnly ? 'stopped' : 'checking');
+    if (options.metadataOnly || this.closed) return;
+    try {
+      const torrent = await this.addTorrent(metainfo, { ...options, paused: false });
+      for (const { address, source } of known) torrent.addPeers([address], source);
+      pending.handOver(torrent);
+    } catch (error) {
+      pending.handOverFailed(SessionError.from(error, 'storage-failed'));
+    }
+  }
+
+  /** A magnet still fetching its metadata. */
+  getMagnet(infoHash: string | Uint8Array): MagnetTorrent | undefined {
+    return this.magnets.get(
+      typeof infoHash === 'string' ? infoHash.toLowerCase() : toHex(infoHash),
+    );
+  }
+
   get(infoHash: string | Uint8Array): Torrent | undefined {
     return this.torrents.get(
       typeof infoHash === 'string' ? infoHash.toLowerCase() : toHex(infoHash),
@@ -401,6 +561,12 @@ export class Session {
 
   /** Stops a torrent gracefully and forgets it (its data stays on disk). */
   async removeTorrent(infoHash: string | Uint8Array): Promise<void> {
+    const magnet = this.getMagnet(infoHash);
+    if (magnet) {
+      this.magnets.delete(magnet.infoHashHex);
+      await magnet.stop();
+      return;
+    }
     const torrent = this.get(infoHash);
     if (!torrent) throw new SessionError('torrent-not-found', 'no such torrent in the session');
     this.torrents.delete(torrent.infoHashHex);
@@ -450,7 +616,10 @@ export class Session {
   }
 
   stats(): SessionStats {
-    const torrents = this.list().map((torrent) => torrent.stats());
+    const torrents = [
+      ...[...this.magnets.values()].map((magnet) => magnet.stats()),
+      ...this.list().map((torrent) => torrent.stats()),
+    ];
     return {
       port: this.portValue,
       peerId: toHex(this.peerId),
@@ -467,8 +636,13 @@ export class Session {
     this.closed = true;
     if (this.discoveryTimer) clearInterval(this.discoveryTimer);
     await this.localDiscovery.close();
-    await Promise.allSettled(this.list().map((torrent) => torrent.stop()));
+    await Promise.allSettled([
+      ...[...this.magnets.values()].map((magnet) => magnet.stop()),
+      ...this.list().map((torrent) => torrent.stop()),
+    ]);
     this.torrents.clear();
+    this.magnets.clear();
+    if (this.ownDht) await this.dhtValue?.close();
     await this.transport.close();
     await this.ownTrackers?.close();
     await this.ownWebSeedClient?.close();

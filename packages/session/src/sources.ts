@@ -8,7 +8,7 @@ import type { TrackerStatus } from './tracker-tiers.js';
 export interface SourceStatus {
   /** The tracker URL, or a bracketed name: `[DHT]`, `[Peer Exchange]`, `[Local Peer Discovery]`. */
   source: string;
-  /** `working`, `updating`, `idle`, `disabled`, or `error`. */
+  /** `working`, `announcing` (a lookup or announce under way), `idle`, `disabled`, or `error`. */
   state: TrackerStatus['state'];
   /** Why it is disabled or failing (`private torrent`, the tracker's failure reason). */
   message?: string;

@@ -9,7 +9,7 @@ import type { ExtensionRegistry } from '@bt/wire';
 import type { Clock } from './clock.js';
 import type { SessionError } from './errors.js';
 import type { TorrentEventMap, TorrentState } from './events.js';
-import type { TorrentExtension } from './extensions.js';
+import type { TorrentExtension, TorrentPlugin } from './extensions.js';
 import type {
   PeerTransport,
   TorrentDescription,
@@ -67,6 +67,10 @@ export interface TorrentOptions {
   onDhtNode?: (address: PeerAddress) => void;
   /** BEP 10 extensions: each adds its fields to our handshake and gets its messages. */
   extensions?: readonly TorrentExtension[];
+  /** Per-torrent peer sources that are not BEP 10 messages (the DHT, local discovery). */
+  plugins?: readonly TorrentPlugin[];
+  /** BEP 5: our DHT node's UDP port, sent in `port` messages to peers that run a DHT. */
+  dhtPort?: number;
   /** The ids we receive extensions under (given to the transport), to name incoming messages. */
   extensionRegistry?: ExtensionRegistry;
   /** Fetches from web seeds (BEP 19, BEP 17); without it the torrent's web seeds are unused. */

@@ -84,6 +84,8 @@ export interface TorrentStats {
   checking?: { checkedPieces: number; totalPieces: number };
   /** Why the torrent is in `error`. */
   error?: SessionError;
+  /** A magnet's metadata phase (BEP 9): bytes of the info dictionary received, of how many. */
+  metadata?: { receivedBytes: number; totalBytes: number | undefined };
   sources: SourceStatus[];
 }
 
@@ -174,6 +176,7 @@ export class Torrent implements TorrentContext {
       clock: this.clock,
       signal: () => this.lifetime.signal,
       extensions: options.extensions ?? [],
+      plugins: options.plugins,
       registry: options.extensionRegistry,
       addPeers: (addresses, source) => {
         this.addPeers(addresses, source);
@@ -588,6 +591,9 @@ export class Torrent implements TorrentContext {
     if (wire.capabilities.fast && have.complete) wire.send({ type: 'have-all' });
     else if (wire.capabilities.fast && have.empty) wire.send({ type: 'have-none' });
     else if (!have.empty) wire.send({ type: 'bitfield', bitfield: have.toBytes() });
+    // BEP 5: where our DHT node listens, to a peer that runs one too
+    if (wire.capabilities.dht && this.options.dhtPort && allowsPublicDiscovery(this.description))
+      wire.send({ type: 'port', port: this.options.dhtPort });
     if (wire.capabilities.extended) {
       wire.send({
         type: 'extended-handshake',
@@ -601,17 +607,17 @@ export class Torrent implements TorrentContext {
         }),
       });
     }
-    // only now may the peer's messages (some came with its handshake) make us send anything
-    wire.start({
-      onMessage: (message) => this.reactions.onMessage(peer, message),
-      onClose: (error) => this.onClose(peer, address, error),
-      onDrain: () => this.uploading.serve(peer),
-    });
     this.events.emit('peer-connected', {
       address: peer.label,
       incoming: wire.incoming,
       encrypted: wire.encrypted ?? false,
       utp: this.options.transport.describe?.(wire).utp ?? false,
+    });
+    // only now may the peer's messages (some came with its handshake) make us send anything
+    wire.start({
+      onMessage: (message) => this.reactions.onMessage(peer, message),
+      onClose: (error) => this.onClose(peer, address, error),
+      onDrain: () => this.uploading.serve(peer),
     });
     return true;
   }

@@ -4,11 +4,22 @@
  * `@bt/session`; this file checks the folder, parses options and shows progress.
  */
 import { resolve } from 'node:path';
-import { booleanOption, type Command, ExitCode, integerOption, stringOption } from '../command.js';
+import {
+  booleanOption,
+  type Command,
+  type CommandContext,
+  ExitCode,
+  integerOption,
+  stringOption,
+  UsageError,
+} from '../command.js';
 import { checkOutputFolder, describeDiskFailure } from '../folder-checks.js';
+import { type Metainfo } from '@bt/metainfo';
+import type { Session, Torrent } from '@bt/session';
 import {
   DISCOVERY_HELP,
   discoveryOptions,
+  discoveryOptionsConfig,
   peerOptions,
   encryptionOption,
   ENCRYPTION_HELP,
@@ -22,19 +33,27 @@ import {
 import { readTorrent } from '../torrent-file.js';
 import { formatBytes, formatDuration, formatPercent, formatRate, printable } from '../ui/format.js';
 import { TorrentDisplay } from '../ui/torrent-display.js';
+import { fetchMagnet, isMagnet } from './download-magnet.js';
 
 export const downloadCommand: Command = {
   name: 'download',
   summary: 'download a torrent, verify it, and optionally keep seeding',
   usage:
-    'bt download <file.torrent> [-o DIR] [--port N] [--peer HOST:PORT]... [--seed] [--max-peers N] [--limit-down R] [--limit-up R] [--encryption P] [--sequential] [--no-lpd] [--no-pex] [--json]',
+    'bt download <file.torrent | magnet> [-o DIR] [--port N] [--peer HOST:PORT]... [--seed] [--max-peers N] [--limit-down R] [--limit-up R] [--encryption P] [--sequential] [--dht-bootstrap HOST:PORT]... [--no-dht] [--state-dir DIR] [--no-lpd] [--no-pex] [--metadata-only] [--json]',
   help: `Downloads the torrent's content into DIR/<torrent name>, checking every piece's SHA-1, and
 exits once every piece is verified on disk. Peers come from the torrent's trackers (HTTP and
-UDP, BEP 12 tiers), from --peer, from clients on the local network (BEP 14, unless --no-lpd)
-and from what connected peers tell of others (BEP 11, unless --no-pex); a private torrent uses
-only its trackers and --peer. Data already in DIR is checked first and only what is
-missing is fetched, so running the same command again resumes an interrupted download.
-Before it waits on any peer it checks that DIR can be written and has the space still needed.
+UDP, BEP 12 tiers), the DHT (BEP 5), clients on the local network (BEP 14, unless --no-lpd),
+what connected peers tell of others (BEP 11, unless --no-pex) and --peer; a private torrent
+uses only its trackers and --peer. Data already in DIR is checked first and only what is missing is fetched, so running the same command again resumes an interrupted
+download. Before it waits on any peer it checks that DIR can be written and has the space
+still needed.
+
+Magnet links: instead of a .torrent file, a 'magnet:?xt=urn:btih:<info-hash>...' link (hex or
+base32 info-hash). The torrent's info dictionary (its file list and piece hashes) is fetched
+from peers first (BEP 9: 16 KiB pieces from several peers at once, checked against the
+info-hash; a peer that lies is banned), then the download goes on as from a file. Peers come
+from the link's trackers (tr=), its peers (x.pe=), the DHT and --peer. dn= names it until the
+metadata arrives. so= (BEP 53) is read but not applied: every file is downloaded.
 
 Options:
   -o, --output DIR     the download folder (default: the current folder)
@@ -47,6 +66,8 @@ ${TRANSPORT_HELP}
       --limit-down R   download rate limit, e.g. 500K, 2M, 1.5MiB (bytes per second)
       --limit-up R     upload rate limit
       --sequential     fetch pieces in order (for previewing media) instead of rarest first
+      --metadata-only  with a magnet: fetch the metadata only and write DIR/<name>.torrent
+                       (its info dictionary byte for byte the original); no payload is written
 ${DISCOVERY_HELP}
       --json           newline-delimited JSON events on stdout instead of the display; each
                        has a type and a time; an error is {"type":"error","code","message"}
@@ -63,10 +84,16 @@ run again to resume).
 
 Examples:
   bt download ubuntu.iso.torrent -o ~/Downloads
+  bt download 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=file.iso' -o ~/Downloads
+  bt download 'magnet:?xt=urn:btih:...' --metadata-only -o ~/torrents
+  bt download 'magnet:?xt=urn:btih:...&x.pe=10.0.0.5:51413' --no-dht
+  bt download 'magnet:?xt=urn:btih:...' --dht-bootstrap 192.168.1.2:6881
   bt download album.torrent --peer 192.168.1.20:51413 --seed
   bt download big.torrent --limit-down 2M --json | jq -c 'select(.type=="stats") | .progress'`,
   options: {
     ...sessionOptionsConfig,
+    ...discoveryOptionsConfig,
+    'metadata-only': { type: 'boolean' },
     output: { type: 'string', short: 'o' },
     seed: { type: 'boolean' },
     sequential: { type: 'boolean' },
@@ -83,7 +110,38 @@ Examples:
     const maxPeers = integerOption(context, 'max-peers', { min: 1, max: 10_000 });
     const downloadLimit = rateOption(context, 'limit-down');
     const uploadLimit = rateOption(context, 'limit-up');
-    const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
+    const target = context.positionals[0]!;
+    const discovery = discoveryOptions(context);
+    const addOptions = {
+      directory,
+      peers,
+      seed: true,
+      sequential: booleanOption(context, 'sequential'),
+      maxPeers,
+      downloadLimit,
+      uploadLimit,
+    };
+    if (isMagnet(target)) {
+      const session = await startSession(port, { ...discovery, encryption, transportMode });
+      try {
+        const fetched = await fetchMagnet(context, session, target, {
+          ...addOptions,
+          json,
+          metadataOnly: booleanOption(context, 'metadata-only'),
+        });
+        if (typeof fetched === 'number') return fetched;
+        return await follow(context, session, fetched.torrent, fetched.metainfo, directory, {
+          json,
+          seed,
+          started: fetched.started,
+        });
+      } finally {
+        await session.close();
+      }
+    }
+    if (booleanOption(context, 'metadata-only'))
+      throw new UsageError('--metadata-only is for magnet links');
+    const metainfo = await readTorrent(target, context.cwd);
     await checkOutputFolder(metainfo, directory, '-o');
     const session = await startSession(port, {
       encryption,
@@ -92,68 +150,73 @@ Examples:
     });
     try {
       const started = performance.now();
-      const torrent = await session.addTorrent(metainfo, {
-        directory,
-        peers,
-        seed: true,
-        sequential: booleanOption(context, 'sequential'),
-        maxPeers,
-        downloadLimit,
-        uploadLimit,
-      });
-      const display = new TorrentDisplay(session, torrent, {
-        stream: context.stderr,
-        jsonStream: context.stdout,
-        json,
-        label: 'download',
-        quietEvents: ['check-progress'],
-        stopsWhenComplete: !seed,
-      });
-      let onDisk = 0;
-      torrent.on('check-finished', ({ piecesHave, pieceCount }) => {
-        onDisk = torrent.stats().verifiedBytes;
-        if (json) return;
-        const have =
-          piecesHave === 0
-            ? 'nothing on disk yet'
-            : `${formatBytes(onDisk)} of ${formatBytes(metainfo.length)} (${formatPercent(piecesHave / Math.max(1, pieceCount))}, ${piecesHave}/${pieceCount} pieces) already on disk, verified: resuming`;
-        display.message(`checked: ${have}; listening on port ${session.port}`);
-      });
-      display.start();
-      try {
-        await torrent.whenComplete(context.signal);
-      } catch (error) {
-        if (context.signal.aborted) {
-          display.stop('stopped; run the same command again to resume');
-          return ExitCode.interrupted;
-        }
-        display.stop();
-        throw (
-          (await describeDiskFailure(error, metainfo, directory, torrent.stats().verifiedBytes)) ??
-          error
-        );
-      }
-      if (!seed) {
-        const seconds = (performance.now() - started) / 1000;
-        const fetched = metainfo.length - onDisk;
-        display.stop(
-          `done: ${formatBytes(metainfo.length)} verified in ${printable(resolve(directory, metainfo.name))}; ` +
-            (fetched > 0
-              ? `${formatBytes(fetched)} downloaded in ${formatDuration(seconds)} (${formatRate(fetched / Math.max(seconds, 1e-3))})`
-              : 'it was all on disk already'),
-        );
-        return ExitCode.ok;
-      }
-      // seeding until stopped
-      await new Promise<void>((resolveWait) => {
-        if (context.signal.aborted) resolveWait();
-        context.signal.addEventListener('abort', () => resolveWait(), { once: true });
-      });
-      const stats = torrent.stats();
-      display.stop(`stopped seeding: uploaded ${formatBytes(stats.uploaded)}`);
-      return ExitCode.ok;
+      const torrent = await session.addTorrent(metainfo, addOptions);
+      return await follow(context, session, torrent, metainfo, directory, { json, seed, started });
     } finally {
       await session.close();
     }
   },
 };
+
+/** Shows a download to its end (or seeds on with `--seed`); the exit code. */
+async function follow(
+  context: CommandContext,
+  session: Session,
+  torrent: Torrent,
+  metainfo: Metainfo,
+  directory: string,
+  options: { json: boolean; seed: boolean; started: number },
+): Promise<number> {
+  const { json, seed, started } = options;
+  const display = new TorrentDisplay(session, torrent, {
+    stream: context.stderr,
+    jsonStream: context.stdout,
+    json,
+    label: 'download',
+    quietEvents: ['check-progress'],
+    stopsWhenComplete: !seed,
+  });
+  let onDisk = 0;
+  torrent.on('check-finished', ({ piecesHave, pieceCount }) => {
+    onDisk = torrent.stats().verifiedBytes;
+    if (json) return;
+    const have =
+      piecesHave === 0
+        ? 'nothing on disk yet'
+        : `${formatBytes(onDisk)} of ${formatBytes(metainfo.length)} (${formatPercent(piecesHave / Math.max(1, pieceCount))}, ${piecesHave}/${pieceCount} pieces) already on disk, verified: resuming`;
+    display.message(`checked: ${have}; listening on port ${session.port}`);
+  });
+  display.start();
+  try {
+    await torrent.whenComplete(context.signal);
+  } catch (error) {
+    if (context.signal.aborted) {
+      display.stop('stopped; run the same command again to resume');
+      return ExitCode.interrupted;
+    }
+    display.stop();
+    throw (
+      (await describeDiskFailure(error, metainfo, directory, torrent.stats().verifiedBytes)) ??
+      error
+    );
+  }
+  if (!seed) {
+    const seconds = (performance.now() - started) / 1000;
+    const fetched = metainfo.length - onDisk;
+    display.stop(
+      `done: ${formatBytes(metainfo.length)} verified in ${printable(resolve(directory, metainfo.name))}; ` +
+        (fetched > 0
+          ? `${formatBytes(fetched)} downloaded in ${formatDuration(seconds)} (${formatRate(fetched / Math.max(seconds, 1e-3))})`
+          : 'it was all on disk already'),
+    );
+    return ExitCode.ok;
+  }
+  // seeding until stopped
+  await new Promise<void>((resolveWait) => {
+    if (context.signal.aborted) resolveWait();
+    context.signal.addEventListener('abort', () => resolveWait(), { once: true });
+  });
+  const stats = torrent.stats();
+  display.stop(`stopped seeding: uploaded ${formatBytes(stats.uploaded)}`);
+  return ExitCode.ok;
+}

@@ -19,6 +19,7 @@ import {
   ENCRYPTION_HELP,
   transportOption,
   TRANSPORT_HELP,
+  discoveryOptionsConfig,
   portOption,
   rateOption,
   sessionOptionsConfig,
@@ -32,9 +33,10 @@ export const seedCommand: Command = {
   name: 'seed',
   summary: "check a torrent's data and seed it until stopped",
   usage:
-    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--encryption P] [--no-lpd] [--no-pex] [--json]',
+    'bt seed <file.torrent> --data DIR [--allow-download] [--port N] [--peer HOST:PORT]... [--max-peers N] [--limit-up R] [--encryption P] [--dht-bootstrap HOST:PORT]... [--no-dht] [--state-dir DIR] [--no-lpd] [--no-pex] [--json]',
   help: `Hashes the torrent's content under DIR (the folder that holds the file or folder named by
-the torrent, as -o of 'bt download' makes it), announces to the torrent's trackers and serves
+the torrent, as -o of 'bt download' makes it), announces to the torrent's trackers and to the
+DHT (BEP 5; never for a private torrent), serves the metadata to magnet users (BEP 9) and serves
 every peer that asks, until Ctrl-C. The data must be there: a DIR that does not exist or holds
 none of the torrent's files is an error. Pieces missing from a partial copy are downloaded
 from peers first, so it becomes a full seed.
@@ -65,6 +67,7 @@ Examples:
   bt seed album.torrent --data /srv/music --port 51413 --limit-up 1M`,
   options: {
     ...sessionOptionsConfig,
+    ...discoveryOptionsConfig,
     data: { type: 'string' },
     'allow-download': { type: 'boolean' },
   },

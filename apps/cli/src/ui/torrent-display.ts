@@ -56,9 +56,12 @@ export interface StatusContext {
 
 const MANUAL_SOURCE = 'manual peers';
 
+/** A torrent, or a magnet's before its metadata (`MagnetTorrent`). */
+export type DisplayedTorrent = Pick<Torrent, 'on' | 'stats' | 'infoHashHex'>;
+
 export class TorrentDisplay {
   private readonly options: TorrentDisplayOptions;
-  private readonly torrent: Torrent;
+  private readonly torrent: DisplayedTorrent;
   private readonly session: Session;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly unsubscribe: (() => void)[] = [];
@@ -68,7 +71,7 @@ export class TorrentDisplay {
   private lastTable = '';
   private lastReason: string | undefined;
 
-  constructor(session: Session, torrent: Torrent, options: TorrentDisplayOptions) {
+  constructor(session: Session, torrent: DisplayedTorrent, options: TorrentDisplayOptions) {
     this.session = session;
     this.torrent = torrent;
     this.options = options;
@@ -219,6 +222,19 @@ export function describe(label: string, stats: TorrentStats, context: StatusCont
 }
 
 function statusParts(stats: TorrentStats, context: StatusContext): Part[] {
+  if (stats.state === 'metadata') {
+    const { receivedBytes = 0, totalBytes } = stats.metadata ?? {};
+    return [
+      {
+        text:
+          totalBytes === undefined
+            ? 'fetching metadata'
+            : `fetching metadata ${formatBytes(receivedBytes)}/${formatBytes(totalBytes)}`,
+        drop: 0,
+      },
+      { text: `peers ${stats.peers}`, drop: 0 },
+    ];
+  }
   if (stats.state === 'checking') {
     const checked = stats.checking
       ? stats.checking.checkedPieces / Math.max(1, stats.checking.totalPieces)
@@ -299,7 +315,7 @@ export function stallReason(stats: TorrentStats, context: StatusContext = {}): s
   if (stats.peers > 0) {
     return `connected to ${stats.peers} peer${stats.peers === 1 ? '' : 's'}, none sending: they have no piece we need, or are choking us`;
   }
-  // the discovery rows (`[Local Peer Discovery]`, ...) are no trackers
+  // `[DHT]`, `[Peer Exchange]`...: discovery rows, not trackers
   const trackers = stats.sources.filter(
     (source) => source.source !== MANUAL_SOURCE && !source.source.startsWith('['),
   );
