@@ -121,6 +121,8 @@ export class TorrentEntry {
     switch (state) {
       case 'checking':
         return TorrentStatus.check;
+      // a magnet fetching its metadata: Transmission shows it downloading
+      case 'metadata':
       case 'downloading':
         return TorrentStatus.download;
       case 'seeding':
