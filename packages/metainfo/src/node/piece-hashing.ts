@@ -26,17 +26,21 @@ export interface HashFilesOptions {
 }
 
 /**
- * Hashes `jobs` into one `pieces` buffer (20 bytes per piece).
- * @throws CreateTorrentError (`read-failed`, `file-changed`, `worker-failed`), or the signal's
- * reason when aborted.
+ * Runs `jobs` on the pool (the caller's, or one of its own closed at the end): each job's
+ * `run` result goes to `place`, and progress counts each job's `bytes`. The first failure
+ * stops every queued job and is the one reported (a `CreateTorrentError`), or the caller's
+ * signal's reason when aborted.
  */
-export async function hashPieces(
-  jobs: readonly HashJob[],
-  totalPieces: number,
-  options: HashFilesOptions,
-): Promise<Uint8Array> {
-  const pieces = new Uint8Array(totalPieces * 20);
-  if (jobs.length === 0) return pieces;
+async function runJobs<Job, Result>(
+  jobs: readonly Job[],
+  options: Omit<HashFilesOptions, 'pieceLength'>,
+  job: {
+    run: (pool: HashPool, job: Job, signal: AbortSignal) => Promise<Result>;
+    place: (job: Job, result: Result) => void;
+    bytes: (job: Job) => number;
+  },
+): Promise<void> {
+  if (jobs.length === 0) return;
   options.signal?.throwIfAborted();
   const pool =
     options.pool ??
@@ -50,19 +54,16 @@ export async function hashPieces(
   let hashedBytes = 0;
   try {
     await Promise.all(
-      jobs.map(async (job) => {
-        let hashes: Uint8Array;
+      jobs.map(async (each) => {
+        let result: Result;
         try {
-          hashes = await pool.hashRun(
-            { pieceLength: options.pieceLength, segments: job.segments },
-            { signal },
-          );
+          result = await job.run(pool, each, signal);
         } catch (error) {
           stop.abort();
           throw createError(error);
         }
-        pieces.set(hashes, job.firstPiece * 20);
-        hashedBytes += job.byteLength;
+        job.place(each, result);
+        hashedBytes += job.bytes(each);
         try {
           options.onProgress?.(hashedBytes);
         } catch (error) {
@@ -78,6 +79,25 @@ export async function hashPieces(
   } finally {
     if (options.pool === undefined) await pool.close();
   }
+}
+
+/**
+ * Hashes `jobs` into one `pieces` buffer (20 bytes per piece).
+ * @throws CreateTorrentError (`read-failed`, `file-changed`, `worker-failed`), or the signal's
+ * reason when aborted.
+ */
+export async function hashPieces(
+  jobs: readonly HashJob[],
+  totalPieces: number,
+  options: HashFilesOptions,
+): Promise<Uint8Array> {
+  const pieces = new Uint8Array(totalPieces * 20);
+  await runJobs(jobs, options, {
+    run: (pool, job, signal) =>
+      pool.hashRun({ pieceLength: options.pieceLength, segments: job.segments }, { signal }),
+    place: (job, hashes) => pieces.set(hashes, job.firstPiece * 20),
+    bytes: (job) => job.byteLength,
+  });
   return pieces;
 }
 
@@ -151,45 +171,14 @@ export async function hashFileLeaves(
       });
     }
   });
-  if (jobs.length === 0) return leaves;
-  options.signal?.throwIfAborted();
-  const pool =
-    options.pool ??
-    createHashPool(
-      options.workers === undefined ? {} : { size: Math.min(options.workers, jobs.length) },
-    );
-  const stop = new AbortController();
-  const signal =
-    options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
-  let hashedBytes = 0;
-  try {
-    await Promise.all(
-      jobs.map(async (job) => {
-        let hashes: Uint8Array;
-        try {
-          hashes = await pool.hashLeaves(
-            { path: files[job.file]!.source, fileOffset: job.fileOffset, length: job.length },
-            { signal },
-          );
-        } catch (error) {
-          stop.abort();
-          throw createError(error);
-        }
-        leaves[job.file]!.set(hashes, (job.fileOffset / 16384) * 32);
-        hashedBytes += job.length;
-        try {
-          options.onProgress?.(hashedBytes);
-        } catch (error) {
-          stop.abort();
-          throw error;
-        }
-      }),
-    );
-  } catch (error) {
-    options.signal?.throwIfAborted();
-    throw error;
-  } finally {
-    if (options.pool === undefined) await pool.close();
-  }
+  await runJobs(jobs, options, {
+    run: (pool, job, signal) =>
+      pool.hashLeaves(
+        { path: files[job.file]!.source, fileOffset: job.fileOffset, length: job.length },
+        { signal },
+      ),
+    place: (job, hashes) => leaves[job.file]!.set(hashes, (job.fileOffset / 16384) * 32),
+    bytes: (job) => job.length,
+  });
   return leaves;
 }
