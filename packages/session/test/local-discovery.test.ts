@@ -274,8 +274,10 @@ socket.bind(6771, () => { socket.addMembership('239.192.152.143', '127.0.0.1'); 
 const FLOOD = `
 const dgram = require('node:dgram');
 const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-socket.bind(() => {
-  socket.setMulticastInterface('127.0.0.1');
+// Another host of the LAN (127.0.0.2), as a hostile neighbour would be: the per-sender limit
+// must cut it off without also silencing the honest seeder on 127.0.0.1.
+socket.bind({ address: '127.0.0.2' }, () => {
+  socket.setMulticastInterface('127.0.0.2');
   const kinds = [
     Buffer.alloc(1400, 0xff),
     Buffer.from('BT-SEARCH * HTTP/1.1\\r\\nPort: 99999\\r\\nInfohash: zz\\r\\n\\r\\n'),
