@@ -2,7 +2,7 @@
  * BEP 33's scrape bloom filter: 256 bytes, two bit positions per IP taken from its SHA-1, and
  * the size estimate that works on one filter or the OR of many.
  */
-import { sha1 } from './hash.js';
+import { sha1 } from '@bt/hash';
 
 export const BLOOM_LENGTH = 256;
 const BITS = BLOOM_LENGTH * 8;

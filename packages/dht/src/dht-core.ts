@@ -18,7 +18,7 @@ import {
 import { BLOOM_LENGTH, bloomEstimate, bloomInsert, bloomMerge } from './bloom.js';
 import { DhtError } from './errors.js';
 import { CommonQueryReader, readKrpc } from './krpc-read.js';
-import { Sha1, sha1 } from './hash.js';
+import { Sha1, sha1 } from '@bt/hash';
 import { ItemStore, type ItemStoreOptions } from './item-store.js';
 import {
   BytePool,

@@ -23,7 +23,6 @@ export type {
 } from './dht-core.js';
 export { DhtError } from './errors.js';
 export type { DhtErrorCode, DhtErrorOptions } from './errors.js';
-export { crc32c, sha1 } from './hash.js';
 export { ItemStore } from './item-store.js';
 export type { ItemStoreOptions, StoredItem } from './item-store.js';
 export {

@@ -12,7 +12,7 @@ import {
   writeIPv4,
 } from '@bt/primitives';
 import { DhtError } from './errors.js';
-import { crc32c } from './hash.js';
+import { crc32c } from '@bt/hash';
 
 export type NodeId = Uint8Array;
 export const NODE_ID_LENGTH = 20;

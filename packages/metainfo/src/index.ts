@@ -4,7 +4,7 @@
  * - `parseTorrent` / `parseInfo`: validated metainfo, v1 (BEP 3), v2 and hybrid (BEP 52: file
  *   tree, piece layers checked against the roots, the SHA-256 info-hash), with the info-hash
  *   over the raw `info` bytes, BEP 12 tiers, BEP 17/19 web seeds, BEP 27 private, BEP 47 attributes.
- * - BEP 52 merkle trees (`merkleRoot`, `blockHashes`, `pieceRootFromLeaves`, ...) and `sha256`.
+ * - BEP 52 merkle trees (`merkleRoot`, `blockHashes`, `pieceRootFromLeaves`, ...).
  * - The path policy (`sanitizePathSegment`, `isSafePathSegment`): nothing from a torrent can
  *   point outside the download folder.
  * - Piece geometry, the one the storage and the engine use: `pieceCount`, `pieceHash`,
@@ -53,7 +53,6 @@ export {
   V2_HASH_LENGTH,
   zeroSubtreeRoot,
 } from './merkle.js';
-export { sha256 } from './sha256.js';
 export { answerHashRequest, pieceLayerHeight, verifyHashAnswer } from './merkle-proof.js';
 export type { HashRangeRequest } from './merkle-proof.js';
 export { pieceVerification, v2FileOfPiece } from './piece-verification.js';

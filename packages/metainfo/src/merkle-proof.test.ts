@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fileRootFromPieceLayer, nextPowerOfTwo } from './merkle.js';
 import { answerHashRequest, pieceLayerHeight, verifyHashAnswer } from './merkle-proof.js';
-import { sha256 } from './sha256.js';
+import { sha256 } from '@bt/hash';
 
 function layerOf(count: number, seed: number): Uint8Array {
   const out = new Uint8Array(count * 32);

@@ -11,7 +11,7 @@ import {
   V2_HASH_LENGTH,
   zeroSubtreeRoot,
 } from './merkle.js';
-import { sha256Pair } from './sha256.js';
+import { sha256Pair } from '@bt/hash';
 
 /** A run of hashes of one layer of a file's tree (as a BEP 52 `hash request` names it). */
 export interface HashRangeRequest {

@@ -3,7 +3,7 @@
  * a file set to 32 zero bytes. A file's `pieces root` is the root of its tree; its `piece layers`
  * entry is the layer of the tree where one hash covers `piece length` bytes. Pure.
  */
-import { sha256, sha256Pair } from './sha256.js';
+import { sha256, sha256Pair } from '@bt/hash';
 
 /** BEP 52: the leaves of every tree hash 16 KiB blocks (the last one of a file may be shorter). */
 export const V2_BLOCK_SIZE = 16_384;

@@ -18,8 +18,7 @@ import { type RawFile, scanTorrent } from './scan-torrent.js';
 import { resolveCollisions, sanitizePathSegment } from './path-policy.js';
 import { type RawV2File, readFileTree, readPieceLayers } from './file-tree.js';
 import { nextPowerOfTwo, V2_BLOCK_SIZE } from './merkle.js';
-import { sha1 } from './sha1.js';
-import { sha256 } from './sha256.js';
+import { sha1, sha256 } from '@bt/hash';
 import { readText } from './text.js';
 import type { Metainfo, TorrentFile, V2File } from './types.js';
 

@@ -14,7 +14,7 @@ import {
   zeroSubtreeRoot,
 } from './merkle.js';
 import { parseInfo, parseTorrent } from './parse-torrent.js';
-import { sha256, sha256Pair } from './sha256.js';
+import { sha256, sha256Pair } from '@bt/hash';
 
 /** Deterministic bytes for file contents. */
 function bytesOf(length: number, seed: number): Uint8Array {

@@ -10,7 +10,7 @@ import {
 import { nodeMseCrypto } from './node.js';
 import { selectMethod, type EncryptionPolicy } from './policy.js';
 import { Rc4 } from './rc4.js';
-import { sha1 } from './sha1.js';
+import { sha1Parts as sha1 } from '@bt/hash';
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 const infoHash = (seed: number): Uint8Array =>

@@ -28,7 +28,7 @@ import {
 } from './diffie-hellman.js';
 import { MseProtocolError } from './errors.js';
 import { Rc4 } from './rc4.js';
-import { sha1 as pureSha1 } from './sha1.js';
+import { sha1Parts as pureSha1 } from '@bt/hash';
 
 /** What the payload stream is carried as once the handshake is done. */
 export type CryptoMethod = 'plaintext' | 'rc4';

@@ -46,4 +46,3 @@ export {
 } from './policy.js';
 export type { EncryptionPolicy } from './policy.js';
 export { MSE_RC4_DISCARD, Rc4 } from './rc4.js';
-export { sha1 } from './sha1.js';

@@ -1,35 +1,11 @@
-import { createHash } from 'node:crypto';
-import fc from 'fast-check';
 import { parseIPv4, parseIPv6 } from '@bt/primitives';
 import { describe, expect, it } from 'vitest';
 import { BLOOM_LENGTH, bloomEstimate, bloomInsert } from './bloom.js';
-import { crc32c, sha1 } from './hash.js';
 import { isValidNodeIdForAddress, nodeIdForIp } from './node-id.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
-describe('sha1', () => {
-  it('matches node:crypto on every length around the block edges', () => {
-    for (const length of [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000]) {
-      const bytes = Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff);
-      expect(hex(sha1(bytes))).toBe(createHash('sha1').update(bytes).digest('hex'));
-    }
-  });
-
-  it('matches node:crypto on random input', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-        expect(hex(sha1(bytes))).toBe(createHash('sha1').update(bytes).digest('hex'));
-      }),
-    );
-  });
-});
-
-describe('crc32c and BEP 42', () => {
-  it('has the standard check value', () => {
-    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
-  });
-
+describe('BEP 42 node ids', () => {
   it("reproduces BEP 42's test vectors", () => {
     const vectors: [string, number, string][] = [
       ['124.31.75.21', 1, '5fbfbf'],

@@ -1,12 +1,38 @@
+import { nodeCrypto, view } from './node-crypto.js';
+
 /**
- * The two hashes the DHT needs, in plain TypeScript so the core runs in any runtime: SHA-1
- * (BEP 33 bloom filters, BEP 44 targets, write tokens) and CRC32C (BEP 42 node ids).
+ * SHA-1 (FIPS 180-4). `sha1` uses `node:crypto` where the runtime has it; the portable `Sha1`
+ * below serves everywhere else, and callers that hash many short inputs (the DHT's write tokens,
+ * one per query served) keep one `Sha1` and call `digestInto` to allocate nothing per hash.
  */
 
-/** SHA-1 of `bytes` (FIPS 180-4). Inputs here are short: a few hundred bytes at most. */
+let shared: Sha1 | undefined;
+
+/** The 20-byte SHA-1 digest of `bytes`. */
 export function sha1(bytes: Uint8Array): Uint8Array {
+  if (nodeCrypto?.hash) return view(nodeCrypto.hash('sha1', bytes, 'buffer'));
+  if (nodeCrypto) return view(nodeCrypto.createHash('sha1').update(bytes).digest());
+  return sha1Portable(bytes);
+}
+
+/** SHA-1 of the concatenation of `parts` (MSE's req1, req2, keyA, ... are hashes of a few parts). */
+export function sha1Parts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return sha1(parts[0]!);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const joined = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return sha1(joined);
+}
+
+/** The portable implementation, without `node:crypto` (exported for tests that compare both). */
+export function sha1Portable(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(20);
-  new Sha1().digestInto(bytes, out);
+  (shared ??= new Sha1()).digestInto(bytes, out);
   return out;
 }
 
@@ -125,21 +151,4 @@ function writeWord(out: Uint8Array, offset: number, word: number): void {
   out[offset + 1] = (word >>> 16) & 0xff;
   out[offset + 2] = (word >>> 8) & 0xff;
   out[offset + 3] = word & 0xff;
-}
-
-const crcTable = ((): Uint32Array => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC32C (Castagnoli, reflected polynomial 0x82f63b78), as BEP 42 uses it. */
-export function crc32c(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }

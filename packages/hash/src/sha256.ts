@@ -1,35 +1,14 @@
+import { nodeCrypto, view } from './node-crypto.js';
+
 /**
- * SHA-256 (FIPS 180-4) for BEP 52: the v2 info-hash and merkle trees. Like `sha1.ts`, it reaches
- * `node:crypto` through `process.getBuiltinModule` when it can, so this module stays loadable in
- * any runtime, and otherwise uses the small synchronous implementation below.
+ * SHA-256 (FIPS 180-4) for BEP 52: the v2 info-hash and merkle trees. `node:crypto` where the
+ * runtime has it, otherwise the small synchronous implementation below.
  */
-
-interface NodeCrypto {
-  createHash(algorithm: 'sha256'): {
-    update(data: Uint8Array): { update(data: Uint8Array): unknown; digest(): Uint8Array };
-  };
-  /** One-shot hashing (Node 20.12+), cheaper than `createHash` for small inputs. */
-  hash?: (algorithm: 'sha256', data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
-}
-
-function loadNodeCrypto(): NodeCrypto | undefined {
-  const nodeProcess = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-    .process;
-  try {
-    return nodeProcess?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const nodeCrypto = loadNodeCrypto();
 
 /** The 32-byte SHA-256 digest of `bytes`. */
 export function sha256(bytes: Uint8Array): Uint8Array {
-  if (nodeCrypto) {
-    const digest = nodeCrypto.createHash('sha256').update(bytes).digest();
-    return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
-  }
+  if (nodeCrypto?.hash) return view(nodeCrypto.hash('sha256', bytes, 'buffer'));
+  if (nodeCrypto) return view(nodeCrypto.createHash('sha256').update(bytes).digest());
   return sha256Portable(bytes);
 }
 
@@ -40,14 +19,10 @@ export function sha256Pair(left: Uint8Array, right: Uint8Array): Uint8Array {
   if (nodeCrypto?.hash && left.length === 32 && right.length === 32) {
     pair.set(left);
     pair.set(right, 32);
-    const digest = nodeCrypto.hash('sha256', pair, 'buffer');
-    return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+    return view(nodeCrypto.hash('sha256', pair, 'buffer'));
   }
   if (nodeCrypto) {
-    const hash = nodeCrypto.createHash('sha256').update(left);
-    hash.update(right);
-    const digest = (hash as { digest(): Uint8Array }).digest();
-    return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+    return view(nodeCrypto.createHash('sha256').update(left).update(right).digest());
   }
   const joined = new Uint8Array(left.length + right.length);
   joined.set(left);
