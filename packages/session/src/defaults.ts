@@ -58,6 +58,12 @@ export function fileStorageFactory(
   hashPool?: HashPool,
   cacheSize = 32 * 1024 * 1024,
 ): StorageFactory {
-  return (torrent, directory) =>
-    createFileStorage({ layout: torrent, directory, hashPool, cacheSize });
+  return (torrent, directory, options) =>
+    createFileStorage({
+      layout: torrent,
+      directory,
+      hashPool,
+      cacheSize,
+      wantedFiles: options?.wantedFiles,
+    });
 }

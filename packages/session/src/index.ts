@@ -52,6 +52,7 @@ export type {
   PeerWireHandlers,
   PieceVerdict,
   StorageFactory,
+  StorageOpenOptions,
   TorrentDescription,
   TorrentStorage,
   TrackerClient,
@@ -73,6 +74,8 @@ export { PEX_EXTENSION, PeerExchange, peerExchange } from './peer-exchange.js';
 export type { PeerExchangeOptions } from './peer-exchange.js';
 export { PeerIdSet, PeerRegistry } from './peer-registry.js';
 export type { PeerRegistryOptions, PeerSource } from './peer-registry.js';
+export { FileSelection, selectionFromRanges } from './file-selection.js';
+export type { FilePriority, FileSelectionOptions, FileStatus } from './file-selection.js';
 export { BLOCK_SIZE, PiecePicker } from './piece-picker.js';
 export type { BlockResult, PickerPeer, PiecePickerOptions } from './piece-picker.js';
 export { RateMeter, TokenBucket, pipelineDepth, takeAll } from './rate.js';

@@ -71,8 +71,18 @@ export interface TorrentStorage {
     signal?: AbortSignal;
     onProgress?: (progress: { checkedPieces: number; totalPieces: number }) => void;
   }): Promise<{ has(index: number): boolean }>;
+  /**
+   * Optional (file selection): file `fileIndex` is wanted again (its bytes kept in a part file
+   * move into place) or no longer (not created if it does not exist yet).
+   */
+  setFileWanted?(fileIndex: number, wanted: boolean): Promise<void>;
   flush(): Promise<unknown>;
   close(): Promise<void>;
+}
+
+/** How a storage is opened: `wantedFiles` per file (all when absent); unwanted ones are not created. */
+export interface StorageOpenOptions {
+  wantedFiles?: readonly boolean[];
 }
 
 /** What a storage needs to know of a torrent: the `Metainfo` of `@bt/metainfo` is one. */
@@ -104,6 +114,7 @@ export interface TorrentDescription {
 export type StorageFactory = (
   torrent: TorrentDescription,
   directory: string,
+  options?: StorageOpenOptions,
 ) => TorrentStorage | Promise<TorrentStorage>;
 
 /** Which optional protocols both sides announced in the handshake. */

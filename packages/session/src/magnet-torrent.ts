@@ -431,6 +431,8 @@ export class MagnetTorrent {
       progress: 0,
       totalBytes: this.metainfoValue?.length ?? this.magnet.length ?? 0,
       verifiedBytes: 0,
+      wantedBytes: this.metainfoValue?.length ?? this.magnet.length ?? 0,
+      wantedVerifiedBytes: 0,
       downloaded: 0,
       uploaded: 0,
       downloadRate: 0,

@@ -91,6 +91,8 @@ export class PiecePicker {
   /** Pieces that failed their hash: fetched again from one peer, so a liar is caught alone. */
   private readonly exclusive = new Set<number>();
   private readonly wanted: Bitfield;
+  /** Per piece: its file priority's rank (file selection); a higher rank is started first. */
+  private readonly ranks: Uint8Array;
   private readonly random: RandomSource;
   /** Wanted pieces neither had, started nor verifying: endgame needs none. */
   private freshCount: number;
@@ -108,6 +110,7 @@ export class PiecePicker {
     this.have = new Bitfield(this.pieceCount);
     this.availability = new Uint32Array(this.pieceCount);
     this.wanted = Bitfield.full(this.pieceCount);
+    this.ranks = new Uint8Array(this.pieceCount).fill(1);
     this.freshCount = this.pieceCount;
   }
 
@@ -148,6 +151,28 @@ export class PiecePicker {
     if (wanted) this.wanted.set(piece);
     else this.wanted.clear(piece);
     this.freshCount += Number(this.isFresh(piece)) - Number(wasFresh);
+  }
+
+  /** The piece's priority rank (`file-selection.ts`: 2 high, 1 normal, 0 low). */
+  setPriority(piece: number, rank: number): void {
+    this.ranks[piece] = rank;
+  }
+
+  isWanted(piece: number): boolean {
+    return this.wanted.has(piece);
+  }
+
+  /** Bytes of wanted pieces, and of those verified: progress of a selection. */
+  wantedBytes(): { total: number; verified: number } {
+    let total = 0;
+    let verified = 0;
+    for (let piece = 0; piece < this.pieceCount; piece++) {
+      if (!this.wanted.has(piece)) continue;
+      const size = this.pieceSize(piece);
+      total += size;
+      if (this.have.has(piece)) verified += size;
+    }
+    return { total, verified };
   }
 
   /** True once every wanted piece is verified. */
@@ -312,32 +337,54 @@ export class PiecePicker {
       // the common refill: one scan, the rarest piece with reservoir-sampled ties
       let best = -1;
       let bestAvailability = Number.POSITIVE_INFINITY;
+      let bestRank = -1;
       let ties = 0;
       for (let piece = 0; piece < this.pieceCount; piece++) {
         if (!this.isFresh(piece) || !allowed(piece)) continue;
         const availability = this.availabilityOf(piece);
-        if (availability < bestAvailability) {
+        const rank = this.ranks[piece]!;
+        // a higher file priority first, then the rarest
+        if (rank > bestRank || (rank === bestRank && availability < bestAvailability)) {
           best = piece;
           bestAvailability = availability;
+          bestRank = rank;
           ties = 1;
-        } else if (availability === bestAvailability && this.random() * ++ties < 1) {
+        } else if (
+          rank === bestRank &&
+          availability === bestAvailability &&
+          this.random() * ++ties < 1
+        ) {
           best = piece;
         }
       }
       return best < 0 ? [] : [best];
     }
     const candidates: number[] = [];
-    for (let piece = 0; piece < this.pieceCount; piece++) {
-      if (this.isFresh(piece) && allowed(piece)) {
-        candidates.push(piece);
-        if (sequential && candidates.length > needed) break;
+    if (sequential) {
+      // in torrent order, the pieces of a higher file priority first
+      for (let rank = this.topRank(); rank >= 0 && candidates.length <= needed; rank--) {
+        for (let piece = 0; piece < this.pieceCount && candidates.length <= needed; piece++)
+          if (this.ranks[piece] === rank && this.isFresh(piece) && allowed(piece))
+            candidates.push(piece);
       }
+      return candidates;
     }
-    if (sequential) return candidates;
+    for (let piece = 0; piece < this.pieceCount; piece++)
+      if (this.isFresh(piece) && allowed(piece)) candidates.push(piece);
+    // a higher file priority always ahead, then the rarest, ties shuffled
     const keys = new Float64Array(this.pieceCount);
-    for (const piece of candidates) keys[piece] = this.availabilityOf(piece) + this.random() * 0.5;
+    for (const piece of candidates)
+      keys[piece] =
+        (3 - this.ranks[piece]!) * 1e9 + this.availabilityOf(piece) + this.random() * 0.5;
     candidates.sort((a, b) => keys[a]! - keys[b]!);
     return candidates;
+  }
+
+  /** The highest rank any piece has (1 when no file priority was set). */
+  private topRank(): number {
+    let top = 0;
+    for (const rank of this.ranks) if (rank > top) top = rank;
+    return top;
   }
 
   private start(piece: number, peerId: number | undefined): PartialPiece {

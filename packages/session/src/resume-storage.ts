@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { filePathSegments } from '@bt/metainfo';
 import { Bitfield } from '@bt/primitives';
+import { partFileLayout } from '@bt/storage';
 import type { StorageFactory, TorrentDescription, TorrentStorage } from './interfaces.js';
 
 /** One torrent's resume record. */
@@ -23,6 +24,8 @@ export interface ResumeRecord {
   pieces: string;
   /** Per file (torrent order): its size and mtime (ms) when the record was written; null for padding. */
   files: ({ size: number; mtimeMs: number } | null)[];
+  /** The part file's (file selection, `@bt/storage`), when the torrent has pieces shared by files. */
+  parts?: { size: number; mtimeMs: number };
 }
 
 /** Where resume records are kept. */
@@ -79,8 +82,31 @@ export interface ResumableStorageOptions {
 
 /** Wraps a storage factory with fast resume (see the module comment). */
 export function resumableStorageFactory(options: ResumableStorageOptions): StorageFactory {
-  return async (torrent, directory) =>
-    new ResumableStorage(await options.storage(torrent, directory), torrent, directory, options);
+  return async (torrent, directory, open) =>
+    new ResumableStorage(
+      await options.storage(torrent, directory, open),
+      torrent,
+      directory,
+      options,
+    );
+}
+
+async function stateOf(path: string): Promise<{ size: number; mtimeMs: number }> {
+  try {
+    const info = await stat(path);
+    return { size: info.size, mtimeMs: info.mtimeMs };
+  } catch {
+    return { size: -1, mtimeMs: 0 };
+  }
+}
+
+/** The part file's state, for a torrent that may have one. */
+async function partsState(
+  torrent: TorrentDescription,
+  directory: string,
+): Promise<{ size: number; mtimeMs: number } | undefined> {
+  const path = partFileLayout(torrent).path;
+  return path === undefined ? undefined : stateOf(join(directory, ...path));
 }
 
 async function fileStates(
@@ -88,15 +114,9 @@ async function fileStates(
   directory: string,
 ): Promise<ResumeRecord['files']> {
   return Promise.all(
-    torrent.files.map(async (file, index) => {
-      if (file.padding) return null;
-      try {
-        const info = await stat(join(directory, ...filePathSegments(torrent, index)));
-        return { size: info.size, mtimeMs: info.mtimeMs };
-      } catch {
-        return { size: -1, mtimeMs: 0 };
-      }
-    }),
+    torrent.files.map(async (file, index) =>
+      file.padding ? null : stateOf(join(directory, ...filePathSegments(torrent, index))),
+    ),
   );
 }
 
@@ -156,6 +176,10 @@ class ResumableStorage implements TorrentStorage {
     return this.inner.peekBlock?.(pieceIndex, offset, length);
   }
 
+  async setFileWanted(fileIndex: number, wanted: boolean): Promise<void> {
+    await this.inner.setFileWanted?.(fileIndex, wanted);
+  }
+
   async recheck(
     options?: Parameters<TorrentStorage['recheck']>[0],
   ): Promise<{ has(index: number): boolean }> {
@@ -190,6 +214,12 @@ class ResumableStorage implements TorrentStorage {
       }
       if (then.size !== current.size || then.mtimeMs !== current.mtimeMs) return undefined;
     }
+    // shared pieces of unselected files are read from the part file: it must be unchanged too
+    const parts = await partsState(this.torrent, this.directory);
+    if (parts !== undefined) {
+      const then = record.parts ?? { size: -1, mtimeMs: 0 };
+      if (then.size !== parts.size || then.mtimeMs !== parts.mtimeMs) return undefined;
+    }
     try {
       return new Bitfield(this.torrent.pieceCount, Buffer.from(record.pieces, 'base64'));
     } catch {
@@ -205,11 +235,13 @@ class ResumableStorage implements TorrentStorage {
         const pieces = Buffer.from(this.verified.toBytes()).toString('base64');
         await this.inner.flush();
         const files = await fileStates(this.torrent, this.directory);
+        const parts = await partsState(this.torrent, this.directory);
         await this.options.store.save(this.torrent.infoHashHex, {
           version: 1,
           pieceCount: this.torrent.pieceCount,
           pieces,
           files,
+          ...(parts === undefined ? {} : { parts }),
         });
       } finally {
         this.saving = undefined;

@@ -22,6 +22,7 @@ import { SessionError } from './errors.js';
 import { EventHub, type TorrentEvent } from './events.js';
 import { dhtDiscovery, type SessionDht } from './dht-discovery.js';
 import type { TorrentExtension, TorrentPlugin } from './extensions.js';
+import { FileSelection, type FileSelectionOptions, selectionFromRanges } from './file-selection.js';
 import { MagnetTorrent } from './magnet-torrent.js';
 import { metadataExtension, UT_METADATA } from './metadata-exchange.js';
 import { allowsPublicDiscovery } from './discovery.js';
@@ -151,6 +152,11 @@ export interface AddTorrentOptions {
   encryption?: EncryptionPolicy;
   /** BEP 19 web seeds beyond the torrent's own `url-list`. */
   webSeeds?: string[];
+  /**
+   * File selection (files from 0, torrent order): only `wanted`, without `unwanted`, with
+   * `priorities`. For a magnet it replaces the link's BEP 53 `so`. Default: every file, normal.
+   */
+  selection?: FileSelectionOptions;
 }
 
 export interface AddMagnetOptions extends AddTorrentOptions {
@@ -252,12 +258,12 @@ export class Session {
     if (options.storage) {
       this.storageFactory = options.storage;
     } else {
-      this.storageFactory = (torrent, directory) => {
+      this.storageFactory = (torrent, directory, open) => {
         // one core stays with the event loop (and, on loopback, the other peer)
         this.hashPool ??= createHashPool({
           size: options.hashThreads ?? Math.max(1, availableParallelism() - 1),
         });
-        return fileStorageFactory(this.hashPool)(torrent, directory);
+        return fileStorageFactory(this.hashPool)(torrent, directory, open);
       };
     }
     if (options.resume) {
@@ -421,9 +427,13 @@ export class Session {
         `torrent ${description.infoHashHex} is already in the session`,
       );
     }
+    // refused (invalid-option) before anything is created
+    const selection = new FileSelection(description, options.selection);
     let storage;
     try {
-      storage = await this.storageFactory(description, options.directory);
+      storage = await this.storageFactory(description, options.directory, {
+        wantedFiles: selection.wantedList(),
+      });
     } catch (error) {
       throw new SessionError(
         'storage-failed',
@@ -446,6 +456,7 @@ export class Session {
       canConnect: () => this.connectionCount() < (this.options.maxConnections ?? 200),
       peerIds: this.peerIds,
       sequential: options.sequential,
+      selection: options.selection,
       encryption: checkedPolicy(options.encryption) ?? this.options.encryption,
       downloadLimit: options.downloadLimit,
       uploadLimit: options.uploadLimit,
@@ -481,7 +492,8 @@ export class Session {
    * through the link's trackers and `x.pe`, the DHT and the session's other sources, and fetches
    * the info dictionary from them. Once it matches the info-hash the session adds the torrent
    * (as `addTorrent` would, with the peers found so far), unless `metadataOnly`.
-   * BEP 53 `so` is parsed and kept (`magnet.selectOnly`); the engine does not select files yet.
+   * BEP 53 `so` (`magnet.selectOnly`) becomes the torrent's file selection unless
+   * `options.selection` is given.
    */
   addMagnet(link: string | Magnet, options: AddMagnetOptions): MagnetTorrent {
     if (this.closed) throw new SessionError('session-closed', 'the session is closed');
@@ -534,7 +546,13 @@ export class Session {
     await pending.stop(options.metadataOnly ? 'stopped' : 'checking');
     if (options.metadataOnly || this.closed) return;
     try {
-      const torrent = await this.addTorrent(metainfo, { ...options, paused: false });
+      const selectOnly = pending.magnet.selectOnly;
+      const selection =
+        options.selection ??
+        (selectOnly === undefined
+          ? undefined
+          : selectionFromRanges(selectOnly, metainfo.files.length));
+      const torrent = await this.addTorrent(metainfo, { ...options, selection, paused: false });
       for (const { address, source } of known) torrent.addPeers([address], source);
       pending.handOver(torrent);
     } catch (error) {

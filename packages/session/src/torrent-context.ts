@@ -6,6 +6,7 @@
 import type { EncryptionPolicy } from '@bt/mse';
 import type { PeerAddress } from '@bt/primitives';
 import type { ExtensionRegistry } from '@bt/wire';
+import type { FileSelectionOptions } from './file-selection.js';
 import type { Clock } from './clock.js';
 import type { SessionError } from './errors.js';
 import type { TorrentEventMap, TorrentState } from './events.js';
@@ -40,6 +41,8 @@ export interface TorrentOptions {
   /** Global duplicate/self detection. */
   peerIds?: PeerIdSet;
   sequential?: boolean;
+  /** Which files to download and their priorities (every file, `normal`, when absent). */
+  selection?: FileSelectionOptions;
   /** MSE/PE policy of this torrent's connections (the session's unless set). */
   encryption?: EncryptionPolicy;
   /** Bytes per second; 0 = unlimited. */

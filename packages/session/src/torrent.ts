@@ -17,6 +17,7 @@ import { SessionError } from './errors.js';
 import { EventHub } from './events.js';
 import type { TorrentEvent, TorrentEventMap, TorrentState } from './events.js';
 import { extendedHandshake } from './extensions.js';
+import { FileSelection, type FilePriority, type FileStatus } from './file-selection.js';
 import { ExtensionHost } from './extension-host.js';
 import { allowsPublicDiscovery } from './discovery.js';
 import type { PeerWire, ReservedBits, TorrentDescription, TorrentStorage } from './interfaces.js';
@@ -60,10 +61,14 @@ export interface TorrentStats {
   infoHash: string;
   name: string;
   state: TorrentState;
-  /** Verified fraction, 0..1. */
+  /** Verified fraction of the wanted bytes (file selection), 0..1. */
   progress: number;
   totalBytes: number;
   verifiedBytes: number;
+  /** Bytes of the pieces the selected files cover (`totalBytes` when every file is wanted). */
+  wantedBytes: number;
+  /** Of those, bytes verified. */
+  wantedVerifiedBytes: number;
   /** Payload bytes received (including blocks later discarded). */
   downloaded: number;
   uploaded: number;
@@ -109,6 +114,8 @@ export class Torrent implements TorrentContext {
   readonly clock: Clock;
   readonly storage: TorrentStorage;
   readonly picker: PiecePicker;
+  /** Which files are downloaded, and their priorities. */
+  private readonly selection: FileSelection;
   readonly registry = new PeerRegistry({ strikesToBan: 8 });
   readonly peers = new Set<Peer>();
   readonly downloadMeter: RateMeter;
@@ -155,6 +162,8 @@ export class Torrent implements TorrentContext {
       sequential: options.sequential ?? false,
       maxActivePieces: options.storage.memoryPieces,
     });
+    this.selection = new FileSelection(options.torrent, options.selection);
+    this.selection.applyAll(this.picker);
     this.downloadMeter = new RateMeter(this.clock);
     this.uploadMeter = new RateMeter(this.clock);
     this.downloadBucket = new TokenBucket(this.clock, options.downloadLimit ?? 0);
@@ -372,6 +381,74 @@ export class Torrent implements TorrentContext {
       uploadLimit: this.uploadBucket.rate,
       maxPeers: this.maxPeers,
     };
+  }
+
+  // File selection --------------------------------------------------------------------------
+
+  /**
+   * Downloads file `index` (from 0, torrent order) or not. A newly wanted file is fetched (its
+   * bytes kept in the storage's part file are moved into place first); an unwanted one is not
+   * created if it does not exist yet. Rejects with `invalid-option` for a file that does not exist.
+   */
+  async setFileWanted(index: number, wanted: boolean): Promise<void> {
+    if (!this.selection.setWanted(this.picker, index, wanted)) return;
+    this.selectionChanged();
+    try {
+      await this.storage.setFileWanted?.(index, this.selection.isWanted(index));
+    } catch (error) {
+      const failure = SessionError.from(error, 'storage-failed');
+      this.fail(failure);
+      throw failure;
+    }
+  }
+
+  /** Sets file `index`'s priority: pieces of `high` files are started before `normal`, then `low`. */
+  setFilePriority(index: number, priority: FilePriority): void {
+    this.selection.setPriority(this.picker, index, priority);
+  }
+
+  /** Every file with its selection and the bytes of it verified. */
+  fileStats(): FileStatus[] {
+    const { pieceLength } = this.description;
+    return this.description.files.map((file, index) => {
+      let bytesCompleted = 0;
+      if (file.length > 0) {
+        const first = Math.floor(file.offset / pieceLength);
+        const last = Math.floor((file.offset + file.length - 1) / pieceLength);
+        for (let piece = first; piece <= last; piece++) {
+          if (!this.picker.have.has(piece)) continue;
+          const start = piece * pieceLength;
+          bytesCompleted +=
+            Math.min(start + pieceLength, file.offset + file.length) - Math.max(start, file.offset);
+        }
+      }
+      return {
+        index,
+        path: file.path,
+        length: file.length,
+        wanted: this.selection.isWanted(index),
+        priority: this.selection.priority(index),
+        bytesCompleted,
+        padding: file.padding === true,
+      };
+    });
+  }
+
+  /** The selection grew past what is verified (download again) or shrank to it (complete). */
+  private selectionChanged(): void {
+    if (!this.active) return;
+    if (this.picker.complete) {
+      if (this.stateValue === 'downloading') this.onComplete();
+      return;
+    }
+    if (this.completedAnnounced) {
+      this.completedAnnounced = false;
+      this.setState('downloading');
+    }
+    for (const peer of this.peers) {
+      this.downloading.updateInterest(peer);
+      this.downloading.fill(peer);
+    }
   }
 
   /** Asks every tracker for peers again now (within each one's `min interval`). */
@@ -654,7 +731,8 @@ export class Torrent implements TorrentContext {
     let seeds = 0;
     for (const peer of this.peers) if (peer.isSeed) seeds++;
     const downloadRate = this.downloadMeter.rate;
-    const left = this.picker.leftBytes;
+    const wanted = this.picker.wantedBytes();
+    const left = wanted.total - wanted.verified;
     const total = this.description.length;
     const sources = [...this.announcing.sources(now), ...this.extensionHost.sources(now)];
     if (this.webSeeds) sources.push(...this.webSeeds.sources(now));
@@ -667,9 +745,11 @@ export class Torrent implements TorrentContext {
       infoHash: this.infoHashHex,
       name: this.name,
       state: this.stateValue,
-      progress: total > 0 ? this.picker.verifiedBytes / total : 1,
+      progress: wanted.total > 0 ? wanted.verified / wanted.total : 1,
       totalBytes: total,
       verifiedBytes: this.picker.verifiedBytes,
+      wantedBytes: wanted.total,
+      wantedVerifiedBytes: wanted.verified,
       downloaded: this.downloadMeter.total,
       uploaded: this.uploadMeter.total,
       downloadRate,

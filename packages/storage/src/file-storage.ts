@@ -13,7 +13,7 @@
  * count 0): its pieces stop counting as complete and a `file-missing` error is raised.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   filePathSegments,
@@ -32,6 +32,7 @@ import {
   type PieceCheckResult,
 } from '@bt/metainfo/node';
 import { type TorrentLayout, validateLayout, verificationOf } from './layout.js';
+import { type PartFileLayout, partFileLayout, partFileOffset } from './part-file.js';
 import { ensureFolders, isInside } from './path-safety.js';
 import { DIRECT_ALIGNMENT } from './piece-arena.js';
 import { PieceStorage } from './piece-storage.js';
@@ -47,6 +48,13 @@ export interface FileStorageOptions {
   hashPoolOptions?: HashPoolOptions;
   /** Never create or write anything (for `bt verify`). Default false. */
   readOnly?: boolean;
+  /**
+   * File selection: per file, whether it is wanted (all when absent). A file not wanted that
+   * does not exist is not created; its bytes in pieces shared with wanted files go to the part
+   * file (`part-file.ts`). A wanted file missing on disk gets its bytes back from the part file.
+   * With `readOnly`, every missing file is read from the part file.
+   */
+  wantedFiles?: readonly boolean[];
   /** Most files open at once. Default 128. */
   maxOpenFiles?: number;
   /** Bytes of memory for partial pieces. Default 64 MiB. */
@@ -87,6 +95,19 @@ class FileBackend implements StorageBackend {
   private readonly folders = new Map<string, Promise<string>>();
   /** Folders that gained entries since the last checkpoint. */
   private readonly dirtyFolders = new Set<string>();
+  /** Where the bytes of unwanted files in shared pieces go. */
+  private readonly parts: PartFileLayout;
+  /** The part file's index in the open-file cache (one past the last file). */
+  private readonly partIndex: number;
+  /** Files kept in the part file (unwanted, never created). */
+  private readonly parted = new Set<number>();
+  /**
+   * Files written or found on disk: never parted again. A write marks its files before its first
+   * `await`, so a file is never parted while a write to it is on its way.
+   */
+  private readonly inPlace = new Set<number>();
+  /** Serializes what moves files in and out of the part file, and writes that touch parted files. */
+  private partQueue: Promise<void> = Promise.resolve();
 
   constructor(layout: TorrentLayout, root: string, pool: HashPool, options: FileStorageOptions) {
     this.layout = layout;
@@ -98,25 +119,229 @@ class FileBackend implements StorageBackend {
     this.handles = new FileHandles(options.maxOpenFiles ?? 128, (fileIndex, mode) =>
       this.openFile(fileIndex, mode),
     );
+    this.parts = partFileLayout(layout);
+    this.partIndex = layout.files.length;
+  }
+
+  /** Path segments of a file (or of the part file) relative to the download folder. */
+  private segments(fileIndex: number): string[] {
+    if (fileIndex === this.partIndex) return this.parts.path ?? [this.layout.name];
+    return filePathSegments(this.layout, fileIndex);
   }
 
   /** Path of a file relative to the download folder, for messages. */
   shownPath(fileIndex: number): string {
-    return filePathSegments(this.layout, fileIndex).join('/');
+    return this.segments(fileIndex).join('/');
   }
 
   absolutePath(fileIndex: number): string {
-    return join(this.root, ...filePathSegments(this.layout, fileIndex));
+    return join(this.root, ...this.segments(fileIndex));
   }
 
-  /** Creates the zero-length files (and their folders). */
-  async createEmptyFiles(): Promise<void> {
+  private async exists(fileIndex: number): Promise<boolean> {
+    try {
+      await stat(this.absolutePath(fileIndex));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Sorts the files into those in place and those in the part file, creates the wanted
+   * zero-length files and moves wanted files' bytes out of the part file.
+   */
+  async open(wantedFiles: readonly boolean[] | undefined): Promise<void> {
+    if (this.readOnly) this.parted.clear();
+    const partExists = this.parts.path !== undefined && (await this.exists(this.partIndex));
     for (let fileIndex = 0; fileIndex < this.layout.files.length; fileIndex++) {
       const file = this.layout.files[fileIndex];
-      if (file === undefined || file.length !== 0 || file.padding === true) continue;
-      const handle = await this.openFile(fileIndex, 'write');
-      await handle.close();
+      if (file === undefined || file.padding === true) continue;
+      const wanted = wantedFiles?.[fileIndex] ?? true;
+      if (await this.exists(fileIndex)) {
+        this.inPlace.add(fileIndex);
+        continue;
+      }
+      if (this.readOnly || !wanted) {
+        if (file.length > 0) this.parted.add(fileIndex);
+        continue;
+      }
+      if (file.length === 0) {
+        const handle = await this.openFile(fileIndex, 'write');
+        await handle.close();
+        this.inPlace.add(fileIndex);
+      } else if (partExists) {
+        this.parted.add(fileIndex);
+        await this.unpart(fileIndex);
+      }
     }
+  }
+
+  /** Runs `task` alone among the part file's movers. */
+  private withParts<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.partQueue.then(task);
+    this.partQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** A file is wanted again (bytes moved into place) or no longer (parted if never written). */
+  setFileWanted(fileIndex: number, wanted: boolean): Promise<void> {
+    const file = this.layout.files[fileIndex];
+    if (file === undefined || file.padding === true || this.readOnly) return Promise.resolve();
+    return this.withParts(async () => {
+      if (!wanted) {
+        if (!this.inPlace.has(fileIndex) && file.length > 0) this.parted.add(fileIndex);
+        return;
+      }
+      if (this.parted.has(fileIndex)) await this.unpart(fileIndex);
+      else if (file.length === 0 && !this.inPlace.has(fileIndex)) {
+        const handle = await this.openFile(fileIndex, 'write');
+        await handle.close();
+        this.inPlace.add(fileIndex);
+      }
+    });
+  }
+
+  /** Copies a parted file's bytes out of the part file's slots into the file (created). Call with the part queue held. */
+  private async unpart(fileIndex: number): Promise<void> {
+    const range = piecesOfFile(this.layout, fileIndex);
+    const entry = await this.acquire(fileIndex, 'write', range?.first ?? 0);
+    try {
+      for (const piece of range === undefined ? [] : new Set([range.first, range.last])) {
+        const offset = partFileOffset(this.parts, piece, 0);
+        if (offset === undefined) continue;
+        for (const span of filesInPiece(this.layout, piece)) {
+          if (span.fileIndex !== fileIndex) continue;
+          const bytes = new Uint8Array(span.length);
+          const { bytesRead } = await this.readPart(offset + span.pieceOffset, bytes, piece);
+          if (bytesRead === 0) continue;
+          await this.writeAll(
+            entry,
+            bytes.subarray(0, bytesRead),
+            span.fileOffset,
+            fileIndex,
+            piece,
+          );
+        }
+      }
+      entry.dirty = true;
+    } finally {
+      await this.handles.release(entry);
+    }
+    this.parted.delete(fileIndex);
+    this.inPlace.add(fileIndex);
+  }
+
+  /** Reads from the part file; nothing when it does not exist (no shared piece was stored yet). */
+  private async readPart(
+    position: number,
+    into: Uint8Array,
+    pieceIndex: number,
+  ): Promise<{ bytesRead: number }> {
+    if (!(await this.exists(this.partIndex))) return { bytesRead: 0 };
+    const entry = await this.acquire(this.partIndex, 'read', pieceIndex);
+    try {
+      let done = 0;
+      while (done < into.length) {
+        const { bytesRead } = await entry.handle.read(
+          into,
+          done,
+          into.length - done,
+          position + done,
+        );
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return { bytesRead: done };
+    } finally {
+      await this.handles.release(entry);
+    }
+  }
+
+  private async writeAll(
+    entry: CachedFile,
+    bytes: Uint8Array,
+    position: number,
+    fileIndex: number,
+    pieceIndex: number,
+  ): Promise<void> {
+    try {
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await entry.handle.write(
+          bytes,
+          done,
+          bytes.length - done,
+          position + done,
+        );
+        if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        done += bytesWritten;
+      }
+    } catch (error) {
+      throw toStorageError(error, { path: this.shownPath(fileIndex), pieceIndex, action: 'write' });
+    }
+  }
+
+  /**
+   * Where each span of a piece goes: its file, or the part file's slot for a parted file;
+   * `undefined` for a parted file's span outside any slot (the piece cannot be stored there).
+   */
+  private place(
+    pieceIndex: number,
+    spans: readonly {
+      fileIndex: number;
+      fileOffset: number;
+      pieceOffset: number;
+      length: number;
+    }[],
+  ): (
+    { fileIndex: number; fileOffset: number; pieceOffset: number; length: number } | undefined
+  )[] {
+    return spans.map((span) => {
+      if (!this.parted.has(span.fileIndex)) return span;
+      const offset = partFileOffset(this.parts, pieceIndex, span.pieceOffset);
+      return offset === undefined
+        ? undefined
+        : { ...span, fileIndex: this.partIndex, fileOffset: offset };
+    });
+  }
+
+  /**
+   * Runs a write of a piece's spans: at once when none is parted (the files are marked in place
+   * first), else in the part queue, after a parted file with no slot for the piece is put in
+   * place (its piece was asked for while it was wanted).
+   */
+  private placedWrite<T>(
+    pieceIndex: number,
+    spans: readonly {
+      fileIndex: number;
+      fileOffset: number;
+      pieceOffset: number;
+      length: number;
+    }[],
+    run: (
+      placed: { fileIndex: number; fileOffset: number; pieceOffset: number; length: number }[],
+    ) => Promise<T>,
+  ): Promise<T> {
+    if (!spans.some((span) => this.parted.has(span.fileIndex))) {
+      for (const span of spans) this.inPlace.add(span.fileIndex);
+      return run([...spans]);
+    }
+    return this.withParts(async () => {
+      for (const span of spans)
+        if (
+          this.parted.has(span.fileIndex) &&
+          partFileOffset(this.parts, pieceIndex, 0) === undefined
+        )
+          await this.unpart(span.fileIndex);
+      const placed = this.place(pieceIndex, spans).filter((span) => span !== undefined);
+      for (const span of placed)
+        if (span.fileIndex !== this.partIndex) this.inPlace.add(span.fileIndex);
+      return run(placed);
+    });
   }
 
   private async openFile(fileIndex: number, mode: OpenMode): Promise<FileHandle> {
@@ -132,7 +357,7 @@ class FileBackend implements StorageBackend {
       throw new StorageError('permission-denied', `read-only storage: cannot write ${shown}`, {
         path: shown,
       });
-    const segments = filePathSegments(this.layout, fileIndex);
+    const segments = this.segments(fileIndex);
     const folderKey = segments.slice(0, -1).join('/');
     let folder = this.folders.get(folderKey);
     if (folder === undefined) {
@@ -177,10 +402,27 @@ class FileBackend implements StorageBackend {
   }
 
   async write(pieceIndex: number, pieceOffset: number, bytes: Uint8Array): Promise<void> {
-    const spans = filesInPiece(this.layout, pieceIndex, pieceOffset, bytes.length);
+    const all = filesInPiece(this.layout, pieceIndex, pieceOffset, bytes.length).filter(
+      (span) => this.layout.files[span.fileIndex]?.padding !== true,
+    );
+    await this.placedWrite(pieceIndex, all, (spans) =>
+      this.writeSpans(pieceIndex, pieceOffset, bytes, spans),
+    );
+  }
+
+  private async writeSpans(
+    pieceIndex: number,
+    pieceOffset: number,
+    bytes: Uint8Array,
+    spans: readonly {
+      fileIndex: number;
+      fileOffset: number;
+      pieceOffset: number;
+      length: number;
+    }[],
+  ): Promise<void> {
     await Promise.all(
       spans.map(async (span) => {
-        if (this.layout.files[span.fileIndex]?.padding === true) return;
         const entry = await this.acquire(span.fileIndex, 'write', pieceIndex);
         try {
           let done = 0;
@@ -251,9 +493,26 @@ class FileBackend implements StorageBackend {
     expected: Uint8Array,
     options: { signal?: AbortSignal; alignedMemory?: boolean; hash?: PieceHashFunction } = {},
   ): Promise<boolean> {
-    const spans = filesInPiece(this.layout, pieceIndex, 0, bytes.length).filter(
+    const all = filesInPiece(this.layout, pieceIndex, 0, bytes.length).filter(
       (span) => this.layout.files[span.fileIndex]?.padding !== true,
     );
+    return this.placedWrite(pieceIndex, all, (spans) =>
+      this.writeVerifiedSpans(pieceIndex, bytes, expected, spans, options),
+    );
+  }
+
+  private async writeVerifiedSpans(
+    pieceIndex: number,
+    bytes: Uint8Array,
+    expected: Uint8Array,
+    spans: readonly {
+      fileIndex: number;
+      fileOffset: number;
+      pieceOffset: number;
+      length: number;
+    }[],
+    options: { signal?: AbortSignal; alignedMemory?: boolean; hash?: PieceHashFunction },
+  ): Promise<boolean> {
     const entries: CachedFile[] = [];
     try {
       for (const span of spans)
@@ -310,9 +569,18 @@ class FileBackend implements StorageBackend {
   ): Promise<Uint8Array> {
     const result = into?.subarray(0, length) ?? new Uint8Array(length);
     const spans = filesInPiece(this.layout, pieceIndex, pieceOffset, length);
+    const placed = this.place(pieceIndex, spans);
     await Promise.all(
-      spans.map(async (span) => {
-        if (this.layout.files[span.fileIndex]?.padding === true) {
+      spans.map(async (original, index) => {
+        const span = placed[index];
+        if (span === undefined) {
+          const shown = this.shownPath(original.fileIndex);
+          throw new StorageError('file-missing', `${shown} is not downloaded (not selected)`, {
+            path: shown,
+            pieceIndex,
+          });
+        }
+        if (this.layout.files[original.fileIndex]?.padding === true) {
           // BEP 47: padding reads as zeros (the memory may be reused)
           const start = span.pieceOffset - pieceOffset;
           result.fill(0, start, start + span.length);
@@ -367,13 +635,23 @@ class FileBackend implements StorageBackend {
     const batches: PieceCheck[][] = [];
     let batch: PieceCheck[] = [];
     let batchBytes = 0;
+    // read-only (bt verify): a file missing now is looked for in the part file
+    if (this.readOnly) await this.open(undefined);
+    // a piece with bytes of a parted file outside the part file's slots is not stored
+    const absent: PieceCheckResult[] = [];
     for (const index of indices) {
-      const parts: PieceCheck['parts'] = filesInPiece(this.layout, index).map((span) => [
-        this.layout.files[span.fileIndex]?.padding === true
+      const spans = filesInPiece(this.layout, index);
+      const placed = this.place(index, spans);
+      if (placed.some((span) => span === undefined)) {
+        absent.push({ index, status: 'missing' });
+        continue;
+      }
+      const parts: PieceCheck['parts'] = placed.map((span, at) => [
+        this.layout.files[(spans[at] as (typeof spans)[number]).fileIndex]?.padding === true
           ? null
-          : this.absolutePath(span.fileIndex),
-        span.fileOffset,
-        span.length,
+          : this.absolutePath((span as NonNullable<typeof span>).fileIndex),
+        (span as NonNullable<typeof span>).fileOffset,
+        (span as NonNullable<typeof span>).length,
       ]);
       const { expected, hash } = verificationOf(this.layout, index);
       batch.push({ index, expected, parts, hash });
@@ -408,7 +686,8 @@ class FileBackend implements StorageBackend {
           return results;
         }),
       );
-      return all.flat();
+      if (absent.length > 0) options.onResults?.(absent);
+      return [...all.flat(), ...absent];
     } catch (error) {
       controller.abort(error);
       throw error;
@@ -428,9 +707,13 @@ class FileBackend implements StorageBackend {
           if (stats.nlink === 0) {
             deleted.add(entry);
             entry.dirty = false;
-            const range = piecesOfFile(this.layout, entry.fileIndex);
-            if (range !== undefined)
-              for (let index = range.first; index <= range.last; index++) lost.push(index);
+            if (entry.fileIndex === this.partIndex) {
+              lost.push(...this.parts.slots.keys());
+            } else {
+              const range = piecesOfFile(this.layout, entry.fileIndex);
+              if (range !== undefined)
+                for (let index = range.first; index <= range.last; index++) lost.push(index);
+            }
           } else if (entry.dirty) {
             entry.dirty = false;
             await entry.handle.sync();
@@ -497,7 +780,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Pi
   const pool = options.hashPool ?? createHashPool(options.hashPoolOptions);
   const backend = new FileBackend(layout, root, pool, options);
   try {
-    if (options.readOnly !== true) await backend.createEmptyFiles();
+    await backend.open(options.wantedFiles);
   } catch (error) {
     await backend.close();
     if (ownsPool) await pool.close();

@@ -21,6 +21,8 @@ export type { LayoutFile, TorrentLayout } from './layout.js';
 export { createMemoryStorage } from './memory-storage.js';
 export type { MemoryStorageOptions } from './memory-storage.js';
 export { isSafeSegment } from './path-safety.js';
+export { PART_FILE_NAME, partFileLayout, partFileOffset } from './part-file.js';
+export type { PartFileLayout } from './part-file.js';
 export { DEFAULT_CACHE_SIZE, PieceStorage } from './piece-storage.js';
 export type { PieceStorageOptions } from './piece-storage.js';
 export { measureSpace } from './space.js';

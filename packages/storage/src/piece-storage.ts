@@ -318,6 +318,11 @@ export class PieceStorage implements Storage {
     return this.complete.clone();
   }
 
+  async setFileWanted(fileIndex: number, wanted: boolean): Promise<void> {
+    this.assertOpen();
+    await this.backend.setFileWanted?.(fileIndex, wanted);
+  }
+
   async flush(): Promise<void> {
     this.assertOpen();
     this.throwCheckpointFailure();

@@ -80,6 +80,12 @@ export interface Storage {
   completePieces(): Bitfield;
   /** Hashes every piece as stored (the resume path) and returns exactly the pieces that verify. */
   recheck(options?: RecheckOptions): Promise<Bitfield>;
+  /**
+   * File selection: file `fileIndex` is wanted again (bytes the part file holds for it are moved
+   * into place) or no longer (a file not written yet is not created; its bytes in shared pieces
+   * go to the part file). Without a back-end that supports it, nothing happens.
+   */
+  setFileWanted(fileIndex: number, wanted: boolean): Promise<void>;
   /** Checkpoint: everything reported complete so far is made durable (fsync for files). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -117,6 +123,8 @@ export interface StorageBackend {
     expected: Uint8Array,
     options?: { signal?: AbortSignal; alignedMemory?: boolean; hash?: PieceHashFunction },
   ): Promise<boolean>;
+  /** Optional: file selection (see `Storage.setFileWanted`). */
+  setFileWanted?(fileIndex: number, wanted: boolean): Promise<void>;
   /** Makes written data durable; returns pieces found lost since (e.g. their file was deleted). */
   flush(): Promise<number[]>;
   close(): Promise<void>;
