@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import {
   filePathSegments,
   filesInPiece,
+  type PieceFileRange,
   type PieceHashFunction,
   pieceSize,
   piecesOfFile,
@@ -291,15 +292,8 @@ class FileBackend implements StorageBackend {
    */
   private place(
     pieceIndex: number,
-    spans: readonly {
-      fileIndex: number;
-      fileOffset: number;
-      pieceOffset: number;
-      length: number;
-    }[],
-  ): (
-    { fileIndex: number; fileOffset: number; pieceOffset: number; length: number } | undefined
-  )[] {
+    spans: readonly PieceFileRange[],
+  ): (PieceFileRange | undefined)[] {
     return spans.map((span) => {
       if (!this.parted.has(span.fileIndex)) return span;
       const offset = partFileOffset(this.parts, pieceIndex, span.pieceOffset);
@@ -316,15 +310,8 @@ class FileBackend implements StorageBackend {
    */
   private placedWrite<T>(
     pieceIndex: number,
-    spans: readonly {
-      fileIndex: number;
-      fileOffset: number;
-      pieceOffset: number;
-      length: number;
-    }[],
-    run: (
-      placed: { fileIndex: number; fileOffset: number; pieceOffset: number; length: number }[],
-    ) => Promise<T>,
+    spans: readonly PieceFileRange[],
+    run: (placed: PieceFileRange[]) => Promise<T>,
   ): Promise<T> {
     if (!spans.some((span) => this.parted.has(span.fileIndex))) {
       for (const span of spans) this.inPlace.add(span.fileIndex);
@@ -414,36 +401,21 @@ class FileBackend implements StorageBackend {
     pieceIndex: number,
     pieceOffset: number,
     bytes: Uint8Array,
-    spans: readonly {
-      fileIndex: number;
-      fileOffset: number;
-      pieceOffset: number;
-      length: number;
-    }[],
+    spans: readonly PieceFileRange[],
   ): Promise<void> {
     await Promise.all(
       spans.map(async (span) => {
         const entry = await this.acquire(span.fileIndex, 'write', pieceIndex);
         try {
-          let done = 0;
           const start = span.pieceOffset - pieceOffset;
-          while (done < span.length) {
-            const { bytesWritten } = await entry.handle.write(
-              bytes,
-              start + done,
-              span.length - done,
-              span.fileOffset + done,
-            );
-            if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
-            done += bytesWritten;
-          }
-          entry.dirty = true;
-        } catch (error) {
-          throw toStorageError(error, {
-            path: this.shownPath(span.fileIndex),
+          await this.writeAll(
+            entry,
+            bytes.subarray(start, start + span.length),
+            span.fileOffset,
+            span.fileIndex,
             pieceIndex,
-            action: 'write',
-          });
+          );
+          entry.dirty = true;
         } finally {
           await this.handles.release(entry);
         }
@@ -505,12 +477,7 @@ class FileBackend implements StorageBackend {
     pieceIndex: number,
     bytes: Uint8Array,
     expected: Uint8Array,
-    spans: readonly {
-      fileIndex: number;
-      fileOffset: number;
-      pieceOffset: number;
-      length: number;
-    }[],
+    spans: readonly PieceFileRange[],
     options: { signal?: AbortSignal; alignedMemory?: boolean; hash?: PieceHashFunction },
   ): Promise<boolean> {
     const entries: CachedFile[] = [];
