@@ -1,8 +1,16 @@
 /**
  * One uTP connection (BEP 29): the state machine (SYN, data, FIN, RESET), reliable in-order
  * delivery (duplicates dropped, out-of-order packets held within the receive window and
- * acknowledged selectively), retransmission on three duplicate ACKs, on selective ACKs and on
- * timeouts that double, and LEDBAT congestion control. It is a byte stream (the shape of
+ * acknowledged selectively), retransmission on three duplicate ACKs, on selective ACKs (a packet
+ * is lost once three sent after it arrived, a resent one again when three sent after its resend
+ * arrived) and on timeouts, and LEDBAT congestion control.
+ *
+ * Recovery after a burst of losses follows libtorrent rather than a textbook TCP: the timeout is
+ * the round-trip estimate (`rtt + 4 rtt_var`, at least 500 ms), doubling while nothing is
+ * acknowledged but capped at a few seconds, so a link that comes back is used again within one
+ * capped timeout; lost packets go out again under the congestion window; and a connection gives up
+ * only after `maxRetransmissions` timeouts in a row during which the remote side sent nothing at
+ * all (a peer that still answers is never given up on). It is a byte stream (the shape of
  * `@bt/wire`'s `ByteStream`) that never touches a socket: its `UtpCore` feeds it packets and
  * collects what it sends.
  */
@@ -62,7 +70,7 @@ export interface ConnectionSettings {
   targetDelay: number;
   /** `bufferedBytes` above which writers should wait for `onDrain`. */
   highWaterMark: number;
-  /** Retransmissions of one packet (with the timeout doubling each time) before giving up. */
+  /** Timeouts in a row, with nothing heard from the remote side meanwhile, before giving up. */
   maxRetransmissions: number;
   /** SYNs sent before an outgoing connection fails. */
   maxSynAttempts: number;
@@ -85,11 +93,13 @@ interface OutgoingPacket {
   /** Payload bytes (0 for SYN and FIN). */
   length: number;
   sentAt: number;
+  /** The connection's transmission counter when it was last sent (orders sends, resends included). */
+  sendOrder: number;
   transmissions: number;
   /** Counted in `inFlight`; false while waiting to be resent after a timeout. */
   inFlight: boolean;
-  /** Resent once already because later packets were acknowledged (the timeout does the rest). */
-  fastResent?: boolean;
+  /** Waiting in the resend queue. */
+  queued?: boolean;
 }
 
 /** Most packets unacknowledged at once, and the farthest out-of-order packet we hold. */
@@ -99,7 +109,15 @@ const MAX_REORDER = 4096;
 const MAX_SACK_BYTES = 128;
 const INITIAL_TIMEOUT_MS = 1000;
 const MIN_TIMEOUT_MS = 500;
+/** SYN timeouts double up to this. */
 const MAX_TIMEOUT_MS = 30_000;
+/**
+ * Data timeouts double while nothing is acknowledged, but not past this (unless the round trip
+ * itself is longer): a link back after a burst of losses or a flood is used again within it.
+ */
+const MAX_BACKOFF_MS = 4_000;
+/** Packets sent after one that must arrive before it counts as lost (BEP 29: three). */
+const REORDER_THRESHOLD = 3;
 /** How long an accepted connection waits for the initiator's first packet after our ACK. */
 const SYN_RECEIVED_TIMEOUT_MS = 10_000;
 
@@ -138,10 +156,17 @@ export class UtpConnection {
   #recoverySeq: number | undefined;
   #rtt = 0;
   #rttVariance = 0;
-  #timeout = INITIAL_TIMEOUT_MS;
+  /** The timeout of the round-trip estimate (ms), before back-off. */
+  #rto = INITIAL_TIMEOUT_MS;
+  /** Timeouts since something was last acknowledged: the back-off exponent. */
+  #backoff = 0;
   /** When the oldest outstanding packet times out (ms); undefined with nothing outstanding. */
   #timeoutAt: number | undefined;
+  /** Timeouts in a row with nothing at all heard from the remote side. */
   #timeouts = 0;
+  /** Transmissions so far, and the latest (by that count) of our packets known to have arrived. */
+  #sendCounter = 0;
+  #arrivedOrder = 0;
   #synAttempts = 0;
   #finSent = false;
 
@@ -222,7 +247,7 @@ export class UtpConnection {
       window: this.#ledbat.window,
       inFlight: this.#inFlight,
       rtt: this.#rtt,
-      timeout: this.#timeout,
+      timeout: this.#timeout(),
       ourDelay: this.#ledbat.ourDelay,
       remoteWindow: this.#remoteWindow,
       outstanding: this.#outstanding.size,
@@ -296,6 +321,8 @@ export class UtpConnection {
   handle(packet: UtpPacket, now: number): void {
     if (this.#state === 'closed') return;
     this.#lastReceivedAt = now;
+    // The remote side answers: whatever it says, the connection is alive.
+    this.#timeouts = 0;
     if (packet.timestamp !== 0) this.#replyMicro = (microseconds(now) - packet.timestamp) >>> 0;
     if (packet.type === PacketType.reset) {
       this.#end(
@@ -348,7 +375,7 @@ export class UtpConnection {
       this.#queuedBytes > 0 &&
       this.#state === 'connected' &&
       this.#outstanding.size === 0 &&
-      now - this.#lastReceivedAt >= this.#timeout
+      now - this.#lastReceivedAt >= this.#timeout()
     ) {
       // A zero window with nothing in flight: probe with one packet (BEP 29 timeouts).
       this.#remoteWindow = Math.max(this.#remoteWindow, this.#settings.packetSize);
@@ -454,14 +481,14 @@ export class UtpConnection {
       this.#outstanding.size > 0
     ) {
       // BEP 29: three duplicate ACKs mean `ack_nr + 1` was lost.
-      if (++this.#duplicateAcks === 3) this.#lost((packet.ack + 1) & SEQ_MASK, now);
+      if (++this.#duplicateAcks === 3) this.#lostAfter(packet.ack);
     } else if (newly > 0) {
       this.#duplicateAcks = 0;
     }
     if (ackedBytes > 0 || newly > 0) {
-      this.#timeouts = 0;
+      this.#backoff = 0;
       if (ackedBytes > 0) this.#ledbat.onAck(ackedBytes, packet.timestampDifference, now);
-      this.#timeoutAt = this.#outstanding.size > 0 ? now + this.#timeout : undefined;
+      this.#timeoutAt = this.#outstanding.size > 0 ? now + this.#timeout() : undefined;
     }
     if (this.#recoverySeq !== undefined && !this.#outstanding.has(this.#recoverySeq))
       this.#recoverySeq = undefined;
@@ -469,7 +496,12 @@ export class UtpConnection {
 
   #sackedBytes = 0;
 
-  /** Marks what the bitmask acknowledges; resends packets with three or more acknowledged after them. */
+  /**
+   * Marks what the bitmask acknowledges, then every packet in flight before the last one it
+   * acknowledges that was sent at least three transmissions before a packet known to have arrived
+   * is lost: a packet lost for the first time has three later ones acknowledged (BEP 29), and a
+   * resent packet lost again is found the same way, without waiting for a timeout.
+   */
   #handleSelectiveAck(ack: number, mask: Uint8Array, now: number): number {
     let count = 0;
     let lastSacked = -1;
@@ -483,13 +515,11 @@ export class UtpConnection {
       if (packet) this.#sackedBytes += this.#acknowledge(packet, now);
     }
     if (count === 0) return 0;
-    // Every packet from ack + 1 with at least three acknowledged after it is lost.
-    let after = 0;
-    for (let i = lastSacked; i >= -1; i--) {
-      const seq = (ack + 2 + i) & SEQ_MASK;
-      const acknowledged = i >= 0 && (mask[i >> 3]! & (1 << (i & 7))) !== 0;
-      if (acknowledged) after++;
-      else if (after >= 3 && this.#outstanding.has(seq)) this.#lost(seq, now);
+    const arrived = this.#arrivedOrder;
+    for (let i = -1; i < lastSacked; i++) {
+      const packet = this.#outstanding.get((ack + 2 + i) & SEQ_MASK);
+      if (packet?.inFlight && packet.sendOrder + REORDER_THRESHOLD <= arrived)
+        this.#lost(packet);
     }
     return count;
   }
@@ -498,6 +528,7 @@ export class UtpConnection {
   #acknowledge(packet: OutgoingPacket, now: number): number {
     this.#outstanding.delete(packet.seq);
     if (packet.inFlight) this.#inFlight -= packet.length;
+    if (packet.sendOrder > this.#arrivedOrder) this.#arrivedOrder = packet.sendOrder;
     if (packet.transmissions === 1) {
       // BEP 29: only packets sent once give a round-trip sample.
       const sample = now - packet.sentAt;
@@ -509,21 +540,40 @@ export class UtpConnection {
         this.#rttVariance += (Math.abs(delta) - this.#rttVariance) / 4;
         this.#rtt += (sample - this.#rtt) / 8;
       }
-      this.#timeout = Math.max(this.#rtt + this.#rttVariance * 4, MIN_TIMEOUT_MS);
+      this.#rto = Math.max(this.#rtt + this.#rttVariance * 4, MIN_TIMEOUT_MS);
     }
     return packet.length;
   }
 
-  /** Resends a lost packet now, and halves the window once per round trip. */
-  #lost(seq: number, now: number): void {
-    const packet = this.#outstanding.get(seq);
-    if (!packet || packet.fastResent) return;
-    packet.fastResent = true;
+  /** The timeout now (ms): the round-trip estimate's, backed off while nothing is acknowledged. */
+  #timeout(): number {
+    if (this.#state === 'syn-sent')
+      return Math.min(INITIAL_TIMEOUT_MS * 2 ** Math.max(0, this.#synAttempts - 1), MAX_TIMEOUT_MS);
+    if (this.#backoff === 0) return this.#rto;
+    return Math.max(this.#rto, Math.min(this.#rto * 2 ** this.#backoff, MAX_BACKOFF_MS));
+  }
+
+  /**
+   * A packet is lost: it leaves the flight and is queued to go out again under the congestion
+   * window (first in the send that follows the ACK), which halves once per round trip.
+   */
+  #lost(packet: OutgoingPacket): void {
     if (this.#recoverySeq === undefined) {
       this.#ledbat.onLoss();
       this.#recoverySeq = (this.#seq - 1) & SEQ_MASK;
     }
-    this.#transmit(packet, now);
+    packet.inFlight = false;
+    this.#inFlight -= packet.length;
+    if (!packet.queued) {
+      packet.queued = true;
+      this.#resend.push(packet.seq);
+    }
+  }
+
+  /** BEP 29 fast retransmit: three duplicate ACKs mean the packet after `ack` was lost. */
+  #lostAfter(ack: number): void {
+    const packet = this.#outstanding.get((ack + 1) & SEQ_MASK);
+    if (packet?.inFlight) this.#lost(packet);
   }
 
   #onTimeout(now: number): void {
@@ -532,19 +582,22 @@ export class UtpConnection {
         this.#end(new UtpError('connection-timeout', 'the SYN was never answered'), false);
         return;
       }
-      this.#timeout = Math.min(this.#timeout * 2, MAX_TIMEOUT_MS);
       this.#sendSyn(now);
       return;
     }
     if (++this.#timeouts > this.#settings.maxRetransmissions) {
-      this.#end(new UtpError('connection-timeout', 'nothing was acknowledged in time'), true);
+      this.#end(new UtpError('connection-timeout', 'the remote side stopped answering'), true);
       return;
     }
     // BEP 29: one packet's window; everything outstanding is sent again as the window allows.
     this.#ledbat.onTimeout();
     this.#recoverySeq = undefined;
     this.#duplicateAcks = 0;
-    this.#timeout = Math.min(this.#timeout * 2, MAX_TIMEOUT_MS);
+    this.#backoff++;
+    for (const seq of this.#resend) {
+      const queued = this.#outstanding.get(seq);
+      if (queued) queued.queued = false;
+    }
     this.#resend = [];
     for (let i = 1; ; i++) {
       const seq = (this.#acked + i) & SEQ_MASK;
@@ -553,11 +606,16 @@ export class UtpConnection {
       if (!packet) continue;
       if (packet.inFlight) this.#inFlight -= packet.length;
       packet.inFlight = false;
+      packet.queued = true;
       this.#resend.push(seq);
     }
     const oldest = this.#resend.shift();
-    if (oldest !== undefined) this.#transmit(this.#outstanding.get(oldest)!, now);
-    this.#timeoutAt = now + this.#timeout;
+    if (oldest !== undefined) {
+      const packet = this.#outstanding.get(oldest)!;
+      packet.queued = false;
+      this.#transmit(packet, now);
+    }
+    this.#timeoutAt = now + this.#timeout();
     this.#sendData(now);
   }
 
@@ -573,6 +631,7 @@ export class UtpConnection {
         bytes: new Uint8Array(HEADER_LENGTH),
         length: 0,
         sentAt: now,
+        sendOrder: 0,
         transmissions: 0,
         inFlight: false,
       };
@@ -591,7 +650,7 @@ export class UtpConnection {
       ack: 0,
     });
     this.#host.send(packet.bytes, this.remoteAddress);
-    this.#timeoutAt = now + this.#timeout;
+    this.#timeoutAt = now + this.#timeout();
   }
 
   /** An ACK without data (with a selective ACK when packets are missing). */
@@ -644,13 +703,14 @@ export class UtpConnection {
     const type = packet.length === 0 ? PacketType.fin : PacketType.data;
     this.#writeHeader(packet.bytes, type, packet.seq, now);
     packet.sentAt = now;
+    packet.sendOrder = ++this.#sendCounter;
     packet.transmissions++;
     if (!packet.inFlight) {
       packet.inFlight = true;
       this.#inFlight += packet.length;
     }
     if (this.#reorder.size === 0) this.#ackPending = false;
-    this.#timeoutAt ??= now + this.#timeout;
+    this.#timeoutAt ??= now + this.#timeout();
     this.#host.send(packet.bytes, this.remoteAddress);
   }
 
@@ -666,6 +726,7 @@ export class UtpConnection {
       }
       if (this.#inFlight > 0 && this.#inFlight + packet.length > window) return;
       this.#resend.shift();
+      packet.queued = false;
       this.#transmit(packet, now);
     }
     const packetSize = this.#settings.packetSize;
@@ -681,6 +742,7 @@ export class UtpConnection {
         bytes,
         length,
         sentAt: now,
+        sendOrder: 0,
         transmissions: 0,
         inFlight: false,
       };

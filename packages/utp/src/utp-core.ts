@@ -48,7 +48,10 @@ export interface UtpCoreOptions {
   targetDelay?: number;
   /** `bufferedBytes` above which writers wait for `onDrain`. Default 1 MiB. */
   highWaterMark?: number;
-  /** Timeouts in a row before a connection fails. Default 6 (about 30 s with back-off). */
+  /**
+   * Timeouts in a row, with nothing at all heard from the remote side meanwhile, before a connection
+   * fails. Default 10 (about 35 s: the timeout doubles from the round-trip estimate up to 4 s).
+   */
   maxRetransmissions?: number;
   /** SYNs sent before a dial fails (1 s, then doubling). Default 3. */
   maxSynAttempts?: number;
@@ -98,7 +101,7 @@ export class UtpCore {
       maxWindow: options.maxWindow ?? 4 * 1024 * 1024,
       targetDelay: options.targetDelay ?? 100_000,
       highWaterMark: options.highWaterMark ?? 1024 * 1024,
-      maxRetransmissions: options.maxRetransmissions ?? 6,
+      maxRetransmissions: options.maxRetransmissions ?? 10,
       maxSynAttempts: options.maxSynAttempts ?? 3,
       idleTimeout: options.idleTimeout ?? 300_000,
     };

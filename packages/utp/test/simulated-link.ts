@@ -70,6 +70,12 @@ export class SimulatedNetwork {
   sent = 0;
   /** Drop everything toward this side (a black hole). */
   blackhole: 'a' | 'b' | undefined;
+  /** Datagrams still to drop toward each side, whatever they carry (a burst loss). */
+  readonly dropNext = { a: 0, b: 0 };
+  /** Drop everything toward each side until this time (ms; a link down for a while). */
+  readonly dropUntil = { a: 0, b: 0 };
+  /** Drops the datagrams for which it returns true. */
+  drop: ((to: 'a' | 'b', bytes: Uint8Array) => boolean) | undefined;
   /** Sees every datagram handed to the link. */
   onDatagram: ((to: 'a' | 'b', bytes: Uint8Array) => void) | undefined;
 
@@ -115,7 +121,17 @@ export class SimulatedNetwork {
         this.#freeAt[from] = departure;
         if (to === 'b') this.queueDelays.push({ at: this.now, delay: departure - this.now });
       }
-      if (this.blackhole === to || this.random() < this.#link.loss) continue;
+      if (this.dropNext[to] > 0) {
+        this.dropNext[to]--;
+        continue;
+      }
+      if (
+        this.blackhole === to ||
+        this.now < this.dropUntil[to] ||
+        this.drop?.(to, datagram.bytes) === true ||
+        this.random() < this.#link.loss
+      )
+        continue;
       const copies = this.random() < this.#link.duplicate ? 2 : 1;
       for (let i = 0; i < copies; i++) {
         const at = departure + this.#link.delay + this.random() * this.#link.jitter;

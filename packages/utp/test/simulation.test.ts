@@ -181,7 +181,7 @@ describe('timeouts back off', () => {
     expect(network.now - times[2]!).toBeGreaterThanOrEqual(4000);
   });
 
-  it('unacknowledged data is resent with the timeout doubling, then the connection fails', () => {
+  it('unacknowledged data is resent with the timeout doubling up to 4 s; the connection fails after 10 timeouts with the remote side silent', () => {
     const received = new Collector();
     const network = new SimulatedNetwork(
       { delay: 10 },
@@ -194,17 +194,59 @@ describe('timeouts back off', () => {
     expect(network.run(() => received.length === 100)).toBe(true);
     network.blackhole = 'b';
     const resends: number[] = [];
-    network.onDatagram = (to) => {
-      if (to === 'b') resends.push(network.now);
+    network.onDatagram = (to, bytes) => {
+      if (to === 'b' && bytes[0]! >> 4 === PacketType.data) resends.push(network.now);
     };
     sender.write(pattern(100));
     expect(network.run(() => events.closed)).toBe(true);
     expect(UtpError.isInstance(events.error) && events.error.code).toBe('connection-timeout');
+    // the first send and ten resends
+    expect(resends.length).toBe(11);
     const gaps = resends.slice(1).map((at, i) => at - resends[i]!);
-    // each wait at least as long as the one before (doubling, up to the cap)
-    for (let i = 1; i < gaps.length - 1; i++)
-      expect(gaps[i]!).toBeGreaterThanOrEqual(gaps[i - 1]! * 1.9);
-    expect(gaps.length).toBeGreaterThanOrEqual(5);
+    // 500 ms (the floor of the round-trip estimate's timeout), doubling up to the 4 s cap
+    expect(gaps[0]!).toBeGreaterThanOrEqual(500);
+    expect(gaps[0]!).toBeLessThan(600);
+    for (let i = 1; i < gaps.length; i++) {
+      expect(gaps[i]!).toBeGreaterThanOrEqual(Math.min(gaps[i - 1]! * 1.9, 4000));
+      expect(gaps[i]!).toBeLessThanOrEqual(4020);
+    }
+    expect(gaps.at(-1)).toBeGreaterThanOrEqual(4000);
+  });
+
+  it('a peer that still answers is never given up on: our data lost for 2 minutes, then delivered', () => {
+    const received = new Collector();
+    const echo = new Collector();
+    let accepted: UtpConnection | undefined;
+    const network = new SimulatedNetwork(
+      { delay: 10 },
+      {
+        b: {
+          onConnection: (connection) => {
+            accepted = connection;
+            connection.open(received.handlers());
+          },
+        },
+      },
+    );
+    const sender = network.connect();
+    sender.open(echo.handlers());
+    sender.write(pattern(1000));
+    expect(network.run(() => received.length === 1000)).toBe(true);
+    // Every data packet toward b is lost; b keeps sending to a (a trickle), and its ACKs pass.
+    network.drop = (to, bytes) => to === 'b' && bytes[0]! >> 4 === PacketType.data;
+    sender.write(pattern(50_000, 3));
+    const trickle = pattern(100, 5);
+    const until = network.now + 120_000;
+    network.run(() => {
+      if (accepted!.bufferedBytes === 0) accepted!.write(trickle);
+      return network.now >= until;
+    });
+    expect(sender.closed).toBe(false);
+    expect(received.length).toBe(1000);
+    expect(echo.length).toBeGreaterThan(0);
+    network.drop = undefined;
+    expect(network.run(() => received.length === 51_000 || sender.closed, 10_000)).toBe(true);
+    expect(equalBytes(received.bytes().subarray(1000), pattern(50_000, 3))).toBe(true);
   });
 });
 
