@@ -234,10 +234,10 @@ export class Session {
     this.extensionRegistry = new ExtensionRegistry(this.extensions.map((each) => each.name));
     this.dhtValue = options.dhtNode;
     const dhtBit = (options.dht ?? false) || options.dhtNode !== undefined;
-    this.transport =
-      options.transport ??
-      createDefaultTransport({
-        mode: options.transportMode ?? 'tcp',
+    const defaultTransport = options.transport
+      ? undefined
+      : createDefaultTransport({
+          mode: options.transportMode ?? 'tcp',
         tcp: createEncryptedTransport({
           tcp: {
             reserved: { dht: dhtBit },
@@ -248,7 +248,10 @@ export class Session {
         }),
         reserved: { dht: dhtBit },
         extensions: this.extensionRegistry,
+        onOtherDatagram: (bytes, from) => this.sharedDht?.receive(bytes, from),
       });
+    this.transport = options.transport ?? defaultTransport!.transport;
+    this.udpSocket = defaultTransport?.udpSocket;
     if (options.trackers) {
       this.trackers = options.trackers;
     } else {

@@ -518,8 +518,7 @@ export class UtpConnection {
     const arrived = this.#arrivedOrder;
     for (let i = -1; i < lastSacked; i++) {
       const packet = this.#outstanding.get((ack + 2 + i) & SEQ_MASK);
-      if (packet?.inFlight && packet.sendOrder + REORDER_THRESHOLD <= arrived)
-        this.#lost(packet);
+      if (packet?.inFlight && packet.sendOrder + REORDER_THRESHOLD <= arrived) this.#lost(packet);
     }
     return count;
   }

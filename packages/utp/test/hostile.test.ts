@@ -10,6 +10,7 @@ import {
   Collector,
   SimulatedNetwork,
   equalBytes,
+  establishedConnection,
   pattern,
   seeded,
 } from './simulated-link.js';
@@ -168,24 +169,8 @@ describe('hostile datagrams', () => {
   });
 
   it('sequence numbers far outside the window, and ACKs of packets never sent, are ignored', () => {
-    const received = new Collector();
-    let accepted: UtpConnection | undefined;
-    const network = new SimulatedNetwork(
-      { delay: 10 },
-      {
-        b: {
-          onConnection: (connection) => {
-            accepted = connection;
-            connection.open(received.handlers());
-          },
-        },
-      },
-    );
-    const sender = network.connect();
-    sender.open(new Collector().handlers());
-    sender.write(pattern(1000));
-    expect(network.run(() => received.length === 1000)).toBe(true);
-    const id = accepted!.receiveId;
+    const { network, sender, accepted, received } = establishedConnection();
+    const id = accepted.receiveId;
     for (let seq = 0; seq < 65536; seq += 7) {
       network.b.receive(
         packet({

@@ -290,3 +290,35 @@ export function equalBytes(x: Uint8Array, y: Uint8Array): boolean {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
+
+/**
+ * A connection from a to b over a `{ delay: 10 }` link that has delivered `first` bytes (of
+ * `pattern(first)`): the sender, b's accepted side, and what each has read.
+ */
+export function establishedConnection(first = 1000): {
+  network: SimulatedNetwork;
+  sender: UtpConnection;
+  accepted: UtpConnection;
+  received: Collector;
+  echo: Collector;
+} {
+  const received = new Collector();
+  const echo = new Collector();
+  let accepted: UtpConnection | undefined;
+  const network = new SimulatedNetwork(
+    { delay: 10 },
+    {
+      b: {
+        onConnection: (connection) => {
+          accepted = connection;
+          connection.open(received.handlers());
+        },
+      },
+    },
+  );
+  const sender = network.connect();
+  sender.open(echo.handlers());
+  sender.write(pattern(first));
+  if (!network.run(() => received.length === first)) throw new Error('the connection failed');
+  return { network, sender, accepted: accepted!, received, echo };
+}

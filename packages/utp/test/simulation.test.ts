@@ -9,6 +9,7 @@ import {
   type LinkOptions,
   SimulatedNetwork,
   equalBytes,
+  establishedConnection,
   pattern,
 } from './simulated-link.js';
 
@@ -214,31 +215,14 @@ describe('timeouts back off', () => {
   });
 
   it('a peer that still answers is never given up on: our data lost for 2 minutes, then delivered', () => {
-    const received = new Collector();
-    const echo = new Collector();
-    let accepted: UtpConnection | undefined;
-    const network = new SimulatedNetwork(
-      { delay: 10 },
-      {
-        b: {
-          onConnection: (connection) => {
-            accepted = connection;
-            connection.open(received.handlers());
-          },
-        },
-      },
-    );
-    const sender = network.connect();
-    sender.open(echo.handlers());
-    sender.write(pattern(1000));
-    expect(network.run(() => received.length === 1000)).toBe(true);
+    const { network, sender, accepted, received, echo } = establishedConnection();
     // Every data packet toward b is lost; b keeps sending to a (a trickle), and its ACKs pass.
     network.drop = (to, bytes) => to === 'b' && bytes[0]! >> 4 === PacketType.data;
     sender.write(pattern(50_000, 3));
     const trickle = pattern(100, 5);
     const until = network.now + 120_000;
     network.run(() => {
-      if (accepted!.bufferedBytes === 0) accepted!.write(trickle);
+      if (accepted.bufferedBytes === 0) accepted.write(trickle);
       return network.now >= until;
     });
     expect(sender.closed).toBe(false);
