@@ -5,35 +5,14 @@
  * it prints rather than on time.
  */
 import { join } from 'node:path';
-import { build } from 'tsup';
-import { makeTempDir, PATIENCE_MS, type RunningProcess, startProcess } from '@bt/test-support';
+import { bundleScript, PATIENCE_MS, type RunningProcess, startProcess } from '@bt/test-support';
 import { withoutLocalDiscovery } from './no-lpd.js';
 
 let bundled: Promise<string> | undefined;
 
 /** The path of a runnable `bt.js` built from the sources (bundled once per test file). */
 export function btScript(): Promise<string> {
-  bundled ??= (async () => {
-    const outDir = await makeTempDir('bt-cli-bundle-');
-    await build({
-      entry: { bt: join(import.meta.dirname, '..', 'src', 'bt.ts') },
-      outDir,
-      format: ['esm'],
-      platform: 'node',
-      target: 'node20',
-      config: false,
-      dts: false,
-      silent: true,
-      splitting: false,
-      sourcemap: false,
-      // the workspace packages from their sources, so no build is needed first
-      noExternal: [/^@bt\//],
-      esbuildOptions(options) {
-        options.conditions = ['@bt/source'];
-      },
-    });
-    return join(outDir, 'bt.js');
-  })();
+  bundled ??= bundleScript(join(import.meta.dirname, '..', 'src', 'bt.ts'), 'bt');
   return bundled;
 }
 

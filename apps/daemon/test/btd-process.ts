@@ -4,8 +4,8 @@
  * (session id exchange included) to check what btd really did.
  */
 import { join } from 'node:path';
-import { build } from 'tsup';
 import {
+  bundleScript,
   freePort,
   makeTempDir,
   PATIENCE_MS,
@@ -17,26 +17,7 @@ import {
 let bundled: Promise<string> | undefined;
 
 export function btdScript(): Promise<string> {
-  bundled ??= (async () => {
-    const outDir = await makeTempDir('bt-btd-bundle-');
-    await build({
-      entry: { btd: join(import.meta.dirname, '..', 'src', 'btd.ts') },
-      outDir,
-      format: ['esm'],
-      platform: 'node',
-      target: 'node20',
-      config: false,
-      dts: false,
-      silent: true,
-      splitting: false,
-      sourcemap: false,
-      noExternal: [/^@bt\//],
-      esbuildOptions(options) {
-        options.conditions = ['@bt/source'];
-      },
-    });
-    return join(outDir, 'btd.js');
-  })();
+  bundled ??= bundleScript(join(import.meta.dirname, '..', 'src', 'btd.ts'), 'btd');
   return bundled;
 }
 

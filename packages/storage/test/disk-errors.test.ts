@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  bundleScript,
   isCI,
   makeTempDir,
   releaseMount,
@@ -19,7 +20,6 @@ import {
 } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileStorage, createHashPool, StorageError, type Storage } from '../src/index.js';
-import { bundleScript } from './bundle.js';
 import { makeTorrent, type TestTorrent } from './make-layout.js';
 
 const mounts: string[] = [];

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  bundleScript,
   makeTempDir,
   removeTempDirs,
   startProcess,
@@ -16,7 +17,6 @@ import {
 } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFileStorage, createHashPool } from '../src/index.js';
-import { bundleScript } from './bundle.js';
 import { makeTorrent } from './make-layout.js';
 
 afterAll(async () => {

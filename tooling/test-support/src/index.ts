@@ -4,6 +4,7 @@
  * processes that are always cleaned up, network namespaces for multicast, and the real programs'
  * set-up (mktorrent, opentracker, nginx).
  */
+export { bundleScript } from './bundle.js';
 export { findProgram, requireLibtorrentPython, requireProgram, isCI } from './programs.js';
 export { freePort, freeUdpPort } from './ports.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
