@@ -4,7 +4,7 @@
  * on the way out, and the source table of the stats. Picking a client by URL scheme is the
  * resolver's job (`TrackerClientResolver`); URLs nobody speaks are disabled once.
  */
-import type { AnnounceEvent } from '@bt/primitives';
+import type { AnnounceEvent, AnnounceResult } from '@bt/primitives';
 import { SessionError } from './errors.js';
 import type { SourceStatus } from './sources.js';
 import type { TorrentDescription } from './interfaces.js';
@@ -19,6 +19,8 @@ export interface AnnouncingContext {
   readonly options: Pick<TorrentOptions, 'trackers' | 'peerId' | 'port'> & {
     readonly torrent: Pick<TorrentDescription, 'infoHash' | 'announce'>;
   };
+  /** Every swarm's info-hash (a hybrid torrent announces both); the torrent's own by default. */
+  readonly swarmHashes?: readonly Uint8Array[];
   readonly clock: TorrentContext['clock'];
   readonly registry: TorrentContext['registry'];
   readonly signal: AbortSignal;
@@ -106,20 +108,26 @@ export class Announcing {
         ? AbortSignal.timeout(timeoutMs)
         : AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
     try {
-      const result = await client.announce(
-        url,
-        {
-          infoHash: ctx.options.torrent.infoHash,
-          peerId: ctx.options.peerId,
-          port: ctx.options.port(),
-          uploaded: ctx.uploadMeter.total,
-          downloaded: ctx.downloadMeter.total,
-          left: this.hooks.left(),
-          event,
-          numwant: event === 'stopped' ? 0 : 80,
-        },
-        { signal },
+      const request = {
+        peerId: ctx.options.peerId,
+        port: ctx.options.port(),
+        uploaded: ctx.uploadMeter.total,
+        downloaded: ctx.downloadMeter.total,
+        left: this.hooks.left(),
+        event,
+        numwant: event === 'stopped' ? 0 : 80,
+      };
+      const hashes = ctx.swarmHashes ?? [ctx.options.torrent.infoHash];
+      // one announce per swarm (BEP 52: a hybrid torrent is in the v1 and the v2 swarm); the
+      // tracker counts as answering when one of them is answered
+      const results = await Promise.allSettled(
+        hashes.map((infoHash) => client.announce(url, { ...request, infoHash }, { signal })),
       );
+      const answered = results.flatMap((outcome) =>
+        outcome.status === 'fulfilled' ? [outcome.value] : [],
+      );
+      if (answered.length === 0) throw (results[0] as PromiseRejectedResult).reason;
+      const result = answered.length === 1 ? answered[0]! : mergeAnswers(answered);
       this.tiers.succeeded(url, event, result, ctx.clock.now());
       if (event !== 'stopped') {
         for (const peer of result.peers) ctx.registry.add(peer, 'tracker', ctx.clock.now());
@@ -153,4 +161,35 @@ export class Announcing {
       peers: tracker.leechers,
     }));
   }
+}
+
+/** One answer from a tracker's answers for each swarm: every peer, the larger counts. */
+function mergeAnswers(answers: readonly AnnounceResult[]): AnnounceResult {
+  const [first, ...rest] = answers as [AnnounceResult, ...AnnounceResult[]];
+  const seen = new Set<string>();
+  const peers = [];
+  for (const answer of answers) {
+    for (const peer of answer.peers) {
+      const key = `${peer.host}:${peer.port}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      peers.push(peer);
+    }
+  }
+  let merged: AnnounceResult = { ...first, peers };
+  for (const answer of rest) {
+    merged = {
+      ...merged,
+      interval: Math.min(merged.interval, answer.interval),
+      complete: maxOf(merged.complete, answer.complete),
+      incomplete: maxOf(merged.incomplete, answer.incomplete),
+    };
+  }
+  return merged;
+}
+
+function maxOf(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.max(a, b);
 }

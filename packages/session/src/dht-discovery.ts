@@ -81,13 +81,17 @@ class DhtRounds implements TorrentExtensionHandler {
     const signal = AbortSignal.any([this.controller.signal, this.torrent.signal]);
     const { dht } = this.options;
     try {
-      for await (const address of dht.lookup(this.torrent.infoHash, { signal })) {
-        const key = `${address.host}:${address.port}`;
-        if (this.found.size < MAX_COUNTED) this.found.add(key);
-        this.torrent.addPeers([address], 'dht');
+      const hashes = this.torrent.swarmHashes ?? [this.torrent.infoHash];
+      // each swarm in turn (a hybrid torrent is in two): its peers, then our announce to it
+      for (const infoHash of hashes) {
+        for await (const address of dht.lookup(infoHash, { signal })) {
+          const key = `${address.host}:${address.port}`;
+          if (this.found.size < MAX_COUNTED) this.found.add(key);
+          this.torrent.addPeers([address], 'dht');
+        }
+        if (signal.aborted) return;
+        await dht.announce(infoHash, { port: this.options.port(), signal });
       }
-      if (signal.aborted) return;
-      await dht.announce(this.torrent.infoHash, { port: this.options.port(), signal });
       this.rounds++;
       this.error = undefined;
     } catch (error) {

@@ -30,6 +30,8 @@ export interface HostedPeer {
 /** What the host needs of its torrent. */
 export interface ExtensionHostOptions {
   infoHash: Uint8Array;
+  /** Every swarm's info-hash (`swarmInfoHashes`); `[infoHash]` by default. */
+  swarmHashes?: readonly Uint8Array[];
   description: () => TorrentDescription | undefined;
   publicDiscovery: boolean;
   clock: Clock;
@@ -101,6 +103,9 @@ export class ExtensionHost implements ExtensionTorrent {
 
   get infoHash(): Uint8Array {
     return this.options.infoHash;
+  }
+  get swarmHashes(): readonly Uint8Array[] {
+    return this.options.swarmHashes ?? [this.options.infoHash];
   }
   get description(): TorrentDescription | undefined {
     return this.options.description();

@@ -76,6 +76,8 @@ export interface TorrentExtensionHandler {
 /** What an extension sees of its torrent. */
 export interface ExtensionTorrent {
   readonly infoHash: Uint8Array;
+  /** Every swarm's 20-byte info-hash (a hybrid torrent is in two, BEP 52); `[infoHash]` if absent. */
+  readonly swarmHashes?: readonly Uint8Array[];
   /** The torrent's description; `undefined` while a magnet's metadata is still being fetched. */
   readonly description: TorrentDescription | undefined;
   /** BEP 27: false for a private torrent (no DHT, peer exchange or local discovery). */

@@ -26,6 +26,8 @@ export {
   type DefaultTrackerOptions,
 } from './defaults.js';
 export { allowsPublicDiscovery } from './discovery.js';
+export { swarmInfoHashes } from './swarms.js';
+export type { SwarmSource } from './swarms.js';
 export { ENCRYPTION_POLICIES, EncryptedTcpTransport } from './encrypted-transport.js';
 export type { EncryptedTcpTransportOptions, EncryptionPolicy } from './encrypted-transport.js';
 export { SessionError } from './errors.js';

@@ -105,7 +105,10 @@ export interface TorrentDescription {
   /** BEP 52: `v2` for a v2-only torrent (its pieces are checked with merkle roots), `hybrid`. */
   version?: 'v1' | 'v2' | 'hybrid';
   /** BEP 52: the files' merkle roots and the piece layers, served to peers' hash requests. */
-  v2?: Pick<MetainfoV2, 'files' | 'pieceLayers'>;
+  v2?: Pick<MetainfoV2, 'files' | 'pieceLayers'> & {
+    /** The SHA-256 info-hash: a hybrid torrent is announced and reached under it too (truncated). */
+    infoHash?: Uint8Array;
+  };
   /** The raw bencoded info dictionary (`Metainfo.infoBytes`): what BEP 9 serves to peers. */
   infoBytes?: Uint8Array;
 }

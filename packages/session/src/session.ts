@@ -199,6 +199,8 @@ export class Session {
   private readonly storageFactory: StorageFactory;
   private hashPool: HashPool | undefined;
   private readonly torrents = new Map<string, Torrent>();
+  /** A hybrid torrent's other swarm (its truncated v2 info-hash, BEP 52) -> the torrent. */
+  private readonly swarmAliases = new Map<string, Torrent>();
   /** Magnets still fetching their metadata (BEP 9), by info-hash. */
   private readonly magnets = new Map<string, MagnetTorrent>();
   private dhtValue: SessionDht | undefined;
@@ -238,18 +240,18 @@ export class Session {
       ? undefined
       : createDefaultTransport({
           mode: options.transportMode ?? 'tcp',
-        tcp: createEncryptedTransport({
-          tcp: {
-            reserved: { dht: dhtBit },
-            extensions: this.extensionRegistry,
-          },
-          encryption: checkedPolicy(options.encryption) ?? 'allow',
-          torrents: () => this.encryptionPolicies(),
-        }),
-        reserved: { dht: dhtBit },
-        extensions: this.extensionRegistry,
-        onOtherDatagram: (bytes, from) => this.sharedDht?.receive(bytes, from),
-      });
+          tcp: createEncryptedTransport({
+            tcp: {
+              reserved: { dht: dhtBit },
+              extensions: this.extensionRegistry,
+            },
+            encryption: checkedPolicy(options.encryption) ?? 'allow',
+            torrents: () => this.encryptionPolicies(),
+          }),
+          reserved: { dht: dhtBit },
+          extensions: this.extensionRegistry,
+          onOtherDatagram: (bytes, from) => this.sharedDht?.receive(bytes, from),
+        });
     this.transport = options.transport ?? defaultTransport!.transport;
     this.udpSocket = defaultTransport?.udpSocket;
     if (options.trackers) {
@@ -287,7 +289,7 @@ export class Session {
       host: options.host,
       port: () => this.portValue,
       torrent: (infoHash) => {
-        const torrent = this.torrents.get(toHex(infoHash));
+        const torrent = this.torrentOf(toHex(infoHash));
         return torrent && localDiscoveryView(torrent);
       },
     });
@@ -388,7 +390,7 @@ export class Session {
       );
       return;
     }
-    const torrent = this.torrents.get(toHex(peer.infoHash));
+    const torrent = this.torrentOf(toHex(peer.infoHash));
     if (
       !torrent ||
       this.closed ||
@@ -410,8 +412,10 @@ export class Session {
   }
 
   private *encryptionPolicies(): Iterable<{ infoHash: Uint8Array; encryption: EncryptionPolicy }> {
-    for (const torrent of this.torrents.values())
-      yield { infoHash: torrent.infoHash, encryption: this.policyOf(torrent) };
+    for (const torrent of this.torrents.values()) {
+      for (const infoHash of torrent.swarmHashes)
+        yield { infoHash, encryption: this.policyOf(torrent) };
+    }
   }
 
   private connectionCount(): number {
@@ -478,6 +482,8 @@ export class Session {
       sources: (now) => this.localDiscoveryRows(torrent, now),
     });
     this.torrents.set(description.infoHashHex, torrent);
+    for (const infoHash of torrent.swarmHashes.slice(1))
+      this.swarmAliases.set(toHex(infoHash), torrent);
     torrent.onAny((event) =>
       this.hub.emit('event', { ...event, infoHash: description.infoHashHex }),
     );
@@ -570,10 +576,13 @@ export class Session {
     );
   }
 
+  /** A torrent by its info-hash (a hybrid torrent by either of its two, the v2 one truncated). */
   get(infoHash: string | Uint8Array): Torrent | undefined {
-    return this.torrents.get(
-      typeof infoHash === 'string' ? infoHash.toLowerCase() : toHex(infoHash),
-    );
+    return this.torrentOf(typeof infoHash === 'string' ? infoHash.toLowerCase() : toHex(infoHash));
+  }
+
+  private torrentOf(infoHashHex: string): Torrent | undefined {
+    return this.torrents.get(infoHashHex) ?? this.swarmAliases.get(infoHashHex);
   }
 
   list(): Torrent[] {
@@ -591,6 +600,7 @@ export class Session {
     const torrent = this.get(infoHash);
     if (!torrent) throw new SessionError('torrent-not-found', 'no such torrent in the session');
     this.torrents.delete(torrent.infoHashHex);
+    for (const infoHash of torrent.swarmHashes.slice(1)) this.swarmAliases.delete(toHex(infoHash));
     await torrent.stop();
   }
 

@@ -10,6 +10,7 @@ import type { EncryptionPolicy } from '@bt/mse';
 import { type PeerAddress, formatPeerAddress, toHex } from '@bt/primitives';
 import { WIRE_DEFAULTS } from '@bt/wire';
 import { Announcing } from './announcing.js';
+import { swarmInfoHashes } from './swarms.js';
 import type { SourceStatus } from './sources.js';
 import type { Clock } from './clock.js';
 import { Downloading } from './downloading.js';
@@ -109,6 +110,8 @@ const INCOMING_SLACK = 5;
 export class Torrent implements TorrentContext {
   readonly infoHash: Uint8Array;
   readonly infoHashHex: string;
+  /** Every swarm's info-hash, this torrent's own first (a hybrid torrent is in two, BEP 52). */
+  readonly swarmHashes: readonly Uint8Array[];
   readonly description: TorrentDescription;
   readonly options: TorrentOptions;
   readonly clock: Clock;
@@ -154,6 +157,7 @@ export class Torrent implements TorrentContext {
     this.description = options.torrent;
     this.infoHash = options.torrent.infoHash;
     this.infoHashHex = options.torrent.infoHashHex;
+    this.swarmHashes = swarmInfoHashes(options.torrent);
     this.clock = options.clock;
     this.storage = options.storage;
     this.peerIds = options.peerIds ?? new PeerIdSet(options.peerId);
@@ -180,6 +184,7 @@ export class Torrent implements TorrentContext {
     });
     this.extensionHost = new ExtensionHost({
       infoHash: this.infoHash,
+      swarmHashes: this.swarmHashes,
       description: () => this.description,
       publicDiscovery: allowsPublicDiscovery(this.description),
       clock: this.clock,

@@ -20,6 +20,8 @@ import {
   makeTempDir,
   removeTempDirs,
   requireLibtorrentPython,
+  requireProgram,
+  startOpentracker,
   startProcess,
   stopAllProcesses,
   waitFor,
@@ -28,6 +30,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createSession, type Session } from '../src/index.js';
 
 const python = requireLibtorrentPython();
+const opentracker = requireProgram('opentracker');
 const PEER = fileURLToPath(new URL('../bench/libtorrent-peer.py', import.meta.url));
 
 const CREATE = `
@@ -39,6 +42,23 @@ flags = lt.create_torrent.v2_only if mode == 'v2' else 0
 t = lt.create_torrent(fs, 32768, flags=flags)
 lt.set_piece_hashes(t, parent)
 open(out, 'wb').write(lt.bencode(t.generate()))
+`;
+
+/** A libtorrent leecher from a magnet link alone (its trackers only: no DHT, LSD or peers given). */
+const LEECH_MAGNET = `
+import sys, time, libtorrent as lt
+magnet, save = sys.argv[1:3]
+session = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
+  'enable_upnp': False, 'enable_natpmp': False, 'allow_multiple_connections_per_ip': True,
+  'out_enc_policy': int(lt.enc_policy.disabled), 'alert_mask': lt.alert_category.error})
+params = lt.parse_magnet_uri(magnet)
+params.save_path = save
+handle = session.add_torrent(params)
+while not handle.status().is_seeding:
+    time.sleep(0.05)
+    for alert in session.pop_alerts():
+        print(alert.message(), file=sys.stderr, flush=True)
+print('finished', flush=True)
 `;
 
 const FILES: [string, number][] = [
@@ -220,4 +240,36 @@ describe.skipIf(!python)('BEP 52 torrents with libtorrent', () => {
     const layer = metainfo.v2!.pieceLayers.get(Buffer.from(file.piecesRoot!).toString('hex'))!;
     expect(proven).toEqual(layer.subarray(0, 64));
   });
+
+  it.skipIf(!opentracker)(
+    'hybrid: we announce the truncated v2 info-hash too, and a libtorrent leecher with only the btmh magnet finds us by it, connects with it and downloads',
+    async () => {
+      const { seedDir, metainfo, files } = await fixture('hybrid', false);
+      const truncated = metainfo.v2!.infoHash.subarray(0, 20);
+      // the tracker serves the v2 swarm only: our v1 announce is refused, the v2 one must carry
+      const tracker = await startOpentracker({ program: opentracker!, infoHashes: [truncated] });
+      const ours = await session();
+      const connected: { incoming: boolean }[] = [];
+      const seeding = await ours.addTorrent(
+        { ...metainfo, announce: [[tracker.httpUrl]] },
+        { directory: seedDir },
+      );
+      seeding.on('peer-connected', (event) => connected.push(event));
+      await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+      await waitFor(() => seeding.stats().sources.find((row) => row.state === 'working'), {
+        what: 'our announce answered under the v2 info-hash',
+      });
+      const leechDir = await makeTempDir('bt-session-v2-btmh-');
+      const magnet = `magnet:?xt=urn:btmh:1220${metainfo.v2!.infoHashHex}&tr=${encodeURIComponent(tracker.httpUrl)}`;
+      const leecher = startProcess(python!, ['-c', LEECH_MAGNET, magnet, leechDir], {
+        label: 'libtorrent btmh leecher',
+      });
+      await waitFor(() => leecher.output().includes('finished'), {
+        what: `libtorrent finishing from the btmh magnet (output: ${leecher.output().slice(-400)})`,
+      });
+      await leecher.stop();
+      expect(connected.some((event) => event.incoming)).toBe(true);
+      await expectFiles(join(leechDir), files);
+    },
+  );
 });
