@@ -14,7 +14,7 @@ import { UtpTransport } from './utp-transport.js';
 export interface DefaultTransport {
   transport: PeerTransport;
   /** The uTP side's UDP socket once bound (undefined with TCP only, or before `listen`). */
-  udpSocket(): Promise<Socket | undefined>;
+  udpSocket: () => Promise<Socket | undefined>;
 }
 
 export function createDefaultTransport(options: {

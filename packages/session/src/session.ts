@@ -5,9 +5,9 @@
  * snapshot. Every layer is swappable through the options; the defaults are TCP over
  * `@bt/wire`, HTTP and UDP trackers, and files through `@bt/storage`.
  */
+import type { Socket } from 'node:dgram';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { createDht } from '@bt/dht/node';
 import { type Magnet, type Metainfo, parseMagnet } from '@bt/metainfo';
 import { acceptsIncoming, type EncryptionPolicy } from '@bt/mse';
 import { generatePeerId, toHex, type PeerAddress } from '@bt/primitives';
@@ -21,6 +21,7 @@ import { checkedPolicy, createEncryptedTransport } from './encrypted-transport.j
 import { SessionError } from './errors.js';
 import { EventHub, type TorrentEvent } from './events.js';
 import { dhtDiscovery, type SessionDht } from './dht-discovery.js';
+import { type DatagramReceiver, routeToDht, startDht } from './dht-port.js';
 import type { TorrentExtension, TorrentPlugin } from './extensions.js';
 import { FileSelection, type FileSelectionOptions, selectionFromRanges } from './file-selection.js';
 import { MagnetTorrent } from './magnet-torrent.js';
@@ -205,6 +206,9 @@ export class Session {
   private readonly magnets = new Map<string, MagnetTorrent>();
   private dhtValue: SessionDht | undefined;
   private ownDht = false;
+  /** The uTP transport's UDP socket, which our own DHT node shares (one port, as libtorrent). */
+  private readonly udpSocket: (() => Promise<Socket | undefined>) | undefined;
+  private sharedDht: DatagramReceiver | undefined;
   private readonly peerIds: PeerIdSet;
   private readonly downloadBucket: TokenBucket;
   private readonly uploadBucket: TokenBucket;
@@ -250,7 +254,7 @@ export class Session {
           }),
           reserved: { dht: dhtBit },
           extensions: this.extensionRegistry,
-          onOtherDatagram: (bytes, from) => this.sharedDht?.receive(bytes, from),
+          onOtherDatagram: routeToDht(() => this.sharedDht),
         });
     this.transport = options.transport ?? defaultTransport!.transport;
     this.udpSocket = defaultTransport?.udpSocket;
@@ -349,18 +353,15 @@ export class Session {
   /** BEP 5: our own node on the listen port (UDP), its state in the state folder. */
   private async startDht(): Promise<void> {
     if (this.dhtValue || !this.options.dht) return;
-    const state = this.options.stateDir ? join(this.options.stateDir, 'dht.state') : undefined;
-    const base = {
+    const dht = await startDht({
+      socket: await this.udpSocket?.(),
+      port: this.portValue,
       host: this.options.host,
       bootstrap: this.options.dhtBootstrap,
-      state,
-    };
-    try {
-      this.dhtValue = await createDht({ ...base, port: this.portValue });
-    } catch {
-      // the UDP port is taken (or we listen on none): any port serves the DHT
-      this.dhtValue = await createDht({ ...base, port: 0 });
-    }
+      state: this.options.stateDir ? join(this.options.stateDir, 'dht.state') : undefined,
+    });
+    this.dhtValue = dht;
+    this.sharedDht = dht;
     this.ownDht = true;
   }
 
