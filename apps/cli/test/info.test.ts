@@ -103,7 +103,13 @@ describe('bt info', () => {
     });
     const v2 = await runCli(['info', `magnet:?xt=urn:btmh:1220${'ab'.repeat(32)}`]);
     expect(v2.code).toBe(0);
-    expect(v2.stdout).toContain('v2-only');
+    expect(v2.stdout).toMatch(/Version:\s+v2-only \(BEP 52\)/);
+    const hybrid = await runCli([
+      'info',
+      `magnet:?xt=urn:btih:${hash}&xt=urn:btmh:1220${'ab'.repeat(32)}`,
+      '--json',
+    ]);
+    expect(JSON.parse(hybrid.stdout)).toMatchObject({ infoHash: hash, supported: true });
   });
 
   it('fails with one line and a non-zero code on bad input', async () => {

@@ -4,6 +4,7 @@
  * the typed fields (trackers, web seeds, comment...) plus every unknown key kept in `extra`.
  */
 import { type BencodeValue, type EncodableValue, encode } from '@bt/bencode';
+import { fromHex } from '@bt/primitives';
 import type { Metainfo } from './types.js';
 
 const textEncoder = new TextEncoder();
@@ -29,6 +30,11 @@ export function encodeTorrent(metainfo: Metainfo): Uint8Array {
   set('created by', metainfo.createdBy === undefined ? undefined : text(metainfo.createdBy));
   set('creation date', metainfo.creationDate);
   set('encoding', metainfo.encoding === undefined ? undefined : text(metainfo.encoding));
+  // BEP 52: the piece layers, also those fetched from peers for a torrent that came as a magnet
+  const layers = metainfo.v2?.pieceLayers;
+  if (layers !== undefined && layers.size > 0) {
+    set('piece layers', new Map([...layers].map(([root, layer]) => [fromHex(root), layer])));
+  }
   top.delete('info');
   return withRawValue(top, 'info', metainfo.infoBytes);
 }

@@ -1,7 +1,7 @@
 /**
  * Magnet links (BEP 9): `xt=urn:btih:` info-hashes in hex or base32, `dn`, `tr` (every one),
  * `ws` web seeds (BEP 19), `x.pe` peer addresses, `xl`, `so` file selection (BEP 53), and
- * `xt=urn:btmh:` v2 multihashes (BEP 52), which are recognised and reported, not yet used.
+ * `xt=urn:btmh:` v2 multihashes (BEP 52).
  * Pure string handling; no I/O.
  */
 import { fromBase32, fromHex, toHex } from '@bt/primitives';
@@ -25,8 +25,8 @@ export interface Magnet {
   infoHash?: Uint8Array;
   infoHashHex?: string;
   /**
-   * The v2 info-hash (`urn:btmh:1220...`: SHA-256 multihash, BEP 52), when the link has one.
-   * bt does not download v2 torrents yet: a link with only this cannot be used.
+   * The v2 info-hash (`urn:btmh:1220...`: SHA-256 multihash, BEP 52), when the link has one. A
+   * link with only this one names a v2 torrent, whose peers know it by this hash truncated to 20 bytes.
    */
   infoHashV2?: Uint8Array;
   infoHashV2Hex?: string;

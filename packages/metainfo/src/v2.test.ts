@@ -13,6 +13,7 @@ import {
   pieceRootFromLeaves,
   zeroSubtreeRoot,
 } from './merkle.js';
+import { encodeTorrent } from './encode-torrent.js';
 import { parseInfo, parseTorrent } from './parse-torrent.js';
 import { sha256, sha256Pair } from '@bt/hash';
 
@@ -196,6 +197,22 @@ describe('v2-only torrents', () => {
     const metainfo = parseInfo(info);
     expect(metainfo.version).toBe('v2');
     expect(metainfo.v2!.pieceLayers.size).toBe(0);
+  });
+
+  it('writes piece layers fetched later (from peers) into the .torrent it encodes', () => {
+    const { bytes, info } = makeV2(files, 32768);
+    const whole = parseTorrent(bytes);
+    const fromPeers = parseInfo(info);
+    expect(() => parseTorrent(encodeTorrent(fromPeers))).toThrow(InvalidTorrentError);
+    for (const [root, layer] of whole.v2!.pieceLayers) fromPeers.v2!.pieceLayers.set(root, layer);
+    const again = parseTorrent(encodeTorrent(fromPeers));
+    expect(again.v2!.infoHashHex).toBe(whole.v2!.infoHashHex);
+    expect([...again.v2!.pieceLayers.keys()].sort()).toEqual(
+      [...whole.v2!.pieceLayers.keys()].sort(),
+    );
+    for (const [root, layer] of whole.v2!.pieceLayers) {
+      expect(again.v2!.pieceLayers.get(root)).toEqual(layer);
+    }
   });
 
   it('checks meta version first, then piece length and the tree shape', () => {

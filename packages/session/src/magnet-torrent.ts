@@ -16,6 +16,7 @@ import { ExtensionHost, type HostedPeer } from './extension-host.js';
 import { extendedHandshake, type TorrentExtension, type TorrentPlugin } from './extensions.js';
 import type { PeerWire, TrackerClientResolver, PeerTransport } from './interfaces.js';
 import { MetadataFetch, UT_METADATA } from './metadata-exchange.js';
+import { filesMissingLayers, PieceLayerFetch } from './piece-layer-fetch.js';
 import type { PeerIdSet } from './peer-registry.js';
 import { PeerRegistry, type PeerSource } from './peer-registry.js';
 import type { Torrent, TorrentStats } from './torrent.js';
@@ -26,7 +27,15 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const UNKNOWN_LEFT = 16_384;
 
 export interface MagnetTorrentOptions {
+  /**
+   * The link, with the info-hash its peers are reached by: the v1 one, or for a link with only
+   * `urn:btmh:` (a v2 torrent) its SHA-256 info-hash truncated to 20 bytes.
+   */
   magnet: Magnet & { infoHash: Uint8Array; infoHashHex: string };
+  /** Every swarm's info-hash (a hybrid link names two); `[magnet.infoHash]` by default. */
+  swarmHashes?: readonly Uint8Array[];
+  /** The link names only a v2 info-hash: `magnet.infoHash` is its truncation, SHA-1 unknown. */
+  v2Only?: boolean;
   peerId: Uint8Array;
   port: () => number;
   transport: PeerTransport;
@@ -55,6 +64,8 @@ export class MagnetTorrent {
   readonly infoHashHex: string;
   readonly magnet: MagnetTorrentOptions['magnet'];
   readonly registry = new PeerRegistry({ strikesToBan: 1 });
+  /** Every swarm's info-hash (announcing reads it: a hybrid link is announced under both). */
+  readonly swarmHashes: readonly Uint8Array[];
   readonly clock: Clock;
   readonly options: MagnetTorrentOptions & {
     torrent: { infoHash: Uint8Array; announce: readonly (readonly string[])[] };
@@ -72,6 +83,8 @@ export class MagnetTorrent {
   private dialing = 0;
   private nextPeerId = 1;
   private metainfoValue: Metainfo | undefined;
+  /** Parsed metadata whose v2 piece layers are still being fetched from peers (BEP 52). */
+  private layersPending: { metainfo: Metainfo; fetch: PieceLayerFetch<MetadataPeer> } | undefined;
   private errorValue: SessionError | undefined;
   private metadataWaiters: { resolve(metainfo: Metainfo): void; reject(error: Error): void }[] = [];
   private torrentValue: Torrent | undefined;
@@ -84,8 +97,11 @@ export class MagnetTorrent {
     this.clock = options.clock;
     const announce = options.magnet.trackers.map((url) => [url]);
     this.options = { ...options, torrent: { infoHash: this.infoHash, announce } };
+    this.swarmHashes = options.swarmHashes ?? [this.infoHash];
     this.fetch = new MetadataFetch({
       infoHash: this.infoHash,
+      infoHashV2: options.magnet.infoHashV2,
+      v2Only: options.v2Only ?? false,
       now: () => this.clock.now(),
       maxSize: options.maxMetadataSize,
       onComplete: (info) => this.onMetadata(info),
@@ -103,6 +119,7 @@ export class MagnetTorrent {
     const fetchExtension: TorrentExtension = { name: UT_METADATA, attach: () => this.fetch };
     this.host = new ExtensionHost({
       infoHash: this.infoHash,
+      swarmHashes: this.swarmHashes,
       description: () => undefined,
       publicDiscovery: true,
       clock: this.clock,
@@ -130,7 +147,12 @@ export class MagnetTorrent {
   }
 
   get name(): string {
-    return this.metainfoValue?.name ?? this.magnet.name ?? this.infoHashHex;
+    return (
+      this.metainfoValue?.name ??
+      this.layersPending?.metainfo.name ??
+      this.magnet.name ??
+      this.infoHashHex
+    );
   }
 
   get signal(): AbortSignal {
@@ -289,6 +311,10 @@ export class MagnetTorrent {
     const now = this.clock.now();
     this.announcing.tick(now);
     this.host.tick(now);
+    if (this.layersPending) {
+      this.layersPending.fetch.tick(now);
+      this.giveUpLayersIfHybrid();
+    }
     this.connectMore(now);
   }
 
@@ -373,6 +399,19 @@ export class MagnetTorrent {
           case 'port':
             this.options.onDhtNode?.({ ...address, port: message.port });
             return;
+          case 'hashes':
+            this.layersPending?.fetch.onHashes(peer, message, this.clock.now());
+            return;
+          case 'hash-reject':
+            this.layersPending?.fetch.onReject(peer, message, this.clock.now());
+            this.giveUpLayersIfHybrid();
+            return;
+          case 'hash-request': {
+            // BEP 52: answered with hashes or a reject; we have no layers to give yet
+            const { piecesRoot, baseLayer, index, length, proofLayers } = message;
+            wire.send({ type: 'hash-reject', piecesRoot, baseLayer, index, length, proofLayers });
+            return;
+          }
           default:
             // pieces wait for the metadata; the torrent asks again once it has it
             return;
@@ -380,11 +419,13 @@ export class MagnetTorrent {
       },
       onClose: (error) => this.onClose(peer, error),
     });
+    this.layersPending?.fetch.addPeer(peer, this.clock.now());
     return true;
   }
 
   private onClose(peer: MetadataPeer, error?: Error): void {
     if (!this.peers.delete(peer)) return;
+    this.layersPending?.fetch.removePeer(peer, this.clock.now());
     this.options.peerIds.release(peer.wire.peerId);
     this.host.peerClosed(peer);
     this.registry.disconnected(peer.address, this.clock.now(), false);
@@ -411,8 +452,45 @@ export class MagnetTorrent {
       void this.stop('error');
       return;
     }
-    this.metainfoValue = metainfo;
     this.events.emit('metadata-received', { size: info.length, name: metainfo.name });
+    const v2 = metainfo.v2;
+    if (v2 !== undefined && filesMissingLayers(metainfo.pieceLength, v2).length > 0) {
+      // BEP 52: the pieces' hashes are not in the info dictionary; ask the peers for them
+      const fetch = new PieceLayerFetch<MetadataPeer>({
+        pieceLength: metainfo.pieceLength,
+        v2,
+        send: (peer, message) => peer.wire.send(message),
+        onLiar: (peer) => {
+          this.registry.ban(peer.address);
+          const error = new SessionError('peer-banned', 'its piece-layer hashes fail the proof');
+          this.events.emit('metadata-failed', { address: formatPeerAddress(peer.address), error });
+          peer.wire.close(error);
+        },
+        onComplete: () => this.metadataReady(metainfo),
+      });
+      this.layersPending = { metainfo, fetch };
+      const now = this.clock.now();
+      for (const peer of this.peers) fetch.addPeer(peer, now);
+      return;
+    }
+    this.metadataReady(metainfo);
+  }
+
+  /**
+   * A hybrid torrent can be checked with SHA-1 alone: when no connected peer will give its piece
+   * layers, it goes on without them (a v2-only torrent waits for a peer that will).
+   */
+  private giveUpLayersIfHybrid(): void {
+    const pending = this.layersPending;
+    if (pending?.metainfo.version === 'hybrid' && pending.fetch.stalled()) {
+      this.metadataReady(pending.metainfo);
+    }
+  }
+
+  private metadataReady(metainfo: Metainfo): void {
+    if (this.metainfoValue) return;
+    this.layersPending = undefined;
+    this.metainfoValue = metainfo;
     for (const waiter of this.metadataWaiters.splice(0)) waiter.resolve(metainfo);
   }
 

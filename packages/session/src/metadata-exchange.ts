@@ -98,7 +98,12 @@ function serve(
 }
 
 export interface MetadataFetchOptions {
+  /** The info-hash peers know the torrent by (a v2-only link's SHA-256 one, truncated). */
   infoHash: Uint8Array;
+  /** BEP 52: the SHA-256 info-hash, when the link gives it; the metadata must match it too. */
+  infoHashV2?: Uint8Array;
+  /** `infoHash` is the truncated v2 one: only SHA-256 is checked. */
+  v2Only?: boolean;
   now: () => number;
   /** Default `MAX_METADATA_SIZE`. */
   maxSize?: number;
@@ -252,10 +257,19 @@ export class MetadataFetch implements TorrentExtensionHandler {
     else this.pump();
   }
 
+  /** The info dictionary hashes to every info-hash the link gives (SHA-1, SHA-256 or both). */
+  private matches(buffer: Uint8Array): boolean {
+    const { infoHash, infoHashV2, v2Only } = this.options;
+    if (!v2Only && Buffer.compare(createHash('sha1').update(buffer).digest(), infoHash) !== 0) {
+      return false;
+    }
+    if (infoHashV2 === undefined) return !v2Only;
+    return Buffer.compare(createHash('sha256').update(buffer).digest(), infoHashV2) === 0;
+  }
+
   private check(): void {
     const buffer = this.buffer!;
-    const digest = createHash('sha1').update(buffer).digest();
-    if (Buffer.compare(digest, this.options.infoHash) === 0) {
+    if (this.matches(buffer)) {
       this.done = true;
       for (const state of this.peers.values()) state.outstanding.clear();
       this.options.onComplete(buffer);

@@ -383,7 +383,12 @@ export class Session {
   }
 
   private route(peer: IncomingPeer): void {
-    const magnet = this.magnets.get(toHex(peer.infoHash));
+    const hex = toHex(peer.infoHash);
+    const magnet =
+      this.magnets.get(hex) ??
+      [...this.magnets.values()].find((each) =>
+        each.swarmHashes.some((infoHash) => toHex(infoHash) === hex),
+      );
     if (magnet && !this.closed) {
       peer.accept(this.peerId).then(
         (wire) => magnet.acceptWire(wire),
@@ -508,16 +513,22 @@ export class Session {
   addMagnet(link: string | Magnet, options: AddMagnetOptions): MagnetTorrent {
     if (this.closed) throw new SessionError('session-closed', 'the session is closed');
     const magnet = typeof link === 'string' ? parseMagnet(link) : link;
-    if (!magnet.infoHash || !magnet.infoHashHex)
+    // BEP 52: a link with only `urn:btmh:` reaches its peers by the v2 hash truncated to 20 bytes
+    const infoHash = magnet.infoHash ?? magnet.infoHashV2?.subarray(0, 20);
+    if (!infoHash)
       throw new SessionError(
         'invalid-option',
-        'the magnet has no v1 info-hash (urn:btih:); v2-only torrents are not supported',
+        'the magnet has no info-hash (urn:btih: or urn:btmh:)',
       );
-    const infoHashHex = magnet.infoHashHex;
-    if (this.torrents.has(infoHashHex) || this.magnets.has(infoHashHex))
+    const infoHashHex = toHex(infoHash);
+    if (this.torrentOf(infoHashHex) || this.magnets.has(infoHashHex))
       throw new SessionError('torrent-exists', `torrent ${infoHashHex} is already in the session`);
+    const swarmHashes = [infoHash];
+    if (magnet.infoHash && magnet.infoHashV2) swarmHashes.push(magnet.infoHashV2.subarray(0, 20));
     const pending = new MagnetTorrent({
-      magnet: { ...magnet, infoHash: magnet.infoHash, infoHashHex },
+      magnet: { ...magnet, infoHash, infoHashHex },
+      swarmHashes,
+      v2Only: magnet.infoHash === undefined,
       peerId: this.peerId,
       port: () => this.portValue,
       transport: this.transport,

@@ -5,6 +5,8 @@
  * handshake.
  */
 
+import { bytesEqual } from '@bt/primitives';
+
 /** What the swarms are read from: a `TorrentDescription`, or a magnet's hashes. */
 export interface SwarmSource {
   readonly infoHash: Uint8Array;
@@ -19,13 +21,7 @@ export function swarmInfoHashes(source: SwarmSource): Uint8Array[] {
   const v2 = source.v2?.infoHash;
   if (source.version === 'hybrid' && v2 !== undefined && v2.length === 32) {
     const truncated = v2.subarray(0, 20);
-    if (!sameBytes(truncated, source.infoHash)) hashes.push(truncated);
+    if (!bytesEqual(truncated, source.infoHash)) hashes.push(truncated);
   }
   return hashes;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

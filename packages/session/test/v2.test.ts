@@ -272,4 +272,35 @@ describe.skipIf(!python)('BEP 52 torrents with libtorrent', () => {
       await expectFiles(join(leechDir), files);
     },
   );
+
+  it.each([
+    ['v2-only, several files', 'v2'],
+    ['hybrid, several files', 'hybrid'],
+  ] as const)(
+    '%s: we download from a btmh magnet alone (metadata by the v2 hash, piece layers by hash requests)',
+    async (_, mode) => {
+      const { seedDir, torrentFile, metainfo, files } = await fixture(mode, false);
+      // the 1 MB file spans many 32 KiB pieces: its piece layer must come from the seeder
+      expect(metainfo.v2!.files.some((file) => file.pieceCount > 1)).toBe(true);
+      const port = await freePort();
+      const seeder = startProcess(python!, [PEER, 'seed', torrentFile, seedDir, String(port)]);
+      await waitFor(() => seeder.output().includes('listening'), { what: 'libtorrent seeding' });
+      const ours = await session();
+      const leechDir = await makeTempDir('bt-session-v2-magnet-');
+      const pending = ours.addMagnet(
+        `magnet:?xt=urn:btmh:1220${metainfo.v2!.infoHashHex}&x.pe=127.0.0.1:${port}`,
+        { directory: leechDir },
+      );
+      const torrent = await pending.whenTorrent(AbortSignal.timeout(PATIENCE_MS));
+      expect(torrent.infoHashHex).toBe(metainfo.infoHashHex);
+      // the layers fetched are the torrent's own
+      for (const [root, layer] of metainfo.v2!.pieceLayers) {
+        expect(Buffer.compare(torrent.description.v2!.pieceLayers.get(root)!, layer), root).toBe(0);
+      }
+      await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+      expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
+      await expectFiles(leechDir, files);
+      await seeder.stop();
+    },
+  );
 });

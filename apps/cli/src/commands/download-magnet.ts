@@ -34,11 +34,6 @@ export async function fetchMagnet(
       throw new UsageError(`bad magnet link: ${error.message}`);
     throw error;
   }
-  if (!magnet.infoHash)
-    throw new CommandError(
-      'invalid-input',
-      'the magnet has only a v2 info-hash (urn:btmh:); bt downloads v1 and hybrid torrents',
-    );
   const started = performance.now();
   const { json, metadataOnly, ...add } = options;
   const pending = session.addMagnet(magnet, { ...add, metadataOnly: true });

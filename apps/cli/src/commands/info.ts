@@ -84,7 +84,7 @@ function magnetJson(magnet: Magnet): Record<string, unknown> {
       peer.host.includes(':') ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`,
     ),
     selectOnly: magnet.selectOnly ?? null,
-    supported: magnet.infoHash !== undefined,
+    supported: true,
   };
 }
 
@@ -180,6 +180,14 @@ function magnetText(magnet: Magnet): string {
   let text = row('Magnet', magnet.name ?? '(no name)');
   if (magnet.infoHashHex !== undefined) text += row('Info-hash', magnet.infoHashHex);
   if (magnet.infoHashV2Hex !== undefined) text += row('v2 hash', magnet.infoHashV2Hex);
+  text += row(
+    'Version',
+    magnet.infoHashV2Hex === undefined
+      ? 'v1'
+      : magnet.infoHashHex === undefined
+        ? 'v2-only (BEP 52)'
+        : 'hybrid (BEP 52: the v1 and the v2 swarm)',
+  );
   if (magnet.length !== undefined)
     text += row('Size', `${formatBytes(magnet.length)} (${magnet.length} bytes)`);
   text += row('Metadata', 'not in the link: fetched from peers (BEP 9) when downloading');
@@ -198,10 +206,6 @@ function magnetText(magnet: Magnet): string {
     text += `\nWeb seeds:\n${magnet.webSeeds.map((url) => `  ${printable(url)}\n`).join('')}`;
   if (magnet.peers.length > 0) {
     text += `\nPeers:\n${magnet.peers.map((peer) => `  ${printable(peer.host)}:${peer.port}\n`).join('')}`;
-  }
-  if (magnet.infoHash === undefined) {
-    text +=
-      '\nNote: this is a BitTorrent v2-only link (BEP 52); bt does not download v2 torrents yet.\n';
   }
   return text;
 }
