@@ -19,7 +19,7 @@ function sources(folder) {
   for (const name of readdirSync(folder)) {
     const path = join(folder, name);
     if (statSync(path).isDirectory()) out.push(...sources(path));
-    else if (/\.(ts|mts)$/.test(name) && !name.endsWith('.test.ts') && !name.endsWith('.d.ts'))
+    else if (/\.(ts|mts|tsx)$/.test(name) && !name.endsWith('.test.ts') && !name.endsWith('.d.ts'))
       out.push(path);
   }
   return out;
@@ -57,6 +57,7 @@ for (const folder of folders) {
     for (const specifier of specifiers(readFileSync(file, 'utf8'))) {
       if (specifier.startsWith('.')) {
         let target = resolve(dirname(file), specifier).replace(/\.js$/, '.ts');
+        if (!existsSync(target) && existsSync(`${target}x`)) target = `${target}x`;
         if (existsSync(target) && statSync(target).isDirectory()) target = join(target, 'index.ts');
         edges.push(target);
       } else if (!specifier.startsWith('node:') && !builtins.has(specifier)) {

@@ -17,6 +17,7 @@ import type { Logger } from './logger.js';
 import type { DaemonOptions } from './options.js';
 import { type LoadedSettings, loadSettings, settingsFile, writeSettings } from './settings.js';
 import { WatchDir } from './watch-dir.js';
+import { findWebUi } from './web-ui.js';
 
 export const VERSION = '0.1.0';
 /** What clients see: a Transmission version they accept (Sonarr and Radarr need ≥ 2.40). */
@@ -99,6 +100,7 @@ export async function startDaemon(
     host: settings.daemon['rpc-bind-address'],
     url: settings.daemon['rpc-url'],
     webRoot: options.webRoot,
+    appRoot: findWebUi(env),
     onRefused: ({ address, status, reason }) =>
       log('debug', `rpc: ${status} for ${address}: ${reason}`),
   };
@@ -127,6 +129,7 @@ export async function startDaemon(
     )
       log('warn', `rpc-whitelist does not allow ${bound}`);
     log('info', `RPC on http://${bound}:${server.port}${settings.daemon['rpc-url']}rpc`);
+    if (rpcOptions.appRoot) log('info', `web UI on http://${bound}:${server.port}/`);
   }
 
   let watcher: WatchDir | undefined;

@@ -13,6 +13,8 @@ export type { NetworkNamespace } from './netns.js';
 export { releaseMount, trackMount } from './cleanup.js';
 export { runMktorrent } from './mktorrent.js';
 export type { MktorrentOptions } from './mktorrent.js';
+export { requireChromium, startChromium } from './chromium.js';
+export type { Chromium } from './chromium.js';
 export { startNginx } from './nginx.js';
 export type { Nginx, StartNginxOptions } from './nginx.js';
 export { startOpentracker } from './opentracker.js';

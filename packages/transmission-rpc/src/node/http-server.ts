@@ -15,6 +15,7 @@ import { isAddressAllowed, isHostAllowed, parseBasicAuth } from '../access.js';
 import type { RpcBackend } from '../backend.js';
 import { RpcError } from '../errors.js';
 import { handleRpcText } from '../method-table.js';
+import { serveStaticFile } from './static-files.js';
 
 export const SESSION_ID_HEADER = 'X-Transmission-Session-Id';
 /** The RPC version this server speaks (Transmission 4.1). */
@@ -53,6 +54,11 @@ export interface RpcServerOptions {
   sessionIdLifetimeMs?: number;
   /** A folder holding a web client (Transmission's `TRANSMISSION_WEB_HOME`). */
   webRoot?: string;
+  /**
+   * A folder served at `/` (btd's own web UI), behind the same whitelists and credentials as
+   * the RPC; without it `/` redirects to the web client.
+   */
+  appRoot?: string;
   /** Told about refused requests (for the daemon's log). */
   onRefused?: (event: { address: string; status: number; reason: string }) => void;
 }
@@ -82,6 +88,14 @@ const CORS_HEADERS = {
   'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
   'Access-Control-Allow-Headers': `Authorization, Content-Type, ${SESSION_ID_HEADER}`,
   'Access-Control-Expose-Headers': SESSION_ID_HEADER,
+};
+
+/** The app's own page: scripts and connections from here only, and never inside another site's frame. */
+const APP_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
 };
 
 function newSessionId(): string {
@@ -279,6 +293,22 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     }
   };
 
+  const serveApp = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    root: string,
+    path: string,
+  ): Promise<void> => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      refuse(request, response, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+      return;
+    }
+    const result = await serveStaticFile(request, response, root, path, APP_HEADERS);
+    if (result === 'forbidden') refuse(request, response, 403, 'Forbidden');
+    else if (result === 'bad-request') refuse(request, response, 400, 'Bad Request');
+    else if (result === 'not-found') refuse(request, response, 404, 'Not Found');
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const address = request.socket.remoteAddress ?? '';
     if (options.whitelist && !isAddressAllowed(address, options.whitelist)) {
@@ -309,6 +339,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       await serveRpc(request, response);
     } else if (path.startsWith(webPath)) {
       await serveWeb(request, response, path);
+    } else if (options.appRoot && !path.startsWith(base) && path !== base.slice(0, -1)) {
+      await serveApp(request, response, options.appRoot, path);
     } else if (
       path === '/' ||
       path === base ||
