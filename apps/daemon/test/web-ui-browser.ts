@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// (page.evaluate callbacks run in the browser)
 /**
  * Browser helpers for the web UI tests and bench: Debian's Chromium (started through
  * @bt/test-support, so it is killed on every way out) driven by playwright-core over CDP, an
@@ -82,4 +85,58 @@ export async function addManyTorrents(btd: Btd, count: number): Promise<string[]
     hashes.push(added.hashString);
   }
   return hashes;
+}
+
+export interface ListTimings {
+  /** From the full torrent-get answer to the list painted (the issue's first render). */
+  firstRenderMs: number;
+  /** From navigation start to the list painted (loading the page and the answer included). */
+  loadToListMs: number;
+  /** From a click on the Name header to the re-sorted list painted. */
+  sortMs: number;
+  /** From typing a filter to the filtered list painted. */
+  filterMs: number;
+  /** Rows in the DOM (only those in view are drawn). */
+  rowsDrawn: number;
+}
+
+/**
+ * Opens the page, waits for `count` torrents in the list, and measures the first render, a
+ * sort by name and a text filter (each until after the next paint).
+ */
+export async function measureList(page: Page, url: string, count: number): Promise<ListTimings> {
+  await page.goto(url);
+  await page.waitForFunction(
+    (expected) =>
+      performance.getEntriesByName('bt-list-shown').length > 0 &&
+      document.querySelector('.count')?.textContent?.startsWith(`${expected} of ${expected}`),
+    count,
+    { timeout: 120_000 },
+  );
+  return page.evaluate(async () => {
+    const afterPaint = () =>
+      new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    const [answer] = performance.getEntriesByName('bt-list-answer');
+    const [shown] = performance.getEntriesByName('bt-list-shown');
+    const header = [...document.querySelectorAll<HTMLButtonElement>('button.sort')].find((button) =>
+      button.textContent?.startsWith('Name'),
+    )!;
+    let start = performance.now();
+    header.click();
+    await afterPaint();
+    const sortMs = performance.now() - start;
+    const search = document.querySelector<HTMLInputElement>('input[type="search"]')!;
+    start = performance.now();
+    search.value = 'debian';
+    search.dispatchEvent(new Event('input', { bubbles: true }));
+    await afterPaint();
+    const filterMs = performance.now() - start;
+    return {
+      firstRenderMs: shown!.startTime - answer!.startTime,
+      loadToListMs: shown!.startTime,
+      sortMs,
+      filterMs,
+      rowsDrawn: document.querySelectorAll('.row').length,
+    };
+  });
 }

@@ -114,6 +114,7 @@ export class LiveUpdates {
       fields: LIST_FIELDS,
       ...(ids ? { ids } : {}),
     });
+    if (!ids) performance.mark('bt-list-answer');
     const merged = mergeTorrents(this.state.table, { torrents: answer.torrents, complete: !ids });
     this.set({ table: merged.table });
   }

@@ -75,7 +75,8 @@ export function mergeTorrents(table: TorrentTable, update: TableUpdate): MergeRe
   };
 }
 
-const DEFAULT_TORRENT: Torrent = {
+/** A torrent's fields before the daemon said otherwise. */
+export const DEFAULT_TORRENT: Torrent = {
   id: 0,
   name: '',
   hashString: '',

@@ -15,7 +15,7 @@ import { isAddressAllowed, isHostAllowed, parseBasicAuth } from '../access.js';
 import type { RpcBackend } from '../backend.js';
 import { RpcError } from '../errors.js';
 import { handleRpcText } from '../method-table.js';
-import { serveStaticFile } from './static-files.js';
+import { CONTENT_TYPES, serveStaticFile } from './static-files.js';
 
 export const SESSION_ID_HEADER = 'X-Transmission-Session-Id';
 /** The RPC version this server speaks (Transmission 4.1). */
@@ -70,18 +70,6 @@ export interface RpcServer {
   readonly sessionId: string;
   close(): Promise<void>;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.gif': 'image/gif',
-  '.woff2': 'font/woff2',
-};
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
