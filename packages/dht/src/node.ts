@@ -22,7 +22,7 @@ import {
 } from './dht-core.js';
 import { DhtError } from './errors.js';
 import { isKrpcDatagram } from './krpc.js';
-import { literalLookup } from './node/literal-lookup.js';
+import { literalLookup } from '@bt/primitives/node';
 
 export { isKrpcDatagram };
 

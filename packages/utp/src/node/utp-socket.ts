@@ -11,7 +11,7 @@ import type { UtpConnection } from '../connection.js';
 import { UtpError } from '../errors.js';
 import { isUtpDatagram } from '../packet.js';
 import { type Datagram, UtpCore, type UtpCoreOptions, type UtpCoreStats } from '../utp-core.js';
-import { literalLookup } from './literal-lookup.js';
+import { literalLookup } from '@bt/primitives/node';
 
 export interface UtpSocketOptions {
   /** UDP port to bind (0: any). Ignored with `socket`. Default 0. */

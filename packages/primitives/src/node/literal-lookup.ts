@@ -1,5 +1,5 @@
 /**
- * The shell socket's address lookup (Node only; used by `./node`). Every datagram the node sends
+ * A UDP socket's address lookup (Node only). Every datagram the DHT, uTP or a UDP tracker sends
  * goes to an IP literal: Node's default `dns.lookup` answers those a tick later, one deferred
  * callback per datagram; this answers them at once. Names still go through `dns.lookup`.
  */
