@@ -26,10 +26,23 @@ function setup() {
     blockSize: BLOCK,
   });
   const written: [number, number][] = [];
+  /** The pieces whose verdict was asked, in order; `settle` gives the storage's answer. */
+  const verified: number[] = [];
+  const answers = new Map<number, (ok: boolean) => void>();
+  const settle = async (piece: number, ok: boolean) => {
+    answers.get(piece)?.(ok);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
   const storage: TorrentStorage = {
     writeBlock: (piece, offset) => {
       written.push([piece, offset]);
-      return new Promise<PieceVerdict | undefined>(() => undefined);
+      return Promise.resolve();
+    },
+    verifyPiece: (piece) => {
+      verified.push(piece);
+      return new Promise<PieceVerdict>((resolve) =>
+        answers.set(piece, (ok) => resolve({ index: piece, ok })),
+      );
     },
     readBlock: () => Promise.reject(new Error('not used')),
     recheck: () => Promise.resolve({ has: () => false }),
@@ -56,6 +69,8 @@ function setup() {
     },
     fail: () => undefined,
   };
+  const events: string[] = [];
+  ctx.emit = (type) => void events.push(type);
   const downloading = new Downloading(ctx, new TokenBucket(clock), { completed: () => undefined });
   let nextId = 1;
   const connect = (pieces = [0, 1]) => {
@@ -80,7 +95,7 @@ function setup() {
     downloading.updateInterest(peer);
     return { peer, sent, asked };
   };
-  return { downloading, connect, dropped, written };
+  return { downloading, connect, dropped, written, verified, settle, picker, events };
 }
 
 describe('Downloading', () => {
@@ -125,5 +140,55 @@ describe('Downloading', () => {
     // a second copy of it was never asked for
     downloading.onBlock(peer, 1, BLOCK, new Uint8Array(BLOCK));
     expect(dropped.map(([, error]) => error?.code)).toEqual(['peer-unrequested']);
+  });
+
+  it('stores a block two peers send in endgame once, and asks for each piece’s verdict once', async () => {
+    const { downloading, connect, dropped, written, verified, settle, picker } = setup();
+    const first = connect();
+    // every block is asked of the first peer: the second is asked the same ones (endgame)
+    const second = connect();
+    expect(picker.endgame).toBe(true);
+    expect(second.asked).toEqual(first.asked);
+    for (const request of second.asked)
+      downloading.onBlock(second.peer, request.index, request.begin, new Uint8Array(BLOCK));
+    // the first peer's copies crossed our cancels on the wire
+    expect(first.sent.filter((message) => message.type === 'cancel')).toHaveLength(4);
+    for (const request of first.asked)
+      downloading.onBlock(first.peer, request.index, request.begin, new Uint8Array(BLOCK));
+    expect(dropped).toEqual([]);
+    expect(written.map(([piece, offset]) => `${piece}:${offset}`).sort()).toEqual([
+      '0:0',
+      `0:${BLOCK}`,
+      '1:0',
+      `1:${BLOCK}`,
+    ]);
+    expect(verified.sort()).toEqual([0, 1]);
+    expect(downloading.wasted).toBe(4 * BLOCK);
+    await settle(0, true);
+    await settle(1, true);
+    expect(picker.complete).toBe(true);
+    expect(verified).toHaveLength(2);
+  });
+
+  it('verifies a piece two peers completed together once, and blames both when it fails', async () => {
+    const { downloading, connect, dropped, verified, settle, picker, events } = setup();
+    const first = connect();
+    // endgame: the second peer is asked every block too
+    const second = connect();
+    expect(second.asked).toHaveLength(4);
+    // piece 0 from both: the first block from one, the second from the other
+    downloading.onBlock(first.peer, 0, 0, new Uint8Array(BLOCK));
+    expect(verified).toEqual([]);
+    downloading.onBlock(second.peer, 0, BLOCK, new Uint8Array(BLOCK));
+    expect(verified).toEqual([0]);
+    // a late copy of a block of it changes nothing
+    downloading.onBlock(first.peer, 0, BLOCK, new Uint8Array(BLOCK));
+    expect(verified).toEqual([0]);
+    await settle(0, false);
+    expect(events).toContain('piece-failed');
+    expect(downloading.hashFailures).toBe(1);
+    expect(picker.have.has(0)).toBe(false);
+    // one shared failure is a strike for each, not a ban
+    expect(dropped).toEqual([]);
   });
 });

@@ -3,7 +3,9 @@
  * the peer's rate, blocks in flight bounded), what comes back (only blocks asked of that very
  * peer enter a piece; a peer that sends others is dropped), the verdicts on pieces (who sent a
  * piece that failed its hash is struck or banned), endgame cancels, interest and snubbing.
- * The one owner of the requests out and of who contributed to each piece.
+ * The one owner of the requests out and of who contributed to each piece; which blocks each
+ * piece has is the picker's fact alone: the storage only stores them, and hashes a piece when
+ * the picker says it is whole (`verifyPiece`), once.
  */
 import { SessionError } from './errors.js';
 import { MAX_PIPELINE, MIN_PIPELINE, type Peer } from './peer.js';
@@ -234,23 +236,31 @@ export class Downloading {
     contributors.add(peer);
     this.pendingWrites++;
     ctx.storage.writeBlock(piece, begin, block).then(
-      (verdict) => {
+      () => {
         this.pendingWrites--;
         this.storageCaughtUp();
-        if (verdict) this.onVerdict(verdict.index, verdict.ok);
-        else if (result.pieceComplete) this.onPieceLost(piece);
       },
       (error: unknown) => {
         this.pendingWrites--;
-        if (ctx.signal.aborted) return;
-        ctx.fail(
-          new SessionError('storage-failed', `writing piece ${piece} failed: ${String(error)}`, {
-            cause: error,
-          }),
-        );
+        this.storageFailed(error, `writing piece ${piece} failed`);
       },
     );
+    // the picker, which knows which blocks were asked and received, says when a piece is whole:
+    // the storage only stores, and hashes when told to
+    if (result.pieceComplete) {
+      ctx.storage.verifyPiece(piece).then(
+        (verdict) => this.onVerdict(verdict.index, verdict.ok),
+        (error: unknown) => this.storageFailed(error, `verifying piece ${piece} failed`),
+      );
+    }
     this.fill(peer);
+  }
+
+  private storageFailed(error: unknown, message: string): void {
+    if (this.ctx.signal.aborted) return;
+    this.ctx.fail(
+      new SessionError('storage-failed', `${message}: ${String(error)}`, { cause: error }),
+    );
   }
 
   /** Blocks waiting in the storage held the pipelines back: refill them once half are stored. */
@@ -322,18 +332,6 @@ export class Downloading {
       ctx.emit('peer-banned', { address: peer.label, piece, error });
       if (ctx.peers.has(peer)) ctx.drop(peer, error);
     }
-    this.fillAll();
-  }
-
-  /**
-   * Every block was handed over but the storage did not complete the piece (it dropped a block,
-   * e.g. under memory pressure): fetch it again. Nobody lied, so nobody is blamed.
-   */
-  private onPieceLost(piece: number): void {
-    const { ctx } = this;
-    this.contributors.delete(piece);
-    if (ctx.state === 'stopped' || ctx.state === 'error' || ctx.picker.have.has(piece)) return;
-    ctx.picker.pieceFailed(piece);
     this.fillAll();
   }
 

@@ -38,16 +38,21 @@ export interface PieceVerdict {
 /** The storage of one torrent (the `Storage` of `@bt/storage` is one). */
 export interface TorrentStorage {
   /**
-   * Stores a block; resolves with the verdict once the block completes its piece (hashed off the
-   * main thread), `undefined` before. `bytes` is lent for the duration of the call only (the
-   * transport reuses its read buffer afterwards): copy what must be kept before returning.
+   * Stores a block, and nothing more: the engine knows which blocks make a piece whole (it asked
+   * for them) and then calls `verifyPiece`. `bytes` is lent for the duration of the call only
+   * (the transport reuses its read buffer afterwards): copy what must be kept before returning.
    */
   writeBlock(
     pieceIndex: number,
     offset: number,
     bytes: Uint8Array,
     options?: { signal?: AbortSignal },
-  ): Promise<PieceVerdict | undefined>;
+  ): Promise<void>;
+  /**
+   * Hashes a piece as stored by every `writeBlock` called before (off the main thread) and,
+   * when it matches, keeps it as complete; a piece that fails is discarded.
+   */
+  verifyPiece(pieceIndex: number, options?: { signal?: AbortSignal }): Promise<PieceVerdict>;
   readBlock(
     pieceIndex: number,
     offset: number,

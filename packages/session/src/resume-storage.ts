@@ -148,14 +148,21 @@ class ResumableStorage implements TorrentStorage {
     this.timer.unref?.();
   }
 
-  async writeBlock(
+  writeBlock(
     pieceIndex: number,
     offset: number,
     bytes: Uint8Array,
     options?: { signal?: AbortSignal },
   ): ReturnType<TorrentStorage['writeBlock']> {
-    const verdict = await this.inner.writeBlock(pieceIndex, offset, bytes, options);
-    if (verdict?.ok && this.verified.set(verdict.index)) this.dirty = true;
+    return this.inner.writeBlock(pieceIndex, offset, bytes, options);
+  }
+
+  async verifyPiece(
+    pieceIndex: number,
+    options?: { signal?: AbortSignal },
+  ): ReturnType<TorrentStorage['verifyPiece']> {
+    const verdict = await this.inner.verifyPiece(pieceIndex, options);
+    if (verdict.ok && this.verified.set(verdict.index)) this.dirty = true;
     return verdict;
   }
 

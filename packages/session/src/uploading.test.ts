@@ -29,6 +29,7 @@ function setup(options: { cached?: boolean; peekMisses?: boolean } = {}) {
   const reads: [number, number][] = [];
   const storage: TorrentStorage = {
     writeBlock: () => Promise.resolve(undefined),
+    verifyPiece: (index) => Promise.resolve({ index, ok: false }),
     readBlock: (piece, offset, length) => {
       reads.push([piece, offset]);
       return new Promise<Uint8Array>((resolve) =>

@@ -62,13 +62,13 @@ export async function download(storage, content, { inFlight = 8, blockSize = 163
       const index = order[next++];
       const bytes = content.pieceBytes(index);
       for (let offset = 0; offset < bytes.length; offset += blockSize) {
-        const verdict = await storage.writeBlock(
+        await storage.writeBlock(
           index,
           offset,
           bytes.subarray(offset, Math.min(bytes.length, offset + blockSize)),
         );
-        if (verdict && !verdict.ok) failures++;
       }
+      if (!(await storage.verifyPiece(index)).ok) failures++;
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));

@@ -21,11 +21,9 @@ async function download(
 ): Promise<void> {
   const indices = order ?? [...Array(storage.pieceCount).keys()];
   for (const index of indices) {
-    let verdict;
-    for (const block of blocksOf(torrent, index, blockSize)) {
-      verdict = await storage.writeBlock(index, block.offset, block.bytes);
-    }
-    expect(verdict).toMatchObject({ index, ok: true });
+    for (const block of blocksOf(torrent, index, blockSize))
+      await storage.writeBlock(index, block.offset, block.bytes);
+    expect(await storage.verifyPiece(index)).toEqual({ index, ok: true });
   }
 }
 
@@ -111,9 +109,8 @@ describe('file storage', () => {
     });
     expect((await storage.recheck()).count).toBe(0);
     expect(await readdir(directory)).toEqual([]);
-    await expect(storage.writeBlock(0, 0, torrent.data.slice(0, 8))).rejects.toMatchObject({
-      code: 'permission-denied',
-    });
+    await storage.writeBlock(0, 0, torrent.data.slice(0, 8));
+    await expect(storage.verifyPiece(0)).rejects.toMatchObject({ code: 'permission-denied' });
     await mkdir(join(directory, 'x'));
     await writeFile(join(directory, 'x', 'a'), torrent.data.slice(0, 12));
     expect((await storage.recheck()).indices()).toEqual([0]);
@@ -135,13 +132,11 @@ describe('file storage', () => {
     await symlink(outside, join(directory, 't', 'dir'));
     await symlink(join(outside, 'target'), join(directory, 't', 'g'));
     const storage = await createFileStorage({ layout: torrent.layout, directory, hashPool: pool });
-    const error = await storage
-      .writeBlock(0, 0, torrent.data.slice(0, 8))
-      .catch((caught: unknown) => caught);
+    await storage.writeBlock(0, 0, torrent.data.slice(0, 8));
+    const error = await storage.verifyPiece(0).catch((caught: unknown) => caught);
     expect(StorageError.isInstance(error) && error.code).toBe('unsafe-path');
-    const fileError = await storage
-      .writeBlock(1, 0, torrent.data.slice(8, 16))
-      .catch((caught: unknown) => caught);
+    await storage.writeBlock(1, 0, torrent.data.slice(8, 16));
+    const fileError = await storage.verifyPiece(1).catch((caught: unknown) => caught);
     expect(StorageError.isInstance(fileError) && fileError.code).toBe('unsafe-path');
     expect(await readdir(outside)).toEqual([]);
     await storage.close();
@@ -196,8 +191,8 @@ describe('file storage', () => {
     const before = (await readdir('/proc/self/fd')).length;
     let peak = 0;
     for (let index = 0; index < storage.pieceCount; index++) {
-      const verdict = await storage.writeBlock(index, 0, blocksOf(torrent, index, 16)[0]!.bytes);
-      expect(verdict?.ok).toBe(true);
+      await storage.writeBlock(index, 0, blocksOf(torrent, index, 16)[0]!.bytes);
+      expect((await storage.verifyPiece(index)).ok).toBe(true);
       peak = Math.max(peak, (await readdir('/proc/self/fd')).length - before);
     }
     expect(peak).toBeLessThanOrEqual(4 + 1);
@@ -318,10 +313,15 @@ describe('file storage', () => {
             const j = state % (i + 1);
             [blocks[i], blocks[j]] = [blocks[j]!, blocks[i]!];
           }
+          // each piece is verified when its last block (in arrival order) is stored
+          const missing = new Map<number, number>();
+          for (const block of blocks) missing.set(block.index, (missing.get(block.index) ?? 0) + 1);
           const verdicts = [];
           for (const block of blocks) {
-            const verdict = await storage.writeBlock(block.index, block.offset, block.bytes);
-            if (verdict) verdicts.push(verdict);
+            await storage.writeBlock(block.index, block.offset, block.bytes);
+            const left = (missing.get(block.index) as number) - 1;
+            missing.set(block.index, left);
+            if (left === 0) verdicts.push(await storage.verifyPiece(block.index));
           }
           expect(verdicts.length).toBe(storage.pieceCount);
           expect(verdicts.every((verdict) => verdict.ok)).toBe(true);
@@ -358,8 +358,8 @@ describe('file storage cache spills', () => {
         const block = blocksOf(torrent, index, 16)[round]!;
         const bytes =
           index === 2 && round === 1 ? block.bytes.map((byte) => byte ^ 0xff) : block.bytes;
-        const verdict = await storage.writeBlock(index, block.offset, bytes);
-        if (verdict) verdicts.push(verdict);
+        await storage.writeBlock(index, block.offset, bytes);
+        if (round === 3) verdicts.push(await storage.verifyPiece(index));
         expect(storage.cachedSize()).toBeLessThanOrEqual(64);
       }
     }
@@ -394,7 +394,9 @@ describe('recheck and partial pieces', () => {
     expect(second.cachedSize()).toBe(64);
     expect((await second.recheck()).indices()).toEqual([0, 1]);
     expect(second.cachedSize()).toBe(0);
-    expect(await second.writeBlock(0, 16, torrent.data.slice(16, 32))).toBeUndefined();
+    // a block of a piece found complete is not stored again
+    await second.writeBlock(0, 16, torrent.data.slice(16, 32));
+    expect(second.cachedSize()).toBe(0);
     await second.close();
   });
 });

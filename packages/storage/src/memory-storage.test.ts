@@ -6,25 +6,21 @@ const pool = createHashPool({ size: 2 });
 afterAll(() => pool.close());
 
 describe('memory storage', () => {
-  it('verifies a piece when its last block arrives, in any order, and serves it back', async () => {
+  it('stores blocks in any order, verifies a piece when asked, and serves it back', async () => {
     const torrent = makeTorrent({ pieceLength: 64, length: 200 });
     const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
     expect(storage.pieceCount).toBe(4);
-    const blocks = blocksOf(torrent, 1, 16).reverse();
-    for (const block of blocks.slice(0, -1)) {
-      expect(await storage.writeBlock(1, block.offset, block.bytes)).toBeUndefined();
-    }
-    const last = blocks[blocks.length - 1]!;
-    expect(await storage.writeBlock(1, last.offset, last.bytes)).toEqual({
-      index: 1,
-      ok: true,
-    });
+    for (const block of blocksOf(torrent, 1, 16).reverse())
+      await storage.writeBlock(1, block.offset, block.bytes);
+    // storing the last block verifies nothing by itself: the caller says when a piece is whole
+    expect(storage.hasPiece(1)).toBe(false);
+    expect(await storage.verifyPiece(1)).toEqual({ index: 1, ok: true });
     expect(storage.hasPiece(1)).toBe(true);
     expect(storage.completePieces().indices()).toEqual([1]);
     expect(await storage.readBlock(1, 10, 20)).toEqual(torrent.data.slice(64 + 10, 64 + 30));
     // The last piece is 8 bytes.
-    const verdict = await storage.writeBlock(3, 0, torrent.data.slice(192, 200));
-    expect(verdict?.ok).toBe(true);
+    await storage.writeBlock(3, 0, torrent.data.slice(192, 200));
+    expect((await storage.verifyPiece(3)).ok).toBe(true);
     await storage.close();
   });
 
@@ -34,15 +30,13 @@ describe('memory storage', () => {
     const bad = torrent.data.slice(0, 16);
     bad[3] = (bad[3] as number) ^ 1;
     await storage.writeBlock(0, 0, bad);
-    const verdict = await storage.writeBlock(0, 16, torrent.data.slice(16, 32));
-    expect(verdict).toEqual({ index: 0, ok: false });
+    await storage.writeBlock(0, 16, torrent.data.slice(16, 32));
+    expect(await storage.verifyPiece(0)).toEqual({ index: 0, ok: false });
     expect(storage.hasPiece(0)).toBe(false);
     // Downloaded again, it verifies; the old blocks were forgotten.
-    expect(await storage.writeBlock(0, 16, torrent.data.slice(16, 32))).toBeUndefined();
-    expect(await storage.writeBlock(0, 0, torrent.data.slice(0, 16))).toEqual({
-      index: 0,
-      ok: true,
-    });
+    await storage.writeBlock(0, 16, torrent.data.slice(16, 32));
+    await storage.writeBlock(0, 0, torrent.data.slice(0, 16));
+    expect(await storage.verifyPiece(0)).toEqual({ index: 0, ok: true });
     await expect(storage.readBlock(1, 0, 4)).rejects.toMatchObject({ code: 'piece-not-complete' });
     await storage.close();
   });
@@ -73,8 +67,9 @@ describe('memory storage', () => {
     const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
     await storage.writeBlock(0, 0, torrent.data.slice(0, 20));
     await storage.writeBlock(0, 10, torrent.data.slice(10, 20));
-    expect((await storage.writeBlock(0, 12, torrent.data.slice(12, 32)))?.ok).toBe(true);
-    expect(await storage.writeBlock(0, 0, new Uint8Array(32))).toBeUndefined();
+    await storage.writeBlock(0, 12, torrent.data.slice(12, 32));
+    expect((await storage.verifyPiece(0)).ok).toBe(true);
+    await storage.writeBlock(0, 0, new Uint8Array(32));
     expect(await storage.readBlock(0, 0, 32)).toEqual(torrent.data);
     await storage.close();
   });
@@ -87,8 +82,8 @@ describe('memory storage', () => {
     for (let round = 0; round < 4; round++) {
       for (let index = 0; index < 10; index++) {
         const block = blocksOf(torrent, index, 16)[round]!;
-        const verdict = await storage.writeBlock(index, block.offset, block.bytes);
-        if (verdict) verdicts.push(verdict);
+        await storage.writeBlock(index, block.offset, block.bytes);
+        if (round === 3) verdicts.push(await storage.verifyPiece(index));
         expect(storage.cachedSize()).toBeLessThanOrEqual(128);
       }
     }
@@ -101,11 +96,15 @@ describe('memory storage', () => {
     const torrent = makeTorrent({ pieceLength: 64, length: 64 * 6 });
     const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool, cacheSize: 64 });
     const writes = [];
+    const verifications = [];
     for (let index = 0; index < 6; index++) {
       for (const block of blocksOf(torrent, index, 8))
         writes.push(storage.writeBlock(index, block.offset, block.bytes));
+      // asked at once: the verdict waits for the piece's blocks still waiting for memory
+      verifications.push(storage.verifyPiece(index));
     }
-    const verdicts = (await Promise.all(writes)).filter((verdict) => verdict !== undefined);
+    await Promise.all(writes);
+    const verdicts = await Promise.all(verifications);
     expect(verdicts.map((verdict) => verdict.index).sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(verdicts.every((verdict) => verdict.ok)).toBe(true);
     await storage.close();
@@ -120,6 +119,7 @@ describe('memory storage', () => {
         0,
         torrent.data.slice(index * 16, Math.min(100, index * 16 + 16)),
       );
+      await storage.verifyPiece(index);
     }
     const progress: number[] = [];
     const complete = await storage.recheck({
@@ -131,22 +131,33 @@ describe('memory storage', () => {
   });
 });
 
-describe('verdict delivery', () => {
-  it('gives the verdict to the block that completes the piece, even when spilled writes finish out of order', async () => {
+describe('verification', () => {
+  it('waits for every block written before it, even when spilled writes are still running', async () => {
     const torrent = makeTorrent({ pieceLength: 64, length: 64 * 3 });
     // No room in memory at all: every block goes straight to the back-end.
     const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool, cacheSize: 0 });
     for (let index = 0; index < 3; index++) {
-      const blocks = blocksOf(torrent, index, 16);
-      const results = await Promise.all(
-        blocks.map((block) => storage.writeBlock(index, block.offset, block.bytes)),
+      const writes = blocksOf(torrent, index, 16).map((block) =>
+        storage.writeBlock(index, block.offset, block.bytes),
       );
-      expect(results.slice(0, -1)).toEqual([undefined, undefined, undefined]);
-      expect(results[results.length - 1]).toEqual({ index, ok: true });
+      // asked before any write settled
+      expect(await storage.verifyPiece(index)).toEqual({ index, ok: true });
+      await Promise.all(writes);
     }
-    // A duplicate of a block arriving while the piece is verified gets undefined, once.
-    const blocks = blocksOf(torrent, 0, 16);
-    expect(await storage.writeBlock(0, 0, blocks[0]!.bytes)).toBeUndefined();
+    expect(storage.completePieces().complete).toBe(true);
+    await storage.close();
+  });
+
+  it('stores no block of a piece after its verification was asked', async () => {
+    const torrent = makeTorrent({ pieceLength: 64, length: 128 });
+    const storage = createMemoryStorage({ layout: torrent.layout, hashPool: pool });
+    for (const block of blocksOf(torrent, 0, 16))
+      await storage.writeBlock(0, block.offset, block.bytes);
+    const first = storage.verifyPiece(0);
+    // a block of a piece being verified is not stored: the verdict is on what was asked
+    await storage.writeBlock(0, 0, new Uint8Array(16));
+    expect(await first).toEqual({ index: 0, ok: true });
+    expect(await storage.readBlock(0, 0, 64)).toEqual(torrent.data.slice(0, 64));
     await storage.close();
   });
 });

@@ -50,13 +50,12 @@ describe('piece storage over a custom back-end', () => {
     });
     const bad = torrent.data.slice(0, 100);
     bad[0] = (bad[0] as number) ^ 1;
-    expect((await storage.writeBlock(0, 0, bad))?.ok).toBe(false);
+    await storage.writeBlock(0, 0, bad);
+    expect((await storage.verifyPiece(0)).ok).toBe(false);
     expect(backend.writes).toEqual([]);
     for (let index = 0; index < 10; index++) {
-      expect(
-        (await storage.writeBlock(index, 0, torrent.data.slice(index * 100, index * 100 + 100)))
-          ?.ok,
-      ).toBe(true);
+      await storage.writeBlock(index, 0, torrent.data.slice(index * 100, index * 100 + 100));
+      expect((await storage.verifyPiece(index)).ok).toBe(true);
     }
     expect(backend.writes).toEqual(Array.from({ length: 10 }, (_, index) => [index, 0, 100]));
     // 1000 verified bytes, a checkpoint each 250: three or four (one may still be running).
@@ -65,7 +64,7 @@ describe('piece storage over a custom back-end', () => {
     await storage.close();
   });
 
-  it('rejects the block that hit a back-end failure with that error; the piece is not complete', async () => {
+  it('rejects the verification that hit a back-end failure with that error; the piece is not complete', async () => {
     const torrent = makeTorrent({ pieceLength: 100, length: 200 });
     const backend = new RecordingBackend();
     const storage = new PieceStorage({
@@ -75,12 +74,36 @@ describe('piece storage over a custom back-end', () => {
       checkpointInterval: 0,
     });
     backend.failWrites = new StorageError('no-space', 'disk full', { systemCode: 'ENOSPC' });
-    await expect(storage.writeBlock(1, 0, torrent.data.slice(100, 200))).rejects.toMatchObject({
-      code: 'no-space',
-    });
+    await storage.writeBlock(1, 0, torrent.data.slice(100, 200));
+    await expect(storage.verifyPiece(1)).rejects.toMatchObject({ code: 'no-space' });
     expect(storage.hasPiece(1)).toBe(false);
     backend.failWrites = undefined;
-    expect((await storage.writeBlock(1, 0, torrent.data.slice(100, 200)))?.ok).toBe(true);
+    await storage.writeBlock(1, 0, torrent.data.slice(100, 200));
+    expect((await storage.verifyPiece(1)).ok).toBe(true);
+    await storage.close();
+  });
+});
+
+describe('one verification per question', () => {
+  it('hashes and hands over a piece asked twice at once only once; storing its last block alone verifies nothing', async () => {
+    const torrent = makeTorrent({ pieceLength: 64, length: 128 });
+    const backend = new RecordingBackend();
+    const storage = new PieceStorage({
+      layout: torrent.layout,
+      backend,
+      pool,
+      checkpointInterval: 0,
+    });
+    for (const offset of [0, 16, 32, 48])
+      await storage.writeBlock(0, offset, torrent.data.slice(offset, offset + 16));
+    expect(storage.hasPiece(0)).toBe(false);
+    expect(backend.writes).toEqual([]);
+    const verdicts = await Promise.all([storage.verifyPiece(0), storage.verifyPiece(0)]);
+    expect(verdicts).toEqual([
+      { index: 0, ok: true },
+      { index: 0, ok: true },
+    ]);
+    expect(backend.writes).toEqual([[0, 0, 64]]);
     await storage.close();
   });
 });
@@ -110,7 +133,7 @@ class ManualBackend extends RecordingBackend {
 }
 
 describe('verdicts of spilled pieces', () => {
-  it('go to the block that completed the piece, whatever order the writes finish in', async () => {
+  it('wait for every block written before, whatever order the writes finish in', async () => {
     const torrent = makeTorrent({ pieceLength: 64, length: 64 });
     const backend = new ManualBackend(64, torrent.layout.pieces.subarray(0, 20));
     const storage = new PieceStorage({
@@ -122,10 +145,14 @@ describe('verdicts of spilled pieces', () => {
     });
     const settled: unknown[] = [];
     const writes = [0, 16, 32, 48].map((offset, order) =>
-      storage.writeBlock(0, offset, torrent.data.slice(offset, offset + 16)).then((verdict) => {
-        settled.push([order, verdict]);
+      storage.writeBlock(0, offset, torrent.data.slice(offset, offset + 16)).then(() => {
+        settled.push(order);
       }),
     );
+    const verdict = storage.verifyPiece(0).then((result) => {
+      settled.push(result);
+      return result;
+    });
     await new Promise((resolve) => setImmediate(resolve));
     expect(backend.held.length).toBe(4);
     // The last block's write finishes first, the first block's last.
@@ -134,10 +161,9 @@ describe('verdicts of spilled pieces', () => {
       await new Promise((done) => setImmediate(done));
     }
     await Promise.all(writes);
-    expect(settled).toContainEqual([3, { index: 0, ok: true }]);
-    expect(settled.filter((entry) => (entry as [number, unknown])[1] !== undefined)).toHaveLength(
-      1,
-    );
+    expect(await verdict).toEqual({ index: 0, ok: true });
+    // the verdict came after the last write, not before
+    expect(settled).toEqual([3, 2, 1, 0, { index: 0, ok: true }]);
     await storage.close();
   });
 });
@@ -156,6 +182,7 @@ describe('memory back-pressure', () => {
     const verdicts: Promise<unknown>[] = [];
     for (const offset of [0, 16, 32, 48])
       verdicts.push(storage.writeBlock(0, offset, torrent.data.slice(offset, offset + 16)));
+    verdicts.push(storage.verifyPiece(0));
     await new Promise((resolve) => setImmediate(resolve));
     // Piece 1 arrives while piece 0 (the whole cache) is being hashed and written; its blocks
     // come through one scratch buffer that is scribbled over after every call.
@@ -165,6 +192,7 @@ describe('memory back-pressure', () => {
       verdicts.push(storage.writeBlock(1, offset, scratch));
       scratch.fill(0xff);
     }
+    verdicts.push(storage.verifyPiece(1));
     while (backend.held.length === 0) await new Promise((resolve) => setImmediate(resolve));
     // Nothing of piece 1 was spilled: the only write so far is verified piece 0.
     expect(backend.writes).toEqual([[0, 0, 64]]);
@@ -173,8 +201,8 @@ describe('memory back-pressure', () => {
     while (backend.held.length === 0) await new Promise((resolve) => setImmediate(resolve));
     backend.held.shift()!();
     const settled = await Promise.all(verdicts);
-    expect(settled[3]).toEqual({ index: 0, ok: true });
-    expect(settled[7]).toEqual({ index: 1, ok: true });
+    expect(settled[4]).toEqual({ index: 0, ok: true });
+    expect(settled[9]).toEqual({ index: 1, ok: true });
     expect(backend.writes).toEqual([
       [0, 0, 64],
       [1, 0, 64],

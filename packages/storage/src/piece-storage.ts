@@ -1,15 +1,17 @@
 /**
  * The engine-facing half of every storage: partial pieces held in a bounded cache of shared
- * memory, verification on the hash pool when a piece's last block arrives, verified pieces
- * handed to a `StorageBackend`, the set of complete pieces, recheck and checkpoints.
+ * memory, verification on the hash pool when the caller asks for it (`verifyPiece`: the caller,
+ * which knows which blocks it asked for, says when a piece is whole; the storage only stores),
+ * verified pieces handed to a `StorageBackend`, the set of complete pieces, recheck and
+ * checkpoints.
  *
  * Cache policy: partial pieces live in memory up to `cacheSize` bytes (64 MiB by default).
  * When a new piece needs room and the cache is full, it waits while pieces are on their way to
  * the disk (their memory comes back as soon as they are hashed and written: back-pressure on
  * the peers, not extra disk work); when partial pieces alone fill it, the least recently
  * touched one is spilled: its received blocks are written to the back-end unverified (never counted
- * complete) and its further blocks go straight to the back-end; when its last block arrives
- * it is read back and hashed there. Memory stays bounded whatever the peers do.
+ * complete) and its further blocks go straight to the back-end; when it is verified it is
+ * read back and hashed there. Memory stays bounded whatever the peers do.
  *
  * Durability: a piece is reported complete only after its bytes were handed to the back-end
  * (for files: written to the OS, so they survive the process being killed). `flush()` makes
@@ -60,12 +62,14 @@ interface PartialPiece {
   buffer: Uint8Array | undefined;
   /** Set while the cached blocks are being written out. */
   spilling: Promise<void> | undefined;
-  spillError: Error | undefined;
+  /** Why the piece's blocks could not be stored (a spill or a write failed, no memory). */
+  failure: Error | undefined;
   /** Set while memory is being found for the piece. */
   allocating: Promise<void> | undefined;
-  /** Writes of a spilled piece still in progress. */
+  /** Blocks on their way: waiting for memory or a spill, or being written to the back-end. */
   pendingWrites: Set<Promise<void>>;
-  verifying: boolean;
+  /** The verdict, once `verifyPiece` was asked: no block is stored after that. */
+  verifying: Promise<PieceVerdict> | undefined;
   touched: number;
 }
 
@@ -157,84 +161,86 @@ export class PieceStorage implements Storage {
     offset: number,
     bytes: Uint8Array,
     options: WriteBlockOptions = {},
-  ): Promise<PieceVerdict | undefined> {
+  ): Promise<void> {
     this.assertOpen();
     this.throwCheckpointFailure();
     options.signal?.throwIfAborted();
     const size = this.checkBlock(pieceIndex, offset, bytes.length);
-    if (this.complete.has(pieceIndex)) return undefined;
+    if (this.complete.has(pieceIndex)) return;
     let partial = this.partials.get(pieceIndex);
-    if (partial === undefined) {
-      partial = {
-        index: pieceIndex,
-        size,
-        received: new RangeSet(),
-        buffer: undefined,
-        spilling: undefined,
-        spillError: undefined,
-        allocating: undefined,
-        pendingWrites: new Set(),
-        verifying: false,
-        touched: ++this.clock,
-      };
-      this.partials.set(pieceIndex, partial);
-      // memory at hand is taken at once, so no block of the piece has to wait
-      partial.buffer = this.arena.take(size);
-      if (partial.buffer === undefined) {
-        const created = partial;
-        created.allocating = this.allocate(size).then(
-          (buffer) => {
-            created.allocating = undefined;
-            if (this.partials.get(pieceIndex) === created && !this.closed) created.buffer = buffer;
-            else if (buffer !== undefined) this.release(buffer);
-          },
-          (error: unknown) => {
-            created.allocating = undefined;
-            created.spillError = asError(error);
-          },
-        );
-      }
-    }
-    if (partial.allocating !== undefined || partial.spilling !== undefined) {
-      // The block waits: keep a copy, so the caller's buffer (often a view of a socket chunk
-      // holding more) is free as soon as this call returns.
-      bytes = bytes.slice();
-      if (partial.allocating !== undefined) await partial.allocating;
-    }
-    if (partial.verifying || this.partials.get(pieceIndex) !== partial) return undefined;
+    if (partial === undefined) partial = this.startPartial(pieceIndex, size);
+    if (partial.verifying !== undefined) return;
     partial.touched = ++this.clock;
-    if (partial.spilling !== undefined) await partial.spilling;
-    if (partial.verifying || this.partials.get(pieceIndex) !== partial) return undefined;
-    if (partial.spillError !== undefined) {
-      const error = partial.spillError;
-      this.discard(partial);
-      throw error;
+    if (
+      partial.buffer !== undefined &&
+      partial.allocating === undefined &&
+      partial.spilling === undefined
+    ) {
+      partial.buffer.set(bytes, offset);
+      partial.received.add(offset, offset + bytes.length);
+      return;
     }
+    // The block waits (for memory, for a spill) or goes to the back-end: keep a copy, so the
+    // caller's buffer (often a view of a socket chunk holding more) is free once this returns.
+    const store = this.storeLater(partial, offset, bytes.slice());
+    const pending = partial.pendingWrites;
+    pending.add(store);
+    const settled = (): void => void pending.delete(store);
+    store.then(settled, settled);
+    return store;
+  }
+
+  private startPartial(pieceIndex: number, size: number): PartialPiece {
+    const partial: PartialPiece = {
+      index: pieceIndex,
+      size,
+      received: new RangeSet(),
+      buffer: undefined,
+      spilling: undefined,
+      failure: undefined,
+      allocating: undefined,
+      pendingWrites: new Set(),
+      verifying: undefined,
+      touched: ++this.clock,
+    };
+    this.partials.set(pieceIndex, partial);
+    // memory at hand is taken at once, so no block of the piece has to wait
+    partial.buffer = this.arena.take(size);
+    if (partial.buffer === undefined) {
+      partial.allocating = this.allocate(size).then(
+        (buffer) => {
+          partial.allocating = undefined;
+          if (this.partials.get(pieceIndex) === partial && !this.closed) partial.buffer = buffer;
+          else if (buffer !== undefined) this.release(buffer);
+        },
+        (error: unknown) => {
+          partial.allocating = undefined;
+          partial.failure = asError(error);
+        },
+      );
+    }
+    return partial;
+  }
+
+  /** Stores a block that had to wait: in the piece's memory once it has some, else on the back-end. */
+  private async storeLater(partial: PartialPiece, offset: number, bytes: Uint8Array): Promise<void> {
+    if (partial.allocating !== undefined) await partial.allocating;
+    if (partial.spilling !== undefined) await partial.spilling;
+    if (this.partials.get(partial.index) !== partial) return;
+    if (partial.failure !== undefined) throw partial.failure;
     if (partial.buffer !== undefined) {
       partial.buffer.set(bytes, offset);
       partial.received.add(offset, offset + bytes.length);
-      if (!partial.received.covers(size)) return undefined;
-      partial.verifying = true;
-      return this.verifyPartial(partial, options.signal);
+      return;
     }
-    // A spilled piece: the block goes straight to the back-end. The block that completes the
-    // piece (in arrival order) waits for the other writes and gets the verdict.
-    const write = this.backend.write(pieceIndex, offset, bytes.slice());
-    partial.pendingWrites.add(write);
-    partial.received.add(offset, offset + bytes.length);
-    const completes = partial.received.covers(size);
-    if (completes) partial.verifying = true;
+    // a spilled piece: its blocks go straight to the back-end, unverified
     try {
-      await write;
-      if (completes) await Promise.all(partial.pendingWrites);
+      await this.backend.write(partial.index, offset, bytes);
     } catch (error) {
-      this.discard(partial);
+      partial.failure ??= asError(error);
       throw error;
-    } finally {
-      partial.pendingWrites.delete(write);
     }
-    if (!completes || this.partials.get(pieceIndex) !== partial) return undefined;
-    return this.verifyPartial(partial, options.signal);
+    partial.received.add(offset, offset + bytes.length);
   }
 
   async readBlock(
@@ -276,18 +282,21 @@ export class PieceStorage implements Storage {
   ): Promise<PieceVerdict> {
     this.assertOpen();
     this.checkBlock(pieceIndex, 0, 0);
-    const [result] = await this.backend.check([pieceIndex], { signal: options.signal });
-    const ok = this.applyResult(result as PieceCheckResult);
     const partial = this.partials.get(pieceIndex);
-    if (ok && partial !== undefined && !partial.verifying) this.discard(partial);
-    return { index: pieceIndex, ok };
+    if (partial !== undefined) {
+      partial.verifying ??= this.verifyPartial(partial, options.signal);
+      return partial.verifying;
+    }
+    // nothing received since: the piece as the back-end holds it
+    const [result] = await this.backend.check([pieceIndex], { signal: options.signal });
+    return { index: pieceIndex, ok: this.applyResult(result as PieceCheckResult) };
   }
 
   async recheck(options: RecheckOptions = {}): Promise<Bitfield> {
     this.assertOpen();
     const indices: number[] = [];
     for (let index = 0; index < this.pieceCount; index++) {
-      if (!this.partials.get(index)?.verifying) indices.push(index);
+      if (this.partials.get(index)?.verifying === undefined) indices.push(index);
     }
     const totalBytes = this.layout.length;
     let checkedPieces = 0;
@@ -303,7 +312,7 @@ export class PieceStorage implements Storage {
             validPieces++;
             // Found whole on disk: blocks held for it in memory are no longer needed.
             const partial = this.partials.get(result.index);
-            if (partial !== undefined && !partial.verifying) this.discard(partial);
+            if (partial !== undefined && partial.verifying === undefined) this.discard(partial);
           }
         }
         options.onProgress?.({
@@ -394,6 +403,10 @@ export class PieceStorage implements Storage {
   ): Promise<PieceVerdict> {
     const index = partial.index;
     try {
+      // every block handed over before the verdict was asked is stored first
+      while (partial.pendingWrites.size > 0) await Promise.allSettled([...partial.pendingWrites]);
+      if (partial.allocating !== undefined) await partial.allocating;
+      if (partial.failure !== undefined) throw partial.failure;
       let ok: boolean;
       if (partial.buffer !== undefined) {
         const { expected, hash } = verificationOf(this.layout, index);
@@ -485,14 +498,18 @@ export class PieceStorage implements Storage {
   /** True when some piece held in memory is being verified (its memory returns soon). */
   private verifyingInMemory(): boolean {
     for (const partial of this.partials.values())
-      if (partial.verifying && partial.buffer !== undefined) return true;
+      if (partial.verifying !== undefined && partial.buffer !== undefined) return true;
     return false;
   }
 
   private leastRecentlyTouched(): PartialPiece | undefined {
     let victim: PartialPiece | undefined;
     for (const partial of this.partials.values()) {
-      if (partial.buffer === undefined || partial.verifying || partial.spilling !== undefined)
+      if (
+        partial.buffer === undefined ||
+        partial.verifying !== undefined ||
+        partial.spilling !== undefined
+      )
         continue;
       if (victim === undefined || partial.touched < victim.touched) victim = partial;
     }
@@ -508,7 +525,7 @@ export class PieceStorage implements Storage {
           await this.backend.write(partial.index, start, buffer.subarray(start, end));
         }
       } catch (error) {
-        partial.spillError = asError(error);
+        partial.failure = asError(error);
       } finally {
         partial.spilling = undefined;
         if (!this.closed) this.arena.give(buffer);

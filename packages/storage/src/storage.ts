@@ -41,11 +41,10 @@ export interface Storage {
    */
   readonly memoryPieces: number;
   /**
-   * Stores a block of a piece. Resolves `undefined` while the piece still misses blocks (or when
-   * the piece is already complete or being verified: the block is ignored), and with the
-   * piece's verdict when this block completed it: hashed on the worker pool and, when it
-   * matches, written to the back-end before the promise resolves. A failed piece is discarded.
-   * Rejects with a `StorageError` when the back-end failed (no space, permission...).
+   * Stores a block of a piece, and nothing more: the caller knows which blocks it asked for and
+   * calls `verifyPiece` once it has written them all. Resolves once the block is stored (in
+   * memory, or with the back-end). A block of a piece that is complete or being verified is not
+   * stored. Rejects with a `StorageError` when the back-end failed (no space, permission...).
    * `bytes` is not kept once the call returns (it is copied or copied from at once), so the
    * caller may reuse its buffer.
    */
@@ -54,7 +53,7 @@ export interface Storage {
     offset: number,
     bytes: Uint8Array,
     options?: WriteBlockOptions,
-  ): Promise<PieceVerdict | undefined>;
+  ): Promise<void>;
   /**
    * Reads `length` bytes of a complete piece (for uploading). The result may be a view of memory
    * the storage lends: it stays valid as long as it is held, and giving it back with
@@ -73,7 +72,13 @@ export interface Storage {
   peekBlock(pieceIndex: number, offset: number, length: number): Uint8Array | undefined;
   /** Gives back a block `readBlock` or `peekBlock` returned, once; do not use it afterwards. */
   releaseBlock(block: Uint8Array): void;
-  /** Hashes the piece as stored now and records the result. */
+  /**
+   * Hashes the piece as stored by every `writeBlock` called before (waiting for blocks still on
+   * their way) on the worker pool and records the result: a piece that matches is written to
+   * the back-end before the promise resolves and counts as complete; one that does not is
+   * discarded. Without blocks written since, it hashes what the back-end holds. Asked twice
+   * while it runs, it answers once. Rejects with a `StorageError` when storing failed.
+   */
   verifyPiece(pieceIndex: number, options?: { signal?: AbortSignal }): Promise<PieceVerdict>;
   hasPiece(pieceIndex: number): boolean;
   /** A copy of the set of complete pieces. */

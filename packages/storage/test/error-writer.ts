@@ -24,8 +24,9 @@ for (let index = 0; index < count; index++) {
   const start = index * layout.pieceLength;
   const end = Math.min(layout.length, start + layout.pieceLength);
   try {
-    const verdict = await storage.writeBlock(index, 0, source.subarray(start, end));
-    say(verdict?.ok === true ? `complete ${index}` : `failed ${index}`);
+    await storage.writeBlock(index, 0, source.subarray(start, end));
+    const verdict = await storage.verifyPiece(index);
+    say(verdict.ok ? `complete ${index}` : `failed ${index}`);
   } catch (error) {
     if (!StorageError.isInstance(error)) throw error;
     say(`error ${index} ${error.code} ${error.systemCode ?? '-'}`);
