@@ -223,7 +223,11 @@ export class PieceStorage implements Storage {
   }
 
   /** Stores a block that had to wait: in the piece's memory once it has some, else on the back-end. */
-  private async storeLater(partial: PartialPiece, offset: number, bytes: Uint8Array): Promise<void> {
+  private async storeLater(
+    partial: PartialPiece,
+    offset: number,
+    bytes: Uint8Array,
+  ): Promise<void> {
     if (partial.allocating !== undefined) await partial.allocating;
     if (partial.spilling !== undefined) await partial.spilling;
     if (this.partials.get(partial.index) !== partial) return;

@@ -185,7 +185,11 @@ describe('tmpfs', () => {
     const half = Math.floor(first.pieceCount / 2);
     for (let index = 0; index < half; index++) {
       const start = index * torrent.layout.pieceLength;
-      await first.writeBlock(index, 0, torrent.data.slice(start, start + torrent.layout.pieceLength));
+      await first.writeBlock(
+        index,
+        0,
+        torrent.data.slice(start, start + torrent.layout.pieceLength),
+      );
       expect((await first.verifyPiece(index)).ok).toBe(true);
     }
     await first.close();
