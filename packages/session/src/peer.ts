@@ -53,7 +53,12 @@ export class Peer {
   /** Its requests we have yet to serve, in order. */
   readonly uploadQueue: BlockRequest[] = [];
   serving = false;
-  /** Requests we could not serve (choked, or not ours): counted against floods. */
+  /**
+   * Requests we could not serve (choked, or not ours) since we last unchoked the peer: counted
+   * against floods. Per choke, not per connection: a peer that keeps to our `reqq` has at most
+   * that many requests out when we choke it, all of which may cross the choke on the wire, and
+   * a seeder chokes each peer many times over (round-robin slots).
+   */
   refusedRequests = 0;
   bitfieldSeen = false;
   /** Availability counts this peer as a seed (once) rather than per piece. */

@@ -1,5 +1,6 @@
 import type { PieceGeometry } from '@bt/metainfo';
 import { describe, expect, it } from 'vitest';
+import { WIRE_DEFAULTS } from '@bt/wire';
 import { ManualClock } from './clock.js';
 import type { Message, PeerWire, TorrentStorage } from './interfaces.js';
 import { Peer } from './peer.js';
@@ -49,6 +50,7 @@ function setup(options: { cached?: boolean; peekMisses?: boolean } = {}) {
     close: () => Promise.resolve(),
   };
   const peers = new Set<Peer>();
+  const dropped: Peer[] = [];
   const ctx: TorrentContext = {
     options: { uploadSlots: 1 } as TorrentOptions,
     clock,
@@ -61,7 +63,10 @@ function setup(options: { cached?: boolean; peekMisses?: boolean } = {}) {
     downloadMeter: new RateMeter(clock),
     uploadMeter: new RateMeter(clock),
     emit: () => undefined,
-    drop: (peer) => peers.delete(peer),
+    drop: (peer) => {
+      dropped.push(peer);
+      peers.delete(peer);
+    },
     fail: () => undefined,
   };
   const uploading = new Uploading(ctx, new TokenBucket(clock));
@@ -92,7 +97,7 @@ function setup(options: { cached?: boolean; peekMisses?: boolean } = {}) {
       await new Promise((resolve) => setImmediate(resolve));
     } while (pending.length > 0);
   };
-  return { uploading, connect, settleReads, released, clock, pending, reads };
+  return { uploading, connect, settleReads, released, clock, pending, reads, dropped };
 }
 
 describe('Uploading', () => {
@@ -165,5 +170,36 @@ describe('Uploading', () => {
     );
     // the block read for nothing went back to the storage
     expect(released).toHaveLength(1);
+  });
+
+  it('counts requests that cross our choke per choke, so being choked again and again never gets an honest peer dropped', () => {
+    const { uploading, connect, clock, dropped } = setup();
+    const { peer, sent } = connect();
+    for (let round = 0; round < 5; round++) {
+      uploading.onInterested(peer);
+      expect(peer.amChoking).toBe(false);
+      // the next rechoke chokes it with its whole `reqq` still on the wire towards us
+      peer.peerInterested = false;
+      clock.advance(10_000);
+      uploading.rechoke(clock.now());
+      expect(peer.amChoking).toBe(true);
+      for (let request = 0; request < WIRE_DEFAULTS.maxPeerRequests; request++)
+        uploading.onRequest(peer, 0, 0, BLOCK);
+    }
+    expect(dropped).toEqual([]);
+    expect(sent.filter((message) => message.type === 'reject')).toHaveLength(
+      5 * WIRE_DEFAULTS.maxPeerRequests,
+    );
+  });
+
+  it('drops a peer that sends more requests than our reqq while choked', () => {
+    const { uploading, connect, dropped } = setup();
+    const { peer, sent } = connect();
+    for (let request = 0; request <= WIRE_DEFAULTS.maxPeerRequests; request++)
+      uploading.onRequest(peer, 0, 0, BLOCK);
+    expect(sent.filter((message) => message.type === 'reject')).toHaveLength(
+      WIRE_DEFAULTS.maxPeerRequests,
+    );
+    expect(dropped).toEqual([peer]);
   });
 });

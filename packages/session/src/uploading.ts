@@ -47,9 +47,16 @@ export class Uploading {
       begin + length <= picker.pieceSize(index) &&
       picker.have.has(index);
     if (peer.amChoking || !valid) {
-      // a few requests cross our choke on the wire; thousands are a flood
+      // what the peer had out when we choked it crosses the choke on the wire (at most our
+      // `reqq`); more than that since the choke is a flood
       if (++peer.refusedRequests > this.maxPeerRequests)
-        return this.ctx.drop(peer, new SessionError('peer-flood', 'request flood'));
+        return this.ctx.drop(
+          peer,
+          new SessionError(
+            'peer-flood',
+            `request flood: ${peer.refusedRequests} requests refused since we choked it`,
+          ),
+        );
       if (peer.wire.capabilities.fast) peer.wire.send({ type: 'reject', index, begin, length });
       else if (!valid)
         this.ctx.drop(
@@ -59,7 +66,10 @@ export class Uploading {
       return;
     }
     if (peer.uploadQueue.length >= this.maxPeerRequests) {
-      this.ctx.drop(peer, new SessionError('peer-flood', 'request flood'));
+      this.ctx.drop(
+        peer,
+        new SessionError('peer-flood', `request flood: over ${this.maxPeerRequests} queued`),
+      );
       return;
     }
     peer.uploadQueue.push({ index, begin, length });
@@ -211,6 +221,8 @@ export class Uploading {
         }
         peer.uploadQueue.length = 0;
       } else {
+        // a new choke period: what crossed the last choke is no flood
+        peer.refusedRequests = 0;
         this.serve(peer);
       }
     }
