@@ -7,7 +7,7 @@ import { Server } from 'bittorrent-tracker';
 import { PATIENCE_MS } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTrackerClient } from '../src/node.js';
-import { bytes, request } from './helpers.js';
+import { filledBytes as bytes, testAnnounceRequest as request } from '@bt/test-support';
 
 describe('our HTTP client against the bittorrent-tracker server', () => {
   const server = new Server({ http: true, udp: false, ws: false, stats: false, interval: 60_000 });

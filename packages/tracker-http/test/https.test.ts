@@ -18,7 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTrackerError } from '../src/index.js';
 import { HttpTrackerClient } from '../src/node.js';
-import { request, startStub } from './helpers.js';
+import { testAnnounceRequest as request, startHttpStub as startStub } from '@bt/test-support';
 
 const openssl = requireProgram('openssl');
 

@@ -9,7 +9,11 @@ import { PATIENCE_MS } from '@bt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HttpTrackerError } from '../src/index.js';
 import { HttpTrackerClient } from '../src/node.js';
-import { bytes, request, startStub } from './helpers.js';
+import {
+  filledBytes as bytes,
+  testAnnounceRequest as request,
+  startHttpStub as startStub,
+} from '@bt/test-support';
 
 async function errorOf(promise: Promise<unknown>): Promise<HttpTrackerError> {
   try {

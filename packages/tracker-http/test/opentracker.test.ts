@@ -14,7 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTrackerError } from '../src/index.js';
 import { HttpTrackerClient } from '../src/node.js';
-import { bytes, request } from './helpers.js';
+import { filledBytes as bytes, testAnnounceRequest as request } from '@bt/test-support';
 
 const opentracker = requireProgram('opentracker');
 

@@ -8,7 +8,7 @@ import { PATIENCE_MS } from '@bt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTrackerClient } from '@bt/tracker-http/node';
 import { HttpTrackerServer } from '../src/node.js';
-import { bytes, peerIdOf } from './helpers.js';
+import { filledBytes as bytes, testPeerId as peerIdOf } from '@bt/test-support';
 
 describe('the bittorrent-tracker client against our HTTP server', () => {
   const server = new HttpTrackerServer({ interval: 60 });

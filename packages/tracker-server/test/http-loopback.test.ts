@@ -9,7 +9,7 @@ import { HttpTrackerError, parseAnnounceResponse } from '@bt/tracker-http';
 import { HttpTrackerClient } from '@bt/tracker-http/node';
 import { type SwarmAnnounce, type SwarmAnnounceResult, SwarmRegistry } from '../src/index.js';
 import { HttpTrackerServer } from '../src/node.js';
-import { bytes, request } from './helpers.js';
+import { filledBytes as bytes, testAnnounceRequest as request } from '@bt/test-support';
 
 async function errorOf(promise: Promise<unknown>): Promise<HttpTrackerError> {
   try {

@@ -5,6 +5,7 @@
  * set-up (mktorrent, opentracker, nginx).
  */
 export { bundleScript } from './bundle.js';
+export { filledBytes, startHttpStub, testAnnounceRequest, testPeerId } from './tracker-fixtures.js';
 export { findProgram, requireLibtorrentPython, requireProgram, isCI } from './programs.js';
 export { freePort, freeUdpPort } from './ports.js';
 export { makeTempDir, removeTempDirs } from './temp.js';
