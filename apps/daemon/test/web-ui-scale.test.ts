@@ -1,6 +1,7 @@
 /**
  * The web UI with 1,000 torrents in btd (the list renders, sorts and filters, drawing only the
- * rows in view; the timings are printed, the budget is checked by the bench), and with
+ * rows in view; the timings are printed, the budget is checked by the bench; a lost connection
+ * is shown and recovered from when btd comes back), and with
  * authentication on (the browser is asked for credentials; right ones work, wrong ones are
  * refused).
  */
@@ -59,6 +60,21 @@ describe.skipIf(!chromiumPath)('web UI at scale and behind a password', () => {
     await expect
       .poll(() => page.locator('.row .name', { hasText: 'void-0998.iso' }).count())
       .toBe(1);
+
+    // btd goes away: the page says so; btd is back on the same port: the page recovers by itself
+    await btd.process.stop();
+    await page.locator('.banner.lost').waitFor({ timeout: PATIENCE_MS });
+    expect(await page.locator('.app').getAttribute('data-connection')).toBe('lost');
+    const again = await startBtd({
+      configDir: btd.configDir,
+      rpcPort: btd.rpcPort,
+      env: { BTD_WEB_UI: webUiRoot },
+    });
+    daemons.push(again);
+    await page.locator('.app[data-connection="online"]').waitFor({ timeout: PATIENCE_MS });
+    await expect
+      .poll(() => page.locator('.count').textContent(), { timeout: PATIENCE_MS })
+      .toMatch(new RegExp(`^${COUNT} of ${COUNT} shown`));
     await context.close();
   });
 
