@@ -60,6 +60,8 @@ export async function startDaemon(
     host: settings.daemon['bind-address-ipv4'],
     maxConnections: settings.session.peer_limit_global,
     maxPeersPerTorrent: settings.session.peer_limit_per_torrent,
+    // as Transmission's `lpd-enabled` (false by default); peer exchange stays on, as its `pex-enabled`
+    localDiscovery: false,
     resume: folderResumeStore(join(options.configDir, 'bt-resume')),
     onRecheck: (hash, how) =>
       log(

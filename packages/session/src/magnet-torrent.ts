@@ -23,6 +23,8 @@ import type { Torrent, TorrentStats } from './torrent.js';
 
 const TICK_MS = 250;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Sources a private torrent (BEP 27) never takes peers from. */
+const PUBLIC_SOURCES: ReadonlySet<PeerSource> = new Set<PeerSource>(['dht', 'pex', 'lpd']);
 /** `left` announced before the size is known (it must not say "seed"). */
 const UNKNOWN_LEFT = 16_384;
 
@@ -494,9 +496,16 @@ export class MagnetTorrent {
     for (const waiter of this.metadataWaiters.splice(0)) waiter.resolve(metainfo);
   }
 
-  /** Addresses worth handing to the torrent that follows (connected ones first). */
+  /**
+   * Addresses worth handing to the torrent that follows (connected ones first). A magnet is
+   * public until its metadata says otherwise (as in libtorrent): for a private torrent (BEP 27)
+   * the peers the DHT, peer exchange or local discovery gave are left behind, and only those of
+   * the link (`x.pe`), its trackers and the caller go on.
+   */
   knownPeers(): { address: PeerAddress; source: PeerSource }[] {
-    return this.registry.known();
+    const known = this.registry.known();
+    if (!this.metainfoValue?.private) return known;
+    return known.filter(({ source }) => !PUBLIC_SOURCES.has(source));
   }
 
   stats(): TorrentStats {

@@ -113,9 +113,9 @@ export interface SessionOptions {
    */
   webSeeds?: WebSeedFetcher | false;
   /**
-   * BEP 14 local peer discovery: `true` for multicast on the listening interface
-   * (`@bt/lpd/node`), a factory for another, `false` (the default) for none. Never used for a
-   * private torrent (BEP 27).
+   * BEP 14 local peer discovery: multicast on the listening interface (`@bt/lpd/node`) by
+   * default (`true`; not with `noListen`, unless `true`), a factory for another, `false` for
+   * none. Never used for a private torrent (BEP 27).
    */
   localDiscovery?: boolean | LocalDiscoveryFactory;
   /**
@@ -126,8 +126,8 @@ export interface SessionOptions {
   /** Told, with `resume`, whether each start resumed or hashed. */
   onRecheck?: (infoHashHex: string, how: 'resumed' | 'hashed') => void;
   /**
-   * BEP 11 peer exchange (`ut_pex`) with every peer of a public torrent: `true` or an object
-   * (tuning it) turns it on; off by default. Never offered for a private torrent (BEP 27).
+   * BEP 11 peer exchange (`ut_pex`) with every peer of a public torrent: on by default (`true`,
+   * or an object tuning it), `false` turns it off. Never offered for a private torrent (BEP 27).
    */
   peerExchange?: boolean | PeerExchangeOptions;
 }
@@ -233,9 +233,9 @@ export class Session {
       : [metadataExtension(), ...(options.extensions ?? [])];
     this.extensions = [
       ...given,
-      ...(options.peerExchange === undefined || options.peerExchange === false
+      ...(options.peerExchange === false
         ? []
-        : [peerExchange(options.peerExchange === true ? {} : options.peerExchange)]),
+        : [peerExchange(typeof options.peerExchange === 'object' ? options.peerExchange : {})]),
     ];
     this.extensionRegistry = new ExtensionRegistry(this.extensions.map((each) => each.name));
     this.dhtValue = options.dhtNode;
@@ -286,10 +286,7 @@ export class Session {
     this.downloadBucket = new TokenBucket(this.clock, options.downloadLimit ?? 0);
     this.uploadBucket = new TokenBucket(this.clock, options.uploadLimit ?? 0);
     this.localDiscovery = new LocalPeerDiscoveryService({
-      factory:
-        options.localDiscovery === true
-          ? multicastLocalDiscovery
-          : options.localDiscovery || undefined,
+      factory: localDiscoveryFactory(options),
       host: options.host,
       port: () => this.portValue,
       torrent: (infoHash) => {
@@ -694,6 +691,14 @@ export class Session {
 }
 
 /** A torrent as local discovery sees it. */
+/** BEP 14 is on unless turned off; a session that accepts no peers has nothing to announce. */
+function localDiscoveryFactory(options: SessionOptions): LocalDiscoveryFactory | undefined {
+  const chosen = options.localDiscovery;
+  if (chosen === false) return undefined;
+  if (typeof chosen === 'function') return chosen;
+  return chosen === true || !options.noListen ? multicastLocalDiscovery : undefined;
+}
+
 function localDiscoveryView(torrent: Torrent): LocalDiscoveryTorrent {
   return {
     infoHash: torrent.infoHash,

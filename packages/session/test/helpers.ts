@@ -33,7 +33,12 @@ export async function makePayload(
 export async function makeTorrent(
   target: string,
   output: string,
-  options: { announce?: string[]; pieceLengthLog2?: number; webSeeds?: string[] } = {},
+  options: {
+    announce?: string[];
+    pieceLengthLog2?: number;
+    webSeeds?: string[];
+    private?: boolean;
+  } = {},
 ): Promise<{ metainfo: Metainfo; file: string; bytes: Uint8Array }> {
   await runMktorrent({
     program: 'mktorrent',
@@ -42,6 +47,7 @@ export async function makeTorrent(
     pieceLengthExponent: options.pieceLengthLog2 ?? 16,
     ...(options.announce ? { announce: options.announce } : {}),
     ...(options.webSeeds ? { webSeeds: options.webSeeds } : {}),
+    private: options.private,
   });
   const bytes = new Uint8Array(await readFile(output));
   return { metainfo: parseTorrent(bytes), file: output, bytes };

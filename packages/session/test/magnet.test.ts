@@ -6,7 +6,6 @@
  * and hostile metadata (a liar, a size over the cap).
  */
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatMagnet } from '@bt/metainfo';
@@ -27,13 +26,18 @@ import {
   startAria2Seeder,
   startTransmission,
 } from './helpers.js';
-import { requireLibtorrentPython } from './libtorrent.js';
+import {
+  jsonLine,
+  magnetScript,
+  requireLibtorrentPython,
+  startMagnetSeeder,
+  type MagnetSeeder,
+} from './libtorrent.js';
 
 requireProgram('mktorrent');
 const python = requireLibtorrentPython();
 const aria2 = requireProgram('aria2c');
 const transmission = requireProgram('transmission-cli');
-const script = fileURLToPath(new URL('./libtorrent-magnet.py', import.meta.url));
 const sessions: Session[] = [];
 const processes: RunningProcess[] = [];
 
@@ -50,38 +54,16 @@ async function fixture(size = 3 * 1024 * 1024 + 1234) {
   return { dir, payload, ...torrent };
 }
 
-/** One JSON line of a helper's output, parsed once it is there. */
-async function jsonLine<T>(child: RunningProcess, key: string): Promise<T> {
-  const line = await waitFor(
-    () =>
-      child
-        .output()
-        .split('\n')
-        .find((text) => text.startsWith(`{"${key}"`)),
-    { what: `${key} from libtorrent (output: ${child.output().slice(-400)})` },
-  );
-  return JSON.parse(line) as T;
-}
-
-interface Seeder {
-  nodes: { host: string; port: number }[];
-  seeder: { host: string; port: number };
-}
-
 async function startLibtorrentSeeder(
   torrent: string,
   dir: string,
   block: number,
   nodes: number,
   dht: boolean,
-): Promise<Seeder> {
-  const child = startProcess(
-    python!,
-    [script, 'seed', torrent, dir, String(block), String(nodes), dht ? '1' : '0'],
-    { label: 'libtorrent seeder' },
-  );
-  processes.push(child);
-  return jsonLine<Seeder>(child, 'nodes');
+): Promise<MagnetSeeder> {
+  const seeder = await startMagnetSeeder(python!, { torrent, dir, block, nodes, dht });
+  processes.push(seeder.process);
+  return seeder;
 }
 
 async function magnetDownload(
@@ -157,7 +139,7 @@ describe.skipIf(!python)('magnet links against libtorrent', () => {
     const leecher = startProcess(
       python!,
       [
-        script,
+        magnetScript,
         'leech',
         magnet,
         saveDir,

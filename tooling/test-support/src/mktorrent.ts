@@ -20,6 +20,8 @@ export interface MktorrentOptions {
   pieceLengthExponent?: number;
   /** BEP 19 web seeds (`-w`, the torrent's `url-list`). */
   webSeeds?: readonly string[];
+  /** BEP 27: set `private=1` (`-p`). */
+  private?: boolean;
 }
 
 /** Runs mktorrent; rejects with its output when it fails. */
@@ -30,6 +32,7 @@ export async function runMktorrent(options: MktorrentOptions): Promise<void> {
     '-l',
     String(options.pieceLengthExponent ?? 15),
     ...(options.webSeeds ?? []).flatMap((url) => ['-w', url]),
+    ...(options.private ? ['-p'] : []),
     '-o',
     options.output,
     options.source,
