@@ -311,23 +311,44 @@ function fitLine(prefix: string, stats: TorrentStats, parts: Part[], width: numb
  * the torrent is not downloading).
  */
 export function stallReason(stats: TorrentStats, context: StatusContext = {}): string | undefined {
-  if (stats.state !== 'downloading' || stats.downloadRate > 0) return undefined;
+  // a magnet fetching its metadata from connected peers is not stalled (it has no rate to show)
+  const fetching = stats.state === 'metadata';
+  if (fetching ? stats.peers > 0 : stats.state !== 'downloading' || stats.downloadRate > 0)
+    return undefined;
   if (stats.peers > 0) {
     return `connected to ${stats.peers} peer${stats.peers === 1 ? '' : 's'}, none sending: they have no piece we need, or are choking us`;
   }
-  // `[DHT]`, `[Peer Exchange]`...: discovery rows, not trackers
+  // `[DHT]`, `[Peer Exchange]`...: discovery rows; a row with a rate is a web seed (BEP 19):
+  // neither is a tracker
+  const webSeeds = stats.sources.filter((source) => source.downloadRate !== undefined);
   const trackers = stats.sources.filter(
-    (source) => source.source !== MANUAL_SOURCE && !source.source.startsWith('['),
+    (source) =>
+      source.source !== MANUAL_SOURCE &&
+      !source.source.startsWith('[') &&
+      source.downloadRate === undefined,
   );
   const manual = stats.sources.some((source) => source.source === MANUAL_SOURCE);
   const failure =
     context.lastPeerFailure === undefined ? '' : `; last: ${printable(context.lastPeerFailure)}`;
+  const failedSeeds = webSeeds.filter((source) => source.state === 'error');
+  if (
+    failedSeeds.length > 0 &&
+    failedSeeds.length === webSeeds.length &&
+    trackers.every((source) => source.state !== 'working')
+  ) {
+    const first = failedSeeds[0]!;
+    const more = failedSeeds.length > 1 ? ` (and ${failedSeeds.length - 1} more)` : '';
+    return `no data: every web seed failed: ${printable(first.source)}: ${printable(first.message ?? 'error')}${more}`;
+  }
   if (
     trackers.length === 0 &&
+    webSeeds.length === 0 &&
     !manual &&
     stats.sources.every((source) => source.state !== 'working')
   )
-    return 'no peers: the torrent lists no tracker and no --peer was given';
+    return fetching
+      ? 'no peers: the magnet names no tracker and no peer (x.pe), and no other source found one'
+      : 'no peers: the torrent lists no tracker and no --peer was given';
   if (trackers.some((source) => source.state === 'announcing'))
     return `looking for peers: asking ${trackers.length === 1 ? 'the tracker' : `${trackers.length} trackers`}`;
   const working = trackers.filter((source) => source.state === 'working');
