@@ -430,7 +430,8 @@ export class MagnetTorrent {
     this.layersPending?.fetch.removePeer(peer, this.clock.now());
     this.options.peerIds.release(peer.wire.peerId);
     this.host.peerClosed(peer);
-    this.registry.disconnected(peer.address, this.clock.now(), false);
+    // a peer dropped for a fault (a stall, garbage) waits before it is dialled again
+    this.registry.disconnected(peer.address, this.clock.now(), error !== undefined);
     this.events.emit('peer-disconnected', {
       address: formatPeerAddress(peer.address),
       error: error === undefined ? undefined : SessionError.from(error, 'peer-protocol'),

@@ -2,7 +2,8 @@
  * BEP 9 `ut_metadata`: serving the info dictionary of every torrent we have it for, and fetching
  * it for a magnet link. The fetch asks several peers at once for 16 KiB pieces, checks the whole
  * against the info-hash, and on a mismatch fetches again one peer at a time so the liar is found
- * (and banned); a peer that rejects, stalls or sends garbage is left out, others are asked.
+ * (and banned); a peer that rejects or sends garbage is left out, one that stalls is dropped
+ * (`peer-stalled`), and others are asked.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -26,7 +27,7 @@ export const UT_METADATA = 'ut_metadata';
 export const MAX_METADATA_SIZE = 30 * 1024 * 1024;
 /** Requests out to one peer at once. */
 const REQUESTS_PER_PEER = 8;
-/** A request unanswered this long: the peer stalls and is left out of this fetch. */
+/** A request unanswered this long: the peer stalls, is left out of this fetch and dropped. */
 const REQUEST_TIMEOUT_MS = 15_000;
 
 function metadataError(message: string): SessionError {
@@ -205,7 +206,14 @@ export class MetadataFetch implements TorrentExtensionHandler {
     for (const [peer, state] of this.peers) {
       for (const askedAt of state.outstanding.values()) {
         if (now - askedAt > REQUEST_TIMEOUT_MS) {
+          // what it owed goes to others, and its slot to another peer
           this.leaveOut(peer);
+          peer.drop(
+            new SessionError(
+              'peer-stalled',
+              `${UT_METADATA}: no answer to a metadata request in ${REQUEST_TIMEOUT_MS / 1000} s`,
+            ),
+          );
           break;
         }
       }

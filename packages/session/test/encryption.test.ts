@@ -37,7 +37,14 @@ const python = requireLibtorrentPython();
 
 const sessions: Session[] = [];
 async function session(encryption: EncryptionPolicy): Promise<Session> {
-  const created = await createSession({ port: 0, host: '127.0.0.1', encryption });
+  // no local discovery: the sessions of several tests share one info-hash, and must not find
+  // each other on loopback
+  const created = await createSession({
+    port: 0,
+    host: '127.0.0.1',
+    encryption,
+    localDiscovery: false,
+  });
   sessions.push(created);
   return created;
 }

@@ -2,11 +2,17 @@
  * Hostile peers for tests, written on `@bt/wire`'s codec: one that serves corrupt blocks, one
  * that floods, one that unchokes, takes requests and never answers, and liars that send blocks
  * nobody asked them for (while choking us, or unchoked in place of what was asked) or blocks
- * off the block grid, one that sends a BEP 6 message without having announced BEP 6, and one
- * that sends a DHT `port`.
+ * off the block grid, one that sends a BEP 6 message without having announced BEP 6, one
+ * that sends a DHT `port`, and one that offers metadata (BEP 9) and never answers a request.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { WireDecoder, encodeHandshake, encodeMessage, encodePieceHeader } from '@bt/wire';
+import {
+  WireDecoder,
+  encodeExtendedHandshake,
+  encodeHandshake,
+  encodeMessage,
+  encodePieceHeader,
+} from '@bt/wire';
 import { generatePeerId } from '@bt/primitives';
 
 export type FakeBehaviour =
@@ -26,7 +32,12 @@ export type FakeBehaviour =
    * Announces the DHT bit and sends a BEP 5 `port` message (6999) after its bitfield, then a
    * block nobody asked for, to be dropped for it.
    */
-  | 'dht-port';
+  | 'dht-port'
+  /**
+   * Speaks BEP 10 and offers `ut_metadata` with `metadataSize` in its extension handshake, then
+   * never answers a metadata request (each one is counted in `requests`).
+   */
+  | 'metadata-silent';
 
 export interface FakePeer {
   port: number;
@@ -47,6 +58,8 @@ export async function startFakePeer(options: {
   infoHash: Uint8Array;
   pieceCount: number;
   behaviour: FakeBehaviour;
+  /** For `metadata-silent`: the `metadata_size` it offers. */
+  metadataSize?: number;
 }): Promise<FakePeer> {
   const sockets = new Set<Socket>();
   const peer: FakePeer = {
@@ -88,9 +101,19 @@ export async function startFakePeer(options: {
               encodeHandshake({
                 infoHash: options.infoHash,
                 peerId: generatePeerId('-FK0001-'),
-                extensions: { dht: options.behaviour === 'dht-port' },
+                extensions: {
+                  dht: options.behaviour === 'dht-port',
+                  extended: options.behaviour === 'metadata-silent',
+                },
               }),
             );
+            if (options.behaviour === 'metadata-silent') {
+              const handshake = encodeExtendedHandshake({
+                extensions: { ut_metadata: 3 },
+                metadataSize: options.metadataSize,
+              });
+              send(encodeMessage({ type: 'extended', id: 0, payload: handshake }));
+            }
             // the request flooder poses as a leecher; the others as seeds
             const bitfield = new Uint8Array(Math.ceil(options.pieceCount / 8)).fill(
               options.behaviour === 'flood-requests' ? 0 : 0xff,
@@ -129,6 +152,8 @@ export async function startFakePeer(options: {
               for (let at = 0; at < 200_000; at++) many.set(have, at * have.length);
               send(many);
             }
+          } else if (item.type === 'extended' && options.behaviour === 'metadata-silent') {
+            peer.requests++;
           } else if (item.type === 'interested') {
             if (options.behaviour !== 'unrequested-choked')
               send(encodeMessage({ type: 'unchoke' }));

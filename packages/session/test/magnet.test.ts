@@ -14,11 +14,13 @@ import {
   makeTempDir,
   removeTempDirs,
   requireProgram,
+  startOpentracker,
   startProcess,
   waitFor,
   type RunningProcess,
 } from '@bt/test-support';
-import { createSession, type Session, type SessionEvent } from '../src/index.js';
+import { HttpTrackerClient } from '@bt/tracker-http/node';
+import { createSession, type Session, type SessionEvent, type SourceStatus } from '../src/index.js';
 import {
   makePayload,
   makeTorrent,
@@ -33,11 +35,13 @@ import {
   startMagnetSeeder,
   type MagnetSeeder,
 } from './libtorrent.js';
+import { startFakePeer } from './fake-peer.js';
 
 requireProgram('mktorrent');
 const python = requireLibtorrentPython();
 const aria2 = requireProgram('aria2c');
 const transmission = requireProgram('transmission-cli');
+const opentracker = requireProgram('opentracker');
 const sessions: Session[] = [];
 const processes: RunningProcess[] = [];
 
@@ -183,6 +187,60 @@ describe('magnet links against aria2 and Transmission (x.pe only)', () => {
   });
 });
 
+describe.skipIf(!aria2 || !opentracker)("a magnet's tr= tracker (opentracker)", () => {
+  it('is announced to before the metadata arrives, and gives the aria2 seeder it knows', async () => {
+    const probe = await fixture();
+    const tracker = await startOpentracker({
+      program: opentracker!,
+      infoHashes: [probe.metainfo.infoHashHex],
+    });
+    processes.push(tracker.process);
+    // the seeder's torrent names the tracker (the info dictionary, and so the info-hash, is the same)
+    const { file, metainfo } = await makeTorrent(
+      probe.payload,
+      join(probe.dir, 'tracked.torrent'),
+      {
+        announce: [tracker.httpUrl],
+      },
+    );
+    expect(metainfo.infoHashHex).toBe(probe.metainfo.infoHashHex);
+    const { process: child } = await startAria2Seeder(file, probe.dir);
+    processes.push(child);
+    const client = new HttpTrackerClient();
+    try {
+      await waitFor(
+        async () => {
+          const { files } = await client.scrape(tracker.httpUrl, [metainfo.infoHash]);
+          return (files[0]?.complete ?? 0) > 0;
+        },
+        { what: 'aria2 to announce itself to opentracker' },
+      );
+    } finally {
+      await client.close();
+    }
+    // no x.pe, no DHT: the tracker is the only way to the seeder
+    const magnet = formatMagnet({
+      infoHash: metainfo.infoHash,
+      name: 'payload.bin',
+      trackers: [tracker.httpUrl],
+    });
+    const session = await createSession({ port: 0, host: '127.0.0.1', localDiscovery: false });
+    sessions.push(session);
+    const dir = await makeTempDir();
+    const pending = session.addMagnet(magnet, { directory: dir });
+    let rowsAtMetadata: SourceStatus[] = [];
+    pending.on('metadata-received', () => (rowsAtMetadata = pending.stats().sources));
+    await pending.whenMetadata(AbortSignal.timeout(PATIENCE_MS));
+    expect(rowsAtMetadata.find((row) => row.source === tracker.httpUrl)).toMatchObject({
+      state: 'working',
+      seeds: 1,
+    });
+    const torrent = await pending.whenTorrent(AbortSignal.timeout(PATIENCE_MS));
+    await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+    expect(await sha1File(join(dir, 'payload.bin'))).toBe(await sha1File(probe.payload));
+  });
+});
+
 describe('hostile metadata', () => {
   it('bans a peer whose metadata fails the info-hash, and gets it from an honest one', async () => {
     const source = await fixture(300_000);
@@ -223,6 +281,60 @@ describe('hostile metadata', () => {
     await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
     expect(await sha1File(join(dir, 'payload.bin'))).toBe(await sha1File(source.payload));
   });
+
+  it.skipIf(!aria2)(
+    'drops a peer that never answers a metadata request, and asks an aria2 seeder instead',
+    async () => {
+      const source = await fixture(300_000);
+      const silent = await startFakePeer({
+        infoHash: source.metainfo.infoHash,
+        pieceCount: source.metainfo.pieceCount,
+        behaviour: 'metadata-silent',
+        metadataSize: source.metainfo.infoBytes.length,
+      });
+      const session = await createSession({ port: 0, host: '127.0.0.1' });
+      sessions.push(session);
+      const events: SessionEvent[] = [];
+      session.onEvent((event) => events.push(event));
+      const dir = await makeTempDir();
+      try {
+        const pending = session.addMagnet(
+          formatMagnet({
+            infoHash: source.metainfo.infoHash,
+            peers: [{ host: '127.0.0.1', port: silent.port }],
+          }),
+          { directory: dir },
+        );
+        // the silent peer holds the only request (the info dictionary is one 16 KiB piece)
+        await waitFor(() => silent.requests > 0, { what: 'a metadata request to the silent peer' });
+        const { process: child, port } = await startAria2Seeder(source.file, source.dir);
+        processes.push(child);
+        pending.addPeers([{ family: 4, host: '127.0.0.1', port }], 'manual');
+        const metainfo = await pending.whenMetadata(AbortSignal.timeout(PATIENCE_MS));
+        expect(Buffer.compare(metainfo.infoBytes, source.metainfo.infoBytes)).toBe(0);
+        // it came once the silent peer was dropped for its stall, with the reason
+        const dropped = events.findIndex(
+          (event) =>
+            event.type === 'peer-disconnected' &&
+            event.address === `127.0.0.1:${silent.port}` &&
+            event.error?.code === 'peer-stalled',
+        );
+        expect(dropped).toBeGreaterThanOrEqual(0);
+        expect(events.findIndex((event) => event.type === 'metadata-received')).toBeGreaterThan(
+          dropped,
+        );
+        const disconnect = events[dropped];
+        expect(disconnect?.type === 'peer-disconnected' && disconnect.error?.message).toMatch(
+          /ut_metadata: no answer to a metadata request/,
+        );
+        const torrent = await pending.whenTorrent(AbortSignal.timeout(PATIENCE_MS));
+        await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+        expect(await sha1File(join(dir, 'payload.bin'))).toBe(await sha1File(source.payload));
+      } finally {
+        await silent.close();
+      }
+    },
+  );
 
   it('refuses metadata over the size cap without fetching it', async () => {
     const source = await fixture(300_000);
