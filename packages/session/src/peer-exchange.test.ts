@@ -140,6 +140,7 @@ describe('PeerExchange (BEP 11)', () => {
     clock.advance(1000);
     pex.onMessage(flood, message);
     expect(flood.dropped?.message).toMatch(/flood/);
+    expect(flood.dropped?.code).toBe('peer-flood');
     pex.onMessage(big, new Uint8Array(20_000));
     expect(big.dropped?.message).toMatch(/over/);
     pex.onMessage(garbage, new TextEncoder().encode('d5:added3:abc'));

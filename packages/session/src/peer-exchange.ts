@@ -17,6 +17,7 @@ import {
   type PexMessage,
   type PexPeer,
 } from '@bt/wire';
+import { SessionError } from './errors.js';
 import { extensionError } from './extension-host.js';
 import type {
   ExtensionPeer,
@@ -163,7 +164,10 @@ export class PeerExchange implements TorrentExtensionHandler {
       );
     if (state.receivedAt !== undefined && now - state.receivedAt < this.minReceiveGapMs)
       return peer.drop(
-        extensionError(PEX_EXTENSION, `messages ${now - state.receivedAt} ms apart (a flood)`),
+        new SessionError(
+          'peer-flood',
+          `${PEX_EXTENSION}: messages ${Math.round(now - state.receivedAt)} ms apart (a flood)`,
+        ),
       );
     state.receivedAt = now;
     let message: PexMessage;

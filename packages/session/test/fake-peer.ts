@@ -3,7 +3,8 @@
  * that floods, one that unchokes, takes requests and never answers, and liars that send blocks
  * nobody asked them for (while choking us, or unchoked in place of what was asked) or blocks
  * off the block grid, one that sends a BEP 6 message without having announced BEP 6, one
- * that sends a DHT `port`, and one that offers metadata (BEP 9) and never answers a request.
+ * that sends a DHT `port`, one that offers metadata (BEP 9) and never answers a request, and
+ * two that abuse peer exchange (BEP 11): a flood of messages, and one message over any size cap.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import {
@@ -11,6 +12,7 @@ import {
   encodeExtendedHandshake,
   encodeHandshake,
   encodeMessage,
+  encodePexMessage,
   encodePieceHeader,
 } from '@bt/wire';
 import { generatePeerId } from '@bt/primitives';
@@ -37,7 +39,14 @@ export type FakeBehaviour =
    * Speaks BEP 10 and offers `ut_metadata` with `metadataSize` in its extension handshake, then
    * never answers a metadata request (each one is counted in `requests`).
    */
-  | 'metadata-silent';
+  | 'metadata-silent'
+  /**
+   * Speaks BEP 10 and `ut_pex`; once it has our extension handshake, sends ten PEX messages at
+   * once (each naming 300 peers on 127.66.x.y), where BEP 11 allows one a minute.
+   */
+  | 'pex-flood'
+  /** Speaks BEP 10 and `ut_pex`; sends one PEX message of 4000 peers (24 KB). */
+  | 'pex-oversized';
 
 export interface FakePeer {
   port: number;
@@ -49,6 +58,8 @@ export interface FakePeer {
   requests: number;
   /** Blocks sent. */
   blocksSent: number;
+  /** `ut_pex` messages sent. */
+  pexSent: number;
   /** The DHT reserved bit (BEP 5) of each handshake received. */
   dhtBits: boolean[];
   close(): Promise<void>;
@@ -62,12 +73,14 @@ export async function startFakePeer(options: {
   metadataSize?: number;
 }): Promise<FakePeer> {
   const sockets = new Set<Socket>();
+  const pex = options.behaviour === 'pex-flood' || options.behaviour === 'pex-oversized';
   const peer: FakePeer = {
     port: 0,
     connections: 0,
     closedByRemote: 0,
     requests: 0,
     blocksSent: 0,
+    pexSent: 0,
     dhtBits: [],
     close: async () => undefined,
   };
@@ -103,10 +116,19 @@ export async function startFakePeer(options: {
                 peerId: generatePeerId('-FK0001-'),
                 extensions: {
                   dht: options.behaviour === 'dht-port',
-                  extended: options.behaviour === 'metadata-silent',
+                  extended: options.behaviour === 'metadata-silent' || pex,
                 },
               }),
             );
+            if (pex) {
+              send(
+                encodeMessage({
+                  type: 'extended',
+                  id: 0,
+                  payload: encodeExtendedHandshake({ extensions: { ut_pex: 1 } }),
+                }),
+              );
+            }
             if (options.behaviour === 'metadata-silent') {
               const handshake = encodeExtendedHandshake({
                 extensions: { ut_metadata: 3 },
@@ -151,6 +173,20 @@ export async function startFakePeer(options: {
               const many = new Uint8Array(have.length * 200_000);
               for (let at = 0; at < 200_000; at++) many.set(have, at * have.length);
               send(many);
+            }
+          } else if (item.type === 'extended-handshake' && pex) {
+            const id = item.handshake.extensions.ut_pex;
+            if (id === undefined || id === 0) continue;
+            const messages = options.behaviour === 'pex-flood' ? 10 : 1;
+            const count = options.behaviour === 'pex-flood' ? 300 : 4000;
+            const added = Array.from({ length: count }, (_, k) => ({
+              host: `127.66.${k >> 8}.${k & 0xff}`,
+              port: 6881,
+              family: 4 as const,
+            }));
+            for (let at = 0; at < messages; at++) {
+              send(encodeMessage({ type: 'extended', id, payload: encodePexMessage({ added }) }));
+              peer.pexSent++;
             }
           } else if (item.type === 'extended' && options.behaviour === 'metadata-silent') {
             peer.requests++;

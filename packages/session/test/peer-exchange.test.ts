@@ -2,6 +2,8 @@
  * Peer exchange (BEP 11) against libtorrent, on loopback: we connect to one libtorrent peer that
  * is connected to two seeders, learn of them through its `ut_pex` and download from them; and a
  * libtorrent leecher connected only to us learns of a third peer from ours and connects to it.
+ * Hostile peer exchange: a peer that floods `ut_pex` messages or sends one over the size cap is
+ * dropped, what it gave stays bounded, and the download from an aria2 seeder goes on.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,13 +16,15 @@ import {
   stopAllProcesses,
   waitFor,
 } from '@bt/test-support';
-import { createSession, type Session } from '../src/index.js';
-import { makePayload, makeTorrent, sha1File } from './helpers.js';
+import { createSession, type Session, type SessionEvent } from '../src/index.js';
+import { startFakePeer } from './fake-peer.js';
+import { makePayload, makeTorrent, sha1File, startAria2Seeder } from './helpers.js';
 import { libtorrentPeerScript, requireLibtorrentPython } from './libtorrent.js';
 import { startProcess } from '@bt/test-support';
 
 const python = requireLibtorrentPython();
 requireProgram('mktorrent');
+const aria2 = requireProgram('aria2c');
 
 type Event = Record<string, unknown> & { type: string };
 interface LibtorrentPeerInfo {
@@ -146,4 +150,56 @@ describe.skipIf(!python)('peer exchange (BEP 11) with libtorrent', () => {
     );
     expect(learned).toMatchObject({ port: third.port, pex: true });
   });
+});
+
+describe.skipIf(!aria2)('hostile peer exchange, while an aria2 seeder serves the torrent', () => {
+  it.each([
+    ['pex-flood', 'peer-flood', /^ut_pex: messages \d+ ms apart \(a flood\)$/, 100],
+    ['pex-oversized', 'peer-protocol', /^ut_pex: a message of \d+ bytes is over 16384$/, 0],
+  ] as const)(
+    'drops a peer that sends %s, takes a bounded few of its peers, and finishes the download',
+    async (behaviour, code, reason, mostTaken) => {
+      const seedDir = await makeTempDir();
+      const payload = await makePayload(seedDir, 'payload.bin', 3_000_000);
+      const { metainfo, file } = await makeTorrent(payload, join(seedDir, 'payload.torrent'));
+      const seeder = await startAria2Seeder(file, seedDir);
+      const fake = await startFakePeer({
+        infoHash: metainfo.infoHash,
+        pieceCount: metainfo.pieceCount,
+        behaviour,
+      });
+      try {
+        const session = await createSession({ port: 0, host: '127.0.0.1', localDiscovery: false });
+        sessions.push(session);
+        const events: SessionEvent[] = [];
+        session.onEvent((event) => events.push(event));
+        const leechDir = await makeTempDir();
+        const torrent = await session.addTorrent(metainfo, {
+          directory: leechDir,
+          peers: [loopback(fake.port), loopback(seeder.port)],
+        });
+        const dropped = await waitFor(
+          () =>
+            events.find(
+              (event) =>
+                event.type === 'peer-disconnected' &&
+                event.address === `127.0.0.1:${fake.port}` &&
+                event.error !== undefined,
+            ),
+          { what: `the ${behaviour} peer to be dropped` },
+        );
+        expect(fake.pexSent).toBeGreaterThan(0);
+        expect(dropped.type === 'peer-disconnected' && dropped.error?.code).toBe(code);
+        expect(dropped.type === 'peer-disconnected' && dropped.error?.message).toMatch(reason);
+        await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+        expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+        const taken = torrent.registry.known().filter(({ source }) => source === 'pex');
+        expect(taken.length).toBeLessThanOrEqual(mostTaken);
+        const row = torrent.stats().sources.find((each) => each.source === '[Peer Exchange]');
+        expect((row?.seeds ?? 0) + (row?.peers ?? 0)).toBeLessThanOrEqual(mostTaken);
+      } finally {
+        await fake.close();
+      }
+    },
+  );
 });
