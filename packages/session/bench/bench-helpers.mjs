@@ -153,3 +153,25 @@ export function ratio(label, ours, anchor, target, higherIsBetter = true) {
     `RATIO ${label}: ours ${ours.toFixed(2)} vs anchor ${anchor.toFixed(2)} = ${value.toFixed(2)}x (target ${higherIsBetter ? '>=' : '<='} ${target}x) ${pass ? 'PASS' : 'FAIL'}`,
   );
 }
+
+/**
+ * A fresh work folder (removed on Ctrl-C) with `seed/payload.bin` of `bytes` random bytes and
+ * `payload.torrent` made by mktorrent (1 MiB pieces, the given `mktorrent` options, no tracker by
+ * default); resolves with the paths and the payload's SHA-1.
+ */
+export async function preparePayload(prefix, bytes, mktorrentArgs = []) {
+  const { mkdir: makeDir, mkdtemp } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  removeOnInterrupt(work);
+  const seedDir = join(work, 'seed');
+  await makeDir(seedDir);
+  const payload = join(seedDir, 'payload.bin');
+  await writeRandomFile(payload, bytes);
+  const torrentFile = join(work, 'payload.torrent');
+  execFileSync('mktorrent', ['-l', '20', ...mktorrentArgs, '-o', torrentFile, payload], {
+    stdio: 'ignore',
+  });
+  return { work, seedDir, payload, torrentFile, expected: await sha1(payload) };
+}

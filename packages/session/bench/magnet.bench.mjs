@@ -8,20 +8,10 @@
 // the ways; BENCH_NODES the DHT's size (default 8).
 // Needs `pnpm build` first, mktorrent and /usr/bin/python3 with libtorrent (Debian
 // python3-libtorrent); the libtorrent side is test/libtorrent-magnet.py (TCP, plaintext out).
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  median,
-  MiB,
-  ratio,
-  removeOnInterrupt,
-  sha1,
-  start,
-  writeRandomFile,
-} from './bench-helpers.mjs';
+import { median, MiB, preparePayload, ratio, sha1, start } from './bench-helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const script = join(here, '..', 'test', 'libtorrent-magnet.py');
@@ -31,16 +21,8 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 const modes = process.env.BENCH_MODES?.split(',') ?? ['dht', 'xpe'];
 const nodeCount = Number(process.env.BENCH_NODES ?? 8);
 
-const work = await mkdtemp(join(tmpdir(), 'bt-bench-magnet-'));
-removeOnInterrupt(work);
-const seedDir = join(work, 'seed');
-await mkdir(seedDir);
-const payload = join(seedDir, 'payload.bin');
-await writeRandomFile(payload, size);
-const torrentFile = join(work, 'payload.torrent');
 // no tracker: the magnet's peers come from the DHT or x.pe only
-execFileSync('mktorrent', ['-l', '20', '-o', torrentFile, payload], { stdio: 'ignore' });
-const expected = await sha1(payload);
+const { work, seedDir, torrentFile, expected } = await preparePayload('bt-bench-magnet-', size);
 const { parseTorrent } = await import('@bt/metainfo');
 const { infoHashHex } = parseTorrent(new Uint8Array(await readFile(torrentFile)));
 
