@@ -15,6 +15,8 @@ function stats(overrides: Partial<TorrentStats>, sources: SourceStatus[]): Torre
     progress: 0,
     totalBytes: 1000,
     verifiedBytes: 0,
+    wantedBytes: 1000,
+    wantedVerifiedBytes: 0,
     downloaded: 0,
     uploaded: 0,
     downloadRate: 0,
