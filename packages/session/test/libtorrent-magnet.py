@@ -14,6 +14,7 @@ bootstrap nodes, the IP restrictions off. The peer wire is that of every other p
 (`bench/libtorrent-peer.py`): TCP only (libtorrent prefers uTP otherwise, which crawls on
 loopback: 64 MiB took 10 s), outgoing connections in plaintext, no IP overhead counted against
 rates; libtorrent's defaults otherwise (LT_TICK_MS sets its tick, 500 ms by default).
+LT_SETTINGS (JSON) adds settings to every session, over these (uTP only: TCP off, uTP on).
 """
 import json
 import os
@@ -43,6 +44,7 @@ def settings(host, dht):
         "out_enc_policy": int(lt.enc_policy.disabled),
         "rate_limit_ip_overhead": False,
         "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
+        **json.loads(os.environ.get("LT_SETTINGS", "{}")),
     }
     # libtorrent acts on a 500 ms tick (new connections, request queues): LT_TICK_MS sets it
     if os.environ.get("LT_TICK_MS"):
