@@ -1,6 +1,7 @@
 /**
- * The default peer transport: TCP with MSE/PE (`@bt/mse`) under an encryption policy, per
- * session and per torrent. Dialling, the policy says what to try in turn (`prefer`: MSE
+ * MSE/PE (`@bt/mse`) under an encryption policy, per session and per torrent, over any transport
+ * that wraps its streams (encryption is a stream over a stream): TCP (the default peer
+ * transport) and uTP. Dialling, the policy says what to try in turn (`prefer`: MSE
  * offering RC4 or plaintext, then plain BitTorrent when that fails). Accepting, one port takes
  * both: the first bytes tell an MSE handshake from a plain one, an MSE handshake names its
  * torrent by HASH('req2', info-hash), tried against each of ours, and the torrent's policy picks
@@ -18,6 +19,7 @@ import {
 } from '@bt/mse';
 import { nodeMseCrypto } from '@bt/mse/node';
 import type { PeerAddress } from '@bt/primitives';
+import { UtpConnection } from '@bt/utp';
 import { WireError, type ByteStream, type PeerWire as WirePeerWire } from '@bt/wire';
 import { TcpStream, TcpTransport, type TcpTransportOptions } from '@bt/wire/node';
 import { SessionError } from './errors.js';
@@ -32,42 +34,63 @@ export interface EncryptedTcpTransportOptions {
   torrents: () => Iterable<{ infoHash: Uint8Array; encryption: EncryptionPolicy }>;
 }
 
-export class EncryptedTcpTransport implements PeerTransport {
-  readonly #tcp: TcpTransport;
-  readonly #options: EncryptedTcpTransportOptions;
+/** A transport whose streams can be wrapped, dialled and accepted: what MSE/PE runs over. */
+export interface StreamTransport {
+  dial(
+    address: PeerAddress,
+    options: DialOptions & { wrapStream?: (stream: ByteStream) => ByteStream },
+  ): Promise<WirePeerWire>;
+  listen(port: number, onPeer: (peer: IncomingPeer) => void, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
 
-  constructor(options: EncryptedTcpTransportOptions) {
+export interface EncryptedTransportOptions<T extends StreamTransport> {
+  /** Makes the transport beneath, which must pass every accepted stream to `wrapIncoming`. */
+  inner: (wrapIncoming: (stream: ByteStream) => ByteStream) => T;
+  /** The policy of dials that name none. */
+  encryption: EncryptionPolicy;
+  /** The torrents an incoming MSE handshake may name, with their policies. */
+  torrents: () => Iterable<{ infoHash: Uint8Array; encryption: EncryptionPolicy }>;
+}
+
+/** MSE/PE over a `StreamTransport`: dials by the policy's attempts, accepts both on one port. */
+export class EncryptedTransport<
+  T extends StreamTransport = StreamTransport,
+> implements PeerTransport {
+  /** The transport beneath. */
+  readonly inner: T;
+  readonly #options: EncryptedTransportOptions<T>;
+
+  constructor(options: EncryptedTransportOptions<T>) {
     this.#options = options;
-    this.#tcp = new TcpTransport({
-      ...options.tcp,
-      wrapIncoming: (stream) =>
-        MseStream.accept(stream, {
-          infoHashes: () => this.#infoHashes(),
-          select: (offered, infoHash) => this.#select(offered, infoHash),
-          crypto: nodeMseCrypto,
-        }),
-    });
+    this.inner = options.inner((stream) =>
+      MseStream.accept(stream, {
+        infoHashes: () => this.#infoHashes(),
+        select: (offered, infoHash) => this.#select(offered, infoHash),
+        crypto: nodeMseCrypto,
+      }),
+    );
   }
 
   async dial(address: PeerAddress, options: DialOptions): Promise<PeerWire> {
     const attempts = dialAttempts(options.encryption ?? this.#options.encryption);
     let failure: unknown;
     for (const [index, provide] of attempts.entries()) {
-      let connected = false;
+      let reached: (() => boolean) | undefined;
       try {
-        const wire: WirePeerWire = await this.#tcp.dial(address, {
+        const wire: WirePeerWire = await this.inner.dial(address, {
           ...options,
           wrapStream:
             provide &&
             ((stream) => {
-              if (stream instanceof TcpStream)
-                stream.socket.once('connect', () => (connected = true));
+              reached = reachedSignal(stream);
               return this.#initiate(stream, options.infoHash, provide);
             }),
         });
         return wire;
       } catch (error) {
         failure = error;
+        const connected = reached?.() ?? false;
         // Again in plaintext only when the encrypted try reached the peer and was refused.
         const last = index === attempts.length - 1;
         if (last || options.signal?.aborted || !connected || !worthRetrying(error)) break;
@@ -77,11 +100,11 @@ export class EncryptedTcpTransport implements PeerTransport {
   }
 
   listen(port: number, onPeer: (peer: IncomingPeer) => void, host?: string): Promise<number> {
-    return this.#tcp.listen(port, onPeer, host);
+    return this.inner.listen(port, onPeer, host);
   }
 
   close(): Promise<void> {
-    return this.#tcp.close();
+    return this.inner.close();
   }
 
   #initiate(
@@ -102,6 +125,28 @@ export class EncryptedTcpTransport implements PeerTransport {
     }
     return undefined;
   }
+}
+
+/** TCP with MSE/PE: the session's default transport (and the TCP side of `both`). */
+export class EncryptedTcpTransport extends EncryptedTransport<TcpTransport> {
+  constructor(options: EncryptedTcpTransportOptions) {
+    super({
+      inner: (wrapIncoming) => new TcpTransport({ ...options.tcp, wrapIncoming }),
+      encryption: options.encryption,
+      torrents: options.torrents,
+    });
+  }
+}
+
+/** Whether a dialled stream reached the peer (its TCP connect, its uTP SYN answered). */
+function reachedSignal(stream: ByteStream): () => boolean {
+  if (stream instanceof TcpStream) {
+    let connected = false;
+    stream.socket.once('connect', () => (connected = true));
+    return () => connected;
+  }
+  if (stream instanceof UtpConnection) return () => stream.established;
+  return () => false;
 }
 
 export { ENCRYPTION_POLICIES, type EncryptionPolicy };

@@ -28,8 +28,17 @@ export {
 export { allowsPublicDiscovery } from './discovery.js';
 export { swarmInfoHashes } from './swarms.js';
 export type { SwarmSource } from './swarms.js';
-export { ENCRYPTION_POLICIES, EncryptedTcpTransport } from './encrypted-transport.js';
-export type { EncryptedTcpTransportOptions, EncryptionPolicy } from './encrypted-transport.js';
+export {
+  ENCRYPTION_POLICIES,
+  EncryptedTcpTransport,
+  EncryptedTransport,
+} from './encrypted-transport.js';
+export type {
+  EncryptedTcpTransportOptions,
+  EncryptedTransportOptions,
+  EncryptionPolicy,
+  StreamTransport,
+} from './encrypted-transport.js';
 export { SessionError } from './errors.js';
 export type { SessionErrorCode, SessionErrorParty } from './errors.js';
 export { EventHub } from './events.js';

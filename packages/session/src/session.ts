@@ -254,6 +254,8 @@ export class Session {
           }),
           reserved: { dht: dhtBit },
           extensions: this.extensionRegistry,
+          encryption: checkedPolicy(options.encryption) ?? 'allow',
+          torrents: () => this.encryptionPolicies(),
           onOtherDatagram: routeToDht(() => this.sharedDht),
         });
     this.transport = options.transport ?? defaultTransport!.transport;

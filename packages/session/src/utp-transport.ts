@@ -3,12 +3,12 @@
  * UDP socket bound to the session's listen port. Incoming connections are routed by the
  * info-hash of their handshake, as over TCP. Datagrams on the socket that are not uTP (the DHT's
  * bencoded messages) go to `onOtherDatagram`, so a DHT can share the port
- * (`createDht({ socket: transport.socket })`). Connections are plaintext (no MSE/PE over uTP
- * yet): a dial whose policy is `require` fails at once, and incoming ones count as plain.
+ * (`createDht({ socket: transport.socket })`). MSE/PE runs over it as over TCP: the session's
+ * `EncryptedTransport` gives `wrapIncoming` and wraps each dial's stream (`wrapStream`).
  */
 import type { PeerAddress } from '@bt/primitives';
 import { type UtpSocket, type UtpSocketOptions, createUtpSocket } from '@bt/utp/node';
-import { PeerWire, type PeerWireOptions, WireConnectionError } from '@bt/wire';
+import { type ByteStream, PeerWire, type PeerWireOptions, WireConnectionError } from '@bt/wire';
 import type { Socket } from 'node:dgram';
 import type { DialOptions, IncomingPeer, PeerTransport } from './interfaces.js';
 
@@ -22,6 +22,8 @@ export type UtpTransportOptions = Omit<
   onOtherDatagram?: UtpSocketOptions['onOtherDatagram'];
   /** Tuning and limits of the uTP endpoint. */
   utp?: UtpSocketOptions['core'];
+  /** Wraps each accepted connection's stream before the wire reads it (an MSE/PE responder). */
+  wrapIncoming?: (stream: ByteStream) => ByteStream;
 };
 
 export class UtpTransport implements PeerTransport {
@@ -46,15 +48,13 @@ export class UtpTransport implements PeerTransport {
     return this.#wires.has(wire as PeerWire);
   }
 
-  async dial(address: PeerAddress, options: DialOptions): Promise<PeerWire> {
+  /** Dials; `wrapStream` wraps the connection before the handshake (an MSE/PE initiator). */
+  async dial(
+    address: PeerAddress,
+    options: DialOptions & { wrapStream?: (stream: ByteStream) => ByteStream },
+  ): Promise<PeerWire> {
     options.signal?.throwIfAborted();
     if (this.#closed) throw new WireConnectionError('connection-closed', 'the transport is closed');
-    // uTP connections are plaintext: MSE/PE over uTP is not spoken yet.
-    if (options.encryption === 'require')
-      throw new WireConnectionError(
-        'connection-failed',
-        'the torrent requires encryption, which uTP connections do not offer yet',
-      );
     const socket = await this.#bind(0, undefined);
     if ((address.family === 6) !== (socket.address().family === 6))
       throw new WireConnectionError(
@@ -63,7 +63,7 @@ export class UtpTransport implements PeerTransport {
       );
     const connection = socket.connect(address);
     const wire = this.#track(
-      new PeerWire(connection, {
+      new PeerWire(options.wrapStream ? options.wrapStream(connection) : connection, {
         ...this.#options,
         peerId: options.peerId,
         infoHash: options.infoHash,
@@ -115,8 +115,9 @@ export class UtpTransport implements PeerTransport {
       connection.close();
       return;
     }
+    const wrap = this.#options.wrapIncoming;
     const wire = this.#track(
-      new PeerWire(connection, {
+      new PeerWire(wrap ? wrap(connection) : connection, {
         ...this.#options,
         incoming: true,
         allocate: this.#options.allocate ?? allocateUninitialized,
@@ -128,6 +129,7 @@ export class UtpTransport implements PeerTransport {
         onPeer({
           infoHash: handshake.infoHash,
           address: wire.address,
+          encrypted: wire.encrypted,
           accept: async (peerId, pieceCount, acceptOptions) => {
             if (settled)
               throw new WireConnectionError('not-ready', 'the incoming peer is already settled');

@@ -54,16 +54,19 @@ async function fixture(size: number) {
   return { seedDir, leechDir, payload, metainfo, file };
 }
 
-// libtorrent on loopback with uTP only: no TCP in or out, no DHT, LSD, UPnP; plaintext.
+// libtorrent on loopback with uTP only: no TCP in or out, no DHT, LSD, UPnP; plaintext, or with
+// a fifth argument 'forced', MSE/PE with RC4 only both ways.
 const LIBTORRENT = `
 import sys, time, libtorrent as lt
 mode, torrent, save, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+enc = sys.argv[5] if len(sys.argv) > 5 else 'disabled'
 s = lt.session({
     'listen_interfaces': '127.0.0.1:%d' % (port if mode == 'seed' else 0),
     'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
     'enable_outgoing_tcp': False, 'enable_incoming_tcp': False,
     'enable_outgoing_utp': True, 'enable_incoming_utp': True,
-    'out_enc_policy': lt.enc_policy.disabled, 'in_enc_policy': lt.enc_policy.disabled,
+    'out_enc_policy': getattr(lt.enc_policy, enc), 'in_enc_policy': getattr(lt.enc_policy, enc),
+    'allowed_enc_level': lt.enc_level.rc4 if enc == 'forced' else lt.enc_level.both,
     'allow_multiple_connections_per_ip': True,
     'alert_mask': lt.alert_category.error | lt.alert_category.peer,
 })
@@ -192,6 +195,75 @@ describe.skipIf(!python || !mktorrent)('uTP against libtorrent with TCP disabled
     await leecher.stop();
   });
 });
+
+describe.skipIf(!python || !mktorrent)(
+  'MSE/PE over uTP against libtorrent (TCP off, RC4 forced)',
+  () => {
+    it('we download from its seeder, RC4 over uTP', async () => {
+      const { seedDir, leechDir, payload, metainfo, file } = await fixture(4 * 1024 * 1024 + 7);
+      const port = await freePort();
+      const seeder = startProcess(python!, [
+        '-c',
+        LIBTORRENT,
+        'seed',
+        file,
+        seedDir,
+        String(port),
+        'forced',
+      ]);
+      await waitFor(() => seeder.output().includes('seeding'), {
+        what: 'libtorrent to check its data',
+        timeoutMs: PATIENCE_MS,
+      });
+      const ours = await session({ encryption: 'require' });
+      const torrent = await ours.addTorrent(metainfo, {
+        directory: leechDir,
+        peers: [loopback(port)],
+        seed: false,
+      });
+      await waitFor(() => torrent.peerStats().length > 0, {
+        what: 'the libtorrent peer',
+        timeoutMs: PATIENCE_MS,
+      });
+      expect(torrent.peerStats()[0]).toMatchObject({ isUTP: true, encrypted: true });
+      await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+      expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+      await seeder.stop();
+    });
+
+    it('its leecher dials our seeder, RC4 over uTP', async () => {
+      const { seedDir, leechDir, payload, metainfo, file } = await fixture(4 * 1024 * 1024 + 7);
+      const ours = await session({ encryption: 'require' });
+      const seeding = await ours.addTorrent(metainfo, { directory: seedDir });
+      await seeding.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+      const leecher = startProcess(python!, [
+        '-c',
+        LIBTORRENT,
+        'leech',
+        file,
+        leechDir,
+        String(ours.port),
+        'forced',
+      ]);
+      await waitFor(() => seeding.peerStats().length > 0 || leecher.child.exitCode !== null, {
+        what: 'the libtorrent leecher to connect',
+        timeoutMs: PATIENCE_MS,
+      });
+      expect(seeding.peerStats()[0]).toMatchObject({ isUTP: true, encrypted: true });
+      await waitFor(
+        () => leecher.output().includes('complete') || leecher.child.exitCode !== null,
+        {
+          what: 'libtorrent to download from us, RC4 over uTP',
+          timeoutMs: PATIENCE_MS,
+        },
+      );
+      expect(leecher.output()).toContain('complete');
+      expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+      expect(seeding.stats().uploaded).toBeGreaterThanOrEqual(metainfo.length);
+      await leecher.stop();
+    });
+  },
+);
 
 describe.skipIf(!transmission || !mktorrent)('uTP against Transmission (libutp)', () => {
   it('we dial its seeder over uTP and download', async () => {

@@ -169,6 +169,7 @@ export class UtpConnection {
   #arrivedOrder = 0;
   #synAttempts = 0;
   #finSent = false;
+  #established = false;
 
   // Receiving
   /** The last packet received in order. */
@@ -226,6 +227,11 @@ export class UtpConnection {
 
   get closed(): boolean {
     return this.#state === 'closed';
+  }
+
+  /** The handshake completed once (our SYN was answered, or the initiator followed its SYN). */
+  get established(): boolean {
+    return this.#established;
   }
 
   /** Written bytes not yet handed to the network. */
@@ -344,10 +350,14 @@ export class UtpConnection {
       // BEP 29: the ACK of our SYN carries the sequence number of the remote's first packet.
       this.#ack = (packet.seq - 1) & SEQ_MASK;
       this.#state = 'connected';
+      this.#established = true;
       this.#handleAck(packet, now);
       this.#handlers?.onConnect?.();
     } else {
-      if (this.#state === 'syn-received') this.#state = 'connected';
+      if (this.#state === 'syn-received') {
+        this.#state = 'connected';
+        this.#established = true;
+      }
       this.#handleAck(packet, now);
     }
     if (this.#state !== 'connected') return;
