@@ -28,7 +28,7 @@ import {
   type RunningProcess,
 } from '@bt/test-support';
 import { createSession, type Session, type SessionEvent, type Torrent } from '../src/index.js';
-import { makePayload, makeTorrent, sha1File } from './helpers.js';
+import { makePayload, makeTorrent, sameFiles, sha1File } from './helpers.js';
 
 const mktorrent = requireProgram('mktorrent');
 const aria2 = requireProgram('aria2c', 'aria2');
@@ -298,6 +298,32 @@ describe.skipIf(!transmission || !mktorrent)(
         expect(encrypted.every(Boolean)).toBe(true);
       } finally {
         await seeder.process.stop();
+      }
+    });
+
+    it('its leecher downloads from our seeder, RC4 (we dial it: it does not dial 127/8)', async () => {
+      const { seedDir, leechDir, payload, metainfo, file } = await fixture(2_500_000);
+      const config = join(await makeTempDir(), 'transmission');
+      const leecher = await startTransmissionRequiringEncryption(file, leechDir, config);
+      try {
+        await waitForPort(leecher.port, '127.0.0.1');
+        const ours = await session('require');
+        const encrypted = peersConnected(ours);
+        const seeding = await ours.addTorrent(metainfo, {
+          directory: seedDir,
+          peers: [loopback(leecher.port)],
+        });
+        await waitFor(
+          async () =>
+            seeding.stats().uploaded >= metainfo.length &&
+            (await sameFiles(seedDir, leechDir, ['payload.bin'])),
+          { what: 'Transmission to download from our encrypted seeder', timeoutMs: PATIENCE_MS },
+        );
+        expect(await sha1File(join(leechDir, 'payload.bin'))).toBe(await sha1File(payload));
+        expect(encrypted.length).toBeGreaterThan(0);
+        expect(encrypted.every(Boolean)).toBe(true);
+      } finally {
+        await leecher.process.stop();
       }
     });
   },
