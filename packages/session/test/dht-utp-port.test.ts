@@ -19,7 +19,7 @@ import {
 } from '@bt/test-support';
 import { createSession, type Session } from '../src/index.js';
 import { makePayload, makeTorrent, sha1File } from './helpers.js';
-import { requireLibtorrentPython } from './libtorrent.js';
+import { jsonLine, requireLibtorrentPython } from './libtorrent.js';
 
 requireProgram('mktorrent');
 const python = requireLibtorrentPython();
@@ -46,19 +46,6 @@ async function fixture() {
   const dir = await makeTempDir();
   const payload = await makePayload(dir, 'payload.bin', 3 * 1024 * 1024 + 4321);
   return { dir, payload, ...(await makeTorrent(payload, join(dir, 'payload.torrent'))) };
-}
-
-/** One JSON line of the helper's output, parsed once it is there. */
-async function jsonLine<T>(child: RunningProcess, key: string): Promise<T> {
-  const line = await waitFor(
-    () =>
-      child
-        .output()
-        .split('\n')
-        .find((text) => text.startsWith(`{"${key}"`)),
-    { what: `${key} from libtorrent (output: ${child.output().slice(-400)})` },
-  );
-  return JSON.parse(line) as T;
 }
 
 type Address = { host: string; port: number };
