@@ -1,12 +1,16 @@
 // DHT bench (BENCH_QUICK=1 shrinks it; BENCH_ONLY=qps runs only part 1):
-// 1. KRPC queries answered per CPU-second of the serving process: ours vs bittorrent-dht's, same
-//    load (ping, find_node, get_peers in turn, a window in flight over several sockets).
+// 1. KRPC queries answered per CPU-second of the serving process: ours vs bittorrent-dht's (and a
+//    bare echo socket, the floor of any Node UDP server), in one run, under the same load: two
+//    client processes (bench/load-child.mjs), each with 32 queries in flight on each of two
+//    sockets (ping, find_node, get_peers in turn), the answers checked (load-child.mjs says how).
+//    Short slices in turn, so that the machine's other load falls on all alike; a server's CPU
+//    time is read from /proc (user + system) over its slices.
 // 2. Time to the first peer of a lookup in a loopback DHT of libtorrent sessions: ours vs a
 //    libtorrent session doing the same lookup, same run, fresh info-hashes each round.
 // 3. A simulated network (10,000 nodes, virtual clock): messages and rounds per lookup beside
 //    the Kademlia expectation, with and without 20% loss.
 // 4. Memory per routing-table entry and per stored peer.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,10 +21,10 @@ import { createDht } from '@bt/dht/node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.env.BENCH_QUICK === '1';
-const SECONDS = quick ? 1 : 3;
-const ROUNDS = quick ? 2 : 3;
-const SOCKETS = 4;
-const WINDOW = 32;
+const SECONDS = quick ? 0.5 : 1;
+const ROUNDS = quick ? 3 : 12;
+const CLIENTS = 2;
+const CHECK_EVERY = 4;
 const children = new Set();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
@@ -91,50 +95,49 @@ async function startServer(kind, contacts) {
   return { child, ...JSON.parse(line) };
 }
 
-/** Keeps WINDOW queries in flight on each socket for `seconds`; returns answers received. */
-async function load(port, seconds) {
-  const sockets = [];
-  for (let i = 0; i < SOCKETS; i++) {
-    const socket = createSocket('udp4');
-    await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    sockets.push(socket);
-  }
-  const id = random(20);
-  const targets = Array.from({ length: 256 }, () => random(20));
-  let answers = 0;
-  let counter = 0;
-  let running = true;
-  const query = () => {
-    const n = counter++;
-    const t = Uint8Array.of((n >> 8) & 0xff, n & 0xff);
-    const target = targets[n & 255];
-    switch (n % 3) {
-      case 0:
-        return encode({ t, y: 'q', q: 'ping', a: { id } });
-      case 1:
-        return encode({ t, y: 'q', q: 'find_node', a: { id, target } });
-      default:
-        return encode({ t, y: 'q', q: 'get_peers', a: { id, info_hash: target } });
-    }
-  };
-  for (const socket of sockets) {
-    socket.on('message', () => {
-      answers++;
-      if (running) socket.send(query(), port, '127.0.0.1');
+/** The load generators: CLIENTS processes (bench/load-child.mjs), each with its own sockets. */
+async function startClients(contacts) {
+  const clients = [];
+  const ids = Array.from({ length: CLIENTS }, () => Buffer.from(random(20)).toString('hex'));
+  for (let i = 0; i < CLIENTS; i++) {
+    const child = fork(
+      join(here, 'load-child.mjs'),
+      [
+        JSON.stringify(contacts.map(({ id, port }) => ({ id, port }))),
+        JSON.stringify([ids[i], ...ids.filter((_, j) => j !== i)]),
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    children.add(child);
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`load client exited with ${code}`)));
     });
+    clients.push(child);
   }
-  // Lost datagrams would shrink the window: top it up every few milliseconds.
-  const topUp = setInterval(() => {
-    for (const socket of sockets)
-      for (let i = 0; i < 4; i++) socket.send(query(), port, '127.0.0.1');
-  }, 5);
-  for (const socket of sockets)
-    for (let i = 0; i < WINDOW; i++) socket.send(query(), port, '127.0.0.1');
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  running = false;
-  clearInterval(topUp);
-  for (const socket of sockets) socket.close();
-  return answers;
+  return clients;
+}
+
+/** All clients load `port` for `seconds` at once; the answers they counted, summed. */
+async function load(clients, port, seconds, mode, checkEvery) {
+  const results = await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise((resolve) => {
+          client.once('message', resolve);
+          client.send({ op: 'load', port, seconds, mode, checkEvery });
+        }),
+    ),
+  );
+  const sum = { answers: 0, wrong: 0, lost: 0, full: 0, firstWrong: undefined };
+  for (const result of results) {
+    sum.answers += result.answers;
+    sum.wrong += result.wrong;
+    sum.lost += result.lost;
+    sum.full += result.full;
+    sum.firstWrong ??= result.firstWrong;
+  }
+  return sum;
 }
 
 async function queriesPerCpuSecond() {
@@ -145,19 +148,50 @@ async function queriesPerCpuSecond() {
     echo: await startServer('echo', contacts),
   };
   console.log(
-    `  tables: ours ${servers.ours.nodes} nodes, bittorrent-dht ${servers.theirs.nodes} nodes`,
+    `  tables: ours ${servers.ours.nodes} nodes, bittorrent-dht ${servers.theirs.nodes} nodes; ` +
+      `load: ${CLIENTS} client processes x 2 sockets x 32 queries in flight`,
   );
-  const rates = { ours: [], theirs: [], echo: [] };
-  for (const server of Object.values(servers)) await load(server.port, 0.3); // warm-up
+  const clients = await startClients(contacts);
+  const kinds = ['ours', 'theirs', 'echo'];
+  const totals = Object.fromEntries(
+    kinds.map((kind) => [kind, { answers: 0, cpu: 0, seconds: 0, wrong: 0, lost: 0, full: 0 }]),
+  );
+  const mode = (kind) => (kind === 'echo' ? 'echo' : 'krpc');
+  // Warm-up, every answer checked in full; then one in CHECK_EVERY (decoding every answer would
+  // make the clients, not the servers, the bottleneck).
+  for (const kind of kinds) {
+    const warmUp = await load(clients, servers[kind].port, 0.5, mode(kind), 1);
+    totals[kind].wrong += warmUp.wrong;
+    totals[kind].firstWrong ??= warmUp.firstWrong;
+    totals[kind].full += warmUp.full;
+  }
+  // Short slices in turn, the order rotating, so that the machine's other load falls on all
+  // three alike; the rates are totals over all slices.
   for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of ['ours', 'theirs', 'echo']) {
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[(round + i) % kinds.length];
       const server = servers[kind];
       const before = cpuSeconds(server.child.pid);
-      const answers = await load(server.port, SECONDS);
-      const cpu = cpuSeconds(server.child.pid) - before;
-      rates[kind].push(answers / Math.max(cpu, 0.01));
+      let cpu = 0;
+      const measured = new Promise((resolve) =>
+        setTimeout(() => {
+          cpu = cpuSeconds(server.child.pid) - before;
+          resolve();
+        }, SECONDS * 1000),
+      );
+      const result = await load(clients, server.port, SECONDS, mode(kind), CHECK_EVERY);
+      await measured;
+      const total = totals[kind];
+      total.answers += result.answers;
+      total.cpu += cpu;
+      total.seconds += SECONDS;
+      total.wrong += result.wrong;
+      total.lost += result.lost;
+      total.full += result.full;
+      total.firstWrong ??= result.firstWrong;
     }
   }
+  for (const client of clients) client.send({ op: 'exit' });
   for (const server of Object.values(servers)) {
     if (!process.env.BENCH_PROFILE) server.child.kill('SIGKILL');
     else {
@@ -168,7 +202,7 @@ async function queriesPerCpuSecond() {
     }
   }
   for (const contact of contacts) contact.socket.close();
-  return { ours: median(rates.ours), theirs: median(rates.theirs), echo: median(rates.echo) };
+  return totals;
 }
 
 // ---- 2. time to first peer against libtorrent -------------------------------------------------
@@ -308,16 +342,31 @@ function memoryPerEntry() {
 
 console.log('@bt/dht bench' + (quick ? ' (quick)' : ''));
 console.log(
-  `Queries answered per CPU-second of the serving process (${ROUNDS} rounds of ${SECONDS} s, ping/find_node/get_peers):`,
+  `Queries answered per CPU-second of the serving process (${ROUNDS} rounds of a ${SECONDS} s slice each, in turn; ping/find_node/get_peers):`,
 );
 const qps = await queriesPerCpuSecond();
-console.log(`  ours            ${Math.round(qps.ours).toLocaleString('en')} /CPU-s`);
-console.log(`  bittorrent-dht  ${Math.round(qps.theirs).toLocaleString('en')} /CPU-s`);
-console.log(`  ratio ${(qps.ours / qps.theirs).toFixed(2)}x (target >= 3x)`);
+const rate = (kind) => qps[kind].answers / Math.max(qps[kind].cpu, 0.01);
+for (const [kind, label] of [
+  ['ours', 'ours          '],
+  ['theirs', 'bittorrent-dht'],
+  ['echo', 'echo floor    '],
+]) {
+  const total = qps[kind];
+  console.log(
+    `  ${label}  ${Math.round(rate(kind)).toLocaleString('en')} /CPU-s  (${total.answers.toLocaleString('en')} answers in ` +
+      `${total.cpu.toFixed(2)} CPU-s, ${Math.round((total.cpu / total.seconds) * 100)}% of a core; ${total.lost} lost; ${total.full.toLocaleString('en')} checked in full, ${total.wrong} wrong)`,
+  );
+}
+console.log(`  ratio ${(rate('ours') / rate('theirs')).toFixed(2)}x (target >= 3x)`);
 console.log(
-  `  floor: a bare echo socket answers ${Math.round(qps.echo).toLocaleString('en')} /CPU-s (no parsing at all), ` +
-    `so no Node UDP server can beat bittorrent-dht by more than ${(qps.echo / qps.theirs).toFixed(2)}x here`,
+  `  floor: a bare echo socket (no parsing at all) answers ${(rate('echo') / rate('theirs')).toFixed(2)}x bittorrent-dht's rate here`,
 );
+const wrong = Object.entries(qps).filter(([, total]) => total.wrong > 0);
+if (wrong.length > 0) {
+  for (const [kind, total] of wrong)
+    console.log(`  WRONG ANSWERS from ${kind}: ${total.wrong} (first: ${total.firstWrong})`);
+  process.exit(1);
+}
 
 // BENCH_ONLY=qps runs only part 1 (for iterating on the serving path).
 if (process.env.BENCH_ONLY === 'qps') process.exit(0);

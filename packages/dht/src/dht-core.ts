@@ -234,6 +234,11 @@ interface IpBudget {
   tokens: number;
   last: number;
   blockedUntil: number;
+  /**
+   * Ports of this IP pinged on hearing a query, and when: pairs, the last PINGED_PORTS ports.
+   * Spares `#ping` its address key for a node that asks often.
+   */
+  pinged: number[];
 }
 
 type QueryBody = KrpcQuery extends infer Q
@@ -249,6 +254,10 @@ const SECRET_ROTATION = 5 * 60_000;
 const MAINTENANCE_INTERVAL = 5_000;
 const RATE_WINDOW = 5_000;
 const MAX_IP_BUDGETS = 4096;
+/** A node is pinged at most once a minute. */
+const PING_AGAIN_AFTER = 60_000;
+/** Ports per IP whose pings the IP's query budget remembers. */
+const PINGED_PORTS = 4;
 const MAX_VALUES_V4 = 100;
 const MAX_VALUES_V6 = 50;
 const MAX_SAMPLES = 20;
@@ -258,6 +267,54 @@ const IP_VOTES_NEEDED = 4;
 
 function addressKey(address: PeerAddress): string {
   return `${address.host}|${address.port}`;
+}
+
+/** Whether `port` of the budget's IP was pinged on a query of its in the last minute. */
+function pingedLately(budget: IpBudget, port: number, now: number): boolean {
+  const pinged = budget.pinged;
+  for (let i = 0; i < pinged.length; i += 2)
+    if (pinged[i] === port) return now - pinged[i + 1]! < PING_AGAIN_AFTER;
+  return false;
+}
+
+function notePing(budget: IpBudget, port: number, now: number): void {
+  const pinged = budget.pinged;
+  for (let i = 0; i < pinged.length; i += 2) {
+    if (pinged[i] === port) {
+      pinged[i + 1] = now;
+      return;
+    }
+  }
+  if (pinged.length >= PINGED_PORTS * 2) pinged.splice(0, 2);
+  pinged.push(port, now);
+}
+
+/**
+ * A response with every field present (unset ones undefined): all answers then share one object
+ * shape, so the encoder's reads of them stay monomorphic.
+ */
+function newResponse(transactionId: Uint8Array, id: NodeId, ip: PeerAddress): KrpcResponse {
+  return {
+    kind: 'response',
+    transactionId,
+    id,
+    ip,
+    readOnly: undefined,
+    version: undefined,
+    nodes: undefined,
+    nodes6: undefined,
+    values: undefined,
+    token: undefined,
+    samples: undefined,
+    interval: undefined,
+    num: undefined,
+    value: undefined,
+    key: undefined,
+    signature: undefined,
+    seq: undefined,
+    seedsBloom: undefined,
+    peersBloom: undefined,
+  };
 }
 
 function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
@@ -462,6 +519,14 @@ export class DhtCore {
   receive(bytes: Uint8Array, from: PeerAddress, now: number): Datagram[] {
     this.#receive(bytes, from, now);
     return this.takeOutgoing();
+  }
+
+  /**
+   * `receive` without taking the outbox: what to send waits for the next `takeOutgoing()`, so a
+   * shell can hand a batch of datagrams in and send all the answers together afterwards.
+   */
+  handle(bytes: Uint8Array, from: PeerAddress, now: number): void {
+    this.#receive(bytes, from, now);
   }
 
   #receive(bytes: Uint8Array, from: PeerAddress, now: number): void {
@@ -1005,7 +1070,7 @@ export class DhtCore {
   #ping(address: PeerAddress, nodeId: NodeId | undefined, now: number): void {
     const key = addressKey(address);
     const last = this.#recentPings.get(key);
-    if (last !== undefined && now - last < 60_000) return;
+    if (last !== undefined && now - last < PING_AGAIN_AFTER) return;
     if (this.#recentPings.size >= 1024)
       this.#recentPings.delete(this.#recentPings.keys().next().value!);
     this.#recentPings.set(key, now);
@@ -1094,7 +1159,8 @@ export class DhtCore {
 
   // ---- queries in ------------------------------------------------------------------------------
 
-  #allowQuery(from: PeerAddress, now: number): boolean {
+  /** The IP's budget with one query taken from it, or undefined when it has none left. */
+  #allowQuery(from: PeerAddress, now: number): IpBudget | undefined {
     let budget = this.#ipBudgets.get(from.host);
     const burst = this.#maxPerIp * 4;
     if (!budget) {
@@ -1104,26 +1170,27 @@ export class DhtCore {
           if (this.#ipBudgets.size < MAX_IP_BUDGETS * 0.75) break;
           if (entry.blockedUntil <= now) this.#ipBudgets.delete(host);
         }
-        if (this.#ipBudgets.size >= MAX_IP_BUDGETS) return false;
+        if (this.#ipBudgets.size >= MAX_IP_BUDGETS) return undefined;
       }
-      budget = { tokens: burst, last: now, blockedUntil: 0 };
+      budget = { tokens: burst, last: now, blockedUntil: 0, pinged: [] };
       this.#ipBudgets.set(from.host, budget);
     }
-    if (budget.blockedUntil > now) return false;
+    if (budget.blockedUntil > now) return undefined;
     budget.tokens = Math.min(burst, budget.tokens + ((now - budget.last) * this.#maxPerIp) / 1000);
     budget.last = now;
     if (budget.tokens < 1) {
       budget.blockedUntil = now + this.#blockFor;
-      return false;
+      return undefined;
     }
     budget.tokens--;
-    return true;
+    return budget;
   }
 
   #onQuery(query: KrpcQuery, from: PeerAddress, now: number): void {
     // BEP 43: a read-only node does not answer.
     if (this.#readOnly) return;
-    if (!this.#allowQuery(from, now)) {
+    const budget = this.#allowQuery(from, now);
+    if (budget === undefined) {
       this.#rateLimited++;
       return;
     }
@@ -1135,7 +1202,11 @@ export class DhtCore {
     if (!query.readOnly) {
       const table = this.#tables.get(from.family);
       if (table && !table.get(query.id)) {
-        if (table.wouldAccept(query.id, from)) this.#ping(from, query.id, now);
+        // An unknown node that would fit: pinged, at most once a minute.
+        if (!pingedLately(budget, from.port, now) && table.wouldAccept(query.id, from)) {
+          notePing(budget, from.port, now);
+          this.#ping(from, query.id, now);
+        }
       } else {
         table?.heard({ id: query.id, address: from }, 'query', now);
       }
@@ -1147,12 +1218,7 @@ export class DhtCore {
   }
 
   #answer(query: KrpcQuery, from: PeerAddress, now: number): KrpcResponse | KrpcErrorMessage {
-    const response: KrpcResponse = {
-      kind: 'response',
-      transactionId: query.transactionId,
-      id: this.#id,
-      ip: from,
-    };
+    const response = newResponse(query.transactionId, this.#id, from);
     switch (query.method) {
       case 'ping':
         return response;
@@ -1363,7 +1429,7 @@ export class DhtCore {
       if (budget.blockedUntil <= now && now - budget.last > 60_000) this.#ipBudgets.delete(host);
     }
     for (const [key, time] of this.#recentPings)
-      if (now - time >= 60_000) this.#recentPings.delete(key);
+      if (now - time >= PING_AGAIN_AFTER) this.#recentPings.delete(key);
     for (const [family, table] of this.#tables) {
       // An empty table: bootstrap again (the routers may have been down).
       if (

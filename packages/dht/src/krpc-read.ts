@@ -343,33 +343,37 @@ function build(scanner: QueryScanner): KrpcQuery | undefined {
     id.length !== NODE_ID_LENGTH
   )
     return undefined;
-  let query: KrpcQuery;
+  let method: 'ping' | 'find_node' | 'get_peers';
+  let target: Uint8Array | undefined;
+  let infoHash: Uint8Array | undefined;
   switch (scanner.method) {
     case METHOD_PING:
-      query = { kind: 'query', transactionId, id, method: 'ping' };
+      method = 'ping';
       break;
-    case METHOD_FIND_NODE: {
-      const target = scanner.target;
+    case METHOD_FIND_NODE:
+      method = 'find_node';
+      target = scanner.target;
       if (target === undefined || target.length !== NODE_ID_LENGTH) return undefined;
-      query = { kind: 'query', transactionId, id, method: 'find_node', target };
       break;
-    }
-    default: {
-      const infoHash = scanner.infoHash;
+    default:
+      method = 'get_peers';
+      infoHash = scanner.infoHash;
       if (infoHash === undefined || infoHash.length !== NODE_ID_LENGTH) return undefined;
-      query = {
-        kind: 'query',
-        transactionId,
-        id,
-        method: 'get_peers',
-        infoHash,
-        noSeed: scanner.noSeed,
-        scrape: scanner.scrape,
-      };
-    }
   }
-  if (scanner.readOnly) query.readOnly = true;
-  if (scanner.version) query.version = scanner.version;
-  if (scanner.want) query.want = { v4: scanner.wantV4, v6: scanner.wantV6 };
-  return query;
+  // One object shape for all three (fields a method does not have are undefined), so the
+  // serving path's reads of queries stay monomorphic.
+  const isGetPeers = method === 'get_peers';
+  return {
+    kind: 'query',
+    transactionId,
+    id,
+    method,
+    target,
+    infoHash,
+    noSeed: isGetPeers ? scanner.noSeed : undefined,
+    scrape: isGetPeers ? scanner.scrape : undefined,
+    readOnly: scanner.readOnly ? true : undefined,
+    version: scanner.version,
+    want: scanner.want ? { v4: scanner.wantV4, v6: scanner.wantV6 } : undefined,
+  } as KrpcQuery;
 }
