@@ -241,4 +241,36 @@ describe.skipIf(!ready)('web UI against btd and an aria2 seeder', () => {
       what: 'the data deleted',
     });
   });
+  it('opens the add dialog on a magnet link pasted on the page, and shows what btd answers', async () => {
+    const tracker = `http://127.0.0.1:${/:(\d+)\/announce/.exec(await readFile(swarm.torrent, 'latin1'))![1]}/announce`;
+    const magnet = `magnet:?xt=urn:btih:${swarm.infoHash}&dn=web-ui-payload.bin&tr=${encodeURIComponent(tracker)}`;
+    await page.evaluate((text) => {
+      const data = new DataTransfer();
+      data.setData('text/plain', text);
+      document.body.dispatchEvent(
+        new ClipboardEvent('paste', { clipboardData: data, bubbles: true }),
+      );
+    }, magnet);
+    const dialog = page.getByRole('dialog', { name: 'Add torrents' });
+    expect(await dialog.locator('textarea[name="link"]').inputValue()).toBe(magnet);
+    await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+    // btd may refuse magnets (then the dialog says why) or take them (then the row appears)
+    const refusal = dialog.getByRole('alert');
+    await Promise.race([
+      refusal.waitFor({ timeout: PATIENCE_MS }),
+      row(swarm.infoHash).waitFor({ timeout: PATIENCE_MS }),
+    ]);
+    if (await refusal.isVisible()) {
+      expect(await refusal.textContent()).toMatch(/magnet.*not supported by btd yet/);
+      expect(await torrentByHash(btd, swarm.infoHash, ['id'])).toBeUndefined();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+    } else {
+      await row(swarm.infoHash)
+        .locator('[role="progressbar"][aria-valuenow="100"]')
+        .waitFor({ timeout: PATIENCE_MS });
+      expect(await torrentByHash(btd, swarm.infoHash, ['percentDone'])).toMatchObject({
+        percentDone: 1,
+      });
+    }
+  });
 });
