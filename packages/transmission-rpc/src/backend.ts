@@ -196,8 +196,12 @@ export interface RpcBackend {
   resolve(selector: TorrentSelector): number[];
   /** Ids removed recently (for `recently-active`). */
   recentlyRemoved(): number[];
-  /** The requested fields of each torrent (snake_case keys; nested objects too). */
-  torrentFields(ids: readonly number[], fields: readonly TorrentField[]): Record<string, unknown>[];
+  /**
+   * The requested fields of each torrent: one row per torrent, its values in the order of
+   * `fields` (nested objects with snake_case keys). Rows rather than objects: `torrent-get`
+   * of thousands of torrents is the hot path of every web client.
+   */
+  torrentFields(ids: readonly number[], fields: readonly TorrentField[]): unknown[][];
   torrentAdd(input: TorrentAddInput): Promise<TorrentAddResult>;
   torrentAction(action: TorrentAction, ids: readonly number[]): Promise<void>;
   torrentSet(ids: readonly number[], changes: TorrentSetChanges): Promise<void>;

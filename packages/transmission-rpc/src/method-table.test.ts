@@ -31,7 +31,7 @@ function fakeBackend(): RpcBackend & { calls: unknown[][] } {
       calls.push(['fields', ids, fields]);
       return ids.map((id) => {
         const t = torrents.find((item) => item.id === id)! as Record<string, unknown>;
-        return Object.fromEntries(fields.map((field) => [field, t[field]]));
+        return fields.map((field) => t[field]);
       });
     },
     async torrentAdd(input) {

@@ -156,16 +156,23 @@ const torrentGet: Handler = async (backend, { dialect, args }) => {
   const selector = selectorArgument(args);
   const ids = backend.resolve(selector);
   const rows = backend.torrentFields(ids, fields);
-  const nested = dialect === 'legacy' ? toLegacyTorrentKey : (key: string) => key;
-  const values = (row: Record<string, unknown>): unknown[] =>
-    fields.map((field) => renameKeys(row[field], nested));
+  // nested objects (files, trackers, peers ...) are renamed; plain values are copied as they are
+  // (each key's spelling worked out once per call: thousands of rows repeat a few keys)
+  const legacy = dialect === 'legacy';
+  const spellings = new Map<string, string>();
+  const spell = (key: string): string => {
+    let spelled = spellings.get(key);
+    if (spelled === undefined) spellings.set(key, (spelled = toLegacyTorrentKey(key)));
+    return spelled;
+  };
+  const value = (item: unknown): unknown =>
+    legacy && item !== null && typeof item === 'object' ? renameKeys(item, spell) : item;
   const torrents =
     format === 'table'
-      ? [names, ...rows.map(values)]
+      ? [names, ...rows.map((row) => row.map(value))]
       : rows.map((row) => {
           const out: Record<string, unknown> = {};
-          const list = values(row);
-          names.forEach((name, index) => (out[name] = list[index]));
+          for (let index = 0; index < names.length; index++) out[names[index]!] = value(row[index]);
           return out;
         });
   return selector.kind === 'recently-active'
