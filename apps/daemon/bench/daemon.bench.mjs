@@ -263,7 +263,11 @@ try {
   console.log(
     `RSS btd idle with ${COUNT} torrents: ${ours.rss.toFixed(1)} MiB (target < 100 MB) ${ours.rss * 1.048576 < 100 ? 'PASS' : 'FAIL'}; transmission-daemon ${anchor.rss.toFixed(1)} MiB`,
   );
-  console.log(`load after: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(
+    `load after: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findWebRoot } from './web-root.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -67,7 +68,8 @@ Options:
   -l, --peerlimit-torrent N      most peers per torrent
       --paused                   start with every torrent stopped
       --web-root DIR             serve a web client (e.g. /usr/share/transmission/web) at
-                                 /transmission/web/ (or set TRANSMISSION_WEB_HOME)
+                                 /transmission/web/ (or set TRANSMISSION_WEB_HOME; default:
+                                 transmission/web or public_html in the XDG data folders)
 
 Signals: SIGTERM and SIGINT stop cleanly (stopped announces sent, data and resume flushed,
 settings.json written); SIGHUP reloads settings.json.`;
@@ -186,7 +188,9 @@ export function parseOptions(
     version: values.version ?? false,
     pidFile: values['pid-file'] !== undefined ? path(values['pid-file']) : undefined,
     webRoot:
-      values['web-root'] !== undefined ? path(values['web-root']) : env.TRANSMISSION_WEB_HOME,
+      values['web-root'] !== undefined
+        ? path(values['web-root'])
+        : env.TRANSMISSION_WEB_HOME || findWebRoot(env),
     startPaused: values.paused ?? false,
     overrides,
   };

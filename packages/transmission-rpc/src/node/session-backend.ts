@@ -543,10 +543,7 @@ export class SessionBackend implements RpcBackend {
     return entry;
   }
 
-  torrentFields(
-    ids: readonly number[],
-    fields: readonly TorrentField[],
-  ): unknown[][] {
+  torrentFields(ids: readonly number[], fields: readonly TorrentField[]): unknown[][] {
     const rows: unknown[][] = [];
     for (const id of ids) {
       const entry = this.entries.get(id);
