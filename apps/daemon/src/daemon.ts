@@ -17,6 +17,7 @@ import type { Logger } from './logger.js';
 import type { DaemonOptions } from './options.js';
 import { type LoadedSettings, loadSettings, settingsFile, writeSettings } from './settings.js';
 import { WatchDir } from './watch-dir.js';
+import { engineOptions } from './engine-options.js';
 import { findWebUi } from './web-ui.js';
 
 export const VERSION = '0.1.0';
@@ -63,6 +64,7 @@ export async function startDaemon(
     // as Transmission's `lpd-enabled` (false by default); peer exchange stays on, as its `pex-enabled`
     localDiscovery: false,
     resume: folderResumeStore(join(options.configDir, 'bt-resume')),
+    ...engineOptions(settings.session, options.configDir),
     onRecheck: (hash, how) =>
       log(
         'debug',

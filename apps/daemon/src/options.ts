@@ -67,6 +67,12 @@ Options:
   -L, --peerlimit-global N       most peers overall
   -l, --peerlimit-torrent N      most peers per torrent
       --paused                   start with every torrent stopped
+  -o, --dht / -O, --no-dht        DHT (BEP 5) on or off
+  -y, --lpd / -Y, --no-lpd        local peer discovery (BEP 14) on or off
+      --utp / --no-utp           uTP (BEP 29) beside TCP, or TCP only
+      --encryption-required      only encrypted peers (MSE); --encryption-preferred: dial
+                                 encrypted, accept both; --encryption-tolerated: dial in
+                                 plaintext, accept both
       --web-root DIR             serve a web client (e.g. /usr/share/transmission/web) at
                                  /transmission/web/ (or set TRANSMISSION_WEB_HOME; default:
                                  transmission/web or public_html in the XDG data folders)
@@ -125,6 +131,15 @@ export function parseOptions(
         'peerlimit-torrent': { type: 'string', short: 'l' },
         paused: { type: 'boolean' },
         'web-root': { type: 'string' },
+        dht: { type: 'boolean', short: 'o' },
+        'no-dht': { type: 'boolean', short: 'O' },
+        lpd: { type: 'boolean', short: 'y' },
+        'no-lpd': { type: 'boolean', short: 'Y' },
+        utp: { type: 'boolean' },
+        'no-utp': { type: 'boolean' },
+        'encryption-required': { type: 'boolean' },
+        'encryption-preferred': { type: 'boolean' },
+        'encryption-tolerated': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -148,6 +163,18 @@ export function parseOptions(
   if (values.port !== undefined) overrides['rpc-port'] = integer(values.port, '--port', 0, 65535);
   if (values['rpc-bind-address'] !== undefined)
     overrides['rpc-bind-address'] = values['rpc-bind-address'];
+  for (const [on, off, key] of [
+    ['dht', 'no-dht', 'dht-enabled'],
+    ['lpd', 'no-lpd', 'lpd-enabled'],
+    ['utp', 'no-utp', 'utp-enabled'],
+  ] as const) {
+    if (values[on]) overrides[key] = true;
+    if (values[off]) overrides[key] = false;
+  }
+  // settings.json's numbers: 0 tolerated (plaintext preferred), 1 preferred, 2 required
+  if (values['encryption-tolerated']) overrides.encryption = 0;
+  if (values['encryption-preferred']) overrides.encryption = 1;
+  if (values['encryption-required']) overrides.encryption = 2;
   if (values.auth) overrides['rpc-authentication-required'] = true;
   if (values['no-auth']) overrides['rpc-authentication-required'] = false;
   if (values.username !== undefined) overrides['rpc-username'] = values.username;

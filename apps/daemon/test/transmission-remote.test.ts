@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseTorrent } from '@bt/metainfo';
 import {
   makeTempDir,
   removeTempDirs,
@@ -160,7 +161,7 @@ describe.skipIf(programs.some((path) => path === undefined))(
       expect((await again.rpc('torrent-get', { fields: ['id'] })).arguments.torrents).toEqual([]);
     });
 
-    it('adds a .torrent by URL, refuses a magnet with a clear error, and requires the password when auth is on', async () => {
+    it('adds a .torrent by URL and a magnet (metadata from an aria2 seeder), and requires the password when auth is on', async () => {
       const swarm = await makeSwarm('small.bin', 100_000);
       const body = await readFile(swarm.torrent);
       const web = createServer((_request, response) => response.end(body));
@@ -183,16 +184,41 @@ describe.skipIf(programs.some((path) => path === undefined))(
         );
         expect(url.output).toMatch(/success/);
         expect(await torrentByHash(btd, swarm.infoHash, ['name'])).toEqual({ name: 'small.bin' });
-        const magnet = await remote(
-          btd,
-          '-n',
-          'me:secret',
-          '-a',
-          `magnet:?xt=urn:btih:${'ab'.repeat(20)}`,
-        );
-        expect(magnet.output).toMatch(/magnet link.*not supported/);
+        // a magnet: the metadata comes from an aria2c seeder (BEP 9), then the data
+        const seeded = await makeSwarm('from-magnet.bin', 300_000);
+        await ariaSeeder(seeded);
+        const tracker = parseTorrent(await readFile(seeded.torrent)).announce[0]![0]!;
+        const link = `magnet:?xt=urn:btih:${seeded.infoHash}&dn=from-magnet.bin&tr=${encodeURIComponent(tracker)}`;
+        const magnet = await remote(btd, '-n', 'me:secret', '-a', link);
+        expect(magnet.output).toMatch(/success/);
         const listed = await remote(btd, '-n', 'me:secret', '-l');
         expect(listed.output).toMatch(/small\.bin/);
+        expect(listed.output).toMatch(/from-magnet\.bin/);
+        await waitFor(
+          async () => {
+            const row = await torrentByHash(btd, seeded.infoHash, ['percentDone', 'status']);
+            return row?.percentDone === 1 && row.status === 6 ? true : undefined;
+          },
+          { what: 'the magnet torrent downloaded and seeding' },
+        );
+        const got = await torrentByHash(btd, seeded.infoHash, [
+          'metadataPercentComplete',
+          'totalSize',
+          'magnetLink',
+          'downloadDir',
+        ]);
+        expect(got).toMatchObject({ metadataPercentComplete: 1, totalSize: 300_000 });
+        expect(
+          Buffer.compare(
+            await readFile(join(got!.downloadDir as string, 'from-magnet.bin')),
+            seeded.bytes,
+          ),
+        ).toBe(0);
+        // the .torrent is kept (with the link's tracker) for the next start
+        const saved = parseTorrent(
+          await readFile(join(btd.configDir, 'torrents', `${seeded.infoHash}.torrent`)),
+        );
+        expect(saved.announce).toEqual([[tracker]]);
         // the password is stored hashed in settings.json
         const settings = JSON.parse(
           await readFile(join(btd.configDir, 'settings.json'), 'utf8'),

@@ -13,6 +13,7 @@ export {
   coerceSetting,
   defaultSessionSettings,
   INERT_KEYS,
+  START_KEYS,
   isSessionKey,
   SESSION_DEFAULTS,
 } from './node/session-settings.js';

@@ -23,8 +23,8 @@ import {
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { magnetFromMetainfo, type Metainfo, parseTorrent } from '@bt/metainfo';
-import type { Session, Torrent } from '@bt/session';
+import { encodeTorrent, magnetFromMetainfo, type Metainfo, parseTorrent } from '@bt/metainfo';
+import type { MagnetTorrent, Session, Torrent } from '@bt/session';
 import type {
   BandwidthGroup,
   QueueMove,
@@ -44,7 +44,10 @@ import {
   defaultSessionSettings,
   isSessionKey,
   type SessionSettings,
+  START_KEYS,
 } from './session-settings.js';
+import { metainfoOfMagnet } from './magnet-entry.js';
+import { readTransmissionFolder } from './transmission-import.js';
 import { type PersistedTorrent, TorrentEntry } from './torrent-entry.js';
 
 const KB = 1000;
@@ -146,8 +149,11 @@ export class SessionBackend implements RpcBackend {
         torrents?: PersistedTorrent[];
       };
       saved = Array.isArray(parsed.torrents) ? parsed.torrents : [];
-    } catch {
+    } catch (error) {
       saved = [];
+      // no state of ours yet: a folder transmission-daemon used keeps its torrents
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        saved = await this.importTransmission();
     }
     saved.sort((a, b) => a.queue_position - b.queue_position);
     // ids in queue order; files read and torrents added several at a time (a restart with
@@ -155,7 +161,11 @@ export class SessionBackend implements RpcBackend {
     const entries = await mapInParallel(saved, RESTORE_PARALLEL, async (state) => {
       const file = join(this.torrentsDir, `${state.hash_string}.torrent`);
       try {
-        return { state, file, metainfo: parseTorrent(await readFile(file)) };
+        const metainfo =
+          state.magnet !== undefined
+            ? metainfoOfMagnet(state.magnet)
+            : parseTorrent(await readFile(file));
+        return { state, file, metainfo };
       } catch (error) {
         this.log('error', `cannot restore torrent ${state.hash_string}: ${describe(error)}`);
         return undefined;
@@ -183,6 +193,38 @@ export class SessionBackend implements RpcBackend {
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref?.();
     this.tick();
+  }
+
+  /** The torrents of transmission-daemon's folder (`torrents/`, `resume/`), saved our way. */
+  private async importTransmission(): Promise<PersistedTorrent[]> {
+    const found = await readTransmissionFolder(this.configDir, {
+      downloadDir: this.settings.download_dir,
+      peerLimit: this.settings.peer_limit_per_torrent,
+      started: this.settings.start_added_torrents,
+    });
+    for (const { file, reason } of found.skipped)
+      this.log('warn', `transmission folder: skipped ${file}: ${reason}`);
+    const states: PersistedTorrent[] = [];
+    for (const { metainfo, bytes, state, unwanted } of found.torrents) {
+      const file = join(this.torrentsDir, `${metainfo.infoHashHex}.torrent`);
+      try {
+        await atomicWrite(file, bytes);
+      } catch (error) {
+        this.log('error', `transmission folder: cannot keep ${metainfo.name}: ${describe(error)}`);
+        continue;
+      }
+      if (unwanted.length > 0)
+        this.log(
+          'warn',
+          `${metainfo.name}: ${unwanted.length} unwanted file(s) in Transmission's resume; btd downloads every file`,
+        );
+      states.push(state);
+    }
+    if (states.length > 0) {
+      this.log('info', `imported ${states.length} torrents from transmission-daemon's folder`);
+      await atomicWrite(this.statePath, JSON.stringify({ version: 1, torrents: states }));
+    }
+    return states;
   }
 
   private log(level: 'error' | 'warn' | 'info' | 'debug', message: string): void {
@@ -217,6 +259,7 @@ export class SessionBackend implements RpcBackend {
 
   private async addToSession(entry: TorrentEntry, makeFolder = true): Promise<void> {
     const { state } = entry;
+    if (!entry.hasMetadata) return; // a magnet joins the session when it runs
     if (makeFolder) await mkdir(state.download_dir, { recursive: true });
     const torrent = await this.session.addTorrent(
       { ...entry.metainfo, announce: entry.trackers },
@@ -253,6 +296,11 @@ export class SessionBackend implements RpcBackend {
   }
 
   private run(entry: TorrentEntry): void {
+    if (!entry.hasMetadata) {
+      entry.state.start_date = now();
+      this.fetchMetadata(entry);
+      return;
+    }
     const torrent = entry.torrent;
     if (!torrent) return;
     entry.state.start_date = now();
@@ -262,8 +310,56 @@ export class SessionBackend implements RpcBackend {
   }
 
   private isRunning(entry: TorrentEntry): boolean {
-    const state = entry.torrent?.state;
-    return state === 'checking' || state === 'downloading' || state === 'seeding';
+    const state = entry.torrent?.state ?? entry.magnet?.state;
+    return (
+      state === 'checking' || state === 'downloading' || state === 'seeding' || state === 'metadata'
+    );
+  }
+
+  /** BEP 9: the session fetches a magnet's info dictionary from peers; then it is a torrent. */
+  private fetchMetadata(entry: TorrentEntry): void {
+    if (entry.magnet || entry.state.magnet === undefined) return;
+    let pending: MagnetTorrent;
+    try {
+      pending = this.session.addMagnet(entry.state.magnet, {
+        directory: entry.state.download_dir,
+        metadataOnly: true,
+        maxPeers: entry.state.peer_limit,
+      });
+    } catch (error) {
+      entry.errorString = describe(error);
+      this.log('error', `${entry.metainfo.name}: ${entry.errorString}`);
+      return;
+    }
+    entry.errorString = '';
+    entry.magnet = pending;
+    pending.whenMetadata().then(
+      (metainfo) =>
+        this.onMetadata(entry, pending, metainfo).catch((error: unknown) => {
+          entry.errorString = describe(error);
+          this.log('error', `${entry.metainfo.name}: ${entry.errorString}`);
+        }),
+      () => undefined, // stopped or removed before it had the metadata
+    );
+  }
+
+  private async onMetadata(
+    entry: TorrentEntry,
+    pending: MagnetTorrent,
+    metainfo: Metainfo,
+  ): Promise<void> {
+    if (entry.magnet !== pending || this.entries.get(entry.id) !== entry) return;
+    // the link's trackers go into the saved .torrent when the info dictionary came without any
+    const announce = metainfo.announce.length > 0 ? metainfo.announce : entry.metainfo.announce;
+    const bytes = encodeTorrent({ ...metainfo, announce });
+    await atomicWrite(entry.torrentFile, bytes);
+    entry.magnet = undefined;
+    entry.metainfo = parseTorrent(bytes);
+    delete entry.state.magnet;
+    this.log('info', `${entry.metainfo.name}: metadata received from peers`);
+    await this.addToSession(entry);
+    if (entry.state.started && !entry.queued) this.run(entry);
+    this.scheduleSave();
   }
 
   private isStalled(entry: TorrentEntry): boolean {
@@ -297,7 +393,9 @@ export class SessionBackend implements RpcBackend {
     const work = previous.then(async () => {
       const wasRunning = forceRun || (entry.state.started && !entry.queued);
       entry.fold();
-      if (entry.torrent) await this.session.removeTorrent(entry.hash).catch(() => undefined);
+      if (entry.torrent || entry.magnet)
+        await this.session.removeTorrent(entry.hash).catch(() => undefined);
+      entry.magnet = undefined;
       entry.detach();
       await change();
       await this.addToSession(entry);
@@ -660,14 +758,14 @@ export class SessionBackend implements RpcBackend {
       case 'left_until_done':
         return Math.max(0, metainfo.length - context.have);
       case 'magnet_link':
-        return magnetFromMetainfo(metainfo);
+        return state.magnet ?? magnetFromMetainfo(metainfo);
       case 'manual_announce_time':
         return entry.manualAnnounceTime;
       case 'max_connected_peers':
       case 'peer_limit':
         return state.peer_limit;
       case 'metadata_percent_complete':
-        return 1;
+        return entry.hasMetadata ? 1 : 0;
       case 'name':
         return metainfo.name;
       case 'peers':
@@ -713,6 +811,7 @@ export class SessionBackend implements RpcBackend {
         return (torrent?.peerStats() ?? []).filter((peer) => peer.downloadRate > 0).length;
       case 'percent_complete':
       case 'percent_done':
+        if (!entry.hasMetadata) return 0;
         return metainfo.length > 0 ? context.have / metainfo.length : 1;
       case 'pieces': {
         const have = torrent?.picker.have;
@@ -833,12 +932,20 @@ export class SessionBackend implements RpcBackend {
 
   async torrentAdd(input: TorrentAddInput): Promise<TorrentAddResult> {
     if (this.closed) throw new RpcError('backend-failed', 'the daemon is shutting down');
-    const bytes = input.metainfo ?? (await this.readTorrentInput(input.filename!, input.cookies));
+    const magnet =
+      input.metainfo === undefined && /^magnet:/i.test(input.filename ?? '')
+        ? input.filename
+        : undefined;
+    let bytes: Uint8Array | undefined;
     let metainfo: Metainfo;
-    try {
-      metainfo = parseTorrent(bytes);
-    } catch (error) {
-      throw new RpcError('invalid-argument', 'invalid or corrupt torrent file', { cause: error });
+    if (magnet !== undefined) metainfo = metainfoOfMagnet(magnet);
+    else {
+      bytes = input.metainfo ?? (await this.readTorrentInput(input.filename!, input.cookies));
+      try {
+        metainfo = parseTorrent(bytes);
+      } catch (error) {
+        throw new RpcError('invalid-argument', 'invalid or corrupt torrent file', { cause: error });
+      }
     }
     const existing = this.byHash.get(metainfo.infoHashHex);
     if (existing)
@@ -864,7 +971,7 @@ export class SessionBackend implements RpcBackend {
     const useIncomplete =
       this.settings.incomplete_dir_enabled && isAbsolute(this.settings.incomplete_dir);
     const file = join(this.torrentsDir, `${metainfo.infoHashHex}.torrent`);
-    await atomicWrite(file, bytes);
+    if (bytes) await atomicWrite(file, bytes);
     const time = now();
     const started = !(input.paused ?? !this.settings.start_added_torrents);
     const state: PersistedTorrent = {
@@ -894,6 +1001,7 @@ export class SessionBackend implements RpcBackend {
       seconds_downloading: 0,
       seconds_seeding: 0,
       have_valid: 0,
+      ...(magnet !== undefined ? { magnet } : {}),
     };
     let entry: TorrentEntry;
     try {
@@ -912,7 +1020,6 @@ export class SessionBackend implements RpcBackend {
     filename: string,
     cookies: string | undefined,
   ): Promise<Uint8Array> {
-    if (/^magnet:/i.test(filename)) throw unsupported('adding a magnet link (metadata exchange)');
     if (/^https?:\/\//i.test(filename)) {
       const fetcher = this.options.fetch ?? fetch;
       let response: Response;
@@ -980,6 +1087,10 @@ export class SessionBackend implements RpcBackend {
     entry.state.started = false;
     entry.queued = false;
     await entry.busy;
+    if (entry.magnet) {
+      entry.magnet = undefined;
+      await this.session.removeTorrent(entry.hash).catch(() => undefined);
+    }
     const torrent = entry.torrent;
     if (
       torrent &&
@@ -1050,6 +1161,7 @@ export class SessionBackend implements RpcBackend {
       await entry.busy;
       this.entries.delete(id);
       this.byHash.delete(entry.hash);
+      entry.magnet = undefined;
       await this.session.removeTorrent(entry.hash).catch(() => undefined);
       entry.fold();
       this.current.downloaded += entry.sessionDownloaded;
@@ -1214,8 +1326,9 @@ export class SessionBackend implements RpcBackend {
       throw new RpcError('invalid-argument', 'incomplete directory path is not absolute', {
         argument: 'incomplete_dir',
       });
-    if (accepted.peer_port !== undefined && accepted.peer_port !== this.settings.peer_port)
-      this.log('warn', 'peer-port changes take effect at the next start');
+    for (const key of START_KEYS)
+      if (accepted[key] !== undefined && accepted[key] !== this.settings[key])
+        this.log('warn', `${key.replace(/_/g, '-')} changes take effect at the next start`);
     Object.assign(this.settings, accepted);
     this.applyGlobalLimits();
     this.options.onSettingsChanged?.(this.settings);

@@ -63,20 +63,12 @@ export type SessionKey = keyof SessionSettings;
 
 /**
  * Kept and reported, but the engine has no such feature yet: setting them changes nothing.
- * (DHT, PEX, LPD, uTP and encryption are other issues' work; the disk cache is sized by the
- * storage itself.)
+ * (The disk cache is sized by the storage itself.)
  */
 export const INERT_KEYS: ReadonlySet<SessionKey> = new Set([
-  'blocklist_enabled',
-  'blocklist_url',
   'cache_size_mb',
-  'dht_enabled',
-  'encryption',
-  'lpd_enabled',
-  'pex_enabled',
   'port_forwarding_enabled',
   'rename_partial_files',
-  'utp_enabled',
   'peer_port_random_on_start',
   'script_torrent_added_enabled',
   'script_torrent_added_filename',
@@ -85,6 +77,22 @@ export const INERT_KEYS: ReadonlySet<SessionKey> = new Set([
   'trash_original_torrent_files',
   'default_trackers',
 ]);
+
+/**
+ * Read by the engine when it starts (its listening port, DHT node, extensions, transports and
+ * encryption): a change is kept and reported at once and takes effect at the next start.
+ */
+export const START_KEYS: ReadonlySet<SessionKey> = new Set([
+  'peer_port',
+  'dht_enabled',
+  'pex_enabled',
+  'lpd_enabled',
+  'utp_enabled',
+  'encryption',
+]);
+
+/** Transmission's three words for `encryption`. */
+export const ENCRYPTION_MODES = ['required', 'preferred', 'tolerated'] as const;
 
 /** A copy of the defaults. */
 export function defaultSessionSettings(): SessionSettings {
@@ -96,6 +104,8 @@ export function coerceSetting(key: SessionKey, value: unknown): SettingValue | u
   const expected = typeof SESSION_DEFAULTS[key];
   if (expected === 'boolean' && (value === 0 || value === 1)) return value === 1;
   if (typeof value !== expected) return undefined;
+  if (key === 'encryption' && !(ENCRYPTION_MODES as readonly unknown[]).includes(value))
+    return undefined;
   if (typeof value === 'number' && !Number.isFinite(value)) return undefined;
   return value as SettingValue;
 }

@@ -4,7 +4,7 @@
  * cumulative counters, dates). `PersistedTorrent` is what survives a restart.
  */
 import { filePathSegments, type Metainfo, piecesOfFile } from '@bt/metainfo';
-import type { Torrent } from '@bt/session';
+import type { MagnetTorrent, Torrent } from '@bt/session';
 import { TorrentStatus } from '../backend.js';
 
 /** What is saved per torrent (Transmission's names, snake_case). */
@@ -40,14 +40,19 @@ export interface PersistedTorrent {
   trackers?: string[][];
   /** Where the content goes once complete (incomplete-dir in use), if not `download_dir`. */
   final_dir?: string;
+  /** The magnet link, while its metadata is not known yet (no .torrent saved). */
+  magnet?: string;
 }
 
 export class TorrentEntry {
   readonly id: number;
-  readonly metainfo: Metainfo;
+  /** The torrent's metainfo; for a magnet without metadata yet, a stand-in (no files). */
+  metainfo: Metainfo;
   readonly torrentFile: string;
   state: PersistedTorrent;
   torrent: Torrent | undefined;
+  /** A magnet fetching its metadata (the session's), while it does. */
+  magnet: MagnetTorrent | undefined;
   /** Counters of the current `Torrent` already folded into `state`. */
   foldedDownloaded = 0;
   foldedUploaded = 0;
@@ -111,12 +116,17 @@ export class TorrentEntry {
       : this.state.have_valid;
   }
 
+  /** False for a magnet link whose metadata is not known yet. */
+  get hasMetadata(): boolean {
+    return this.state.magnet === undefined;
+  }
+
   get complete(): boolean {
-    return this.haveValid >= this.metainfo.length;
+    return this.hasMetadata && this.haveValid >= this.metainfo.length;
   }
 
   get status(): TorrentStatus {
-    const state = this.torrent?.state ?? 'stopped';
+    const state = this.torrent?.state ?? this.magnet?.state ?? 'stopped';
     if (this.queued) return this.complete ? TorrentStatus.seedWait : TorrentStatus.downloadWait;
     switch (state) {
       case 'checking':
