@@ -3,8 +3,8 @@
  * by aria2c on loopback.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { parseTorrent } from '@bt/metainfo';
 import {
   freePort,
@@ -40,6 +40,25 @@ export async function makeSwarm(name: string, size: number): Promise<Swarm> {
   const payload = join(seedDir, name);
   const bytes = randomBytes(size);
   await writeFile(payload, bytes);
+  return announceSwarm(seedDir, payload, bytes);
+}
+
+/** A folder `name` of files of `sizes` bytes (`file-0.bin` ...), as `makeSwarm` makes one file. */
+export async function makeFolderSwarm(
+  name: string,
+  sizes: readonly number[],
+): Promise<Swarm & { files: Uint8Array[] }> {
+  const seedDir = await makeTempDir('bt-btd-seed-');
+  const payload = join(seedDir, name);
+  await mkdir(payload);
+  const files = sizes.map((size) => randomBytes(size));
+  for (const [index, bytes] of files.entries())
+    await writeFile(join(payload, `file-${index}.bin`), bytes);
+  return { ...(await announceSwarm(seedDir, payload, new Uint8Array(0))), files };
+}
+
+async function announceSwarm(seedDir: string, payload: string, bytes: Uint8Array): Promise<Swarm> {
+  const name = basename(payload);
   const port = await freePort();
   const torrent = join(seedDir, `${name}.torrent`);
   await runMktorrent({

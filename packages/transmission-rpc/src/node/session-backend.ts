@@ -46,6 +46,13 @@ import {
   type SessionSettings,
   START_KEYS,
 } from './session-settings.js';
+import {
+  applyFileChanges,
+  hasFileChanges,
+  isWanted,
+  priorityNumber,
+  selectionOf,
+} from './file-choices.js';
 import { metainfoOfMagnet } from './magnet-entry.js';
 import { readTransmissionFolder } from './transmission-import.js';
 import { type PersistedTorrent, TorrentEntry } from './torrent-entry.js';
@@ -213,11 +220,7 @@ export class SessionBackend implements RpcBackend {
         this.log('error', `transmission folder: cannot keep ${metainfo.name}: ${describe(error)}`);
         continue;
       }
-      if (unwanted.length > 0)
-        this.log(
-          'warn',
-          `${metainfo.name}: ${unwanted.length} unwanted file(s) in Transmission's resume; btd downloads every file`,
-        );
+      if (unwanted.length > 0) state.files_unwanted = unwanted;
       states.push(state);
     }
     if (states.length > 0) {
@@ -269,6 +272,7 @@ export class SessionBackend implements RpcBackend {
         maxPeers: state.peer_limit,
         downloadLimit: state.download_limited ? state.download_limit * KB : 0,
         uploadLimit: state.upload_limited ? state.upload_limit * KB : 0,
+        selection: selectionOf(state),
       },
     );
     entry.torrent = torrent;
@@ -699,9 +703,10 @@ export class SessionBackend implements RpcBackend {
       case 'error_string':
         return entry.errorString;
       case 'eta': {
-        if (context.have >= metainfo.length) return -1;
+        const left = context.wanted.bytes - context.wanted.verified;
+        if (left <= 0) return -1;
         const rate = torrent?.downloadMeter.rate ?? 0;
-        return rate > 0 ? Math.round((metainfo.length - context.have) / rate) : -2;
+        return rate > 0 ? Math.round(left / rate) : -2;
       }
       case 'eta_idle':
         return -1;
@@ -727,8 +732,8 @@ export class SessionBackend implements RpcBackend {
       case 'file_stats':
         return metainfo.files.map((_, index) => ({
           bytes_completed: entry.fileCompleted(index),
-          wanted: true,
-          priority: 0,
+          wanted: isWanted(state, index),
+          priority: priorityNumber(state, index),
         }));
       case 'group':
         return '';
@@ -756,7 +761,7 @@ export class SessionBackend implements RpcBackend {
       case 'labels':
         return state.labels;
       case 'left_until_done':
-        return Math.max(0, metainfo.length - context.have);
+        return Math.max(0, context.wanted.bytes - context.wanted.verified);
       case 'magnet_link':
         return state.magnet ?? magnetFromMetainfo(metainfo);
       case 'manual_announce_time':
@@ -812,7 +817,9 @@ export class SessionBackend implements RpcBackend {
       case 'percent_complete':
       case 'percent_done':
         if (!entry.hasMetadata) return 0;
-        return metainfo.length > 0 ? context.have / metainfo.length : 1;
+        if (field === 'percent_complete')
+          return metainfo.length > 0 ? context.have / metainfo.length : 1;
+        return context.wanted.bytes > 0 ? context.wanted.verified / context.wanted.bytes : 1;
       case 'pieces': {
         const have = torrent?.picker.have;
         const bytes =
@@ -827,7 +834,7 @@ export class SessionBackend implements RpcBackend {
       case 'piece_size':
         return metainfo.pieceLength;
       case 'priorities':
-        return metainfo.files.map(() => 0);
+        return metainfo.files.map((_, index) => priorityNumber(state, index));
       case 'primary_mime_type':
         return 'application/octet-stream';
       case 'queue_position':
@@ -855,7 +862,7 @@ export class SessionBackend implements RpcBackend {
       case 'sequential_download':
         return false;
       case 'size_when_done':
-        return metainfo.length;
+        return context.wanted.bytes;
       case 'start_date':
         return state.start_date;
       case 'status':
@@ -922,7 +929,7 @@ export class SessionBackend implements RpcBackend {
       case 'upload_ratio':
         return entry.ratio;
       case 'wanted':
-        return metainfo.files.map(() => 1);
+        return metainfo.files.map((_, index) => (isWanted(state, index) ? 1 : 0));
       case 'webseeds':
         return metainfo.urlList;
       case 'webseeds_sending_to_us':
@@ -955,12 +962,6 @@ export class SessionBackend implements RpcBackend {
         name: existing.metainfo.name,
         hash_string: existing.hash,
       };
-    if (
-      (input.files_unwanted?.length ?? 0) > 0 ||
-      (input.priority_high?.length ?? 0) > 0 ||
-      (input.priority_low?.length ?? 0) > 0
-    )
-      throw unsupported('file selection and priorities (files-unwanted, priority-high/low)');
     const requestedDir = input.download_dir ?? this.settings.download_dir;
     if (!isAbsolute(requestedDir))
       throw new RpcError(
@@ -1003,6 +1004,7 @@ export class SessionBackend implements RpcBackend {
       have_valid: 0,
       ...(magnet !== undefined ? { magnet } : {}),
     };
+    applyFileChanges(state, magnet !== undefined ? undefined : metainfo.files.length, input);
     let entry: TorrentEntry;
     try {
       entry = await this.attach(metainfo, file, state);
@@ -1108,12 +1110,6 @@ export class SessionBackend implements RpcBackend {
   }
 
   async torrentSet(ids: readonly number[], changes: TorrentSetChanges): Promise<void> {
-    if (
-      changes.files_unwanted?.length ||
-      changes.priority_high?.length ||
-      changes.priority_low?.length
-    )
-      throw unsupported('file selection and priorities (files-unwanted, priority-high/low)');
     if (changes.honors_session_limits === false)
       throw unsupported('ignoring the session limits (honorsSessionLimits false)');
     if (changes.sequential_download === true)
@@ -1124,7 +1120,7 @@ export class SessionBackend implements RpcBackend {
     for (const id of ids) this.entry(id);
     for (const id of ids) {
       const entry = this.entry(id);
-      const { state } = entry;
+      const { state, metainfo } = entry;
       if (changes.labels)
         state.labels = changes.labels.filter((label) => label.length > 0 && !label.includes(','));
       if (changes.download_limit !== undefined)
@@ -1146,6 +1142,18 @@ export class SessionBackend implements RpcBackend {
       });
       if (changes.queue_position !== undefined)
         this.setQueuePosition(entry, changes.queue_position);
+      if (hasFileChanges(changes)) {
+        const made = applyFileChanges(
+          state,
+          entry.hasMetadata ? metainfo.files.length : undefined,
+          changes,
+        );
+        const torrent = entry.torrent;
+        if (torrent) {
+          for (const [index, priority] of made.priorities) torrent.setFilePriority(index, priority);
+          for (const [index, wanted] of made.wanted) await torrent.setFileWanted(index, wanted);
+        }
+      }
       const trackers = editTrackers(entry.trackers, changes);
       if (trackers) await this.replace(entry, () => void (state.trackers = trackers));
       if (changes.location !== undefined)
@@ -1444,6 +1452,21 @@ class RowContext {
   constructor(entry: TorrentEntry) {
     this.entry = entry;
     this.have = entry.haveValid;
+  }
+
+  /** Bytes of the pieces the wanted files cover, and of those verified (the engine's count). */
+  get wanted(): { bytes: number; verified: number } {
+    const { entry } = this;
+    if (!entry.state.files_unwanted) return { bytes: entry.metainfo.length, verified: this.have };
+    const stats = entry.torrent && entry.torrent.state !== 'stopped' ? this.stats() : undefined;
+    if (!stats) {
+      let bytes = 0;
+      entry.metainfo.files.forEach((file, index) => {
+        if (isWanted(entry.state, index)) bytes += file.length;
+      });
+      return { bytes, verified: entry.complete ? bytes : 0 };
+    }
+    return { bytes: stats.wantedBytes, verified: stats.wantedVerifiedBytes };
   }
 
   stats(): ReturnType<Torrent['stats']> | undefined {

@@ -6,9 +6,10 @@
 import { filePathSegments, type Metainfo, piecesOfFile } from '@bt/metainfo';
 import type { MagnetTorrent, Torrent } from '@bt/session';
 import { TorrentStatus } from '../backend.js';
+import type { FileChoices } from './file-choices.js';
 
 /** What is saved per torrent (Transmission's names, snake_case). */
-export interface PersistedTorrent {
+export interface PersistedTorrent extends FileChoices {
   hash_string: string;
   download_dir: string;
   /** The user wants it running (Transmission's "started"). */
@@ -121,8 +122,13 @@ export class TorrentEntry {
     return this.state.magnet === undefined;
   }
 
+  /** Every wanted piece verified (every piece, when every file is wanted). */
   get complete(): boolean {
-    return this.hasMetadata && this.haveValid >= this.metainfo.length;
+    if (!this.hasMetadata) return false;
+    if (this.torrent && this.torrent.state !== 'stopped') return this.torrent.picker.complete;
+    return this.state.files_unwanted
+      ? this.state.done_date > 0
+      : this.haveValid >= this.metainfo.length;
   }
 
   get status(): TorrentStatus {
