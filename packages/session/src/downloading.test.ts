@@ -7,6 +7,7 @@ import type { SessionError } from './errors.js';
 import type { Message, PeerWire, PieceVerdict, TorrentStorage } from './interfaces.js';
 import { Peer } from './peer.js';
 import { PeerRegistry } from './peer-registry.js';
+import { PieceDeadlines } from './piece-deadlines.js';
 import { PiecePicker } from './piece-picker.js';
 import { RateMeter, TokenBucket } from './rate.js';
 import type { TorrentContext, TorrentOptions } from './torrent-context.js';
@@ -55,6 +56,7 @@ function setup() {
     options: {} as TorrentOptions,
     clock,
     picker,
+    deadlines: new PieceDeadlines(),
     storage,
     registry: new PeerRegistry(),
     peers,

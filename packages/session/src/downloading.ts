@@ -88,6 +88,7 @@ export class Downloading {
     const { ctx } = this;
     if (ctx.state !== 'downloading' || !peer.amInterested) return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
+    if (ctx.deadlines.active) this.fillUrgent(peer);
     const depth = peer.snubbedAt !== undefined ? 1 : peer.depth;
     const busy = peer.outstanding.size > 0;
     // refill in batches, not per block, so the picker runs rarely on a fast peer and the
@@ -130,6 +131,58 @@ export class Downloading {
     for (const request of requests)
       peer.outstanding.set(this.keyOf(request.index, request.begin), now);
     peer.wire.sendRequests(requests);
+  }
+
+  /**
+   * Pieces with a deadline go first (`piece-deadlines.ts`, libtorrent's model): asked of a peer
+   * among the fastest that have them, past its pipeline's depth (they must not queue behind
+   * ordinary blocks) up to a second pipeline; a late piece's blocks are asked twice.
+   */
+  private fillUrgent(peer: Peer): void {
+    const { ctx } = this;
+    if (peer.snubbedAt !== undefined) return;
+    const urgent = ctx.deadlines.urgent((piece) => ctx.picker.have.has(piece));
+    const first = urgent[0];
+    if (!first) return;
+    if (peer.has.has(first.piece)) {
+      // the fastest peers that have the most urgent piece take it
+      let best = 0;
+      for (const other of ctx.peers)
+        if (!other.peerChoking && other.has.has(first.piece))
+          best = Math.max(best, other.download.rate);
+      if (peer.download.rate < best / 2) return;
+    }
+    let inFlight = this.pendingWrites;
+    for (const other of ctx.peers) inFlight += other.outstanding.size;
+    let room = Math.min(2 * peer.depth - peer.outstanding.size, MAX_BLOCKS_IN_FLIGHT - inFlight);
+    if (room <= 0) return;
+    if (this.buckets.some((bucket) => !bucket.unlimited)) {
+      let allowance = 0;
+      while (allowance < room && takeAll(this.buckets, ctx.picker.blockSize)) allowance++;
+      room = allowance;
+    }
+    const now = ctx.clock.now();
+    const requests = ctx.picker.pickUrgent(
+      {
+        has: peer.has,
+        choked: peer.peerChoking,
+        allowedFast: peer.allowedFast,
+        isRequested: (piece, offset) => peer.outstanding.has(this.keyOf(piece, offset)),
+        id: peer.id,
+      },
+      urgent.map(({ piece, deadline }) => ({ piece, duplicate: deadline <= now })),
+      room,
+    );
+    if (requests.length === 0) return;
+    for (const request of requests)
+      peer.outstanding.set(this.keyOf(request.index, request.begin), now);
+    peer.wire.sendRequests(requests);
+  }
+
+  /** New deadlines: the fastest peers are asked first. */
+  fillUrgentAll(): void {
+    const peers = [...this.ctx.peers].sort((a, b) => b.download.rate - a.download.rate);
+    for (const peer of peers) this.fill(peer);
   }
 
   /** Fills every peer's pipeline (but `except`'s). */

@@ -14,7 +14,9 @@
  * the one hook (`TorrentExtension`: per torrent a `TorrentExtensionHandler` that adds handshake
  * fields and receives each peer's handshake, its messages of that extension and its going).
  * The default transport is TCP with MSE/PE (`EncryptedTcpTransport`) under the session's or the
- * torrent's `encryption` policy.
+ * torrent's `encryption` policy. Streaming: `Torrent.createReadStream` reads a file while it
+ * downloads, its pieces picked first by deadline (`PieceDeadlines`, libtorrent's
+ * `set_piece_deadline` model); the HTTP server over it is in `./node`.
  */
 export { Choker } from './choker.js';
 export type { ChokeCandidate, ChokerOptions } from './choker.js';
@@ -87,6 +89,12 @@ export { PeerIdSet, PeerRegistry } from './peer-registry.js';
 export type { PeerRegistryOptions, PeerSource } from './peer-registry.js';
 export { FileSelection, selectionFromRanges } from './file-selection.js';
 export type { FilePriority, FileSelectionOptions, FileStatus } from './file-selection.js';
+export { PieceDeadlines } from './piece-deadlines.js';
+export type { DeadlineOwner, UrgentPiece } from './piece-deadlines.js';
+export { createFileReadStream, fileEndsFirst } from './file-stream.js';
+export type { FileReadStreamOptions, StreamableTorrent } from './file-stream.js';
+export { contentTypeOf, parseRange } from './http-range.js';
+export type { RangeAnswer } from './http-range.js';
 export { BLOCK_SIZE, PiecePicker } from './piece-picker.js';
 export type { BlockResult, PickerPeer, PiecePickerOptions } from './piece-picker.js';
 export { RateMeter, TokenBucket, pipelineDepth, takeAll } from './rate.js';

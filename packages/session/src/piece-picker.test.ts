@@ -313,3 +313,64 @@ describe('PiecePicker within the storage memory (maxActivePieces)', () => {
     expect(p.activePieces).toBe(2);
   });
 });
+
+describe('PiecePicker.pickUrgent', () => {
+  it('takes deadline pieces first, in the order given, before rarest-first', () => {
+    const p = picker(8);
+    const all = Bitfield.full(8);
+    const urgent = p.pickUrgent(
+      { has: all, choked: false },
+      [
+        { piece: 6, duplicate: false },
+        { piece: 2, duplicate: false },
+      ],
+      6,
+    );
+    expect(urgent.map((request) => request.index)).toEqual([6, 6, 6, 6, 2, 2]);
+    // the rest of piece 2 is finished first by the ordinary pick
+    expect(p.pick({ has: all, choked: false }, 2).map((request) => request.index)).toEqual([2, 2]);
+  });
+
+  it('asks a late piece of a second peer, once per block, never twice of one peer', () => {
+    const p = picker(2);
+    const all = Bitfield.full(2);
+    const first = p.pickUrgent({ has: all, choked: false }, [{ piece: 0, duplicate: true }], 10);
+    expect(first).toHaveLength(4);
+    const asked = new Set(first.map((request) => request.begin));
+    // the same peer: nothing twice
+    expect(
+      p.pickUrgent(
+        { has: all, choked: false, isRequested: (_piece, offset) => asked.has(offset) },
+        [{ piece: 0, duplicate: true }],
+        10,
+      ),
+    ).toEqual([]);
+    // another peer: each block once more
+    const other = { has: all, choked: false, isRequested: () => false };
+    expect(p.pickUrgent(other, [{ piece: 0, duplicate: true }], 10)).toHaveLength(4);
+    expect(p.pickUrgent(other, [{ piece: 0, duplicate: true }], 10)).toEqual([]);
+    // not late: no duplicate
+    const third = picker(2);
+    third.pickUrgent({ has: all, choked: false }, [{ piece: 1, duplicate: false }], 10);
+    expect(third.pickUrgent(other, [{ piece: 1, duplicate: false }], 10)).toEqual([]);
+  });
+
+  it('skips pieces the peer lacks or may not send while choking', () => {
+    const p = picker(4);
+    expect(
+      p.pickUrgent({ has: field(4, [1]), choked: false }, [{ piece: 0, duplicate: true }], 10),
+    ).toEqual([]);
+    expect(
+      p
+        .pickUrgent(
+          { has: Bitfield.full(4), choked: true, allowedFast: new Set([3]) },
+          [
+            { piece: 0, duplicate: false },
+            { piece: 3, duplicate: false },
+          ],
+          10,
+        )
+        .map((request) => request.index),
+    ).toEqual([3, 3, 3, 3]);
+  });
+});

@@ -311,6 +311,43 @@ export class PiecePicker {
     return requests;
   }
 
+  /**
+   * Up to `max` block requests for pieces with a deadline (`piece-deadlines.ts`), in the order
+   * given, before anything `pick` would choose: their unrequested blocks, a new piece started
+   * past `maxActivePieces`, and for a piece marked `duplicate` (its time has come) blocks
+   * already asked of another peer, at most twice each, as in endgame.
+   */
+  pickUrgent(
+    peer: PickerPeer,
+    pieces: readonly { piece: number; duplicate: boolean }[],
+    max: number,
+  ): BlockRequest[] {
+    const requests: BlockRequest[] = [];
+    if (max <= 0 || (peer.choked && !peer.allowedFast?.size)) return requests;
+    for (const { piece, duplicate } of pieces) {
+      if (requests.length >= max) break;
+      if (!peer.has.has(piece) || (peer.choked && !peer.allowedFast?.has(piece))) continue;
+      if (this.isFresh(piece)) this.start(piece, peer.id);
+      const partial = this.partials.get(piece);
+      if (!partial || (partial.owner !== undefined && partial.owner !== peer.id)) continue;
+      if (partial.unrequested > 0) {
+        // what this peer was just given needs no second ask from it
+        this.takeBlocks(piece, partial, requests, max);
+        continue;
+      }
+      if (!duplicate) continue;
+      for (let block = 0; block < partial.state.length && requests.length < max; block++) {
+        if (partial.state[block] !== REQUESTED || partial.requesters[block]! >= ENDGAME_REQUESTERS)
+          continue;
+        const offset = block * this.blockSize;
+        if (peer.isRequested?.(piece, offset) !== false) continue;
+        partial.requesters[block]!++;
+        requests.push({ index: piece, begin: offset, length: this.blockLength(piece, block) });
+      }
+    }
+    return requests;
+  }
+
   /** Blocks of new pieces that may be started within `maxActivePieces` (`atLeastOne`: one past it). */
   private room(atLeastOne: boolean): number {
     const pieces = Math.max(atLeastOne ? 1 : 0, this.maxActivePieces - this.activePieces);

@@ -19,6 +19,7 @@ import type {
 } from './interfaces.js';
 import type { Peer } from './peer.js';
 import type { PeerIdSet, PeerRegistry } from './peer-registry.js';
+import type { PieceDeadlines } from './piece-deadlines.js';
 import type { PiecePicker } from './piece-picker.js';
 import type { SourceStatus } from './sources.js';
 import type { RateMeter, TokenBucket } from './rate.js';
@@ -86,6 +87,8 @@ export interface TorrentContext {
   readonly options: TorrentOptions;
   readonly clock: Clock;
   readonly picker: PiecePicker;
+  /** Pieces wanted by a time (streams' readers): picked first. */
+  readonly deadlines: PieceDeadlines;
   readonly storage: TorrentStorage;
   readonly registry: PeerRegistry;
   readonly peers: ReadonlySet<Peer>;

@@ -6,6 +6,7 @@
  * (requests, blocks, verdicts), `uploading.ts` (requests served, choking), `announcing.ts`
  * (trackers).
  */
+import type { Readable } from 'node:stream';
 import type { EncryptionPolicy } from '@bt/mse';
 import { type PeerAddress, formatPeerAddress, toHex } from '@bt/primitives';
 import { WIRE_DEFAULTS } from '@bt/wire';
@@ -19,6 +20,7 @@ import { EventHub } from './events.js';
 import type { TorrentEvent, TorrentEventMap, TorrentState } from './events.js';
 import { extendedHandshake } from './extensions.js';
 import { FileSelection, type FilePriority, type FileStatus } from './file-selection.js';
+import { createFileReadStream, type FileReadStreamOptions } from './file-stream.js';
 import { ExtensionHost } from './extension-host.js';
 import { allowsPublicDiscovery } from './discovery.js';
 import type { PeerWire, ReservedBits, TorrentDescription, TorrentStorage } from './interfaces.js';
@@ -26,6 +28,7 @@ import { Peer } from './peer.js';
 import { PeerReactions } from './peer-reactions.js';
 import { PeerIdSet, PeerRegistry } from './peer-registry.js';
 import type { PeerSource } from './peer-registry.js';
+import { PieceDeadlines } from './piece-deadlines.js';
 import { PiecePicker } from './piece-picker.js';
 import { RateMeter, TokenBucket } from './rate.js';
 import type { TorrentContext, TorrentOptions } from './torrent-context.js';
@@ -119,6 +122,7 @@ export class Torrent implements TorrentContext {
   readonly picker: PiecePicker;
   /** Which files are downloaded, and their priorities. */
   private readonly selection: FileSelection;
+  readonly deadlines = new PieceDeadlines();
   readonly registry = new PeerRegistry({ strikesToBan: 8 });
   readonly peers = new Set<Peer>();
   readonly downloadMeter: RateMeter;
@@ -727,6 +731,27 @@ export class Torrent implements TorrentContext {
 
   drop(peer: Peer, error?: SessionError): void {
     peer.wire.close(error);
+  }
+
+  // Streaming -------------------------------------------------------------------------------
+
+  /**
+   * A Node `Readable` of file `fileIndex` (numbered from 0) from `start` to `end` (inclusive),
+   * served while the torrent downloads: each read waits for its piece, and the pieces at and
+   * ahead of the reader get deadlines (`file-stream.ts`).
+   */
+  createReadStream(fileIndex: number, options?: FileReadStreamOptions): Readable {
+    return createFileReadStream(this, fileIndex, options);
+  }
+
+  /** True once `piece` is verified. */
+  hasPiece(piece: number): boolean {
+    return this.picker.have.has(piece);
+  }
+
+  /** Deadlines changed (`deadlines`): the fastest peers are asked for those pieces now. */
+  deadlinesChanged(): void {
+    if (this.stateValue === 'downloading') this.downloading.fillUrgentAll();
   }
 
   // Stats -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { ManualClock } from './clock.js';
 import type { Message, PeerWire, TorrentStorage } from './interfaces.js';
 import { Peer } from './peer.js';
 import { PeerRegistry } from './peer-registry.js';
+import { PieceDeadlines } from './piece-deadlines.js';
 import { PiecePicker } from './piece-picker.js';
 import { RateMeter, TokenBucket } from './rate.js';
 import type { TorrentContext, TorrentOptions } from './torrent-context.js';
@@ -55,6 +56,7 @@ function setup(options: { cached?: boolean; peekMisses?: boolean } = {}) {
     options: { uploadSlots: 1 } as TorrentOptions,
     clock,
     picker,
+    deadlines: new PieceDeadlines(),
     storage,
     registry: new PeerRegistry(),
     peers,

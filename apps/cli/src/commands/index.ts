@@ -10,12 +10,14 @@ import { peerCommand } from './peer.js';
 import { verifyCommand } from './verify.js';
 import { downloadCommand } from './download.js';
 import { seedCommand } from './seed.js';
+import { streamCommand } from './stream.js';
 import { demoCommand } from './demo.js';
 import { dhtCommand } from './dht.js';
 
 export const commands: Command[] = [
   downloadCommand,
   seedCommand,
+  streamCommand,
   verifyCommand,
   infoCommand,
   createCommand,
