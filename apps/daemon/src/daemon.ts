@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { createSession, folderResumeStore, type Session } from '@bt/session';
+import { createStreamHandler } from '@bt/session/node';
 import { isAddressAllowed, parseWhitelist, RpcError } from '@bt/transmission-rpc';
 import {
   type RpcServer,
@@ -98,7 +99,11 @@ export async function startDaemon(
     `peers on port ${session.port}; ${backend.torrentCount} torrents loaded from ${options.configDir}`,
   );
 
+  // files of torrents over HTTP while they download, at /stream/<info-hash>/<file index>,
+  // behind the RPC's whitelists and authentication
+  const streams = createStreamHandler({ resolve: (infoHash) => session.get(infoHash) });
   const rpcOptions: RpcServerOptions = {
+    handlers: [(request, response) => streams.handle(request, response)],
     backend,
     port: settings.daemon['rpc-port'],
     host: settings.daemon['rpc-bind-address'],
@@ -134,6 +139,7 @@ export async function startDaemon(
       log('warn', `rpc-whitelist does not allow ${bound}`);
     log('info', `RPC on http://${bound}:${server.port}${settings.daemon['rpc-url']}rpc`);
     if (rpcOptions.appRoot) log('info', `web UI on http://${bound}:${server.port}/`);
+    log('info', `streams on http://${bound}:${server.port}/stream/<info-hash>/<file index>`);
   }
 
   let watcher: WatchDir | undefined;
@@ -198,6 +204,7 @@ export async function startDaemon(
       closing ??= (async () => {
         if (settingsWrite) clearTimeout(settingsWrite);
         await watcher?.close();
+        streams.close();
         await server?.close();
         await backend.close();
         await session.close();

@@ -73,8 +73,8 @@ async function announceSwarm(seedDir: string, payload: string, bytes: Uint8Array
   return { seedDir, payload, torrent, infoHash, bytes };
 }
 
-/** aria2c seeding the swarm's torrent from its folder. */
-export async function ariaSeeder(swarm: Swarm): Promise<void> {
+/** aria2c seeding the swarm's torrent from its folder (`uploadLimit`: its rate cap, e.g. `1M`). */
+export async function ariaSeeder(swarm: Swarm, uploadLimit?: string): Promise<void> {
   const port = await freePort();
   startProcess(
     'aria2c',
@@ -84,6 +84,7 @@ export async function ariaSeeder(swarm: Swarm): Promise<void> {
       '--check-integrity=true',
       `--dir=${swarm.seedDir}`,
       `--listen-port=${port}`,
+      ...(uploadLimit ? [`--max-upload-limit=${uploadLimit}`] : []),
       swarm.torrent,
     ],
     { label: 'aria2c seeder' },

@@ -59,6 +59,11 @@ export interface RpcServerOptions {
    * the RPC; without it `/` redirects to the web client.
    */
   appRoot?: string;
+  /**
+   * Other routes, asked in order after the whitelists and authentication (btd's `/stream/`):
+   * a handler that answers the request returns true.
+   */
+  handlers?: readonly ((request: IncomingMessage, response: ServerResponse) => boolean)[];
   /** Told about refused requests (for the daemon's log). */
   onRefused?: (event: { address: string; status: number; reason: string }) => void;
 }
@@ -322,6 +327,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       return;
     }
     if (!authenticate(request, response)) return;
+    for (const handler of options.handlers ?? []) if (handler(request, response)) return;
     const path = (request.url ?? '/').split('?')[0]!;
     if (path === rpcPath || path === base.slice(0, -1) + '/rpc/') {
       await serveRpc(request, response);
