@@ -18,8 +18,12 @@ export const ariaCommon = [
   '--file-allocation=none',
 ];
 
-/** `payload.bin` of `size` random bytes and `payload.torrent` (64 KiB pieces) in a new folder. */
-export async function fixture(size: number, announce = 'http://127.0.0.1:9/announce') {
+/** `payload.bin` of `size` random bytes and `payload.torrent` (64 KiB pieces unless told) in a new folder. */
+export async function fixture(
+  size: number,
+  announce = 'http://127.0.0.1:9/announce',
+  pieceLengthExponent = 16,
+) {
   const seedDir = await makeTempDir();
   const payload = join(seedDir, 'payload.bin');
   await writeFile(payload, randomBytes(size));
@@ -29,13 +33,21 @@ export async function fixture(size: number, announce = 'http://127.0.0.1:9/annou
     source: payload,
     output: torrent,
     announce,
-    pieceLengthExponent: 16,
+    pieceLengthExponent,
   });
   return { seedDir, payload, torrent };
 }
 
-/** aria2c seeding `torrent` from `dir`; `limit` caps its upload rate (e.g. `512K`). */
-export async function ariaSeeder(torrent: string, dir: string, limit?: string) {
+/**
+ * aria2c seeding `torrent` from `dir`; `limit` caps its upload rate (e.g. `512K`), overall or,
+ * with `perTorrent`, the torrent's own (`--max-upload-limit`).
+ */
+export async function ariaSeeder(
+  torrent: string,
+  dir: string,
+  limit?: string,
+  options: { perTorrent?: boolean } = {},
+) {
   const port = await freePort();
   const child = startProcess('aria2c', [
     ...ariaCommon,
@@ -43,7 +55,7 @@ export async function ariaSeeder(torrent: string, dir: string, limit?: string) {
     '--check-integrity=true',
     `--dir=${dir}`,
     `--listen-port=${port}`,
-    ...(limit ? [`--max-overall-upload-limit=${limit}`] : []),
+    ...(limit ? [`--max-${options.perTorrent ? '' : 'overall-'}upload-limit=${limit}`] : []),
     torrent,
   ]);
   await waitForPort(port, '127.0.0.1');
