@@ -8,6 +8,10 @@
   libtorrent-peer.py leech <torrent> <dir> <count> <host:port>...
       <count> fresh sessions download from the given peers (into <dir> for one leecher, into
       <dir>/<i> for several); prints one JSON line {"seconds": ...} once every one has the whole torrent.
+  libtorrent-peer.py first-piece <magnet> <dir>
+      a fresh session adds <magnet> (its peers from x.pe) and prints one JSON line
+      {"metadata": s, "firstPiece": s}: seconds from the add to the metadata and to its first
+      verified piece (the streaming bench's anchor), then exits.
 
 TCP only (uTP off; LT_UTP_ONLY=1 turns TCP off and uTP on instead), no DHT, LSD, UPnP or NAT-PMP: the same conditions as every other peer of
 the bench; outgoing connections in plaintext. Settings are libtorrent's defaults otherwise.
@@ -101,11 +105,37 @@ def leech(torrent, directory, count, peers):
     print(json.dumps({'seconds': seconds, 'leechers': count}), flush=True)
 
 
+def first_piece(magnet, directory):
+    session = make_session(0)
+    session.apply_settings({
+        'alert_mask': lt.alert_category.error | lt.alert_category.status
+        | lt.alert_category.piece_progress,
+    })
+    params = lt.parse_magnet_uri(magnet)
+    params.save_path = directory
+    started = time.monotonic()
+    session.add_torrent(params)
+    metadata = None
+    deadline = started + 120
+    while time.monotonic() < deadline:
+        session.wait_for_alert(100)
+        for alert in session.pop_alerts():
+            if isinstance(alert, lt.metadata_received_alert) and metadata is None:
+                metadata = time.monotonic() - started
+            elif isinstance(alert, lt.piece_finished_alert):
+                print(json.dumps({'metadata': metadata, 'firstPiece': time.monotonic() - started}),
+                      flush=True)
+                return
+    sys.exit('no piece within 120 s')
+
+
 if __name__ == '__main__':
     mode = sys.argv[1]
     if mode == 'seed':
         seed(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif mode == 'leech':
         leech(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])
+    elif mode == 'first-piece':
+        first_piece(sys.argv[2], sys.argv[3])
     else:
-        sys.exit('usage: libtorrent-peer.py seed|leech ...')
+        sys.exit('usage: libtorrent-peer.py seed|leech|first-piece ...')
