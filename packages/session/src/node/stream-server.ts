@@ -10,7 +10,7 @@
  * connections and readers.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
+import { type Duplex, pipeline } from 'node:stream';
 import { contentTypeOf, parseRange } from '../http-range.js';
 import { fileEndsFirst, fileRange } from '../file-stream.js';
 import type { Torrent } from '../torrent.js';
@@ -167,6 +167,21 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
   };
 }
 
+/**
+ * A `clientError` of a Node HTTP server answered and closed: 408 for a client too slow with its
+ * request, 431 for headers over the limit, 400 for the rest (the RPC server uses it too).
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const status =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? '408 Request Timeout'
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
+  if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+  else socket.destroy();
+}
+
 export interface StreamServerOptions {
   torrent: Torrent;
   /** The file served (from 0). */
@@ -221,16 +236,7 @@ export async function startStreamServer(options: StreamServerOptions): Promise<S
       response.end('404 Not Found\n');
     }
   });
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    const status =
-      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? '408 Request Timeout'
-        : error.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);

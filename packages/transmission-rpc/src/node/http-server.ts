@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { answerClientError } from '@bt/session/node';
 import { isAddressAllowed, isHostAllowed, parseBasicAuth } from '../access.js';
 import type { RpcBackend } from '../backend.js';
 import { RpcError } from '../errors.js';
@@ -362,16 +363,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       else response.destroy();
     });
   });
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    const status =
-      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? '408 Request Timeout'
-        : error.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 9091, options.host ?? '127.0.0.1', () => {
