@@ -20,10 +20,10 @@ function oneFile(pieceLength: number, length: number): PieceGeometry {
 /** Two pieces of 64 KiB in 32 KiB blocks: block keys must follow the picker's block size. */
 const BLOCK = 32_768;
 
-function setup() {
+function setup(pieceCount = 2) {
   const clock = new ManualClock();
   const picker = new PiecePicker({
-    geometry: oneFile(2 * BLOCK, 4 * BLOCK),
+    geometry: oneFile(2 * BLOCK, pieceCount * 2 * BLOCK),
     blockSize: BLOCK,
   });
   const written: [number, number][] = [];
@@ -52,11 +52,12 @@ function setup() {
   };
   const peers = new Set<Peer>();
   const dropped: [Peer, SessionError | undefined][] = [];
+  const deadlines = new PieceDeadlines();
   const ctx: TorrentContext = {
     options: {} as TorrentOptions,
     clock,
     picker,
-    deadlines: new PieceDeadlines(),
+    deadlines,
     storage,
     registry: new PeerRegistry(),
     peers,
@@ -75,7 +76,7 @@ function setup() {
   ctx.emit = (type) => void events.push(type);
   const downloading = new Downloading(ctx, new TokenBucket(clock), { completed: () => undefined });
   let nextId = 1;
-  const connect = (pieces = [0, 1]) => {
+  const connect = (pieces = Array.from({ length: pieceCount }, (_, piece) => piece)) => {
     const sent: Message[] = [];
     const asked: BlockRequest[] = [];
     const wire: PeerWire = {
@@ -90,14 +91,25 @@ function setup() {
       bufferedBytes: 0,
       close: () => undefined,
     };
-    const peer = new Peer({ id: nextId++, wire, pieceCount: 2, clock, source: 'manual' });
+    const peer = new Peer({ id: nextId++, wire, pieceCount, clock, source: 'manual' });
     for (const piece of pieces) peer.has.set(piece);
     peer.peerChoking = false;
     peers.add(peer);
     downloading.updateInterest(peer);
     return { peer, sent, asked };
   };
-  return { downloading, connect, dropped, written, verified, settle, picker, events };
+  return {
+    downloading,
+    connect,
+    dropped,
+    written,
+    verified,
+    settle,
+    picker,
+    events,
+    deadlines,
+    clock,
+  };
 }
 
 describe('Downloading', () => {
@@ -191,6 +203,31 @@ describe('Downloading', () => {
     expect(downloading.hashFailures).toBe(1);
     expect(picker.have.has(0)).toBe(false);
     // one shared failure is a strike for each, not a ban
+    expect(dropped).toEqual([]);
+  });
+
+  it('puts a piece due now before the ordinary blocks queued with the peer', () => {
+    const { downloading, connect, dropped, deadlines, clock } = setup(64);
+    const { peer, sent, asked } = connect();
+    const ordinary = asked.length;
+    expect(ordinary).toBeGreaterThan(32);
+    const waiting = new Set(asked.map((request) => request.index));
+    const due = Array.from({ length: 64 }, (_, piece) => piece).find(
+      (piece) => !waiting.has(piece),
+    )!;
+    const reader = deadlines.owner();
+    deadlines.set(reader, due, clock.now());
+    downloading.fillUrgentAll();
+    // all but the 16 oldest ordinary blocks are cancelled, and the due piece asked next
+    const cancels = sent.filter((message) => message.type === 'cancel');
+    expect(cancels).toHaveLength(ordinary - 16);
+    expect(asked.slice(ordinary, ordinary + 2).map((request) => request.index)).toEqual([due, due]);
+    // the cancelled blocks are asked again after it, and an answer that crossed a cancel is no lie
+    expect(asked.length).toBeGreaterThan(ordinary + 2);
+    const crossed = cancels[0]!;
+    if (crossed.type !== 'cancel') throw new Error('unreachable');
+    downloading.onBlock(peer, crossed.index, crossed.begin, new Uint8Array(BLOCK));
+    downloading.onBlock(peer, crossed.index, crossed.begin, new Uint8Array(BLOCK));
     expect(dropped).toEqual([]);
   });
 });

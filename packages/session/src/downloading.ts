@@ -19,6 +19,12 @@ import type { TorrentContext } from './torrent-context.js';
  */
 const MAX_BLOCKS_IN_FLIGHT = 1024;
 
+/**
+ * Ordinary requests left with a peer when a piece is due now: the oldest, likely already on
+ * their way (256 KiB); the rest are cancelled so the due piece comes next.
+ */
+const KEPT_ON_DEADLINE = 16;
+
 export interface DownloadingHooks {
   /** Every wanted piece is verified. */
   completed(): void;
@@ -174,9 +180,33 @@ export class Downloading {
       room,
     );
     if (requests.length === 0) return;
+    // a piece due now must not wait behind a second of ordinary blocks: those not yet on their
+    // way are cancelled (the peer drops them from its queue) and asked again later
+    const due = new Set(urgent.filter(({ deadline }) => deadline <= now).map(({ piece }) => piece));
+    if (requests.some((request) => due.has(request.index))) this.cancelOrdinary(peer);
     for (const request of requests)
       peer.outstanding.set(this.keyOf(request.index, request.begin), now);
     peer.wire.sendRequests(requests);
+  }
+
+  /** Cancels the peer's requests for pieces without a deadline, but the oldest few. */
+  private cancelOrdinary(peer: Peer): void {
+    const { ctx } = this;
+    let kept = 0;
+    for (const key of [...peer.outstanding.keys()]) {
+      const piece = this.pieceOf(key);
+      if (ctx.deadlines.deadlineOf(piece) !== undefined || kept++ < KEPT_ON_DEADLINE) continue;
+      const begin = this.beginOf(key);
+      peer.outstanding.delete(key);
+      peer.withdraw(key);
+      ctx.picker.requestDropped(piece, begin);
+      peer.wire.send({
+        type: 'cancel',
+        index: piece,
+        begin,
+        length: ctx.picker.blockLength(piece, begin / ctx.picker.blockSize),
+      });
+    }
   }
 
   /** New deadlines: the fastest peers are asked first. */
