@@ -7,22 +7,12 @@
 // prints the RATIO lines (ours over libtorrent's first piece; lower is better).
 // BENCH_QUICK=1 shrinks the payload to 32 MiB; BENCH_SIZE_MB and BENCH_RUNS override.
 // Needs `pnpm build` first, mktorrent and /usr/bin/python3 with python3-libtorrent.
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTorrent } from '@bt/metainfo';
-import {
-  freePort,
-  median,
-  MiB,
-  ratio,
-  removeOnInterrupt,
-  start,
-  writeRandomFile,
-} from './bench-helpers.mjs';
+import { freePort, median, MiB, preparePayload, ratio, start } from './bench-helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bt = join(here, '..', '..', '..', 'apps', 'cli', 'dist', 'bt.js');
@@ -30,20 +20,10 @@ const quick = process.env.BENCH_QUICK === '1';
 const size = Number(process.env.BENCH_SIZE_MB ?? (quick ? 32 : 256)) * MiB;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
-const work = await mkdtemp(join(tmpdir(), 'bt-bench-stream-'));
-removeOnInterrupt(work);
-const seedDir = join(work, 'seed');
-await mkdir(seedDir);
-const payload = join(seedDir, 'movie.mkv');
-await writeRandomFile(payload, size);
-const torrentFile = join(work, 'movie.torrent');
-execFileSync(
-  'mktorrent',
-  ['-l', '20', '-a', 'http://127.0.0.1:9/announce', '-o', torrentFile, payload],
-  {
-    stdio: 'ignore',
-  },
-);
+const { work, seedDir, torrentFile } = await preparePayload('bt-bench-stream-', size, [
+  '-a',
+  'http://127.0.0.1:9/announce',
+]);
 const { infoHashHex } = parseTorrent(new Uint8Array(await readFile(torrentFile)));
 const seedPort = await freePort();
 const seeder = start('/usr/bin/python3', [
@@ -54,7 +34,7 @@ const seeder = start('/usr/bin/python3', [
   String(seedPort),
 ]);
 await seeder.waitFor(/listening \d+/);
-const magnet = `magnet:?xt=urn:btih:${infoHashHex}&dn=movie.mkv&x.pe=127.0.0.1:${seedPort}`;
+const magnet = `magnet:?xt=urn:btih:${infoHashHex}&dn=payload.bin&x.pe=127.0.0.1:${seedPort}`;
 
 /** Resolves with the ms from `started` to the first byte of the answer to `Range: bytes=<from>-`. */
 function firstByte(url, from, started) {

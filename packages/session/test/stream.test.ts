@@ -57,7 +57,13 @@ async function leech(
   peers: number[],
   options: { sequential?: boolean } = {},
 ): Promise<Torrent> {
-  const session = await createSession({ port: 0, host: '127.0.0.1', dht: false });
+  const session = await createSession({
+    port: 0,
+    host: '127.0.0.1',
+    dht: false,
+    localDiscovery: false,
+    peerExchange: false,
+  });
   sessions.push(session);
   return session.addTorrent(metainfo, {
     directory: await makeTempDir(),
