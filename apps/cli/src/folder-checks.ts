@@ -25,6 +25,8 @@ export async function checkOutputFolder(
   metainfo: Metainfo,
   directory: string,
   option: string,
+  /** File selection: only these files' space is needed. */
+  wantedFiles?: readonly boolean[],
 ): Promise<void> {
   try {
     await makeFolders(directory);
@@ -47,7 +49,7 @@ export async function checkOutputFolder(
   } finally {
     await rm(probe, { force: true }).catch(() => undefined);
   }
-  const space = await measureSpace(metainfo, directory);
+  const space = await measureSpace(metainfo, directory, wantedFiles);
   if (space.needed > space.free) {
     throw new CommandError(
       'no-space',

@@ -112,7 +112,13 @@ export async function main(options: MainOptions): Promise<number> {
       throw new UsageError(`missing argument (usage: ${command.usage})`);
     }
     if (parsed.positionals.length > max) {
-      throw new UsageError(`unexpected argument '${parsed.positionals[max]}'`);
+      const extra = parsed.positionals[max]!;
+      // `--priority high:1 low:3`: each priority needs its own flag
+      throw new UsageError(
+        /^(high|normal|low):/i.test(extra)
+          ? `unexpected argument '${extra}': give each priority its own flag (--priority high:1 --priority ${extra})`
+          : `unexpected argument '${extra}'`,
+      );
     }
     context = {
       values: parsed.values,

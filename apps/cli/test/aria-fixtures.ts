@@ -3,7 +3,7 @@
  * and aria2c seeding it on loopback (optionally rate-limited, so a test can act mid-download).
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, makeTempDir, runMktorrent, startProcess, waitForPort } from '@bt/test-support';
 
@@ -36,6 +36,25 @@ export async function fixture(
     pieceLengthExponent,
   });
   return { seedDir, payload, torrent };
+}
+
+/** A folder `multi` of files with random bytes (sizes in order) and `multi.torrent` (64 KiB pieces). */
+export async function multiFileFixture(files: { path: string; size: number }[]) {
+  const seedDir = await makeTempDir();
+  for (const file of files) {
+    const path = join(seedDir, 'multi', file.path);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, randomBytes(file.size));
+  }
+  const torrent = join(seedDir, 'multi.torrent');
+  await runMktorrent({
+    program: 'mktorrent',
+    source: join(seedDir, 'multi'),
+    output: torrent,
+    announce: 'http://127.0.0.1:9/announce',
+    pieceLengthExponent: 16,
+  });
+  return { seedDir, torrent };
 }
 
 /**

@@ -81,8 +81,14 @@ describe('bt verify', () => {
     expect(report.missingPieces).toEqual([1, 4, 5, 6]);
     expect(report.complete).toBe(false);
     expect(report.files).toEqual([
-      { path: 'a.bin', length: 40_000, bytesComplete: 16384 + (40_000 - 32768) },
-      { path: 'sub/b.bin', length: 60_000, bytesComplete: 65536 - 40_000 },
+      {
+        index: 1,
+        path: 'a.bin',
+        length: 40_000,
+        bytesComplete: 16384 + (40_000 - 32768),
+        exists: true,
+      },
+      { index: 2, path: 'sub/b.bin', length: 60_000, bytesComplete: 65536 - 40_000, exists: true },
     ]);
   });
 

@@ -21,13 +21,18 @@ export interface SpaceReport {
 }
 
 /** Measures what `layout` still needs under `directory` and what the disk there has free. */
-export async function measureSpace(layout: TorrentLayout, directory: string): Promise<SpaceReport> {
+export async function measureSpace(
+  layout: TorrentLayout,
+  directory: string,
+  /** File selection: files not wanted are not counted (their shared pieces' bytes are small). */
+  wantedFiles?: readonly boolean[],
+): Promise<SpaceReport> {
   const root = resolve(directory);
   let needed = 0;
   let largestFile = 0;
   for (let fileIndex = 0; fileIndex < layout.files.length; fileIndex++) {
     const file = layout.files[fileIndex]!;
-    if (file.padding === true || file.length === 0) continue;
+    if (file.padding === true || file.length === 0 || wantedFiles?.[fileIndex] === false) continue;
     largestFile = Math.max(largestFile, file.length);
     let allocated = 0;
     try {

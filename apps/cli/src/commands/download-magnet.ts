@@ -6,9 +6,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeTorrent, InvalidMagnetError, type Metainfo, parseMagnet } from '@bt/metainfo';
-import type { AddMagnetOptions, Session, Torrent } from '@bt/session';
+import {
+  type AddMagnetOptions,
+  selectionFromRanges,
+  type Session,
+  type Torrent,
+} from '@bt/session';
 import { type CommandContext, CommandError, ExitCode, UsageError } from '../command.js';
 import { checkOutputFolder } from '../folder-checks.js';
+import {
+  describeSelection,
+  type FileSelectionSpec,
+  resolveFileSelection,
+  wantedFilesOf,
+} from '../file-selection.js';
 import { formatBytes, formatDuration, printable } from '../ui/format.js';
 import { TorrentDisplay } from '../ui/torrent-display.js';
 
@@ -24,7 +35,7 @@ export async function fetchMagnet(
   context: CommandContext,
   session: Session,
   link: string,
-  options: AddMagnetOptions & { json: boolean },
+  options: AddMagnetOptions & { json: boolean; fileSelection?: FileSelectionSpec },
 ): Promise<number | { torrent: Torrent; metainfo: Metainfo; started: number }> {
   let magnet;
   try {
@@ -35,7 +46,7 @@ export async function fetchMagnet(
     throw error;
   }
   const started = performance.now();
-  const { json, metadataOnly, ...add } = options;
+  const { json, metadataOnly, fileSelection, ...add } = options;
   const pending = session.addMagnet(magnet, { ...add, metadataOnly: true });
   const display = new TorrentDisplay(session, pending, {
     stream: context.stderr,
@@ -44,8 +55,6 @@ export async function fetchMagnet(
     label: 'magnet',
   });
   display.start();
-  if (!json && magnet.selectOnly)
-    display.message('note: so= (BEP 53 file selection) is not applied: every file is downloaded');
   let metainfo: Metainfo;
   try {
     metainfo = await pending.whenMetadata(context.signal);
@@ -77,9 +86,25 @@ export async function fetchMagnet(
     else context.stderr.write(`saved ${printable(file)}\n`);
     return ExitCode.ok;
   }
+  // the command line's selection, else the link's so= (BEP 53, files from 0)
+  const selection =
+    fileSelection !== undefined
+      ? resolveFileSelection(fileSelection, metainfo.files)
+      : magnet.selectOnly === undefined
+        ? undefined
+        : selectionFromRanges(magnet.selectOnly, metainfo.files.length);
   // the same checks as for a .torrent file, now that the files are known
-  await checkOutputFolder(metainfo, options.directory, '-o');
-  const torrent = await session.addTorrent(metainfo, { ...add });
+  await checkOutputFolder(
+    metainfo,
+    options.directory,
+    '-o',
+    wantedFilesOf(selection, metainfo.files),
+  );
+  const torrent = await session.addTorrent(metainfo, { ...add, selection });
+  if (selection !== undefined && !json)
+    context.stderr.write(
+      `selected${fileSelection === undefined ? ' (so=, BEP 53)' : ''}: ${describeSelection(selection, metainfo.files, formatBytes)}\n`,
+    );
   for (const { address, source } of pending.knownPeers()) torrent.addPeers([address], source);
   return { torrent, metainfo, started };
 }

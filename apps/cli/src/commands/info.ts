@@ -13,8 +13,11 @@ and flags of a torrent, after checking it. A magnet link shows what the link car
 
 Options:
   --json    one JSON object instead of text: infoHash, name, length, pieceLength,
-            pieceCount, private, files [{path, length}] (path joined with '/'),
-            announce [[url, ...], ...] (tiers), urlList, and more
+            pieceCount, private, files [{index, path, length}] (path joined with '/',
+            index the file's number), announce [[url, ...], ...] (tiers), urlList, and more
+
+Each file shows its number, [1] [2] ... in torrent order (BEP 47 padding files count but are
+not shown): the numbers 'bt download --select' and '--exclude' take.
 
 Examples:
   bt info ubuntu.iso.torrent
@@ -50,7 +53,8 @@ function torrentJson(metainfo: Metainfo): Record<string, unknown> {
     pieceCount: metainfo.pieceCount,
     private: metainfo.private,
     multiFile: metainfo.multiFile,
-    files: metainfo.files.map((file) => ({
+    files: metainfo.files.map((file, index) => ({
+      index: index + 1,
       path: file.path.join('/'),
       length: file.length,
       offset: file.offset,
@@ -133,21 +137,23 @@ function torrentText(metainfo: Metainfo): string {
   if (seeds.length > 0)
     text += `\nWeb seeds:\n${seeds.map((url) => `  ${printable(url)}\n`).join('')}`;
   const files = metainfo.files.filter((file) => !file.padding);
-  text += `\nFiles (${files.length}):\n`;
+  text += `\nFiles (${files.length}; [N]: the number for bt download --select):\n`;
   text += metainfo.multiFile
     ? fileTree(metainfo)
-    : `  ${printable(metainfo.name)}  ${formatBytes(metainfo.length)}\n`;
+    : `  [1] ${printable(metainfo.name)}  ${formatBytes(metainfo.length)}\n`;
   return text;
 }
 
 interface TreeNode {
   children: Map<string, TreeNode>;
   length?: number;
+  /** The file's number (from 1). */
+  number?: number;
 }
 
 function fileTree(metainfo: Metainfo): string {
   const root: TreeNode = { children: new Map() };
-  for (const file of metainfo.files) {
+  for (const [index, file] of metainfo.files.entries()) {
     if (file.padding) continue;
     let node = root;
     file.path.forEach((segment, depth) => {
@@ -156,7 +162,10 @@ function fileTree(metainfo: Metainfo): string {
         child = { children: new Map() };
         node.children.set(segment, child);
       }
-      if (depth === file.path.length - 1) child.length = file.length;
+      if (depth === file.path.length - 1) {
+        child.length = file.length;
+        child.number = index + 1;
+      }
       node = child;
     });
   }
@@ -167,7 +176,7 @@ function fileTree(metainfo: Metainfo): string {
       const last = index === entries.length - 1;
       const folder = child.length === undefined;
       lines.push(
-        `${indent}${last ? '└── ' : '├── '}${printable(name)}${folder ? '/' : `  ${formatBytes(child.length!)}`}`,
+        `${indent}${last ? '└── ' : '├── '}${folder ? '' : `[${child.number}] `}${printable(name)}${folder ? '/' : `  ${formatBytes(child.length!)}`}`,
       );
       if (folder) draw(child, `${indent}${last ? '    ' : '│   '}`);
     });

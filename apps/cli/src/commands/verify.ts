@@ -2,10 +2,13 @@
  * `bt verify`: rechecks a torrent's data on disk, piece by piece, and says what is complete.
  * The checking (hashing on worker threads, file mapping, path safety) is @bt/storage's job.
  */
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { filePathSegments, filesInPiece } from '@bt/metainfo';
 import type { Bitfield } from '@bt/primitives';
 import { createFileStorage, fileCompletion } from '@bt/storage';
 import { booleanOption, type Command, ExitCode, stringOption, UsageError } from '../command.js';
+import { fileSelectionSpec, resolveFileSelection, wantedFilesOf } from '../file-selection.js';
 import { readTorrent } from '../torrent-file.js';
 import { formatBytes, formatPercent, printable } from '../ui/format.js';
 import { Progress } from '../ui/progress.js';
@@ -13,30 +16,46 @@ import { Progress } from '../ui/progress.js';
 export const verifyCommand: Command = {
   name: 'verify',
   summary: "recheck a torrent's data on disk and report the complete pieces and files",
-  usage: 'bt verify <file.torrent> --data <folder> [--json]',
+  usage: 'bt verify <file.torrent> --data <folder> [--select LIST] [--exclude LIST] [--json]',
   help: `Hashes every piece of the torrent's content found under --data (with one worker thread
-per core) and prints which pieces and files are complete. Nothing is written.
+per core) and prints which pieces and files are complete. Nothing is written. A file that was
+not selected for download is absent; its bytes in pieces shared with chosen files are read
+from the part file (<name>/.bt.parts), so those pieces verify.
 
 Options:
   --data <folder>  the download folder: the one that holds the torrent's content, i.e. the
                    parent of the torrent's name (required)
   --json           one JSON object instead of text: infoHash, name, pieceCount,
                    completePieces (a count), missingPieces (the indices), complete,
-                   length, bytesComplete, files [{path, length, bytesComplete}]
+                   length, bytesComplete, files [{index, path, length, bytesComplete,
+                   exists}] (an absent file has bytesComplete 0)
+  --select LIST, --exclude LIST  the files that count (numbers from 1, as bt info shows
+                   them, ranges: 1,3-5): the exit code is 0 when every piece of these is
+                   complete, whatever the others
 
-Exit codes: 0 every piece verifies; 1 some pieces are missing or corrupt; 3 the check could
+Exit codes: 0 every piece (of the selected files) verifies; 1 some pieces are missing or corrupt; 3 the check could
 not run (unreadable torrent, missing folder, I/O error).
 
 Examples:
   bt verify ubuntu.iso.torrent --data ~/Downloads
   bt verify album.torrent --data /srv/seed --json | jq .missingPieces`,
-  options: { data: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    data: { type: 'string' },
+    json: { type: 'boolean' },
+    select: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
+  },
   positionals: [1, 1],
   async run(context) {
     const json = booleanOption(context, 'json');
     const data = stringOption(context, 'data');
     if (data === undefined || data === '') throw new UsageError('--data <folder> is required');
+    const spec = fileSelectionSpec(context);
     const metainfo = await readTorrent(context.positionals[0]!, context.cwd);
+    const wanted = wantedFilesOf(
+      spec === undefined ? undefined : resolveFileSelection(spec, metainfo.files),
+      metainfo.files,
+    );
     const storage = await createFileStorage({
       layout: metainfo,
       directory: resolve(context.cwd, data),
@@ -59,13 +78,32 @@ Examples:
       progress.finish();
       await storage.close();
     }
-    const files = fileCompletion(metainfo, complete).map((file, index) => ({
-      path: metainfo.files[index]!.path.join('/'),
-      length: file.length,
-      bytesComplete: file.bytesComplete,
-      ...(file.padding ? { padding: true } : {}),
-    }));
-    const missing = complete.missing();
+    const folder = resolve(context.cwd, data);
+    const files = await Promise.all(
+      fileCompletion(metainfo, complete).map(async (file, index) => {
+        // a file never created (not selected): its shared pieces verify from the part file
+        const exists =
+          file.padding ||
+          (await stat(join(folder, ...filePathSegments(metainfo, index))).then(
+            () => true,
+            () => false,
+          ));
+        return {
+          index: index + 1,
+          path: metainfo.files[index]!.path.join('/'),
+          length: file.length,
+          bytesComplete: exists ? file.bytesComplete : 0,
+          exists,
+          ...(file.padding ? { padding: true } : {}),
+        };
+      }),
+    );
+    // the pieces that count: those covering a selected file
+    const missing = complete
+      .missing()
+      .filter((piece) =>
+        filesInPiece(metainfo, piece).some((span) => wanted[span.fileIndex] === true),
+      );
     const bytesComplete = files.reduce((sum, file) => sum + file.bytesComplete, 0);
     if (json) {
       const report = {
@@ -91,7 +129,7 @@ Examples:
       for (const file of files) {
         if (file.padding === true) continue;
         const state =
-          file.bytesComplete === file.length
+          file.exists && file.bytesComplete === file.length
             ? 'complete'
             : file.bytesComplete === 0
               ? 'missing '
