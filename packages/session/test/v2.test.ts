@@ -5,7 +5,7 @@
  * downloads them from our seeder. Bytes are compared every time.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Metainfo, parseTorrent } from '@bt/metainfo';
@@ -152,6 +152,39 @@ describe.skipIf(!python)('BEP 52 torrents with libtorrent', () => {
     await expectFiles(leechDir, files);
     await seeder.stop();
   });
+
+  it.each(['v2', 'hybrid'] as const)(
+    '%s, several files: a selection downloads only the chosen files (no part file, no padding file)',
+    async (mode) => {
+      const { seedDir, torrentFile, metainfo, files } = await fixture(mode, false);
+      const port = await freePort();
+      const seeder = startProcess(python!, [PEER, 'seed', torrentFile, seedDir, String(port)]);
+      await waitFor(() => seeder.output().includes('listening'), { what: 'libtorrent seeding' });
+      const leechDir = await makeTempDir('bt-session-v2-select-');
+      const chosen = ['big.bin', 'sub/small.txt'];
+      const ours = await session();
+      const torrent = await ours.addTorrent(metainfo, {
+        directory: leechDir,
+        peers: [{ host: '127.0.0.1', port, family: 4 }],
+        seed: false,
+        selection: {
+          wanted: chosen.map((path) =>
+            metainfo.files.findIndex((file) => file.path.join('/') === path),
+          ),
+        },
+      });
+      await torrent.whenComplete(AbortSignal.timeout(PATIENCE_MS));
+      expect(torrent.stats()).toMatchObject({ progress: 1, hashFailures: 0 });
+      await expectFiles(
+        leechDir,
+        files.filter(([path]) => chosen.includes(path.slice('payload/'.length))),
+      );
+      // v2 pieces never span files: nothing shared, so no part file; padding never on disk
+      const written = await readdir(join(leechDir, 'payload'), { recursive: true });
+      expect(written.map(String).sort()).toEqual(['big.bin', 'sub', 'sub/small.txt']);
+      await seeder.stop();
+    },
+  );
 
   it.each(cases)('%s: a libtorrent leecher downloads from our seeder', async (_, mode, single) => {
     const { seedDir, torrentFile, metainfo, files } = await fixture(mode, single);
