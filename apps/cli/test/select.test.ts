@@ -37,6 +37,21 @@ async function same(seedDir: string, out: string, path: string): Promise<boolean
   return Buffer.compare(ours, theirs) === 0;
 }
 
+/** `bt download` of `torrent` into `out` from the aria2c seeder on `port`, with `extra` options. */
+function download(torrent: string, out: string, port: number, ...extra: string[]) {
+  return runCli([
+    'download',
+    torrent,
+    '-o',
+    out,
+    '--port',
+    '0',
+    '--peer',
+    `127.0.0.1:${port}`,
+    ...extra,
+  ]);
+}
+
 describe.skipIf(!aria2 || !mktorrent)('bt download with a file selection', () => {
   it('numbers the files in bt info, text and --json', async () => {
     const { torrent } = await multiFileFixture(FILES);
@@ -58,21 +73,16 @@ describe.skipIf(!aria2 || !mktorrent)('bt download with a file selection', () =>
     const { seedDir, torrent } = await multiFileFixture(FILES);
     const seeder = await ariaSeeder(torrent, seedDir);
     const out = await makeTempDir();
-    const result = await runCli([
-      'download',
+    const result = await download(
       torrent,
-      '-o',
       out,
-      '--port',
-      '0',
-      '--peer',
-      `127.0.0.1:${seeder.port}`,
+      seeder.port,
       '--select',
       '1,3-4',
       '--priority',
       'high:4',
       '--json',
-    ]);
+    );
     expect(result.code, result.stderr).toBe(0);
     const types = result.stdout
       .trim()
@@ -104,18 +114,7 @@ describe.skipIf(!aria2 || !mktorrent)('bt download with a file selection', () =>
     expect(chosen.stdout).toMatch(/missing +b\.bin/);
 
     // the same command with b.bin too fetches only what is missing and moves the part file's bytes
-    const more = await runCli([
-      'download',
-      torrent,
-      '-o',
-      out,
-      '--port',
-      '0',
-      '--peer',
-      `127.0.0.1:${seeder.port}`,
-      '--exclude',
-      '3',
-    ]);
+    const more = await download(torrent, out, seeder.port, '--exclude', '3');
     expect(more.code, more.stderr).toBe(0);
     expect(await same(seedDir, out, 'b.bin')).toBe(true);
     await seeder.child.stop();
