@@ -738,10 +738,17 @@ export class Torrent implements TorrentContext {
   /**
    * A Node `Readable` of file `fileIndex` (numbered from 0) from `start` to `end` (inclusive),
    * served while the torrent downloads: each read waits for its piece, and the pieces at and
-   * ahead of the reader get deadlines (`file-stream.ts`).
+   * ahead of the reader get deadlines (`file-stream.ts`). A file not wanted becomes wanted.
    */
   createReadStream(fileIndex: number, options?: FileReadStreamOptions): Readable {
-    return createFileReadStream(this, fileIndex, options);
+    const stream = createFileReadStream(this, fileIndex, options);
+    // a file being read is wanted: its pieces must be fetched for the reader to get them
+    if (!this.selection.isWanted(fileIndex)) {
+      this.setFileWanted(fileIndex, true).catch((error: unknown) =>
+        stream.destroy(error instanceof Error ? error : new Error(String(error))),
+      );
+    }
+    return stream;
   }
 
   /** True once `piece` is verified. */

@@ -6,6 +6,7 @@
  * the part file's bytes.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -120,6 +121,26 @@ describe.skipIf(!aria2 || !mktorrent)('file selection (aria2c seeding)', () => {
     await secondDone;
     expect(await same(seedDir, leechDir, 'b.bin')).toBe(true);
     expect(torrent.stats()).toMatchObject({ progress: 1, verifiedBytes: metainfo.length });
+    await seeder.process.stop();
+  });
+
+  it('wants a file that is read while unwanted, and the reader gets its bytes', async () => {
+    const { seedDir, leechDir, metainfo, file, index } = await fixture();
+    const seeder = await startAria2Seeder(file, seedDir, { uploadLimit: '4M' });
+    const ours = await createSession({ port: 0, host: '127.0.0.1' });
+    sessions.push(ours);
+    const torrent = await ours.addTorrent(metainfo, {
+      directory: leechDir,
+      peers: [loopback(seeder.port)],
+      selection: { wanted: [index('a.bin')] },
+    });
+    expect(torrent.fileStats()[index('c.bin')]!.wanted).toBe(false);
+    const chunks: Buffer[] = [];
+    for await (const chunk of torrent.createReadStream(index('c.bin')))
+      chunks.push(chunk as Buffer);
+    expect(torrent.fileStats()[index('c.bin')]!.wanted).toBe(true);
+    const expected = await readFile(join(seedDir, 'multi', 'c.bin'));
+    expect(Buffer.compare(Buffer.concat(chunks), expected)).toBe(0);
     await seeder.process.stop();
   });
 
