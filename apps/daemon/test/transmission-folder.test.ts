@@ -59,8 +59,14 @@ describe.skipIf(!daemon || !client || !tracker)('btd and transmission-daemon', (
     expect((await tr('-a', stopped.torrent, '-w', elsewhere)).output).toMatch(/success/);
     await tr('-t', '1', '-L', 'movies', '-u', '50');
     await tr('-t', '2', '-S');
+    // a stop that lands while transmission-daemon still verifies the new torrent can be lost:
+    // ask again until it says so
     await waitFor(
-      async () => (/State: Stopped/.test((await tr('-t', '2', '-i')).output) ? true : undefined),
+      async () => {
+        if (/State: Stopped/.test((await tr('-t', '2', '-i')).output)) return true;
+        await tr('-t', '2', '-S');
+        return undefined;
+      },
       { what: 'transmission-daemon to stop the second torrent' },
     );
     await waitFor(
