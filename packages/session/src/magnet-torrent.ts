@@ -88,9 +88,9 @@ export class MagnetTorrent {
   /** Parsed metadata whose v2 piece layers are still being fetched from peers (BEP 52). */
   private layersPending: { metainfo: Metainfo; fetch: PieceLayerFetch<MetadataPeer> } | undefined;
   private errorValue: SessionError | undefined;
-  private metadataWaiters: { resolve(metainfo: Metainfo): void; reject(error: Error): void }[] = [];
+  private metadataWaiters: Waiter<Metainfo>[] = [];
   private torrentValue: Torrent | undefined;
-  private torrentWaiters: { resolve(torrent: Torrent): void; reject(error: Error): void }[] = [];
+  private torrentWaiters: Waiter<Torrent>[] = [];
 
   constructor(options: MagnetTorrentOptions) {
     this.magnet = options.magnet;
@@ -197,22 +197,7 @@ export class MagnetTorrent {
     if (this.metainfoValue) return Promise.resolve(this.metainfoValue);
     if (this.errorValue) return Promise.reject(this.errorValue);
     if (this.stateValue === 'stopped') return Promise.reject(this.stoppedError());
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void =>
-        reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.metadataWaiters.push({
-        resolve: (metainfo) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(metainfo);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      });
-    });
+    return waitInto(this.metadataWaiters, signal);
   }
 
   /** The torrent the session went on with once the metadata arrived. */
@@ -228,22 +213,7 @@ export class MagnetTorrent {
     if (this.torrentValue) return Promise.resolve(this.torrentValue);
     if (this.errorValue) return Promise.reject(this.errorValue);
     if (this.stateValue === 'stopped') return Promise.reject(this.stoppedError());
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void =>
-        reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.torrentWaiters.push({
-        resolve: (torrent) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(torrent);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      });
-    });
+    return waitInto(this.torrentWaiters, signal);
   }
 
   /** The session added the torrent (called by the session). */
@@ -540,4 +510,29 @@ export class MagnetTorrent {
       sources: [...this.announcing.sources(now), ...this.host.sources(now)],
     };
   }
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+/** A promise settled by whoever settles `waiters`, or rejected when `signal` aborts first. */
+function waitInto<T>(waiters: Waiter<T>[], signal: AbortSignal | undefined): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void =>
+      reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    waiters.push({
+      resolve: (value) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      reject: (error) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    });
+  });
 }
