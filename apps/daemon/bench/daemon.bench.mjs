@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHashPool, createTorrent } from '@bt/metainfo/node';
 import { freePort, median, ratio, removeOnInterrupt, start } from '@bt/test-support/bench';
+import { rpcClient } from './rpc-client.mjs';
 
 const COUNT = Number(process.env.BENCH_TORRENTS ?? 1000);
 const CALLS = 30;
@@ -50,29 +51,6 @@ const WEB_CLIENT_FIELDS = [
   'webseedsSendingToUs',
 ];
 const SEEDING = 6;
-
-/** A minimal RPC client: the session-id exchange, one JSON answer per call. */
-function rpcClient(port) {
-  let sessionId = '';
-  return async function call(method, args = {}) {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const response = await fetch(`http://127.0.0.1:${port}/transmission/rpc`, {
-        method: 'POST',
-        headers: { 'X-Transmission-Session-Id': sessionId },
-        body: JSON.stringify({ method, arguments: args }),
-        signal: AbortSignal.timeout(60_000),
-      });
-      if (response.status === 409) {
-        sessionId = response.headers.get('X-Transmission-Session-Id') ?? '';
-        continue;
-      }
-      const body = await response.json();
-      if (body.result !== 'success') throw new Error(`${method}: ${body.result}`);
-      return body.arguments;
-    }
-    throw new Error(`${method}: no session id`);
-  };
-}
 
 async function makeTorrents(root) {
   const data = join(root, 'data');

@@ -13,6 +13,7 @@ import { chromium } from 'playwright-core';
 import { encode } from '@bt/bencode';
 import { webUiRoot } from '@bt/web';
 import { manyTorrentArguments, measureList } from '../test/web-ui-measure.mjs';
+import { rpcClient } from './rpc-client.mjs';
 
 const COUNT = Number(process.env.BENCH_TORRENTS ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -57,28 +58,6 @@ async function waitFor(check, what, timeoutMs = 120_000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function rpcClient(port) {
-  let sessionId = '';
-  return async function call(method, args = {}) {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const response = await fetch(`http://127.0.0.1:${port}/transmission/rpc`, {
-        method: 'POST',
-        headers: { 'X-Transmission-Session-Id': sessionId },
-        body: JSON.stringify({ method, arguments: args }),
-        signal: AbortSignal.timeout(60_000),
-      });
-      if (response.status === 409) {
-        sessionId = response.headers.get('X-Transmission-Session-Id') ?? '';
-        continue;
-      }
-      const body = await response.json();
-      if (body.result !== 'success') throw new Error(`${method}: ${body.result}`);
-      return body.arguments;
-    }
-    throw new Error(`${method}: no session id`);
-  };
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
